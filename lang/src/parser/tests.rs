@@ -1,0 +1,167 @@
+use super::*;
+
+fn ok(src: &str) -> File {
+    let p = parse(src, FileId(0));
+    assert!(
+        p.diagnostics.is_empty(),
+        "unexpected diagnostics for {src:?}: {:#?}",
+        p.diagnostics
+    );
+    p.file
+}
+
+fn errors(src: &str) -> Vec<String> {
+    parse(src, FileId(0))
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn parses_blocks_attributes_and_labels() {
+    let f = ok("namespace \"shop\" {\n  labels = { team = \"a\" }\n}\nworkload web { image = \"x:1\", replicas = 2, }\n");
+    assert_eq!(f.stmts.len(), 2);
+    let Stmt::Block(b) = &f.stmts[1] else {
+        panic!("not a block")
+    };
+    assert!(matches!(b.label, Some(Label::Ident(_))));
+    assert_eq!(b.body.len(), 2);
+}
+
+#[test]
+fn keyword_followed_by_assign_is_an_attribute() {
+    let f = ok("manifest \"m\" {\n  template = { if = 1 }\n  for = 2\n}\n");
+    let Stmt::Block(b) = &f.stmts[0] else {
+        panic!()
+    };
+    assert!(b.body.iter().all(|s| matches!(s, Stmt::Attr(_))));
+}
+
+#[test]
+fn operator_precedence_follows_hcl() {
+    let (e, d) = parse_expr("a || b && c == d + e * f", FileId(0));
+    assert!(d.is_empty());
+    let ExprKind::Binary(BinOp::Or, _, rhs) = e.kind else {
+        panic!("or at the top")
+    };
+    let ExprKind::Binary(BinOp::And, _, rhs) = rhs.kind else {
+        panic!()
+    };
+    let ExprKind::Binary(BinOp::Eq, _, rhs) = rhs.kind else {
+        panic!()
+    };
+    let ExprKind::Binary(BinOp::Add, _, rhs) = rhs.kind else {
+        panic!()
+    };
+    assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, _, _)));
+}
+
+#[test]
+fn conditional_is_right_associative() {
+    let (e, d) = parse_expr("a ? b : c ? d : e", FileId(0));
+    assert!(d.is_empty());
+    let ExprKind::Cond(_, _, other) = e.kind else {
+        panic!()
+    };
+    assert!(matches!(other.kind, ExprKind::Cond(..)));
+}
+
+#[test]
+fn comparisons_do_not_chain() {
+    assert_eq!(
+        errors("let x = 1 < 2 < 3\n"),
+        vec!["E0101 comparisons do not chain"]
+    );
+}
+
+#[test]
+fn newlines_inside_brackets_and_after_operators() {
+    ok("let x = [\n  1,\n  2,\n]\nlet y = 1 +\n  2\nlet z = f(\n  a,\n  b,\n)\nlet c = a ?\n  b :\n  c\n");
+}
+
+#[test]
+fn comprehensions() {
+    ok("let a = [for x in xs : x * 2 if x != 1]\nlet b = {for k, v in m : k => v}\n");
+}
+
+#[test]
+fn interpolation_and_heredoc() {
+    let f = ok(
+        "let a = \"team-${t} and ${ \"}\" }\"\nlet h = <<-EOT\n    one ${x}\n      two\n    EOT\n",
+    );
+    let Stmt::Let(l) = &f.stmts[1] else { panic!() };
+    let ExprKind::Heredoc { parts, indent, .. } = &l.value.kind else {
+        panic!()
+    };
+    assert!(indent);
+    let StrPart::Lit(first) = &parts[0] else {
+        panic!()
+    };
+    assert_eq!(first, "one ");
+    let StrPart::Lit(rest) = &parts[2] else {
+        panic!()
+    };
+    assert_eq!(rest, "\n  two\n");
+}
+
+#[test]
+fn templates_imports_for_and_if() {
+    ok("import \"std/apps\" as apps\ntemplate web(name, port = 80) {\n  workload name { image = \"x:1\" }\n}\nfor t in [\"a\", \"b\"] {\n  namespace \"team-${t}\" {}\n}\nif true {\n  apps.web_app \"x\" { image = \"y:1\" }\n}\nelse {\n}\n");
+}
+
+#[test]
+fn one_typo_gives_one_error() {
+    let e = errors("workload \"a\" {\n  image = = \"x\"\n  replicas = 2\n}\nnamespace \"b\" {}\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+}
+
+#[test]
+fn unclosed_block_is_reported_once() {
+    let e = errors("namespace \"a\" {\n  workload \"b\" {\n    image = \"x\"\n");
+    assert_eq!(e, vec!["E0104 unclosed `{`: the block is never closed"]);
+}
+
+#[test]
+fn let_inside_a_block_is_misplaced() {
+    let e = errors("namespace \"a\" {\n  let x = 1\n}\n");
+    assert_eq!(e, vec!["E0107 `let` is allowed only at a file's top level"]);
+}
+
+#[test]
+fn missing_equals_has_a_helpful_error() {
+    let p = parse("workload \"a\" {\n  image \"nginx\"\n}\n", FileId(0));
+    assert_eq!(p.diagnostics.len(), 1);
+    assert!(p.diagnostics[0]
+        .help
+        .as_deref()
+        .is_some_and(|h| h.contains("image = …")));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let src = format!("let x = {}1{}\n", "(".repeat(20_000), ")".repeat(20_000));
+    let e = errors(&src);
+    assert!(e.iter().any(|m| m.starts_with("E0106")), "{e:?}");
+    let src = format!("let x = {}1\n", "-".repeat(20_000));
+    assert!(errors(&src).iter().any(|m| m.starts_with("E0106")));
+    let src = format!("{}\n", "a {".repeat(5_000));
+    assert!(!errors(&src).is_empty());
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    for _ in 0..300 {
+        let len = (seed % 200) as usize;
+        let mut s = String::new();
+        for _ in 0..len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let alphabet = b"{}[]()\"$=<>-!?:,.#/*\n ab1_Mi\\";
+            s.push(alphabet[(seed % alphabet.len() as u64) as usize] as char);
+        }
+        let _ = parse(&s, FileId(0));
+    }
+}
