@@ -1,0 +1,28 @@
+//! cairn-compiler: a stack's sources in, desired objects and their dependency graph out.
+//!
+//! The pipeline is a chain of values: [`program::load`] (parse and load imports) →
+//! [`eval::evaluate`] (expand, evaluate) → [`check`] (schemas and the rules of LANGUAGE.md §7)
+//! → [`lower`] (Kubernetes objects and Ceph pools) → [`graph`] (dependency graph, order,
+//! cycles). [`compile`] runs it all. No network I/O; files are read only through the
+//! [`SourceLoader`], `env()` only through the [`Environment`]; the same inputs give
+//! byte-identical outputs.
+
+pub mod check;
+pub mod convert;
+pub mod eval;
+pub mod graph;
+pub mod loader;
+pub mod lower;
+pub mod names;
+pub mod program;
+pub mod quantity;
+pub mod render;
+pub mod schema;
+pub mod source;
+pub mod value;
+pub mod yaml;
+
+pub use eval::Mode;
+pub use loader::{DiskLoader, Environment, MapEnv, MemoryLoader, ProcessEnv, SourceLoader};
+pub use program::StackError;
+

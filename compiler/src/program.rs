@@ -1,0 +1,324 @@
+//! Loads a stack: the root directory's files, every module they import (directories, single
+//! files and the embedded `std/` library), parsed, with import cycles reported.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cairn_lang::ast::{File, Stmt};
+use cairn_lang::{Diagnostic, FileId, Span};
+
+use crate::loader::{normalize, relative_to, LoadError, SourceLoader};
+use crate::source::SourceMap;
+use crate::value::ModuleId;
+
+/// A module: the files of one directory, one file, or one standard module.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// The directory or file it was loaded from (`std/apps.cairn` for the standard library).
+    pub path: PathBuf,
+    pub files: Vec<FileId>,
+    /// Import aliases visible in this module: alias → (module, span of the import).
+    pub imports: BTreeMap<String, (ModuleId, Span)>,
+    pub is_std: bool,
+}
+
+/// Every parsed file and module of a stack.
+#[derive(Debug, Default)]
+pub struct Program {
+    pub sources: SourceMap,
+    /// Parsed files, indexed by `FileId`.
+    pub files: Vec<File>,
+    /// Modules; the stack's own directory is `ModuleId(0)`.
+    pub modules: Vec<Module>,
+    pub root_dir: PathBuf,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why a stack could not be loaded at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackError {
+    /// The directory does not exist or cannot be read.
+    Unreadable(PathBuf, String),
+    /// The directory holds no `.cairn` files.
+    Empty(PathBuf),
+}
+
+impl std::fmt::Display for StackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StackError::Unreadable(p, e) => write!(f, "cannot read the stack directory `{}`: {e}", p.display()),
+            StackError::Empty(p) => write!(f, "no .cairn files in `{}`", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for StackError {}
+
+impl Program {
+    /// The parsed file with this id.
+    pub fn file(&self, id: FileId) -> Option<&File> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The module with this id.
+    pub fn module(&self, id: ModuleId) -> Option<&Module> {
+        self.modules.get(id.0)
+    }
+
+    /// The module a file belongs to.
+    pub fn module_of(&self, file: FileId) -> ModuleId {
+        self.modules.iter().position(|m| m.files.contains(&file)).map_or(ModuleId(0), ModuleId)
+    }
+}
+
+/// Loads the stack in `dir` and everything it imports.
+pub fn load(loader: &dyn SourceLoader, dir: &Path) -> Result<Program, StackError> {
+    let dir = normalize(dir);
+    let files = loader.cairn_files(&dir).map_err(|e| StackError::Unreadable(dir.clone(), e.to_string()))?;
+    if files.is_empty() {
+        return Err(StackError::Empty(dir));
+    }
+    let mut p = Program { root_dir: dir.clone(), ..Program::default() };
+    let mut queue = Vec::new();
+    let root = add_module(&mut p, loader, dir, files, false, &mut queue);
+    debug_assert_eq!(root, ModuleId(0));
+    let mut by_path: BTreeMap<PathBuf, ModuleId> = BTreeMap::new();
+    by_path.insert(p.root_dir.clone(), ModuleId(0));
+    while let Some(m) = queue.pop() {
+        resolve_imports(&mut p, loader, m, &mut by_path, &mut queue);
+    }
+    report_import_cycles(&mut p);
+    Ok(p)
+}
+
+fn add_module(p: &mut Program, loader: &dyn SourceLoader, path: PathBuf, files: Vec<PathBuf>, is_std: bool, queue: &mut Vec<ModuleId>) -> ModuleId {
+    let id = ModuleId(p.modules.len());
+    let mut ids = Vec::new();
+    for f in files {
+        let text = match loader.read(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                // Keep an empty file so the error has a place to point at.
+                let display = display_path(&p.root_dir, &f);
+                let fid = add_file(p, f.clone(), display.clone(), String::new());
+                let help = match e {
+                    LoadError::NotUtf8 => "cairn sources must be UTF-8; re-save the file as UTF-8",
+                    _ => "check that the file exists and is readable",
+                };
+                p.diagnostics.push(Diagnostic::error("E0603", Span::new(fid, 0, 0), format!("cannot read `{display}`: {e}")).with_help(help));
+                ids.push(fid);
+                continue;
+            }
+        };
+        let display = display_path(&p.root_dir, &f);
+        ids.push(add_file(p, f, display, text));
+    }
+    p.modules.push(Module { path, files: ids, imports: BTreeMap::new(), is_std });
+    queue.push(id);
+    id
+}
+
+fn add_std_module(p: &mut Program, name: &str, queue: &mut Vec<ModuleId>) -> Option<ModuleId> {
+    let (file, src) = cairn_stdlib::module(name)?;
+    let id = ModuleId(p.modules.len());
+    let fid = add_file(p, PathBuf::from(file), file.to_string(), src.to_string());
+    p.modules.push(Module { path: PathBuf::from(file), files: vec![fid], imports: BTreeMap::new(), is_std: true });
+    queue.push(id);
+    Some(id)
+}
+
+fn add_file(p: &mut Program, path: PathBuf, display: String, text: String) -> FileId {
+    let id = p.sources.add(path, display, text);
+    let parsed = p.sources.get(id).map(|f| cairn_lang::parse(&f.text, id)).unwrap_or_default();
+    p.files.push(parsed.file);
+    p.diagnostics.extend(parsed.diagnostics);
+    id
+}
+
+fn display_path(root: &Path, file: &Path) -> String {
+    relative_to(file, root).to_string_lossy().replace('\\', "/")
+}
+
+fn resolve_imports(p: &mut Program, loader: &dyn SourceLoader, m: ModuleId, by_path: &mut BTreeMap<PathBuf, ModuleId>, queue: &mut Vec<ModuleId>) {
+    let Some(module) = p.modules.get(m.0) else { return };
+    let is_std = module.is_std;
+    let mut imports = Vec::new();
+    for fid in module.files.clone() {
+        let Some(file) = p.files.get(fid.0 as usize) else { continue };
+        for stmt in &file.stmts {
+            if let Stmt::Import(i) = stmt {
+                imports.push((fid, i.clone()));
+            }
+        }
+    }
+    for (fid, imp) in imports {
+        let alias_default = imp.path.trim_end_matches('/').rsplit('/').next().unwrap_or("").trim_end_matches(".cairn").to_string();
+        let (alias, alias_span) = match &imp.alias {
+            Some(a) => (a.name.clone(), a.span),
+            None => (alias_default, imp.path_span),
+        };
+        let target = if let Some(name) = imp.path.strip_prefix("std/") {
+            let key = PathBuf::from(format!("std/{}", name.trim_end_matches(".cairn")));
+            match by_path.get(&key) {
+                Some(id) => Some(*id),
+                None => match add_std_module(p, name, queue) {
+                    Some(id) => {
+                        by_path.insert(key, id);
+                        Some(id)
+                    }
+                    None => {
+                        let known: Vec<String> = cairn_stdlib::module_names().map(|n| format!("std/{n}")).collect();
+                        p.diagnostics.push(
+                            Diagnostic::error("E0601", imp.path_span, format!("no standard module `{}`", imp.path))
+                                .with_help(format!("the standard library has {}", known.join(", "))),
+                        );
+                        None
+                    }
+                },
+            }
+        } else if imp.path.starts_with("./") || imp.path.starts_with("../") {
+            if is_std {
+                None
+            } else {
+                let base = p.sources.get(fid).and_then(|f| f.path.parent().map(Path::to_path_buf)).unwrap_or_default();
+                let target = normalize(&base.join(&imp.path));
+                import_path(p, loader, &imp.path, imp.path_span, target, by_path, queue)
+            }
+        } else {
+            p.diagnostics.push(
+                Diagnostic::error("E0601", imp.path_span, format!("import path `{}` must start with `./`, `../` or `std/`", imp.path))
+                    .with_help(format!("for a directory beside this file write `import \"./{}\"`", imp.path)),
+            );
+            None
+        };
+        let Some(target) = target else { continue };
+        let Some(module) = p.modules.get_mut(m.0) else { continue };
+        if let Some((_, first)) = module.imports.get(&alias) {
+            if *first != alias_span {
+                let first = *first;
+                // The same module imported twice under one alias (from two files) is fine.
+                if module.imports.get(&alias).map(|(t, _)| *t) != Some(target) {
+                    p.diagnostics.push(
+                        Diagnostic::error("E0204", alias_span, format!("import alias `{alias}` is already used"))
+                            .with_label(first, "first imported here")
+                            .with_help("give one of the imports another name with `as`"),
+                    );
+                }
+            }
+            continue;
+        }
+        module.imports.insert(alias, (target, alias_span));
+    }
+}
+
+fn import_path(
+    p: &mut Program,
+    loader: &dyn SourceLoader,
+    written: &str,
+    span: Span,
+    target: PathBuf,
+    by_path: &mut BTreeMap<PathBuf, ModuleId>,
+    queue: &mut Vec<ModuleId>,
+) -> Option<ModuleId> {
+    if let Some(id) = by_path.get(&target) {
+        return Some(*id);
+    }
+    let files = if written.ends_with(".cairn") {
+        match loader.read(&target) {
+            Ok(_) => vec![target.clone()],
+            Err(e) => {
+                p.diagnostics.push(
+                    Diagnostic::error("E0601", span, format!("cannot import `{written}`: {e}"))
+                        .with_help("the path is relative to the importing file's directory"),
+                );
+                return None;
+            }
+        }
+    } else {
+        match loader.cairn_files(&target) {
+            Ok(f) if !f.is_empty() => f,
+            Ok(_) => {
+                p.diagnostics.push(
+                    Diagnostic::error("E0601", span, format!("cannot import `{written}`: the directory has no .cairn files"))
+                        .with_help("import a directory of .cairn files, or a file ending in `.cairn`"),
+                );
+                return None;
+            }
+            Err(e) => {
+                p.diagnostics.push(
+                    Diagnostic::error("E0601", span, format!("cannot import `{written}`: {e}"))
+                        .with_help("the path is relative to the importing file's directory"),
+                );
+                return None;
+            }
+        }
+    };
+    let id = add_module(p, loader, target.clone(), files, false, queue);
+    by_path.insert(target, id);
+    Some(id)
+}
+
+/// Reports each import cycle once, naming every module on it.
+fn report_import_cycles(p: &mut Program) {
+    let n = p.modules.len();
+    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+    let mut stack: Vec<(ModuleId, Span)> = Vec::new();
+    let mut found = Vec::new();
+    for start in 0..n {
+        if state.get(start) == Some(&0) {
+            visit(p, ModuleId(start), &mut state, &mut stack, &mut found);
+        }
+    }
+    for cycle in found {
+        let names: Vec<String> = cycle.iter().map(|(m, _)| module_name(p, *m)).collect();
+        let Some((_, first_span)) = cycle.first() else { continue };
+        let mut d = Diagnostic::error("E0602", *first_span, format!("import cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()))
+            .with_help("move what both modules need into a third module that imports neither");
+        for (_, span) in cycle.iter().skip(1) {
+            d = d.with_label(*span, "imported here");
+        }
+        p.diagnostics.push(d);
+    }
+}
+
+fn visit(p: &Program, m: ModuleId, state: &mut Vec<u8>, stack: &mut Vec<(ModuleId, Span)>, found: &mut Vec<Vec<(ModuleId, Span)>>) {
+    if let Some(s) = state.get_mut(m.0) {
+        *s = 1;
+    }
+    let edges: Vec<(ModuleId, Span)> = p.modules.get(m.0).map(|md| md.imports.values().copied().collect()).unwrap_or_default();
+    for (target, span) in edges {
+        match state.get(target.0) {
+            Some(0) => {
+                stack.push((m, span));
+                visit(p, target, state, stack, found);
+                stack.pop();
+            }
+            Some(1) => {
+                let mut cycle: Vec<(ModuleId, Span)> = Vec::new();
+                let from = stack.iter().position(|(x, _)| *x == target).unwrap_or(stack.len());
+                cycle.extend(stack.iter().skip(from).copied());
+                cycle.push((m, span));
+                found.push(cycle);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = state.get_mut(m.0) {
+        *s = 2;
+    }
+}
+
+fn module_name(p: &Program, m: ModuleId) -> String {
+    match p.modules.get(m.0) {
+        Some(md) if md.is_std => md.path.to_string_lossy().trim_end_matches(".cairn").to_string(),
+        Some(md) => {
+            let rel = relative_to(&md.path, &p.root_dir).to_string_lossy().replace('\\', "/");
+            if rel.is_empty() || rel == "." {
+                "the stack".to_string()
+            } else {
+                format!("./{rel}")
+            }
+        }
+        None => "?".to_string(),
+    }
+}

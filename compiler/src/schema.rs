@@ -1,0 +1,489 @@
+//! The schema of every block kind of LANGUAGE.md §6: attributes with their types, defaults,
+//! allowed values and one-line docs, and the nested blocks each kind accepts. The checker
+//! validates against it; the language server reuses it for hover and completion.
+
+/// The resource kinds (top-level block kinds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Stack,
+    Cluster,
+    Pool,
+    StorageClass,
+    Namespace,
+    Workload,
+    Config,
+    Secret,
+    Manifest,
+    Policy,
+    Moved,
+}
+
+impl Kind {
+    /// Every kind, in declaration order of the reference.
+    pub const ALL: [Kind; 11] = [
+        Kind::Stack,
+        Kind::Cluster,
+        Kind::Pool,
+        Kind::StorageClass,
+        Kind::Namespace,
+        Kind::Workload,
+        Kind::Config,
+        Kind::Secret,
+        Kind::Manifest,
+        Kind::Policy,
+        Kind::Moved,
+    ];
+
+    /// The kind as written in source.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Stack => "stack",
+            Kind::Cluster => "cluster",
+            Kind::Pool => "pool",
+            Kind::StorageClass => "storage_class",
+            Kind::Namespace => "namespace",
+            Kind::Workload => "workload",
+            Kind::Config => "config",
+            Kind::Secret => "secret",
+            Kind::Manifest => "manifest",
+            Kind::Policy => "policy",
+            Kind::Moved => "moved",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn from_name(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether `KIND.NAME` references to this kind make sense.
+    pub fn addressable(self) -> bool {
+        !matches!(self, Kind::Stack | Kind::Moved)
+    }
+
+    /// The schema of this kind's block.
+    pub fn schema(self) -> &'static BlockSchema {
+        match self {
+            Kind::Stack => &STACK,
+            Kind::Cluster => &CLUSTER,
+            Kind::Pool => &POOL,
+            Kind::StorageClass => &STORAGE_CLASS,
+            Kind::Namespace => &NAMESPACE,
+            Kind::Workload => &WORKLOAD,
+            Kind::Config => &CONFIG,
+            Kind::Secret => &SECRET,
+            Kind::Manifest => &MANIFEST,
+            Kind::Policy => &POLICY,
+            Kind::Moved => &MOVED,
+        }
+    }
+}
+
+/// Whether a block takes a label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelRule {
+    Required,
+    Optional,
+    None,
+}
+
+/// Attribute types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    Str,
+    Int { min: i64, max: i64 },
+    /// One of the listed strings.
+    Enum(&'static [&'static str]),
+    /// A Kubernetes quantity; plain numbers and quantity strings are accepted.
+    Quantity,
+    /// A reference to a resource of this kind.
+    Ref(Kind),
+    /// A reference to a resource of this kind, or its name as a string.
+    RefOrStr(Kind),
+    /// A list of references to any resources.
+    Refs,
+    /// A list of strings.
+    StrList,
+    /// A map with string values.
+    StrMap,
+    /// A map from names to integers (ports).
+    IntMap,
+    /// A map from names to env values (strings, numbers, data-key references).
+    EnvMap,
+    /// A port: a name or a number.
+    Port,
+    /// Anything (manifest objects, policy config).
+    Any,
+}
+
+impl Ty {
+    /// How the type reads in hovers and messages.
+    pub fn describe(self) -> String {
+        match self {
+            Ty::Bool => "bool".into(),
+            Ty::Str => "string".into(),
+            Ty::Int { .. } => "int".into(),
+            Ty::Enum(values) => values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(" | "),
+            Ty::Quantity => "quantity".into(),
+            Ty::Ref(k) => format!("reference to a {}", k.as_str()),
+            Ty::RefOrStr(k) => format!("reference to a {} or string", k.as_str()),
+            Ty::Refs => "list of references".into(),
+            Ty::StrList => "list of strings".into(),
+            Ty::StrMap => "map of strings".into(),
+            Ty::IntMap => "map of ints".into(),
+            Ty::EnvMap => "map of env values".into(),
+            Ty::Port => "port name or number".into(),
+            Ty::Any => "any value".into(),
+        }
+    }
+}
+
+/// One attribute of a block.
+#[derive(Debug)]
+pub struct AttrSchema {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    /// The default as shown to users, if any.
+    pub default: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+/// One block kind: a resource kind or a nested block.
+#[derive(Debug)]
+pub struct BlockSchema {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub label: LabelRule,
+    pub attrs: &'static [AttrSchema],
+    pub blocks: &'static [&'static BlockSchema],
+    /// Whether the block may appear more than once (with different labels).
+    pub repeated: bool,
+}
+
+impl BlockSchema {
+    /// The attribute called `name`.
+    pub fn attr(&self, name: &str) -> Option<&'static AttrSchema> {
+        self.attrs.iter().find(|a| a.name == name).or_else(|| self.common().iter().find(|a| a.name == name))
+    }
+
+    /// The nested block called `name`.
+    pub fn block(&self, name: &str) -> Option<&'static BlockSchema> {
+        self.blocks.iter().copied().find(|b| b.name == name)
+    }
+
+    /// Attributes every resource of this kind accepts beside its own.
+    pub fn common(&self) -> &'static [AttrSchema] {
+        match Kind::from_name(self.name) {
+            Some(Kind::Stack | Kind::Moved | Kind::Cluster | Kind::Policy) => &[],
+            Some(Kind::Pool) => &COMMON_BASE,
+            Some(_) => &COMMON_K8S,
+            None => &[],
+        }
+    }
+
+    /// Every attribute name accepted, for "did you mean" and completion.
+    pub fn attr_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.attrs.iter().chain(self.common().iter()).map(|a| a.name)
+    }
+}
+
+const fn attr(name: &'static str, ty: Ty, doc: &'static str) -> AttrSchema {
+    AttrSchema { name, ty, required: false, default: None, doc }
+}
+
+const fn req(name: &'static str, ty: Ty, doc: &'static str) -> AttrSchema {
+    AttrSchema { name, ty, required: true, default: None, doc }
+}
+
+const fn def(name: &'static str, ty: Ty, default: &'static str, doc: &'static str) -> AttrSchema {
+    AttrSchema { name, ty, required: false, default: Some(default), doc }
+}
+
+const fn block(name: &'static str, doc: &'static str, attrs: &'static [AttrSchema]) -> BlockSchema {
+    BlockSchema { name, doc, label: LabelRule::None, attrs, blocks: &[], repeated: false }
+}
+
+const INT: Ty = Ty::Int { min: i64::MIN, max: i64::MAX };
+const NON_NEG: Ty = Ty::Int { min: 0, max: i64::MAX };
+
+static COMMON_BASE: [AttrSchema; 3] = [
+    attr("depends_on", Ty::Refs, "Resources that must be applied before this one."),
+    attr("protect", Ty::Bool, "Refuse to delete or replace this resource without --allow-data-loss."),
+    attr("cluster", Ty::Ref(Kind::Cluster), "The cluster this resource belongs to (required when the stack has several)."),
+];
+
+static COMMON_K8S: [AttrSchema; 5] = [
+    attr("depends_on", Ty::Refs, "Resources that must be applied before this one."),
+    attr("protect", Ty::Bool, "Refuse to delete or replace this resource without --allow-data-loss."),
+    attr("cluster", Ty::Ref(Kind::Cluster), "The cluster this resource belongs to (required when the stack has several)."),
+    attr("labels", Ty::StrMap, "Kubernetes labels added to the objects' metadata."),
+    attr("annotations", Ty::StrMap, "Kubernetes annotations added to the objects' metadata."),
+];
+
+pub static STACK: BlockSchema = BlockSchema {
+    name: "stack",
+    doc: "Names the stack (ownership label, lock name) and its default cluster.",
+    label: LabelRule::Required,
+    attrs: &[attr("cluster", Ty::Ref(Kind::Cluster), "The stack's default cluster.")],
+    blocks: &[],
+    repeated: false,
+};
+
+static KUBE: BlockSchema = block(
+    "kube",
+    "How to reach the cluster's Kubernetes API (defaults as kubectl).",
+    &[attr("context", Ty::Str, "The kubeconfig context."), attr("kubeconfig", Ty::Str, "Path of the kubeconfig file.")],
+);
+
+static CEPH: BlockSchema = block(
+    "ceph",
+    "How pools are managed: through Rook (`rook`) or with monitor commands (`direct`).",
+    &[
+        def("mode", Ty::Enum(&["rook", "direct"]), "\"rook\"", "`rook`: pools become CephBlockPool objects; `direct`: monitor commands through librados."),
+        def("rook_namespace", Ty::Str, "\"rook-ceph\"", "The namespace of the Rook operator and its CephCluster."),
+        attr("conf", Ty::Str, "Path of ceph.conf (direct mode; default as the ceph CLI)."),
+        attr("keyring", Ty::Str, "Path of the keyring (direct mode)."),
+        attr("user", Ty::Str, "Ceph client name without `client.` (direct mode; default `admin`)."),
+        attr("fsid", Ty::Str, "The Ceph cluster's fsid (direct mode; required when a storage_class uses this cluster)."),
+    ],
+);
+
+pub static CLUSTER: BlockSchema = BlockSchema {
+    name: "cluster",
+    doc: "A Kubernetes cluster and its Ceph cluster.",
+    label: LabelRule::Required,
+    attrs: &[],
+    blocks: &[&KUBE, &CEPH],
+    repeated: false,
+};
+
+static ERASURE: BlockSchema = block(
+    "erasure",
+    "Erasure coding: k data chunks and m coding chunks.",
+    &[req("k", Ty::Int { min: i64::MIN, max: i64::MAX }, "Data chunks (k ≥ 2)."), req("m", INT, "Coding chunks (m ≥ 1).")],
+);
+
+static POOL_QUOTA: BlockSchema = block(
+    "quota",
+    "Pool quotas.",
+    &[attr("max_bytes", Ty::Quantity, "Maximum bytes stored."), attr("max_objects", NON_NEG, "Maximum number of objects.")],
+);
+
+pub static POOL: BlockSchema = BlockSchema {
+    name: "pool",
+    doc: "A Ceph pool.",
+    label: LabelRule::Required,
+    attrs: &[
+        def("type", Ty::Enum(&["replicated", "erasure"]), "\"replicated\"", "Replicated or erasure coded; changing it replaces the pool."),
+        def("size", Ty::Int { min: 1, max: 10 }, "3", "Number of replicas (replicated pools)."),
+        attr("min_size", Ty::Int { min: 1, max: 10 }, "Replicas needed to serve I/O (default size - size/2; erasure k + 1)."),
+        attr("pg_num", Ty::Int { min: 1, max: 1 << 20 }, "Placement groups; unset lets the autoscaler decide."),
+        def("autoscale", Ty::Enum(&["on", "warn", "off"]), "\"on\"", "The PG autoscaler mode."),
+        def("failure_domain", Ty::Str, "\"host\"", "CRUSH failure domain: osd, host, rack…"),
+        attr("device_class", Ty::Str, "CRUSH device class (ssd, hdd, nvme)."),
+        def("application", Ty::Enum(&["rbd", "cephfs", "rgw"]), "\"rbd\"", "The application enabled on the pool."),
+    ],
+    blocks: &[&ERASURE, &POOL_QUOTA],
+    repeated: false,
+};
+
+pub static STORAGE_CLASS: BlockSchema = BlockSchema {
+    name: "storage_class",
+    doc: "A Kubernetes StorageClass provisioning RBD volumes from a pool.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("pool", Ty::Ref(Kind::Pool), "The pool volumes are created in."),
+        def("reclaim", Ty::Enum(&["Delete", "Retain"]), "\"Delete\"", "What happens to a volume when its claim is deleted."),
+        def("expansion", Ty::Bool, "true", "Whether volumes can be expanded."),
+        attr("default", Ty::Bool, "Make this the cluster's default StorageClass."),
+        def("fs_type", Ty::Str, "\"ext4\"", "File system of the volumes."),
+        attr("binding", Ty::Enum(&["Immediate", "WaitForFirstConsumer"]), "When volumes are bound (Kubernetes default Immediate)."),
+        attr("csi_secret", Ty::Str, "Name of the CSI secrets (default per mode)."),
+        attr("csi_secret_namespace", Ty::Str, "Namespace of the CSI secrets (default per mode)."),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+static NS_QUOTA: BlockSchema = block(
+    "quota",
+    "A ResourceQuota `<namespace>-quota`.",
+    &[
+        attr("cpu", Ty::Quantity, "Sum of CPU requests (requests.cpu)."),
+        attr("memory", Ty::Quantity, "Sum of memory requests (requests.memory)."),
+        attr("limits_cpu", Ty::Quantity, "Sum of CPU limits (limits.cpu)."),
+        attr("limits_memory", Ty::Quantity, "Sum of memory limits (limits.memory)."),
+        attr("pods", Ty::Quantity, "Number of pods."),
+        attr("storage", Ty::Quantity, "Sum of storage requests (requests.storage)."),
+        attr("pvcs", Ty::Quantity, "Number of PersistentVolumeClaims."),
+    ],
+);
+
+static NS_LIMITS: BlockSchema = block(
+    "limits",
+    "A LimitRange `<namespace>-limits` of type Container.",
+    &[
+        attr("default_cpu", Ty::Quantity, "Default CPU limit."),
+        attr("default_memory", Ty::Quantity, "Default memory limit."),
+        attr("default_request_cpu", Ty::Quantity, "Default CPU request."),
+        attr("default_request_memory", Ty::Quantity, "Default memory request."),
+        attr("max_cpu", Ty::Quantity, "Maximum CPU limit of a container."),
+        attr("max_memory", Ty::Quantity, "Maximum memory limit of a container."),
+    ],
+);
+
+pub static NAMESPACE: BlockSchema = BlockSchema {
+    name: "namespace",
+    doc: "A Kubernetes Namespace, optionally with a quota and limits.",
+    label: LabelRule::Required,
+    attrs: &[],
+    blocks: &[&NS_QUOTA, &NS_LIMITS],
+    repeated: false,
+};
+
+static RESOURCES: BlockSchema = block(
+    "resources",
+    "Container resource requests and limits.",
+    &[
+        attr("cpu", Ty::Quantity, "CPU request."),
+        attr("memory", Ty::Quantity, "Memory request."),
+        attr("cpu_limit", Ty::Quantity, "CPU limit."),
+        attr("memory_limit", Ty::Quantity, "Memory limit (default: the memory request)."),
+    ],
+);
+
+static VOLUME: BlockSchema = BlockSchema {
+    name: "volume",
+    doc: "A persistent volume: a claim template (StatefulSet) or a PersistentVolumeClaim (Deployment).",
+    label: LabelRule::Required,
+    attrs: &[
+        req("storage_class", Ty::Ref(Kind::StorageClass), "The StorageClass to provision from."),
+        req("size", Ty::Quantity, "Requested size."),
+        req("mount", Ty::Str, "Mount path in the container."),
+        def("access", Ty::Enum(&["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]), "\"ReadWriteOnce\"", "Access mode."),
+    ],
+    blocks: &[],
+    repeated: true,
+};
+
+static MOUNT: BlockSchema = BlockSchema {
+    name: "mount",
+    doc: "Mounts a config or secret as files.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("config", Ty::Ref(Kind::Config), "The config to mount."),
+        attr("secret", Ty::Ref(Kind::Secret), "The secret to mount."),
+        req("path", Ty::Str, "Mount path in the container."),
+    ],
+    blocks: &[],
+    repeated: true,
+};
+
+static EXPOSE: BlockSchema = block(
+    "expose",
+    "A Service `<name>` in front of the workload.",
+    &[
+        req("port", Ty::Int { min: 1, max: 65535 }, "The Service port."),
+        attr("target", Ty::Port, "Container port name or number (default: the Service port)."),
+        def("type", Ty::Enum(&["ClusterIP", "NodePort", "LoadBalancer"]), "\"ClusterIP\"", "The Service type."),
+    ],
+);
+
+static PROBE: BlockSchema = block(
+    "probe",
+    "A readiness probe.",
+    &[
+        attr("http", Ty::Str, "HTTP GET path."),
+        attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
+        attr("exec", Ty::StrList, "Command to run."),
+        attr("port", Ty::Port, "Port name or number (default: the first port)."),
+        attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+    ],
+);
+
+static UPDATE: BlockSchema = block(
+    "update",
+    "Rolling update settings.",
+    &[attr("max_unavailable", Ty::Port, "Pods that may be unavailable (number or percentage)."), attr("max_surge", Ty::Port, "Extra pods during an update (number or percentage).")],
+);
+
+pub static WORKLOAD: BlockSchema = BlockSchema {
+    name: "workload",
+    doc: "A Deployment or StatefulSet running one container.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace it runs in."),
+        attr("kind", Ty::Enum(&["deployment", "statefulset"]), "Deployment or StatefulSet (default: statefulset with a volume)."),
+        req("image", Ty::Str, "The container image, with a tag."),
+        attr("command", Ty::StrList, "The container's entrypoint."),
+        attr("args", Ty::StrList, "Arguments to the entrypoint."),
+        attr("replicas", NON_NEG, "Number of pods; unset lets an autoscaler own it (Kubernetes default 1)."),
+        attr("ports", Ty::IntMap, "Container ports by name."),
+        attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
+        attr("service_account", Ty::Str, "The pod's service account."),
+        attr("node_selector", Ty::StrMap, "Node labels the pods must match."),
+        def("wait", Ty::Bool, "true", "Whether apply waits for the rollout."),
+    ],
+    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &UPDATE],
+    repeated: false,
+};
+
+pub static CONFIG: BlockSchema = BlockSchema {
+    name: "config",
+    doc: "A ConfigMap.",
+    label: LabelRule::Required,
+    attrs: &[req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace."), attr("data", Ty::StrMap, "Keys and their string values.")],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static SECRET: BlockSchema = BlockSchema {
+    name: "secret",
+    doc: "A Secret; every value is sensitive.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace."),
+        attr("data", Ty::StrMap, "Keys and their values (base64-encoded by the compiler)."),
+        def("type", Ty::Str, "\"Opaque\"", "The Secret type."),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static MANIFEST: BlockSchema = BlockSchema {
+    name: "manifest",
+    doc: "Any Kubernetes object, from YAML (`source`) or a literal `object`.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("source", Ty::Str, "YAML text with one or more documents (usually `file(\"x.yaml\")`)."),
+        attr("object", Ty::Any, "The object as a map."),
+        attr("namespace", Ty::RefOrStr(Kind::Namespace), "Sets (or checks) the objects' namespace."),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static POLICY: BlockSchema = BlockSchema {
+    name: "policy",
+    doc: "A policy that judges every plan: `std:…` built in, or a WebAssembly component.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("source", Ty::Str, "`std:NAME` or a path to a .wasm component."),
+        attr("sha256", Ty::Str, "Pin of the component's bytes."),
+        attr("config", Ty::Any, "Handed to the policy as JSON."),
+        def("enforce", Ty::Enum(&["deny", "warn"]), "\"deny\"", "`warn` downgrades denials to warnings."),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static MOVED: BlockSchema = BlockSchema {
+    name: "moved",
+    doc: "Records a rename of a direct-mode pool, so the planner renames instead of recreating.",
+    label: LabelRule::None,
+    attrs: &[req("from", Ty::Str, "The old address, e.g. \"pool.old\"."), req("to", Ty::Ref(Kind::Pool), "The new resource.")],
+    blocks: &[],
+    repeated: true,
+};
