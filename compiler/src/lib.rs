@@ -7,6 +7,7 @@
 //! [`SourceLoader`], `env()` only through the [`Environment`]; the same inputs give
 //! byte-identical outputs.
 
+pub mod access;
 pub mod check;
 pub mod convert;
 pub mod eval;
@@ -21,6 +22,9 @@ pub mod schema;
 pub mod source;
 pub mod value;
 pub mod yaml;
+
+mod compile;
+pub use compile::{compile, Compilation};
 
 pub use eval::Mode;
 pub use loader::{DiskLoader, Environment, MapEnv, MemoryLoader, ProcessEnv, SourceLoader};

@@ -298,6 +298,11 @@ impl Quantity {
         Ok(self.nanos as f64 / o.nanos as f64)
     }
 
+    /// True below zero.
+    pub fn is_negative(self) -> bool {
+        self.nanos < 0
+    }
+
     /// Whether the value is zero.
     pub fn is_zero(self) -> bool {
         self.nanos == 0

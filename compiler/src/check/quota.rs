@@ -1,0 +1,204 @@
+//! Quota fit (LANGUAGE.md §7): in a namespace with a `quota`, the workloads' requests and
+//! limits times replicas, their pods, volumes and claims must fit; rolling updates need room
+//! for their surge; pool quotas should hold the volumes provisioned from the pool.
+
+use cairn_lang::{Diagnostic, Span};
+
+use super::rules::workload_kind;
+use super::Checker;
+use crate::access::{int_of, name_of, qty_of};
+use crate::eval::{BodyValue, Resource};
+use crate::quantity::Quantity;
+use crate::schema::Kind;
+
+/// One quota dimension: the quota attribute, the Kubernetes key, and what a workload
+/// contributes per pod.
+struct Dimension {
+    attr: &'static str,
+    key: &'static str,
+    what: &'static str,
+}
+
+const DIMENSIONS: [Dimension; 5] = [
+    Dimension { attr: "cpu", key: "requests.cpu", what: "CPU requests" },
+    Dimension { attr: "memory", key: "requests.memory", what: "memory requests" },
+    Dimension { attr: "limits_cpu", key: "limits.cpu", what: "CPU limits" },
+    Dimension { attr: "limits_memory", key: "limits.memory", what: "memory limits" },
+    Dimension { attr: "pods", key: "pods", what: "pods" },
+];
+
+pub(super) fn check_quotas(cx: &mut Checker<'_>) {
+    let namespaces: Vec<&Resource> = cx.of_kind(Kind::Namespace).map(|(_, r)| r).collect();
+    for ns in namespaces {
+        let Some(quota) = ns.body.block("quota") else { continue };
+        let limits = ns.body.block("limits").map(|b| &b.body);
+        let workloads: Vec<&Resource> =
+            cx.of_kind(Kind::Workload).map(|(_, r)| r).filter(|w| name_of(&w.body, "namespace").as_deref() == Some(ns.addr.name.as_str())).collect();
+        for dim in &DIMENSIONS {
+            let Some(hard) = qty_of(&quota.body, dim.attr) else { continue };
+            let span = quota.body.attr(dim.attr).map_or(quota.kind_span, |a| a.span);
+            fit(cx, ns, &workloads, limits, dim, hard, span);
+        }
+        storage_fit(cx, ns, &workloads, &quota.body, quota.kind_span);
+    }
+    pool_fit(cx);
+}
+
+/// What one pod of `w` counts against `dim`, after LimitRange defaults; `None` when unset.
+fn per_pod(w: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option<Quantity> {
+    let r = w.block("resources").map(|b| &b.body);
+    let own = |name: &str| r.and_then(|r| qty_of(r, name));
+    let default = |name: &str| limits.and_then(|l| qty_of(l, name));
+    match dim.attr {
+        "cpu" => own("cpu").or_else(|| own("cpu_limit")).or_else(|| default("default_request_cpu")).or_else(|| default("default_cpu")),
+        "memory" => own("memory").or_else(|| own("memory_limit")).or_else(|| default("default_request_memory")).or_else(|| default("default_memory")),
+        "limits_cpu" => own("cpu_limit").or_else(|| default("default_cpu")),
+        "limits_memory" => own("memory_limit").or_else(|| own("memory")).or_else(|| default("default_memory")),
+        _ => Quantity::from_int(1).ok(),
+    }
+}
+
+fn replicas(w: &BodyValue) -> i64 {
+    int_of(w, "replicas").unwrap_or(1).max(0)
+}
+
+/// Extra pods a rolling update of `w` starts: `max_surge` (default 25%, rounded up).
+fn surge(w: &BodyValue) -> i64 {
+    if workload_kind(w) != "deployment" {
+        return 0;
+    }
+    let n = replicas(w);
+    let setting = w.block("update").and_then(|u| u.body.get("max_surge")).cloned();
+    match setting.as_ref().map(|v| v.unwrap_sensitive().0.clone()) {
+        Some(crate::value::Value::Int(i)) => i.max(0),
+        Some(crate::value::Value::Str(s)) => match s.strip_suffix('%').and_then(|p| p.trim().parse::<i64>().ok()) {
+            Some(p) => percent_ceil(n, p),
+            None => 0,
+        },
+        _ => percent_ceil(n, 25),
+    }
+}
+
+fn percent_ceil(n: i64, p: i64) -> i64 {
+    let prod = n.saturating_mul(p.max(0));
+    prod / 100 + i64::from(prod % 100 != 0)
+}
+
+fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Option<&BodyValue>, dim: &Dimension, hard: Quantity, span: Span) {
+    let quota_name = format!("{}-quota", ns.addr.name);
+    let mut total = Quantity::from_int(0).unwrap_or(hard);
+    let mut surge_total = total;
+    let mut parts: Vec<(Span, String)> = Vec::new();
+    for w in workloads {
+        let n = replicas(&w.body);
+        let Some(each) = per_pod(&w.body, limits, dim) else {
+            let d = Diagnostic::error("E0407", w.label_span, format!("workload `{}` sets no {}, but quota `{quota_name}` limits `{}`", w.addr.name, dim.what.trim_end_matches('s'), dim.key))
+                .with_label(span, "the quota is set here")
+                .with_help(format!(
+                    "the API server refuses its pods: add `resources {{ {} = … }}` or a default in namespace `{}`'s `limits` block",
+                    own_attr(dim),
+                    ns.addr.name
+                ));
+            cx.report(w, d);
+            continue;
+        };
+        let Ok(sum) = each.checked_mul_int(n) else { continue };
+        total = total.checked_add(sum).unwrap_or(total);
+        if let Ok(extra) = each.checked_mul_int(surge(&w.body)) {
+            surge_total = surge_total.checked_add(extra).unwrap_or(surge_total);
+        }
+        parts.push((w.label_span, format!("{n} × {}", each.canonical())));
+    }
+    if total > hard {
+        let mut d = Diagnostic::error(
+            "E0406",
+            span,
+            format!("workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})", ns.addr.name, total.canonical(), dim.what, dim.key, hard.canonical()),
+        )
+        .with_help(format!("pods beyond the quota are refused admission: raise `{}` or lower replicas or {}", dim.attr, dim.what));
+        for (s, m) in parts {
+            d = d.with_label(s, m);
+        }
+        cx.report(ns, d);
+    } else if let Ok(peak) = total.checked_add(surge_total) {
+        if peak > hard && !surge_total.is_zero() {
+            cx.report(
+                ns,
+                Diagnostic::warning(
+                    "W0404",
+                    span,
+                    format!("a rolling update in namespace `{}` needs {} {} with its surge pods, above quota `{quota_name}` ({} = {})", ns.addr.name, peak.canonical(), dim.what, dim.key, hard.canonical()),
+                )
+                .with_help(format!("updates would stall waiting for room: raise `{}` or set `update {{ max_surge = 0 }}` on the workloads", dim.attr)),
+            );
+        }
+    }
+}
+
+fn own_attr(dim: &Dimension) -> &'static str {
+    match dim.attr {
+        "limits_cpu" => "cpu_limit",
+        "limits_memory" => "memory_limit",
+        other => other,
+    }
+}
+
+/// `requests.storage` and `persistentvolumeclaims`: the claims the workloads make.
+fn storage_fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], quota: &BodyValue, quota_span: Span) {
+    let mut bytes = Quantity::from_int(0).ok();
+    let mut claims: i64 = 0;
+    for w in workloads {
+        let copies = if workload_kind(&w.body) == "statefulset" { replicas(&w.body) } else { 1 };
+        for v in w.body.blocks_of("volume") {
+            claims = claims.saturating_add(copies);
+            if let (Some(size), Some(acc)) = (qty_of(&v.body, "size"), bytes) {
+                bytes = size.checked_mul_int(copies).ok().and_then(|s| acc.checked_add(s).ok());
+            }
+        }
+    }
+    let checks = [("storage", "requests.storage", bytes), ("pvcs", "persistentvolumeclaims", Quantity::from_int(claims).ok())];
+    for (attr, key, used) in checks {
+        let (Some(hard), Some(used)) = (qty_of(quota, attr), used) else { continue };
+        if used > hard {
+            let span = quota.attr(attr).map_or(quota_span, |a| a.span);
+            cx.report(
+                ns,
+                Diagnostic::error("E0406", span, format!("volumes in namespace `{}` need {} of `{key}`, above quota `{}-quota` ({})", ns.addr.name, used.canonical(), ns.addr.name, hard.canonical()))
+                    .with_help(format!("claims beyond the quota are refused: raise `{attr}` or shrink the volumes")),
+            );
+        }
+    }
+}
+
+/// The volumes provisioned from a pool against the pool's `max_bytes` (a warning).
+fn pool_fit(cx: &mut Checker<'_>) {
+    let pools: Vec<&Resource> = cx.of_kind(Kind::Pool).map(|(_, r)| r).collect();
+    for pool in pools {
+        let Some(q) = pool.body.block("quota") else { continue };
+        let Some(max) = qty_of(&q.body, "max_bytes") else { continue };
+        let classes: Vec<String> =
+            cx.of_kind(Kind::StorageClass).filter(|(_, sc)| name_of(&sc.body, "pool").as_deref() == Some(pool.addr.name.as_str())).map(|(_, sc)| sc.addr.name.clone()).collect();
+        let mut total = Quantity::from_int(0).ok();
+        for (_, w) in cx.of_kind(Kind::Workload) {
+            let copies = if workload_kind(&w.body) == "statefulset" { replicas(&w.body) } else { 1 };
+            for v in w.body.blocks_of("volume") {
+                let Some(sc) = name_of(&v.body, "storage_class") else { continue };
+                if !classes.contains(&sc) {
+                    continue;
+                }
+                if let (Some(size), Some(acc)) = (qty_of(&v.body, "size"), total) {
+                    total = size.checked_mul_int(copies).ok().and_then(|s| acc.checked_add(s).ok());
+                }
+            }
+        }
+        let Some(total) = total else { continue };
+        if total > max {
+            let span = q.body.attr("max_bytes").map_or(q.kind_span, |a| a.span);
+            cx.report(
+                pool,
+                Diagnostic::warning("W0405", span, format!("volumes on pool `{}` may hold {}, above its quota max_bytes ({})", pool.addr.name, total.canonical(), max.canonical()))
+                    .with_help("writes fail once the pool is full: raise `max_bytes` or shrink the volumes"),
+            );
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! `manifest` blocks: any Kubernetes objects, from YAML text (`source`) or a literal `object`.
+//! Each gets cairn's labels and address annotation; `namespace` sets or checks the namespace.
+
+use cairn_lang::Diagnostic;
+use serde_json::{json, Map, Value as Json};
+
+use super::kube::pointer_escape;
+use super::{namespace_of, Lowering, Target};
+use crate::eval::Resource;
+use crate::value::Value;
+
+/// Kinds that live outside namespaces (the common built-in ones).
+const CLUSTER_SCOPED: [&str; 17] = [
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "VolumeSnapshotClass",
+    "ValidatingAdmissionPolicy",
+];
+
+/// Whether objects of this kind are namespaced, given the CRDs declared in the stack.
+pub(crate) fn is_namespaced(kind: &str, api_version: &str, crds: &[(String, String, bool)]) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if let Some((_, _, namespaced)) = crds.iter().find(|(g, k, _)| g == group && k == kind) {
+        return *namespaced;
+    }
+    !CLUSTER_SCOPED.contains(&kind)
+}
+
+pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
+    let mut docs: Vec<(Json, Vec<String>)> = Vec::new();
+    let source = res.body.attr("source");
+    let object = res.body.attr("object");
+    match (source, object) {
+        (Some(s), Some(o)) => {
+            cx.report(
+                res,
+                Diagnostic::error("E0412", s.name_span, "a manifest takes `source` or `object`, not both").with_label(o.name_span, "`object` is set here").with_help("remove one of them"),
+            );
+            return;
+        }
+        (None, Some(o)) => {
+            let mut sensitive = Vec::new();
+            let Some(j) = to_json(&o.value, "", &mut sensitive) else { return };
+            docs.push((j, sensitive));
+        }
+        (Some(s), None) => {
+            let Some(text) = s.value.unwrap_sensitive().0.as_str().map(str::to_string) else { return };
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                match <serde_yaml::Value as serde::Deserialize>::deserialize(doc) {
+                    Ok(serde_yaml::Value::Null) => {}
+                    Ok(v) => match serde_json::to_value(v) {
+                        Ok(j) => docs.push((j, Vec::new())),
+                        Err(e) => {
+                            cx.report(res, Diagnostic::error("E0412", s.span, format!("the manifest YAML cannot be used as JSON: {e}")).with_help("keys must be strings"));
+                            return;
+                        }
+                    },
+                    Err(e) => {
+                        cx.report(res, Diagnostic::error("E0412", s.span, format!("the manifest is not valid YAML: {e}")).with_help("fix the YAML file"));
+                        return;
+                    }
+                }
+            }
+        }
+        _ => {
+            cx.report(
+                res,
+                Diagnostic::error("E0304", res.label_span, format!("manifest `{}` needs `source` or `object`", res.addr.name))
+                    .with_help("write `source = file(\"x.yaml\")` or `object = { apiVersion = …, kind = …, metadata = { name = … } }`"),
+            );
+            return;
+        }
+    }
+    let at = object.or(source).map_or(res.label_span, |a| a.span);
+    let want_ns = namespace_of(res);
+    let crds = cx.crds();
+    for (mut doc, mut sensitive) in docs {
+        let Json::Object(obj) = &mut doc else {
+            cx.report(res, Diagnostic::error("E0412", at, "a manifest document must be a map").with_help("each YAML document is one Kubernetes object"));
+            continue;
+        };
+        let api_version = obj.get("apiVersion").and_then(Json::as_str).map(str::to_string);
+        let kind = obj.get("kind").and_then(Json::as_str).map(str::to_string);
+        let name = obj.get("metadata").and_then(|m| m.get("name")).and_then(Json::as_str).map(str::to_string);
+        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
+            cx.report(
+                res,
+                Diagnostic::error("E0412", at, format!("an object in manifest `{}` lacks apiVersion, kind or metadata.name", res.addr.name))
+                    .with_help("every Kubernetes object needs `apiVersion`, `kind` and `metadata.name`"),
+            );
+            continue;
+        };
+        let namespaced = is_namespaced(&kind, &api_version, &crds);
+        let meta = obj.entry("metadata").or_insert_with(|| json!({}));
+        let Json::Object(meta) = meta else { continue };
+        let have_ns = meta.get("namespace").and_then(Json::as_str).map(str::to_string);
+        let ns = match (namespaced, have_ns, &want_ns) {
+            (false, _, _) => None,
+            (true, Some(h), Some(w)) if &h != w => {
+                cx.report(
+                    res,
+                    Diagnostic::error("E0413", at, format!("{kind} `{name}` is in namespace `{h}`, but the manifest says `{w}`"))
+                        .with_help("remove metadata.namespace from the object or make the two agree"),
+                );
+                continue;
+            }
+            (true, Some(h), _) => Some(h),
+            (true, None, Some(w)) => Some(w.clone()),
+            (true, None, None) => {
+                cx.report(
+                    res,
+                    Diagnostic::error("E0413", at, format!("{kind} `{name}` needs a namespace"))
+                        .with_help("set `namespace = namespace.x` on the manifest or metadata.namespace in the object"),
+                );
+                continue;
+            }
+        };
+        if let Some(ns) = &ns {
+            meta.insert("namespace".into(), json!(ns));
+        }
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if let Json::Object(l) = labels {
+            l.insert("app.kubernetes.io/managed-by".into(), json!("cairn"));
+            l.insert("cairn.dev/stack".into(), json!(cx.stack));
+        }
+        let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Json::Object(a) = ann {
+            a.insert("cairn.dev/address".into(), json!(res.addr.to_string()));
+        }
+        if kind == "Secret" && api_version == "v1" {
+            for field in ["data", "stringData"] {
+                if let Some(Json::Object(m)) = obj.get(field) {
+                    for k in m.keys() {
+                        let p = format!("/{field}/{}", pointer_escape(k));
+                        if !sensitive.contains(&p) {
+                            sensitive.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        cx.push(res, Target::Kube, &api_version, &kind, ns.as_deref(), &name, doc, sensitive);
+    }
+}
+
+impl Lowering {
+    fn report(&mut self, res: &Resource, mut d: Diagnostic) {
+        for v in res.via.iter().rev() {
+            d = d.with_label(v.span, format!("in this instance of template `{}`", v.template));
+        }
+        self.diags.push(d);
+    }
+
+    /// CRDs declared by manifests: (group, kind, namespaced).
+    fn crds(&self) -> Vec<(String, String, bool)> {
+        let mut out = Vec::new();
+        for o in self.objects.iter().filter(|o| o.kind == "CustomResourceDefinition") {
+            let spec = o.body.get("spec");
+            let group = spec.and_then(|s| s.get("group")).and_then(Json::as_str).unwrap_or_default();
+            let kind = spec.and_then(|s| s.pointer("/names/kind")).and_then(Json::as_str).unwrap_or_default();
+            let namespaced = spec.and_then(|s| s.get("scope")).and_then(Json::as_str) != Some("Cluster");
+            out.push((group.to_string(), kind.to_string(), namespaced));
+        }
+        out
+    }
+}
+
+/// A value as JSON, collecting the pointers of sensitive values.
+fn to_json(v: &Value, path: &str, sensitive: &mut Vec<String>) -> Option<Json> {
+    Some(match v {
+        Value::Sensitive(inner) => {
+            sensitive.push(path.to_string());
+            return to_json(inner, path, &mut Vec::new());
+        }
+        Value::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(to_json(item, &format!("{path}/{i}"), sensitive)?);
+            }
+            Json::Array(out)
+        }
+        Value::Map(m) => {
+            let mut out = Map::new();
+            for (k, item) in m.iter() {
+                out.insert(k.clone(), to_json(item, &format!("{path}/{}", pointer_escape(k)), sensitive)?);
+            }
+            Json::Object(out)
+        }
+        other => crate::convert::value_to_json(other)?,
+    })
+}
