@@ -422,10 +422,7 @@ impl<'a> Lexer<'a> {
             return;
         };
         let mut line_start = header_end + nl + 1;
-        loop {
-            let Some(line_text) = self.text.get(line_start..) else {
-                break;
-            };
+        while let Some(line_text) = self.text.get(line_start..) {
             if line_text.is_empty() {
                 break;
             }

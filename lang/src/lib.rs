@@ -1,15 +1,17 @@
 //! cairn-lang: the language front end. Text in, a syntax tree with spans plus diagnostics out
-//! ([`parse`]), and the canonical formatter ([`format`]). It knows nothing of Kubernetes, Ceph,
+//! ([`parse`]), and the canonical formatter ([`format()`]). It knows nothing of Kubernetes, Ceph,
 //! files on disk or editors: it works on strings.
 
 pub mod ast;
 pub mod diagnostic;
+pub mod format;
 pub mod lexer;
 pub mod parser;
 pub mod span;
 pub mod strings;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use format::format;
 pub use parser::{parse, parse_expr, Parsed};
 pub use span::{FileId, LineIndex, Span};
 
