@@ -1,0 +1,24 @@
+//! `cairn check`: every diagnostic of a stack, as text or JSON.
+
+use std::path::Path;
+
+use cairn_compiler::Mode;
+
+use crate::output::Output;
+use crate::{report, CheckFormat};
+
+/// Runs `check`; true when there are no errors.
+pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
+    let Some(c) = super::compile_dir(out, dir, Mode::Check) else { return false };
+    match format {
+        CheckFormat::Json => out.stdout(&report::json(&c.program.sources, &c.diagnostics)),
+        CheckFormat::Text => {
+            out.diagnostics(&c.program.sources, &c.diagnostics);
+            if !c.has_errors() {
+                let n = c.resources.len();
+                out.info(&format!("{} ok: {n} resource{}, {} object{}", dir.display(), if n == 1 { "" } else { "s" }, c.objects.len(), if c.objects.len() == 1 { "" } else { "s" }));
+            }
+        }
+    }
+    !c.has_errors()
+}

@@ -1,0 +1,75 @@
+//! `cairn fmt`: canonical layout for `.cairn` files.
+
+use std::path::{Path, PathBuf};
+
+use cairn_compiler::source::SourceMap;
+
+use crate::output::Output;
+
+/// Runs `fmt`; true when everything was formatted (or, with `--check`, already was).
+pub fn run(out: &Output, paths: &[PathBuf], check: bool) -> bool {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            collect(p, &mut files);
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            out.error(&format!("`{}` does not exist", p.display()));
+            return false;
+        }
+    }
+    files.sort();
+    let mut ok = true;
+    for f in files {
+        let text = match std::fs::read_to_string(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                out.error(&format!("cannot read `{}`: {e}", f.display()));
+                ok = false;
+                continue;
+            }
+        };
+        match cairn_lang::format(&text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if check {
+                    out.stdout(&format!("{}\n", f.display()));
+                    ok = false;
+                } else if let Err(e) = std::fs::write(&f, formatted) {
+                    out.error(&format!("cannot write `{}`: {e}", f.display()));
+                    ok = false;
+                } else {
+                    out.stdout(&format!("{}\n", f.display()));
+                }
+            }
+            Err(diags) => {
+                let mut sources = SourceMap::default();
+                let id = sources.add(f.clone(), f.display().to_string(), text);
+                let diags: Vec<_> = diags.into_iter().map(|mut d| {
+                    d.span.file = id;
+                    d
+                }).collect();
+                out.diagnostics(&sources, &diags);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// Every `.cairn` file under `dir`, skipping hidden directories and `target`.
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if p.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                collect(&p, files);
+            }
+        } else if p.extension().is_some_and(|x| x == "cairn") {
+            files.push(p);
+        }
+    }
+}

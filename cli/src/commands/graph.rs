@@ -1,0 +1,78 @@
+//! `cairn graph`: the dependency graph as Graphviz dot, Mermaid or JSON.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use cairn_compiler::{Compilation, Mode};
+use petgraph::visit::EdgeRef;
+use serde_json::json;
+
+use crate::output::Output;
+use crate::GraphFormat;
+
+/// Runs `graph`; true when the stack has no errors.
+pub fn run(out: &Output, dir: &Path, format: GraphFormat) -> bool {
+    let Some(c) = super::compile_dir(out, dir, Mode::Check) else { return false };
+    out.diagnostics(&c.program.sources, &c.diagnostics);
+    if c.has_errors() {
+        return false;
+    }
+    let text = match format {
+        GraphFormat::Dot => dot(&c),
+        GraphFormat::Mermaid => mermaid(&c),
+        GraphFormat::Json => graph_json(&c),
+    };
+    out.stdout(&text);
+    true
+}
+
+/// Edges as (from, to, reason), sorted.
+fn edges(c: &Compilation) -> Vec<(usize, usize, &'static str)> {
+    let mut v: Vec<_> = c.graph.graph.edge_references().map(|e| (e.source().index(), e.target().index(), e.weight().reason.as_str())).collect();
+    v.sort();
+    v
+}
+
+fn dot(c: &Compilation) -> String {
+    let mut s = String::from("digraph cairn {\n  rankdir=LR;\n  node [shape=box];\n");
+    for (i, o) in c.objects.iter().enumerate() {
+        let _ = writeln!(s, "  n{i} [label=\"{}\\n{}\"];", esc(&o.id()), esc(&o.address.to_string()));
+    }
+    for (a, b, r) in edges(c) {
+        let _ = writeln!(s, "  n{a} -> n{b} [label=\"{r}\"];");
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+fn mermaid(c: &Compilation) -> String {
+    let mut s = String::from("graph LR\n");
+    for (i, o) in c.objects.iter().enumerate() {
+        let label = format!("{}<br/>{}", o.id(), o.address).replace('"', "#quot;");
+        let _ = writeln!(s, "  n{i}[\"{label}\"]");
+    }
+    for (a, b, r) in edges(c) {
+        let _ = writeln!(s, "  n{a} -->|{r}| n{b}");
+    }
+    s
+}
+
+fn graph_json(c: &Compilation) -> String {
+    let nodes: Vec<_> = c
+        .objects
+        .iter()
+        .map(|o| json!({ "id": o.id(), "address": o.address.to_string(), "apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace, "name": o.name }))
+        .collect();
+    let ids: Vec<String> = c.objects.iter().map(|o| o.id()).collect();
+    let edges: Vec<_> = edges(c)
+        .into_iter()
+        .map(|(a, b, r)| json!({ "from": ids.get(a), "to": ids.get(b), "reason": r }))
+        .collect();
+    let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges })).unwrap_or_default();
+    s.push('\n');
+    s
+}

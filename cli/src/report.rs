@@ -1,0 +1,176 @@
+//! Diagnostics for people (miette's graphical report) and for machines (LANGUAGE.md §9 JSON).
+
+use std::fmt;
+
+use cairn_compiler::source::SourceMap;
+use cairn_lang::{Diagnostic, Severity};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+/// One diagnostic in miette's terms. Labels in other files become related reports, since a
+/// miette report shows one source.
+#[derive(Debug)]
+struct Report {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code.as_ref().map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+    }
+}
+
+fn named_source(sources: &SourceMap, file: cairn_lang::FileId) -> NamedSource<String> {
+    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    NamedSource::new(sources.display(file), text)
+}
+
+fn span(s: cairn_lang::Span) -> SourceSpan {
+    let len = s.end.saturating_sub(s.start);
+    SourceSpan::new((s.start as usize).into(), len as usize)
+}
+
+fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
+    let mut labels = vec![LabeledSpan::new_primary_with_span(d.primary_label.clone(), span(d.span))];
+    let mut related = Vec::new();
+    for l in &d.labels {
+        if l.span.file == d.span.file {
+            labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), span(l.span)));
+        } else {
+            related.push(Report {
+                message: l.message.clone(),
+                code: None,
+                severity: miette::Severity::Advice,
+                help: None,
+                source: named_source(sources, l.span.file),
+                labels: vec![LabeledSpan::new_primary_with_span(None, span(l.span))],
+                related: Vec::new(),
+            });
+        }
+    }
+    Report {
+        message: d.message.clone(),
+        code: Some(d.code.to_string()),
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        },
+        help: d.help.clone(),
+        source: named_source(sources, d.span.file),
+        labels,
+        related,
+    }
+}
+
+/// Renders diagnostics as miette graphical reports.
+pub fn text(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let report = to_report(sources, d);
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{}: {} [{}]\n", d.severity.as_str(), d.message, d.code));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A one-line summary: "2 errors, 1 warning".
+pub fn summary(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: &'static str,
+    code: &'static str,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    help: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+/// Renders diagnostics as LANGUAGE.md §9 JSON, sorted by file, line and column.
+pub fn json(sources: &SourceMap, diags: &[Diagnostic]) -> String {
+    let mut list: Vec<JsonDiagnostic<'_>> = diags
+        .iter()
+        .map(|d| {
+            let (line, column) = sources.line_col(d.span);
+            JsonDiagnostic {
+                severity: d.severity.as_str(),
+                code: d.code,
+                message: &d.message,
+                file: sources.display(d.span.file),
+                line,
+                column,
+                help: d.help.as_deref(),
+                labels: d
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let (line, column) = sources.line_col(l.span);
+                        JsonLabel { file: sources.display(l.span.file), line, column, message: &l.message }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| (a.file, a.line, a.column).cmp(&(b.file, b.line, b.column)));
+    let report = JsonReport { diagnostics: list };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{\"diagnostics\": []}".to_string());
+    s.push('\n');
+    s
+}
