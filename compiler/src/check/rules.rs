@@ -32,12 +32,15 @@ fn name_error(cx: &mut Checker<'_>, res: &Resource, span: Span, what: &str, name
     cx.report(res, Diagnostic::error("E0305", span, format!("invalid {what} `{name}`: {why}")).with_help(rule.to_string()));
 }
 
+/// A name check from [`names`].
+type NameRule = fn(&str) -> Result<(), String>;
+
 const DNS1035: &str = "use a DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63 characters";
 const DNS1123: &str = "use a DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, at most 253 characters";
 
 fn check_names(cx: &mut Checker<'_>, res: &Resource) {
     let name = res.addr.name.as_str();
-    let (rule, help): (fn(&str) -> Result<(), String>, &str) = match res.addr.kind {
+    let (rule, help): (NameRule, &str) = match res.addr.kind {
         Kind::Namespace => (names::dns1035_label, DNS1035),
         Kind::Workload => (names::dns1035_label, DNS1035),
         Kind::Config | Kind::Secret | Kind::StorageClass => (names::dns1123_subdomain, DNS1123),

@@ -98,7 +98,7 @@ impl<'p> Evaluator<'p> {
                     return self.reference(kind, &field.name, e.span);
                 }
                 let v = self.eval(base, scope);
-                self.field(v, &field.name, field.span, e.span)
+                self.field(v, &field.name, field.span)
             }
             ExprKind::Index(base, idx) => {
                 if let Some(kind) = self.kind_name(base, scope) {
@@ -269,11 +269,11 @@ impl<'p> Evaluator<'p> {
     }
 
     /// `value.field`.
-    fn field(&mut self, v: Value, field: &str, field_span: Span, span: Span) -> Value {
+    fn field(&mut self, v: Value, field: &str, field_span: Span) -> Value {
         match v {
             Value::Unknown => Value::Unknown,
             Value::Sensitive(inner) => {
-                let r = self.field(*inner, field, field_span, span);
+                let r = self.field(*inner, field, field_span);
                 Value::sensitive_if(r, true)
             }
             Value::Map(m) => match m.get(field) {

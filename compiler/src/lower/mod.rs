@@ -156,6 +156,7 @@ impl Lowering {
     }
 
     /// A Kubernetes object with standard metadata and `rest` after it.
+    #[allow(clippy::too_many_arguments)]
     fn kube(&mut self, res: &Resource, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, rest: Vec<(&str, Json)>, sensitive: Vec<String>) {
         let mut body = Map::new();
         body.insert("apiVersion".into(), json!(api_version));
