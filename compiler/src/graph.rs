@@ -116,7 +116,7 @@ pub fn resource_cycles(resources: &[Resource]) -> Vec<Diagnostic> {
             .with_help("objects in a cycle cannot be ordered: remove one of these references or `depends_on` entries");
         for (k, (_, span)) in path.iter().enumerate().skip(1) {
             if let Some(span) = span {
-                d = d.with_label(*span, format!("{} references {}", chain.get(k).cloned().unwrap_or_default(), chain.get(k + 1).cloned().unwrap_or_default()));
+                d = d.with_label(*span, format!("{} references {}", chain.get(k).cloned().unwrap_or_default(), chain.get(k.saturating_add(1)).cloned().unwrap_or_default()));
             }
         }
         diags.push(d);
@@ -158,7 +158,7 @@ fn cycle_from(g: &DiGraph<usize, Span>, start: NodeIndex, members: &HashSet<Node
     while let Some(&(p, span)) = prev.get(&cur) {
         rev.push((p, span));
         cur = p;
-        guard += 1;
+        guard = guard.saturating_add(1);
         if cur == start || guard > members.len() {
             break;
         }

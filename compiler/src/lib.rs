@@ -7,6 +7,8 @@
 //! [`SourceLoader`], `env()` only through the [`Environment`]; the same inputs give
 //! byte-identical outputs.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
+
 pub mod access;
 pub mod check;
 pub mod convert;

@@ -217,7 +217,7 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    v.write_display(out, depth + 1);
+                    v.write_display(out, depth.saturating_add(1));
                 }
                 out.push(']');
             }
@@ -232,7 +232,7 @@ impl Value {
                         out.push_str(", ");
                     }
                     let _ = write!(out, "{k} = ");
-                    v.write_display(out, depth + 1);
+                    v.write_display(out, depth.saturating_add(1));
                 }
                 out.push_str(" }");
             }

@@ -81,7 +81,7 @@ fn surge(w: &BodyValue) -> i64 {
 
 fn percent_ceil(n: i64, p: i64) -> i64 {
     let prod = n.saturating_mul(p.max(0));
-    prod / 100 + i64::from(prod % 100 != 0)
+    prod.div_euclid(100).saturating_add(i64::from(prod.rem_euclid(100) != 0))
 }
 
 fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Option<&BodyValue>, dim: &Dimension, hard: Quantity, span: Span) {

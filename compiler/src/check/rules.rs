@@ -55,7 +55,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
         let Value::Map(m) = a.value.unwrap_sensitive().0 else { continue };
         for (k, v) in m.iter() {
             if let Err(why) = names::label_key(k) {
-                name_error(cx, res, a.span, &format!("{} key", &map[..map.len() - 1]), k, why, "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`");
+                name_error(cx, res, a.span, &format!("{} key", map.trim_end_matches('s')), k, why, "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`");
             } else if k == "app.kubernetes.io/managed-by" || k == "cairn.dev/stack" || k == "cairn.dev/address" {
                 cx.report(res, Diagnostic::error("E0305", a.span, format!("`{k}` is set by cairn")).with_help(format!("remove `{k}` from `{map}`")));
             }
@@ -158,8 +158,8 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
                     d = d.with_label(a.span, "autoscale is on here");
                 }
                 cx.report(res, d);
-            } else if n > 0 && (n & (n - 1)) != 0 {
-                let lower = 1i64 << (63 - n.leading_zeros());
+            } else if n > 0 && !n.unsigned_abs().is_power_of_two() {
+                let lower = 1i64.checked_shl(63u32.saturating_sub(n.leading_zeros())).unwrap_or(1);
                 cx.report(
                     res,
                     Diagnostic::warning("W0401", pg.span, format!("`pg_num` {n} is not a power of two"))

@@ -24,13 +24,13 @@ enum Num {
 impl<'p> Evaluator<'p> {
     /// Evaluates an expression. Errors are reported and yield `Value::Unknown`.
     pub(super) fn eval(&mut self, e: &'p Expr, scope: &Scope<'p>) -> Value {
-        self.depth += 1;
-        let v = if self.depth > MAX_DEPTH * 4 {
+        self.depth = self.depth.saturating_add(1);
+        let v = if self.depth > MAX_DEPTH.saturating_mul(4) {
             self.error("E0106", e.span, "expression nested too deeply", "split it with `let`s")
         } else {
             stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.eval_inner(e, scope))
         };
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         v
     }
 
@@ -243,7 +243,7 @@ impl<'p> Evaluator<'p> {
     /// A reference `KIND.NAME`: checked, recorded as a dependency.
     fn reference(&mut self, kind: Kind, name: &str, span: Span) -> Value {
         if self.phase == Phase::Expanding {
-            self.phase_errors += 1;
+            self.phase_errors = self.phase_errors.saturating_add(1);
             return self.error(
                 "E0209",
                 span,

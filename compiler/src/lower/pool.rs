@@ -88,7 +88,7 @@ fn direct(cx: &mut Lowering, res: &Resource) {
             let size = int_of(body, "size").unwrap_or(3);
             spec.insert("type".into(), json!("replicated"));
             spec.insert("size".into(), json!(size));
-            spec.insert("min_size".into(), json!(int_of(body, "min_size").unwrap_or(size - size / 2)));
+            spec.insert("min_size".into(), json!(int_of(body, "min_size").unwrap_or(size.saturating_sub(size / 2))));
         }
     }
     if let Some(pg) = int_of(body, "pg_num") {
