@@ -85,7 +85,7 @@ impl W {
             }
             self.heredoc_end = false;
             self.s.push('\n');
-            push_indent(&mut self.s, self.indent + 1);
+            push_indent(&mut self.s, self.indent.saturating_add(1));
             self.s.push_str(t);
             return;
         }
@@ -179,13 +179,13 @@ fn align(entries: &[Entry]) -> Vec<Option<usize>> {
         while let Some(Entry::Item(r, _)) = entries.get(j) {
             let Some(key) = &r.key else { break };
             max = max.max(key.chars().count());
-            j += 1;
+            j = j.saturating_add(1);
             if r.body.contains('\n') {
                 break;
             }
         }
         if j == i {
-            i += 1;
+            i = i.saturating_add(1);
             continue;
         }
         for w in widths.iter_mut().take(j).skip(i) {
@@ -201,7 +201,7 @@ fn lay_out(entries: Vec<Entry>, indent: usize, comma: &dyn Fn(usize) -> bool) ->
     let widths = align(&entries);
     let last_item = entries.iter().rposition(|e| matches!(e, Entry::Item(..)));
     let mut lines = Vec::with_capacity(entries.len());
-    let mut item = 0;
+    let mut item = 0usize;
     for (i, entry) in entries.into_iter().enumerate() {
         let mut s = String::new();
         match entry {
@@ -222,8 +222,8 @@ fn lay_out(entries: Vec<Entry>, indent: usize, comma: &dyn Fn(usize) -> bool) ->
                 }
                 s.push_str(&r.body);
                 let mut heredoc_end = r.heredoc_end;
-                item += 1;
-                if comma(item - 1) {
+                item = item.saturating_add(1);
+                if comma(item.saturating_sub(1)) {
                     if !heredoc_end {
                         s.push(',');
                     } else if Some(i) != last_item {
@@ -347,12 +347,17 @@ impl<'a> Printer<'a> {
     fn skip_trivia(&self, mut pos: u32) -> u32 {
         let bytes = self.src.as_bytes();
         loop {
+            // `checked_add`: at `u32::MAX` stop rather than loop without progress.
             if let Some(c) = self.comment_at(pos) {
-                pos = c.span.end.max(pos + 1);
+                let Some(next) = pos.checked_add(1) else { return pos };
+                pos = c.span.end.max(next);
                 continue;
             }
             match bytes.get(pos as usize) {
-                Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => pos += 1,
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => match pos.checked_add(1) {
+                    Some(next) => pos = next,
+                    None => return pos,
+                },
                 _ => return pos,
             }
         }
@@ -499,7 +504,7 @@ impl<'a> Printer<'a> {
         render: &mut RenderFn<'_, 'a>,
     ) {
         if self.breaks(items) {
-            let seq = self.seq(items, w.indent + 1, true, &|_| comma, render);
+            let seq = self.seq(items, w.indent.saturating_add(1), true, &|_| comma, render);
             w.put(&wrap(open, seq, close_tok, w.indent));
             return;
         }
@@ -551,9 +556,10 @@ impl<'a> Printer<'a> {
         let spans = stmt_spans(stmts);
         let indent = w.indent;
         let comma = |i: usize| else_follows(stmts, i);
-        let seq = self.seq(&Items { spans: &spans, start: gap_start, close }, indent + 1, true, &comma, &mut |p, i, indent| {
-            p.stmt(stmts.get(i)?, indent)
-        });
+        let seq =
+            self.seq(&Items { spans: &spans, start: gap_start, close }, indent.saturating_add(1), true, &comma, &mut |p, i, indent| {
+                p.stmt(stmts.get(i)?, indent)
+            });
         w.put(&wrap("{", seq, "}", indent));
     }
 
@@ -655,16 +661,16 @@ impl<'a> Printer<'a> {
         w.put(" ");
         let open = self.skip_trivia(i.cond.span.end);
         self.is_at(open, "{")?;
-        let then_end = i.then.last().map_or(open + 1, |s| s.span().end);
+        let then_end = i.then.last().map_or(open.saturating_add(1), |s| s.span().end);
         let then_close = self.skip_trivia(then_end);
         self.is_at(then_close, "}")?;
         self.body(w, &i.then, i.cond.span.end, then_close);
         let Some(otherwise) = &i.otherwise else {
             return Some(());
         };
-        let else_at = self.skip_trivia(then_close + 1);
+        let else_at = self.skip_trivia(then_close.saturating_add(1));
         self.is_at(else_at, "else")?;
-        let after = self.skip_trivia(else_at + 4);
+        let after = self.skip_trivia(else_at.saturating_add(4));
         w.put(" else ");
         // `else if` and `else { if … }` give the same tree; keep the form that was written.
         if let [Stmt::If(nested)] = otherwise.as_slice() {
@@ -675,7 +681,7 @@ impl<'a> Printer<'a> {
         let close = i.span.end.checked_sub(1)?;
         self.is_at(after, "{")?;
         self.is_at(close, "}")?;
-        self.body(w, otherwise, then_close + 1, close);
+        self.body(w, otherwise, then_close.saturating_add(1), close);
         Some(())
     }
 
@@ -692,24 +698,31 @@ impl<'a> Printer<'a> {
                 (p.name.span.start, end)
             })
             .collect();
-        let last = spans.last().map_or(open + 1, |s| s.1);
+        let last = spans.last().map_or(open.saturating_add(1), |s| s.1);
         let close_paren = self.skip_trivia(last);
         self.is_at(close_paren, ")")?;
         let params = &t.params;
-        self.container(w, ("(", ")"), false, &Items { spans: &spans, start: open + 1, close: close_paren }, true, &mut |p, i, indent| {
-            let param = params.get(i)?;
-            let Some(default) = &param.default else {
-                return Some(Rendered { key: None, body: param.name.name.clone(), heredoc_end: false });
-            };
-            let mut w = W::new(indent);
-            p.expr(default, &mut w);
-            Some(Rendered { key: Some(param.name.name.clone()), body: w.s, heredoc_end: w.heredoc_end })
-        });
+        self.container(
+            w,
+            ("(", ")"),
+            false,
+            &Items { spans: &spans, start: open.saturating_add(1), close: close_paren },
+            true,
+            &mut |p, i, indent| {
+                let param = params.get(i)?;
+                let Some(default) = &param.default else {
+                    return Some(Rendered { key: None, body: param.name.name.clone(), heredoc_end: false });
+                };
+                let mut w = W::new(indent);
+                p.expr(default, &mut w);
+                Some(Rendered { key: Some(param.name.name.clone()), body: w.s, heredoc_end: w.heredoc_end })
+            },
+        );
         w.put(" ");
         let close = t.span.end.checked_sub(1)?;
-        self.is_at(self.skip_trivia(close_paren + 1), "{")?;
+        self.is_at(self.skip_trivia(close_paren.saturating_add(1)), "{")?;
         self.is_at(close, "}")?;
-        self.body(w, &t.body, close_paren + 1, close);
+        self.body(w, &t.body, close_paren.saturating_add(1), close);
         Some(())
     }
 
@@ -797,7 +810,7 @@ impl<'a> Printer<'a> {
                     w,
                     ("(", ")"),
                     false,
-                    &Items { spans: &spans, start: open + 1, close: e.span.end.saturating_sub(1) },
+                    &Items { spans: &spans, start: open.saturating_add(1), close: e.span.end.saturating_sub(1) },
                     true,
                     &mut |p, i, indent| {
                         let mut w = W::new(indent);
@@ -854,7 +867,7 @@ impl<'a> Printer<'a> {
 /// kind). Only a comma keeps such a statement apart: after a newline it would read as the `if`'s
 /// `else`.
 fn else_follows(stmts: &[Stmt], i: usize) -> bool {
-    let named_else = match stmts.get(i + 1) {
+    let named_else = match stmts.get(i.saturating_add(1)) {
         Some(Stmt::Attr(a)) => a.name.name == "else",
         Some(Stmt::Block(b)) => b.kind.first().is_some_and(|k| k.name == "else"),
         _ => false,
@@ -864,7 +877,7 @@ fn else_follows(stmts: &[Stmt], i: usize) -> bool {
 
 /// The items of a bracketed expression spanning `span`, brackets included.
 fn inside<'s>(span: Span, spans: &'s [(u32, u32)]) -> Items<'s> {
-    Items { spans, start: span.start + 1, close: span.end.saturating_sub(1) }
+    Items { spans, start: span.start.saturating_add(1), close: span.end.saturating_sub(1) }
 }
 
 fn stmt_spans(stmts: &[Stmt]) -> Vec<(u32, u32)> {

@@ -118,7 +118,7 @@ fn number(i: &str) -> IResult<&str, (&str, bool)> {
     let (rest, int_part) = digits(i)?;
     let frac: IResult<&str, &str> = recognize(pair(char('.'), digits)).parse(rest);
     match frac {
-        Ok((rest2, _)) => Ok((rest2, (&i[..i.len() - rest2.len()], true))),
+        Ok((rest2, _)) => Ok((rest2, (i.get(..i.len().saturating_sub(rest2.len())).unwrap_or(int_part), true))),
         Err(_) => Ok((rest, (int_part, false))),
     }
 }
@@ -197,10 +197,10 @@ impl<'a> Lexer<'a> {
             let Some(c) = rest.chars().next() else { break };
             let start = self.pos;
             match c {
-                ' ' | '\t' | '\r' => self.pos += 1,
+                ' ' | '\t' | '\r' => self.pos = self.pos.saturating_add(1),
                 '\n' => {
-                    self.push(TokenKind::Newline, start, start + 1);
-                    self.pos += 1;
+                    self.push(TokenKind::Newline, start, start.saturating_add(1));
+                    self.pos = self.pos.saturating_add(1);
                 }
                 '#' => self.line_comment(),
                 '/' if rest.starts_with("//") => self.line_comment(),
@@ -214,33 +214,33 @@ impl<'a> Lexer<'a> {
                 '0'..='9' => self.number(),
                 c if c.is_ascii_alphabetic() || c == '_' => {
                     let len = match ident(rest) {
-                        Ok((r, _)) => rest.len() - r.len(),
+                        Ok((r, _)) => rest.len().saturating_sub(r.len()),
                         Err(_) => 1,
                     };
                     // An identifier may not end with '-': give the hyphens back.
                     let word = rest.get(..len).unwrap_or("");
                     let trimmed = word.trim_end_matches('-').len();
-                    self.push(TokenKind::Ident, start, start + trimmed);
-                    self.pos = start + trimmed;
+                    self.push(TokenKind::Ident, start, start.saturating_add(trimmed));
+                    self.pos = start.saturating_add(trimmed);
                 }
                 _ => match punct(rest) {
                     Ok((r, kind)) => {
-                        let len = rest.len() - r.len();
-                        self.push(kind, start, start + len);
-                        self.pos += len;
+                        let len = rest.len().saturating_sub(r.len());
+                        self.push(kind, start, start.saturating_add(len));
+                        self.pos = self.pos.saturating_add(len);
                     }
                     Err(_) => {
                         let len = c.len_utf8();
-                        self.push(TokenKind::Error, start, start + len);
+                        self.push(TokenKind::Error, start, start.saturating_add(len));
                         self.out.diagnostics.push(
                             Diagnostic::error(
                                 "E0109",
-                                self.span(start, start + len),
+                                self.span(start, start.saturating_add(len)),
                                 format!("unexpected character `{}`", c.escape_debug()),
                             )
                             .with_help("remove it; strings go between double quotes"),
                         );
-                        self.pos += len;
+                        self.pos = self.pos.saturating_add(len);
                     }
                 },
             }
@@ -252,7 +252,7 @@ impl<'a> Lexer<'a> {
     fn line_comment(&mut self) {
         let start = self.pos;
         let len = self.rest().find('\n').unwrap_or(self.rest().len());
-        let end = start + len;
+        let end = start.saturating_add(len);
         let text = self
             .text
             .get(start..end)
@@ -260,7 +260,7 @@ impl<'a> Lexer<'a> {
             .trim_end()
             .to_string();
         self.out.comments.push(Comment {
-            span: self.span(start, start + text.len()),
+            span: self.span(start, start.saturating_add(text.len())),
             text,
             block: false,
         });
@@ -271,13 +271,13 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let body = self.rest().get(2..).unwrap_or("");
         let end = match body.find("*/") {
-            Some(i) => start + 2 + i + 2,
+            Some(i) => start.saturating_add(2).saturating_add(i).saturating_add(2),
             None => {
                 let end = self.text.len();
                 self.out.diagnostics.push(
                     Diagnostic::error(
                         "E0108",
-                        self.span(start, start + 2),
+                        self.span(start, start.saturating_add(2)),
                         "unterminated comment: `/*` has no closing `*/`",
                     )
                     .with_help("close the comment with `*/`"),
@@ -298,10 +298,10 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let rest = self.rest();
         let Ok((after, (_num, is_float))) = number(rest) else {
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
             return;
         };
-        let mut end = start + (rest.len() - after.len());
+        let mut end = start.saturating_add(rest.len().saturating_sub(after.len()));
         let mut kind = if is_float {
             TokenKind::Float
         } else {
@@ -310,7 +310,7 @@ impl<'a> Lexer<'a> {
         if let Some(sfx) = SUFFIXES.iter().find(|s| after.starts_with(**s)) {
             let next = after.get(sfx.len()..).and_then(|s| s.chars().next());
             if !next.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                end += sfx.len();
+                end = end.saturating_add(sfx.len());
                 kind = TokenKind::Quantity;
             }
         }
@@ -320,7 +320,7 @@ impl<'a> Lexer<'a> {
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(tail.len());
         if glued > 0 {
-            let word_end = end + glued;
+            let word_end = end.saturating_add(glued);
             let word = self.text.get(start..word_end).unwrap_or("");
             self.out.diagnostics.push(
                 Diagnostic::error("E0103", self.span(start, word_end), format!("invalid number or quantity `{word}`"))
@@ -338,18 +338,18 @@ impl<'a> Lexer<'a> {
     /// quote, or at the end of the line when it is unterminated, with a diagnostic).
     fn scan_string(&mut self, start: usize, depth: u32) -> usize {
         let bytes = self.text.as_bytes();
-        let mut i = start + 1;
+        let mut i = start.saturating_add(1);
         while let Some(&b) = bytes.get(i) {
             match b {
-                b'"' => return i + 1,
-                b'\\' => i += 2,
+                b'"' => return i.saturating_add(1),
+                b'\\' => i = i.saturating_add(2),
                 b'\n' => break,
-                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                b'$' if bytes.get(i.saturating_add(1)) == Some(&b'{') => {
                     if depth >= MAX_STRING_DEPTH {
                         self.out.diagnostics.push(
                             Diagnostic::error(
                                 "E0106",
-                                self.span(i, i + 2),
+                                self.span(i, i.saturating_add(2)),
                                 "interpolation nested too deeply",
                             )
                             .with_help("interpolations may nest at most 64 deep; use a `let`"),
@@ -358,17 +358,17 @@ impl<'a> Lexer<'a> {
                             .text
                             .get(i..)
                             .and_then(|s| s.find('\n'))
-                            .map_or(self.text.len(), |n| i + n);
+                            .map_or(self.text.len(), |n| i.saturating_add(n));
                         return end;
                     }
-                    i = self.scan_interpolation(i + 2, depth + 1);
+                    i = self.scan_interpolation(i.saturating_add(2), depth.saturating_add(1));
                 }
-                _ => i += 1,
+                _ => i = i.saturating_add(1),
             }
         }
         let end = i.min(self.text.len());
         self.out.diagnostics.push(
-            Diagnostic::error("E0102", self.span(start, start + 1), "unterminated string")
+            Diagnostic::error("E0102", self.span(start, start.saturating_add(1)), "unterminated string")
                 .with_primary("this string has no closing `\"`")
                 .with_help("close the string with `\"` on the same line, or use a heredoc (`<<EOT`) for several lines"),
         );
@@ -382,16 +382,16 @@ impl<'a> Lexer<'a> {
             match b {
                 b'"' => i = self.scan_string(i, depth),
                 b'{' => {
-                    braces += 1;
-                    i += 1;
+                    braces = braces.saturating_add(1);
+                    i = i.saturating_add(1);
                 }
-                b'}' if braces == 0 => return i + 1,
+                b'}' if braces == 0 => return i.saturating_add(1),
                 b'}' => {
-                    braces -= 1;
-                    i += 1;
+                    braces = braces.saturating_sub(1);
+                    i = i.saturating_add(1);
                 }
                 b'\n' => return i,
-                _ => i += 1,
+                _ => i = i.saturating_add(1),
             }
         }
         i
@@ -403,7 +403,7 @@ impl<'a> Lexer<'a> {
         let Ok((after, (indent, marker))) = heredoc_header(rest) else {
             return;
         };
-        let header_end = start + (rest.len() - after.len());
+        let header_end = start.saturating_add(rest.len().saturating_sub(after.len()));
         let line_rest = after
             .find('\n')
             .map_or(after, |n| after.get(..n).unwrap_or(""));
@@ -421,7 +421,7 @@ impl<'a> Lexer<'a> {
             self.unterminated_heredoc(start, header_end, marker);
             return;
         };
-        let mut line_start = header_end + nl + 1;
+        let mut line_start = header_end.saturating_add(nl).saturating_add(1);
         while let Some(line_text) = self.text.get(line_start..) {
             if line_text.is_empty() {
                 break;
@@ -434,12 +434,12 @@ impl<'a> Lexer<'a> {
                 line.trim_end() == marker
             };
             if closing {
-                let end = line_start + line.trim_end().len();
+                let end = line_start.saturating_add(line.trim_end().len());
                 self.push(TokenKind::Heredoc, start, end);
-                self.pos = line_start + line_len;
+                self.pos = line_start.saturating_add(line_len);
                 return;
             }
-            line_start += line_len + 1;
+            line_start = line_start.saturating_add(line_len).saturating_add(1);
         }
         self.unterminated_heredoc(start, header_end, marker);
     }

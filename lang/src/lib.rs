@@ -2,6 +2,8 @@
 //! ([`parse`]), and the canonical formatter ([`format()`]). It knows nothing of Kubernetes, Ceph,
 //! files on disk or editors: it works on strings.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
+
 pub mod ast;
 pub mod diagnostic;
 pub mod format;

@@ -10,6 +10,11 @@ use crate::span::{FileId, Span};
 use crate::strings::{decode_heredoc, decode_string};
 use crate::MAX_DEPTH;
 
+/// The most operators and suffixes one path through an expression may chain
+/// (`1 + 1 + …`, `a.b.c…`): far more than any real expression, and a tree this deep is still
+/// safe to walk and drop on a 2 MiB stack.
+pub const MAX_CHAIN: u32 = 10_000;
+
 /// A parsed file and the diagnostics found on the way.
 #[derive(Debug, Default)]
 pub struct Parsed {
@@ -80,6 +85,9 @@ struct Parser<'a> {
     /// Whether newlines are insignificant, per open bracket (innermost last).
     nl: Vec<bool>,
     depth: u32,
+    /// Operators and suffixes of the chains (`a + b + c`, `a.b[c]`) being parsed: each nests
+    /// the tree one level deeper. Limited by MAX_CHAIN (see `enter_chain`).
+    chain: u32,
     /// Set once an unclosed-brace error at end of input was reported.
     eof_reported: bool,
 }
@@ -94,6 +102,7 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             nl: vec![false],
             depth: 0,
+            chain: 0,
             eof_reported: false,
         }
     }
@@ -117,7 +126,7 @@ impl<'a> Parser<'a> {
     fn tok(&mut self) -> Token {
         if self.skips_newlines() {
             while self.raw(self.pos).kind == T::Newline {
-                self.pos += 1;
+                self.pos = self.pos.saturating_add(1);
             }
         }
         self.raw(self.pos)
@@ -139,21 +148,21 @@ impl<'a> Parser<'a> {
                 return k;
             }
             if skip && k == T::Newline {
-                at += 1;
+                at = at.saturating_add(1);
                 continue;
             }
             if left == 0 {
                 return k;
             }
-            left -= 1;
-            at += 1;
+            left = left.saturating_sub(1);
+            at = at.saturating_add(1);
         }
     }
 
     fn bump(&mut self) -> Token {
         let t = self.tok();
         if t.kind != T::Eof {
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
         }
         t
     }
@@ -164,7 +173,7 @@ impl<'a> Parser<'a> {
 
     fn skip_newlines(&mut self) {
         while self.raw(self.pos).kind == T::Newline {
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
         }
     }
 
@@ -226,21 +235,21 @@ impl<'a> Parser<'a> {
             match t.kind {
                 T::Eof => return,
                 T::Newline | T::Comma if depth == 0 => return,
-                T::LBrace | T::LParen | T::LBracket => depth += 1,
+                T::LBrace | T::LParen | T::LBracket => depth = depth.saturating_add(1),
                 T::RBrace | T::RParen | T::RBracket => {
                     if depth == 0 {
                         return;
                     }
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                 }
                 _ => {}
             }
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
         }
     }
 
     fn enter(&mut self, span: Span) -> bool {
-        self.depth += 1;
+        self.depth = self.depth.saturating_add(1);
         if self.depth > MAX_DEPTH {
             if self.depth == MAX_DEPTH + 1 {
                 self.error_at(
@@ -257,6 +266,31 @@ impl<'a> Parser<'a> {
 
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// One more operator or suffix in a chain. Chains may be far longer than MAX_DEPTH
+    /// (`1 + 1 + …` is fine), but the tree they make is as deep as they are long, and a tree
+    /// deeper than the stack overflows every pass that walks it, `Drop` included: beyond
+    /// MAX_CHAIN levels on one path it is an error.
+    fn enter_chain(&mut self, span: Span) -> bool {
+        self.chain = self.chain.saturating_add(1);
+        if self.chain > MAX_CHAIN {
+            if self.chain == MAX_CHAIN + 1 {
+                self.error_at(
+                    "E0106",
+                    span,
+                    format!("more than {MAX_CHAIN} operators or suffixes in a chain"),
+                    Some("split the expression with `let`s"),
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Leaves `n` levels of `enter_chain`.
+    fn leave_chain(&mut self, n: u32) {
+        self.chain = self.chain.saturating_sub(n);
     }
 
     // ---- statements ---------------------------------------------------------------------
@@ -301,7 +335,7 @@ impl<'a> Parser<'a> {
                 }
                 self.recover();
                 if self.pos == before {
-                    self.pos += 1;
+                    self.pos = self.pos.saturating_add(1);
                 }
             }
         }
@@ -401,6 +435,17 @@ impl<'a> Parser<'a> {
         };
         self.bump(); // `=`
         self.skip_newlines();
+        if self.tok().kind == T::RBrace {
+            // `size =` at the end of a block: say which attribute lacks a value.
+            let t = self.tok();
+            let at = self.span_of(t);
+            let d = Diagnostic::error("E0101", at, format!("expected a value for `{}`, found `}}`", name.name))
+                .with_label(name.span, "this attribute has no value")
+                .with_help(format!("write `{} = …` with a value, or remove the line", name.name));
+            self.diags.push(d);
+            let span = name.span.to(at);
+            return Attr { name, value: Expr { kind: ExprKind::Error, span: at }, span };
+        }
         let value = self.expr();
         let span = name.span.to(value.span);
         Attr { name, value, span }
@@ -528,7 +573,7 @@ impl<'a> Parser<'a> {
             let k = self.raw(self.pos).kind;
             match k {
                 T::Eof => return,
-                T::LParen | T::LBracket | T::LBrace => depth += 1,
+                T::LParen | T::LBracket | T::LBrace => depth = depth.saturating_add(1),
                 T::RParen | T::RBracket | T::RBrace => {
                     if depth == 0 {
                         if k == close {
@@ -538,12 +583,12 @@ impl<'a> Parser<'a> {
                             return;
                         }
                     } else {
-                        depth -= 1;
+                        depth = depth.saturating_sub(1);
                     }
                 }
                 _ => {}
             }
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
         }
     }
 
@@ -594,15 +639,15 @@ impl<'a> Parser<'a> {
         let mut depth = 0u32;
         loop {
             let k = self.raw(self.pos).kind;
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
             match k {
                 T::Eof => return,
-                T::LBrace => depth += 1,
+                T::LBrace => depth = depth.saturating_add(1),
                 T::RBrace => {
                     if depth == 0 {
                         return;
                     }
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                 }
                 _ => {}
             }
@@ -701,7 +746,16 @@ impl<'a> Parser<'a> {
         let otherwise = if self.at_keyword("else") {
             self.bump();
             if self.at_keyword("if") {
-                let nested = self.if_stmt(ctx)?;
+                // An `else if` chain nests: it counts towards MAX_DEPTH like braces do.
+                let entered = self.enter(self.span_of(self.raw(self.pos)));
+                let nested = if entered {
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.if_stmt(ctx))
+                } else {
+                    self.recover();
+                    None
+                };
+                self.leave();
+                let nested = nested?;
                 span = span.to(nested.span);
                 Some(vec![Stmt::If(nested)])
             } else {
@@ -749,17 +803,17 @@ impl<'a> Parser<'a> {
             let k = self.raw(self.pos).kind;
             match k {
                 T::Eof => return,
-                T::LParen | T::LBracket | T::LBrace => depth += 1,
+                T::LParen | T::LBracket | T::LBrace => depth = depth.saturating_add(1),
                 T::RParen | T::RBracket | T::RBrace => {
                     if depth <= 0 {
                         return;
                     }
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                 }
                 T::Newline | T::Comma if depth <= 0 && !self.skips_newlines() => return,
                 _ => {}
             }
-            self.pos += 1;
+            self.pos = self.pos.saturating_add(1);
         }
     }
 
@@ -816,12 +870,24 @@ impl<'a> Parser<'a> {
     fn binary(&mut self, min_prec: u8) -> Expr {
         let mut lhs = self.unary();
         let mut chained_comparison = false;
+        // Each operator of a chain nests the tree one level deeper: `a + b + c` is
+        // `(a + b) + c` (see `enter_chain`).
+        let mut levels = 0u32;
         while let Some(op) = self.binop() {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
             }
             let op_tok = self.bump();
+            levels = levels.saturating_add(1);
+            if !self.enter_chain(self.span_of(op_tok)) {
+                self.recover_expr();
+                self.leave_chain(levels);
+                return Expr {
+                    kind: ExprKind::Error,
+                    span: lhs.span.to(self.span_of(op_tok)),
+                };
+            }
             if prec == 4 {
                 if chained_comparison {
                     self.error_at(
@@ -834,13 +900,14 @@ impl<'a> Parser<'a> {
                 chained_comparison = true;
             }
             self.skip_newlines();
-            let rhs = self.binary(prec + 1);
+            let rhs = self.binary(prec.saturating_add(1));
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 span,
             };
         }
+        self.leave_chain(levels);
         lhs
     }
 
@@ -869,8 +936,28 @@ impl<'a> Parser<'a> {
     }
 
     fn postfix(&mut self) -> Expr {
+        let mut levels = 0u32;
+        let e = self.postfix_chain(&mut levels);
+        self.leave_chain(levels);
+        e
+    }
+
+    /// `primary` and its `.field` / `[index]` / `(call)` suffixes; each suffix nests the
+    /// tree one level deeper (see `enter_chain`).
+    fn postfix_chain(&mut self, levels: &mut u32) -> Expr {
         let mut e = self.primary();
         loop {
+            let t = self.raw(self.pos);
+            if matches!(t.kind, T::Dot | T::LBracket) {
+                *levels = levels.saturating_add(1);
+                if !self.enter_chain(self.span_of(t)) {
+                    self.recover_expr();
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span: e.span.to(self.span_of(t)),
+                    };
+                }
+            }
             match self.raw(self.pos).kind {
                 T::Dot => {
                     self.bump();
@@ -1079,6 +1166,7 @@ impl<'a> Parser<'a> {
         let lexed = lex(text, self.file, base);
         let mut sub = Parser::new(self.src, self.file, lexed.tokens);
         sub.depth = self.depth;
+        sub.chain = self.chain;
         sub.nl.push(true);
         let e = if text.trim().is_empty() {
             let span = Span::new(self.file, base, base.saturating_add(text.len() as u32));
@@ -1217,7 +1305,7 @@ impl<'a> Parser<'a> {
                     self.unexpected("a newline, `,` or `}` after the map entry", None);
                     self.recover();
                     if self.pos == before {
-                        self.pos += 1;
+                        self.pos = self.pos.saturating_add(1);
                     }
                 }
             }

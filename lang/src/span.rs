@@ -38,7 +38,7 @@ impl Span {
 
     /// Length in bytes.
     pub fn len(self) -> u32 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
     /// True for an empty span (a position).
@@ -64,7 +64,7 @@ impl LineIndex {
         let mut line_starts = vec![0];
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
-                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                line_starts.push(u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX));
             }
         }
         LineIndex { line_starts }
@@ -81,7 +81,7 @@ impl LineIndex {
         let column = text
             .get(start..end)
             .map_or(end.saturating_sub(start), |s| s.chars().count());
-        (line + 1, column + 1)
+        (line.saturating_add(1), column.saturating_add(1))
     }
 
     /// Byte offset where the 0-based `line` starts, if it exists.

@@ -15,12 +15,12 @@ pub fn decode_string(
     diags: &mut Vec<Diagnostic>,
     parse_interp: &mut dyn FnMut(usize, usize) -> Expr,
 ) -> Vec<StrPart> {
-    let inner_end = if end > start + 1 && src.as_bytes().get(end - 1) == Some(&b'"') {
-        end - 1
+    let inner_end = if end > start.saturating_add(1) && src.as_bytes().get(end.saturating_sub(1)) == Some(&b'"') {
+        end.saturating_sub(1)
     } else {
         end
     };
-    decode_range(src, file, start + 1, inner_end, true, diags, parse_interp)
+    decode_range(src, file, start.saturating_add(1), inner_end, true, diags, parse_interp)
 }
 
 /// Decodes a heredoc token `src[start..end]` (from `<<` to the closing marker).
@@ -41,14 +41,14 @@ pub fn decode_heredoc(
         .trim_start_matches('-')
         .trim()
         .to_string();
-    let body_start = (start + header_len + 1).min(end);
+    let body_start = start.saturating_add(header_len).saturating_add(1).min(end);
     // The body is every line between the header and the closing marker line.
     let body = src.get(body_start..end).unwrap_or("");
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut offset = body_start;
     for line in body.split('\n') {
         lines.push((offset, line));
-        offset += line.len() + 1;
+        offset = offset.saturating_add(line.len()).saturating_add(1);
     }
     // Drop the closing marker line (if present).
     if lines.last().is_some_and(|(_, l)| l.trim() == marker) {
@@ -58,7 +58,7 @@ pub fn decode_heredoc(
         lines
             .iter()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(_, l)| l.len() - l.trim_start_matches([' ', '\t']).len())
+            .map(|(_, l)| l.len().saturating_sub(l.trim_start_matches([' ', '\t']).len()))
             .min()
             .unwrap_or(0)
     } else {
@@ -67,8 +67,8 @@ pub fn decode_heredoc(
     let mut parts: Vec<StrPart> = Vec::new();
     for (line_start, line) in lines {
         let cut = strip.min(line.len());
-        let from = line_start + cut;
-        let to = line_start + line.len();
+        let from = line_start.saturating_add(cut);
+        let to = line_start.saturating_add(line.len());
         let line_parts = decode_range(src, file, from, to, false, diags, parse_interp);
         for part in line_parts {
             match part {
@@ -119,8 +119,8 @@ fn decode_range(
             match decoded {
                 Some(c) => lit.push(c),
                 None => {
-                    let len = 1 + next.map_or(0, char::len_utf8);
-                    let at = u32::try_from(start + i).unwrap_or(u32::MAX);
+                    let len = next.map_or(0, char::len_utf8).saturating_add(1);
+                    let at = u32::try_from(start.saturating_add(i)).unwrap_or(u32::MAX);
                     let shown = rest.get(..len).unwrap_or("\\");
                     diags.push(
                         Diagnostic::error(
@@ -132,24 +132,24 @@ fn decode_range(
                     );
                 }
             }
-            i += 1 + next.map_or(0, char::len_utf8);
+            i = i.saturating_add(1).saturating_add(next.map_or(0, char::len_utf8));
             continue;
         }
         if rest.starts_with("$${") {
             lit.push_str("${");
-            i += 3;
+            i = i.saturating_add(3);
             continue;
         }
         if rest.starts_with("${") {
-            let body_start = i + 2;
+            let body_start = i.saturating_add(2);
             let close = matching_brace(bytes, body_start);
             if !lit.is_empty() {
                 parts.push(StrPart::Lit(std::mem::take(&mut lit)));
             }
             let body_end = close.unwrap_or(text.len());
-            let expr = parse_interp(start + body_start, start + body_end);
+            let expr = parse_interp(start.saturating_add(body_start), start.saturating_add(body_end));
             if close.is_none() {
-                let at = u32::try_from(start + i).unwrap_or(u32::MAX);
+                let at = u32::try_from(start.saturating_add(i)).unwrap_or(u32::MAX);
                 diags.push(
                     Diagnostic::error(
                         "E0104",
@@ -160,12 +160,12 @@ fn decode_range(
                 );
             }
             parts.push(StrPart::Interp(expr));
-            i = body_end + 1;
+            i = body_end.saturating_add(1);
             continue;
         }
         let c = rest.chars().next().unwrap_or('\0');
         lit.push(c);
-        i += c.len_utf8().max(1);
+        i = i.saturating_add(c.len_utf8().max(1));
     }
     if !lit.is_empty() {
         parts.push(StrPart::Lit(lit));
@@ -182,20 +182,20 @@ fn matching_brace(bytes: &[u8], from: usize) -> Option<usize> {
     while let Some(&b) = bytes.get(i) {
         if in_str {
             match b {
-                b'\\' => i += 1,
+                b'\\' => i = i.saturating_add(1),
                 b'"' => in_str = false,
                 _ => {}
             }
         } else {
             match b {
                 b'"' => in_str = true,
-                b'{' => depth += 1,
+                b'{' => depth = depth.saturating_add(1),
                 b'}' if depth == 0 => return Some(i),
-                b'}' => depth -= 1,
+                b'}' => depth = depth.saturating_sub(1),
                 _ => {}
             }
         }
-        i += 1;
+        i = i.saturating_add(1);
     }
     None
 }
