@@ -1,13 +1,20 @@
 //! Typed reads of evaluated bodies, shared by the checker and lowering. Each returns `None`
-//! when the attribute is unset or of another type (the checker reports wrong types once).
+//! when the attribute is unset or of another type (the checker reports wrong types once), or
+//! sensitive: a sensitive value outside the few attributes that keep it hidden is an error
+//! (E0306), and no rule may echo it in a diagnostic or an object.
 
 use crate::eval::BodyValue;
 use crate::quantity::Quantity;
 use crate::value::Value;
 
-/// A string attribute (sensitive strings included).
+/// An attribute's value unless it is sensitive.
+fn plain<'b>(body: &'b BodyValue, name: &str) -> Option<&'b Value> {
+    body.get(name).filter(|v| !matches!(v, Value::Sensitive(_)))
+}
+
+/// A string attribute.
 pub fn str_of(body: &BodyValue, name: &str) -> Option<String> {
-    match body.get(name)?.unwrap_sensitive().0 {
+    match plain(body, name)? {
         Value::Str(s) => Some(s.to_string()),
         _ => None,
     }
@@ -15,7 +22,7 @@ pub fn str_of(body: &BodyValue, name: &str) -> Option<String> {
 
 /// An integer attribute.
 pub fn int_of(body: &BodyValue, name: &str) -> Option<i64> {
-    match body.get(name)?.unwrap_sensitive().0 {
+    match plain(body, name)? {
         Value::Int(i) => Some(*i),
         _ => None,
     }
@@ -23,7 +30,7 @@ pub fn int_of(body: &BodyValue, name: &str) -> Option<i64> {
 
 /// A boolean attribute.
 pub fn bool_of(body: &BodyValue, name: &str) -> Option<bool> {
-    match body.get(name)?.unwrap_sensitive().0 {
+    match plain(body, name)? {
         Value::Bool(b) => Some(*b),
         _ => None,
     }
@@ -31,7 +38,7 @@ pub fn bool_of(body: &BodyValue, name: &str) -> Option<bool> {
 
 /// A quantity attribute: a quantity, a number, or a quantity string.
 pub fn qty_of(body: &BodyValue, name: &str) -> Option<Quantity> {
-    as_quantity(body.get(name)?)
+    as_quantity(plain(body, name)?)
 }
 
 /// A value as a quantity, if it is one or can be read as one.
@@ -47,7 +54,7 @@ pub fn as_quantity(v: &Value) -> Option<Quantity> {
 
 /// The name a reference-or-string attribute names (`namespace = namespace.shop` or `"shop"`).
 pub fn name_of(body: &BodyValue, name: &str) -> Option<String> {
-    match body.get(name)?.unwrap_sensitive().0 {
+    match plain(body, name)? {
         Value::Ref(r) if r.key.is_none() => Some(r.name.clone()),
         Value::Str(s) => Some(s.to_string()),
         _ => None,

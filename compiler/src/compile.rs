@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cairn_lang::Diagnostic;
+use cairn_lang::{Diagnostic, Span};
 
 use crate::check::{self, Facts};
 use crate::eval::{self, Mode, Resource};
@@ -23,6 +23,8 @@ pub struct Compilation {
     pub graph: DepGraph,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where secrets are written in the sources; printers of source text mask them.
+    pub secret_spans: Vec<Span>,
 }
 
 /// Compiles the stack in `dir`.
@@ -42,7 +44,8 @@ pub fn compile(loader: &dyn SourceLoader, env: &dyn Environment, dir: &Path, mod
     let (objects, graph) = reorder(objects, g);
     diagnostics.extend(duplicate_objects(&objects, &resources));
     sort_diagnostics(&program, &mut diagnostics);
-    Ok(Compilation { program, facts, resources, objects, graph, diagnostics })
+    let secret_spans = crate::secrets::literal_secret_spans(&program.files);
+    Ok(Compilation { program, facts, resources, objects, graph, diagnostics, secret_spans })
 }
 
 impl Compilation {

@@ -110,13 +110,25 @@ pub fn resource_cycles(resources: &[Resource]) -> Vec<Diagnostic> {
         if let Some(first) = names.first() {
             chain.push(first.clone());
         }
-        let Some((_, Some(first_span))) = path.first().map(|(n, s)| (*n, *s)) else { continue };
+        let Some((first_node, Some(first_span))) = path.first().map(|(n, s)| (*n, *s)) else { continue };
+        // An entry of `depends_on` "depends on" its target; anything else "references" it.
+        let verb = |n: NodeIndex, span: Span| {
+            let dep = resources.get(n.index()).and_then(|r| r.body.attr("depends_on")).map(|a| a.span);
+            if dep.is_some_and(|d| d.file == span.file && d.start <= span.start && span.end <= d.end) {
+                "depends on"
+            } else {
+                "references"
+            }
+        };
         let mut d = Diagnostic::error("E0501", first_span, format!("dependency cycle: {}", chain.join(" → ")))
-            .with_primary(format!("{} references {}", chain.first().cloned().unwrap_or_default(), chain.get(1).cloned().unwrap_or_default()))
+            .with_primary(format!("{} {} {}", chain.first().cloned().unwrap_or_default(), verb(first_node, first_span), chain.get(1).cloned().unwrap_or_default()))
             .with_help("objects in a cycle cannot be ordered: remove one of these references or `depends_on` entries");
-        for (k, (_, span)) in path.iter().enumerate().skip(1) {
+        for (k, (n, span)) in path.iter().enumerate().skip(1) {
             if let Some(span) = span {
-                d = d.with_label(*span, format!("{} references {}", chain.get(k).cloned().unwrap_or_default(), chain.get(k.saturating_add(1)).cloned().unwrap_or_default()));
+                d = d.with_label(
+                    *span,
+                    format!("{} {} {}", chain.get(k).cloned().unwrap_or_default(), verb(*n, *span), chain.get(k.saturating_add(1)).cloned().unwrap_or_default()),
+                );
             }
         }
         diags.push(d);

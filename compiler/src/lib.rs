@@ -21,6 +21,7 @@ pub mod program;
 pub mod quantity;
 pub mod render;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod value;
 pub mod yaml;

@@ -43,7 +43,10 @@ pub fn label_key(s: &str) -> Result<(), String> {
         None => (None, s),
     };
     if let Some(p) = prefix {
-        dns1123_subdomain(p).map_err(|e| format!("its prefix {e}"))?;
+        if p.contains('/') {
+            return Err("it may contain at most one `/`".into());
+        }
+        dns1123_subdomain(p).map_err(|e| format!("its prefix `{p}` is not a DNS-1123 subdomain: {e}"))?;
     }
     qualified_name(name)
 }

@@ -113,6 +113,8 @@ pub enum Ty {
     EnvMap,
     /// A port: a name or a number.
     Port,
+    /// A pod count for rolling updates: an int ≥ 0 or a percentage (`"25%"`).
+    IntOrPercent,
     /// Anything (manifest objects, policy config).
     Any,
 }
@@ -134,6 +136,7 @@ impl Ty {
             Ty::IntMap => "map of ints".into(),
             Ty::EnvMap => "map of env values".into(),
             Ty::Port => "port name or number".into(),
+            Ty::IntOrPercent => "number or percentage".into(),
             Ty::Any => "any value".into(),
         }
     }
@@ -406,7 +409,7 @@ static PROBE: BlockSchema = block(
 static UPDATE: BlockSchema = block(
     "update",
     "Rolling update settings.",
-    &[attr("max_unavailable", Ty::Port, "Pods that may be unavailable (number or percentage)."), attr("max_surge", Ty::Port, "Extra pods during an update (number or percentage).")],
+    &[attr("max_unavailable", Ty::IntOrPercent, "Pods that may be unavailable (number or percentage)."), attr("max_surge", Ty::IntOrPercent, "Extra pods during an update (number or percentage).")],
 );
 
 pub static WORKLOAD: BlockSchema = BlockSchema {

@@ -107,7 +107,8 @@ fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Opt
         if let Ok(extra) = each.checked_mul_int(surge(&w.body)) {
             surge_total = surge_total.checked_add(extra).unwrap_or(surge_total);
         }
-        parts.push((w.label_span, format!("{n} × {}", each.canonical())));
+        let part = if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {}", each.canonical()) };
+        parts.push((w.label_span, part));
     }
     if total > hard {
         let mut d = Diagnostic::error(
@@ -115,7 +116,11 @@ fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Opt
             span,
             format!("workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})", ns.addr.name, total.canonical(), dim.what, dim.key, hard.canonical()),
         )
-        .with_help(format!("pods beyond the quota are refused admission: raise `{}` or lower replicas or {}", dim.attr, dim.what));
+        .with_help(if dim.attr == "pods" {
+            "pods beyond the quota are refused admission: raise `pods` or lower replicas".to_string()
+        } else {
+            format!("pods beyond the quota are refused admission: raise `{}` or lower replicas or {}", dim.attr, dim.what)
+        });
         for (s, m) in parts {
             d = d.with_label(s, m);
         }
@@ -179,6 +184,7 @@ fn pool_fit(cx: &mut Checker<'_>) {
         let classes: Vec<String> =
             cx.of_kind(Kind::StorageClass).filter(|(_, sc)| name_of(&sc.body, "pool").as_deref() == Some(pool.addr.name.as_str())).map(|(_, sc)| sc.addr.name.clone()).collect();
         let mut total = Quantity::from_int(0).ok();
+        let mut parts: Vec<(Span, String)> = Vec::new();
         for (_, w) in cx.of_kind(Kind::Workload) {
             let copies = if workload_kind(&w.body) == "statefulset" { replicas(&w.body) } else { 1 };
             for v in w.body.blocks_of("volume") {
@@ -188,17 +194,20 @@ fn pool_fit(cx: &mut Checker<'_>) {
                 }
                 if let (Some(size), Some(acc)) = (qty_of(&v.body, "size"), total) {
                     total = size.checked_mul_int(copies).ok().and_then(|s| acc.checked_add(s).ok());
+                    let at = v.body.attr("size").map_or(v.kind_span, |a| a.span);
+                    parts.push((at, format!("{copies} × {} for workload `{}`", size.canonical(), w.addr.name)));
                 }
             }
         }
         let Some(total) = total else { continue };
         if total > max {
             let span = q.body.attr("max_bytes").map_or(q.kind_span, |a| a.span);
-            cx.report(
-                pool,
-                Diagnostic::warning("W0405", span, format!("volumes on pool `{}` may hold {}, above its quota max_bytes ({})", pool.addr.name, total.canonical(), max.canonical()))
-                    .with_help("writes fail once the pool is full: raise `max_bytes` or shrink the volumes"),
-            );
+            let mut d = Diagnostic::warning("W0405", span, format!("volumes on pool `{}` may hold {}, above its quota max_bytes ({})", pool.addr.name, total.canonical(), max.canonical()))
+                .with_help("writes fail once the pool is full: raise `max_bytes` or shrink the volumes");
+            for (s, m) in parts {
+                d = d.with_label(s, m);
+            }
+            cx.report(pool, d);
         }
     }
 }

@@ -55,14 +55,14 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
         let Value::Map(m) = a.value.unwrap_sensitive().0 else { continue };
         for (k, v) in m.iter() {
             if let Err(why) = names::label_key(k) {
-                name_error(cx, res, a.span, &format!("{} key", map.trim_end_matches('s')), k, why, "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`");
+                name_error(cx, res, a.key_span(k), &format!("{} key", map.trim_end_matches('s')), k, why, "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`");
             } else if k == "app.kubernetes.io/managed-by" || k == "cairn.dev/stack" || k == "cairn.dev/address" {
-                cx.report(res, Diagnostic::error("E0305", a.span, format!("`{k}` is set by cairn")).with_help(format!("remove `{k}` from `{map}`")));
+                cx.report(res, Diagnostic::error("E0305", a.key_span(k), format!("`{k}` is set by cairn")).with_help(format!("remove `{k}` from `{map}`")));
             }
             if map == "labels" {
                 if let Some(s) = v.as_str() {
                     if let Err(why) = names::label_value(s) {
-                        name_error(cx, res, a.span, "label value", s, why, "label values are up to 63 letters, digits, `-`, `_` and `.`");
+                        name_error(cx, res, a.entry_value_span(k), "label value", s, why, "label values are up to 63 letters, digits, `-`, `_` and `.`");
                     }
                 }
             }
@@ -73,7 +73,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
             if let Value::Map(m) = a.value.unwrap_sensitive().0 {
                 for k in m.keys() {
                     if let Err(why) = names::data_key(k) {
-                        name_error(cx, res, a.span, "data key", k, why, "keys are letters, digits, `-`, `_` and `.`");
+                        name_error(cx, res, a.key_span(k), "data key", k, why, "keys are letters, digits, `-`, `_` and `.`");
                     }
                 }
             }
@@ -185,11 +185,13 @@ fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, inde
     }
     if let Some(Some(cluster)) = facts.cluster_of.get(index) {
         if cluster.mode == CephMode::Direct && cluster.fsid.is_none() {
-            cx.report(
-                res,
-                Diagnostic::error("E0414", res.label_span, format!("storage class `{}` needs the fsid of cluster `{}`", res.addr.name, cluster.name))
-                    .with_help(format!("in direct mode the CSI driver names the Ceph cluster by fsid: set `fsid` in `cluster.{}`'s `ceph` block", cluster.name)),
-            );
+            let mut d = Diagnostic::error("E0414", res.label_span, format!("storage class `{}` needs the fsid of cluster `{}`", res.addr.name, cluster.name))
+                .with_help(format!("in direct mode the CSI driver names the Ceph cluster by fsid: set `fsid` in `cluster.{}`'s `ceph` block", cluster.name));
+            if let Some(c) = cx.find(Kind::Cluster, &cluster.name) {
+                let at = c.body.block("ceph").map_or(c.label_span, |b| b.body.attr("mode").map_or(b.kind_span, |a| a.span));
+                d = d.with_label(at, "the cluster is in direct mode, without `fsid`");
+            }
+            cx.report(res, d);
         }
     }
 }
@@ -220,7 +222,7 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
         let access = str_of(&v.body, "access").unwrap_or_else(|| "ReadWriteOnce".into());
         if kind == "deployment" && access == "ReadWriteOnce" {
             if let (Some(n), Some(r)) = (replicas.filter(|n| *n > 1), body.attr("replicas")) {
-                let at = v.body.attr("access").map_or(v.span, |a| a.span);
+                let at = v.body.attr("access").map_or_else(|| v.label.as_ref().map_or(v.kind_span, |(_, s)| *s), |a| a.span);
                 cx.report(
                     res,
                     Diagnostic::error("E0404", r.span, format!("deployment `{}` has {n} replicas sharing a ReadWriteOnce volume", res.addr.name))
@@ -254,7 +256,7 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
         cx.report(
             res,
             Diagnostic::warning("W0403", res.label_span, format!("workload `{}` requests no memory", res.addr.name))
-                .with_help("without a memory request the scheduler may overcommit the node and the pod risks being OOM-killed: add `resources { memory = \"256Mi\" }`"),
+                .with_help("without a memory request the scheduler may overcommit the node and the pod risks being OOM-killed: add `resources { memory = 256Mi }`"),
         );
     }
     if let Some(img) = body.attr("image") {
@@ -275,7 +277,7 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
     if let Some(a) = body.attr("ports") {
         for p in &ports {
             if let Err(why) = names::port_name(p) {
-                name_error(cx, res, a.span, "port name", p, why, "port names are up to 15 lowercase letters, digits and `-`, with at least one letter");
+                name_error(cx, res, a.key_span(p), "port name", p, why, "port names are up to 15 lowercase letters, digits and `-`, with at least one letter");
             }
         }
     }
@@ -284,7 +286,11 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
         let Some(a) = b.body.attr(attr) else { continue };
         if let Some(name) = a.value.as_str() {
             if !ports.iter().any(|p| p == name) {
-                let help = if ports.is_empty() { "declare it in `ports = { … }`".to_string() } else { format!("the workload's ports are: {}", ports.join(", ")) };
+                let help = match crate::eval::did_you_mean(name, ports.iter().map(String::as_str)) {
+                    Some(p) => format!("did you mean `{p}`?"),
+                    None if ports.is_empty() => "declare it in `ports = { … }`".to_string(),
+                    None => format!("the workload's ports are: {}", ports.join(", ")),
+                };
                 cx.report(res, Diagnostic::error("E0415", a.span, format!("`{block}.{attr}` names the port `{name}`, which the workload does not declare")).with_help(help));
             }
         }

@@ -30,10 +30,18 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
             cx.report(res, d);
             continue;
         };
+        if a.value.contains_sensitive() && !may_hold_sensitive(res.addr.kind, schema.name, &a.name) {
+            cx.report(
+                res,
+                Diagnostic::error("E0306", a.span, format!("`{}` cannot hold a sensitive value: it would be printed", a.name))
+                    .with_help("keep secrets in a `secret` block's `data` and pass them to workloads as env values (`secret.db.password`)"),
+            );
+            continue;
+        }
         if let Err(why) = check_type(attr.ty, &a.value) {
             cx.report(
                 res,
-                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!("`{}` takes {}", a.name, attr.ty.describe())),
+                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!("`{}` takes {}: {}", a.name, describe_with_range(attr.ty), attr.doc)),
             );
         }
     }
@@ -92,6 +100,24 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
             None => b.kind.clone(),
         };
         check_body(cx, res, inner, &b.body, span, &inner_what);
+    }
+}
+
+/// Whether an attribute may hold sensitive values (LANGUAGE.md §4: they are never printed):
+/// only where lowering keeps them marked (a secret's `data`, workload `env` values, manifest
+/// objects) and a policy's `config`, which only the policy sees.
+fn may_hold_sensitive(kind: Kind, block: &str, attr: &str) -> bool {
+    matches!((kind, block, attr), (Kind::Secret, "secret", "data") | (Kind::Workload, "workload", "env") | (Kind::Manifest, "manifest", "object") | (Kind::Policy, "policy", "config"))
+}
+
+/// A type as in the reference's tables, with an int's range (`int 1..10`, `int ≥ 0`).
+fn describe_with_range(ty: Ty) -> String {
+    match ty {
+        Ty::Int { min: i64::MIN, max: i64::MAX } => ty.describe(),
+        Ty::Int { min, max: i64::MAX } => format!("int ≥ {min}"),
+        Ty::Int { min: i64::MIN, max } => format!("int ≤ {max}"),
+        Ty::Int { min, max } => format!("int {min}..{max}"),
+        _ => ty.describe(),
     }
 }
 
@@ -192,6 +218,13 @@ pub(crate) fn check_type(ty: Ty, v: &Value) -> Result<(), String> {
         Ty::Port => match v {
             Value::Int(1..=65535) | Value::Str(_) => Ok(()),
             Value::Int(i) => Err(range_message(1, 65535, *i)),
+            _ => Err(found()),
+        },
+        Ty::IntOrPercent => match v {
+            Value::Int(i) if *i < 0 => Err(range_message(0, i64::MAX, *i)),
+            Value::Int(_) => Ok(()),
+            Value::Str(s) if s.strip_suffix('%').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) => Ok(()),
+            Value::Str(_) => Err("must be a number or a percentage such as \"25%\"".to_string()),
             _ => Err(found()),
         },
         Ty::Any => Ok(()),

@@ -1,6 +1,6 @@
 //! Evaluation of block bodies: attributes, nested blocks, and body-level `for`/`if`.
 
-use cairn_lang::ast::{Label, Stmt};
+use cairn_lang::ast::{Expr, ExprKind, Label, MapKey, Stmt, StrPart};
 use cairn_lang::{Diagnostic, Span};
 
 use super::expand::bind_ready;
@@ -15,6 +15,42 @@ pub struct AttrValue {
     pub value: Value,
     /// The span of the value's expression.
     pub span: Span,
+    /// For a map literal: each literal key with the spans of the key and of its value, for
+    /// diagnostics about one entry.
+    pub key_spans: Vec<(String, Span, Span)>,
+}
+
+impl AttrValue {
+    /// The span of key `key` when the value is a map literal that writes it, else the value's.
+    pub fn key_span(&self, key: &str) -> Span {
+        self.key_spans.iter().find(|(k, _, _)| k == key).map_or(self.span, |(_, s, _)| *s)
+    }
+
+    /// The span of the value at `key` when the value is a map literal that writes it, else the
+    /// whole value's.
+    pub fn entry_value_span(&self, key: &str) -> Span {
+        self.key_spans.iter().find(|(k, _, _)| k == key).map_or(self.span, |(_, _, s)| *s)
+    }
+}
+
+/// The literal keys of a map expression with the spans of each key and value.
+fn literal_keys(e: &Expr) -> Vec<(String, Span, Span)> {
+    let ExprKind::Map(entries) = &e.kind else { return Vec::new() };
+    entries
+        .iter()
+        .filter_map(|entry| match &entry.key {
+            MapKey::Ident(id) => Some((id.name.clone(), id.span, entry.value.span)),
+            MapKey::Str(s) => match &s.kind {
+                ExprKind::Str(parts) => match parts.as_slice() {
+                    [] => Some((String::new(), s.span, entry.value.span)),
+                    [StrPart::Lit(t)] => Some((t.clone(), s.span, entry.value.span)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            MapKey::Expr(_) => None,
+        })
+        .collect()
 }
 
 /// An evaluated nested block (`resources { … }`, `volume "data" { … }`).
@@ -82,7 +118,7 @@ impl<'p> Evaluator<'p> {
                     if matches!(value, Value::Null) {
                         continue;
                     }
-                    body.attrs.push(AttrValue { name: a.name.name.clone(), name_span: a.name.span, value, span: a.value.span });
+                    body.attrs.push(AttrValue { name: a.name.name.clone(), name_span: a.name.span, value, span: a.value.span, key_spans: literal_keys(&a.value) });
                 }
                 Stmt::Block(b) => {
                     let label = match &b.label {

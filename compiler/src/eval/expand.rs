@@ -8,6 +8,7 @@ use std::rc::Rc;
 use cairn_lang::ast::{Block, Label, Stmt, Template};
 use cairn_lang::{Diagnostic, FileId, Span};
 
+use super::budget::{Exceeded, RESOURCE_WORK};
 use super::{did_you_mean, Binding, Evaluator, Instance, Phase, ResState, Scope, Thunk, Var, Via};
 use crate::schema::{Kind, LabelRule};
 use crate::value::{Address, ModuleId, Value};
@@ -33,6 +34,10 @@ impl<'p> Evaluator<'p> {
                     let coll = self.eval(&f.collection, scope);
                     let items = self.iteration(&coll, f.collection.span);
                     for (k, v) in items {
+                        if !self.budget.charge(1) {
+                            self.over_budget(Exceeded::Work, f.collection.span);
+                            break;
+                        }
                         let mut inner = scope.clone();
                         if let Some(key) = &f.key {
                             inner = inner.with(&key.name, ready(k));
@@ -156,6 +161,10 @@ impl<'p> Evaluator<'p> {
     }
 
     fn declare_instance(&mut self, kind: Kind, b: &'p Block, scope: &Scope<'p>) {
+        if !self.budget.charge(RESOURCE_WORK) {
+            self.over_budget(Exceeded::Work, b.kind_span());
+            return;
+        }
         let schema = kind.schema();
         let name = match (&b.label, schema.label) {
             (Some(l), LabelRule::None) => {
@@ -179,11 +188,17 @@ impl<'p> Evaluator<'p> {
         let addr = Address { kind, name };
         if let Some(first) = self.index.get(&addr).and_then(|i| self.instances.get(*i)) {
             let first_span = first.label_span;
-            self.report(
-                Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice"))
-                    .with_label(first_span, "first declared here")
-                    .with_help("resource names are unique per kind; rename or remove one"),
-            );
+            // When the first declaration came from a template instance, point at that instance
+            // too: the template body alone does not say which instance got there first.
+            let first_via = first.via.first().filter(|v| self.via.first().map(|w| w.span) != Some(v.span)).map(|v| (v.span, v.template.clone()));
+            let mut d = Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice")).with_help("resource names are unique per kind; rename or remove one");
+            if first_span != label_span {
+                d = d.with_label(first_span, "first declared here");
+            }
+            if let Some((span, template)) = first_via {
+                d = d.with_label(span, format!("first declared by this instance of template `{template}`"));
+            }
+            self.report(d);
             return;
         }
         self.index.insert(addr.clone(), self.instances.len());

@@ -7,6 +7,7 @@ use cairn_lang::ast::{BinOp, Expr, ExprKind, MapKey, StrPart, UnOp};
 use cairn_lang::{Diagnostic, Span, MAX_DEPTH};
 
 use super::expand::bind_ready;
+use super::budget::{Exceeded, MAX_SIZE, MAX_VALUE_DEPTH, MAX_WORK};
 use super::{did_you_mean, Binding, Evaluator, Phase, Scope};
 use crate::quantity::Quantity;
 use crate::schema::Kind;
@@ -27,11 +28,31 @@ impl<'p> Evaluator<'p> {
         self.depth = self.depth.saturating_add(1);
         let v = if self.depth > MAX_DEPTH.saturating_mul(4) {
             self.error("E0106", e.span, "expression nested too deeply", "split it with `let`s")
+        } else if self.budget.is_spent() {
+            Value::Unknown
+        } else if !self.budget.charge(1) {
+            self.over_budget(Exceeded::Work, e.span)
         } else {
-            stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.eval_inner(e, scope))
+            let v = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.eval_inner(e, scope));
+            match self.budget.check(&v) {
+                Ok(()) => v,
+                Err(x) => self.over_budget(x, e.span),
+            }
         };
         self.depth = self.depth.saturating_sub(1);
         v
+    }
+
+    /// Reports a limit of `budget` passed at `span` (work: once per compilation).
+    pub(super) fn over_budget(&mut self, x: Exceeded, span: Span) -> Value {
+        match x {
+            Exceeded::Work if !self.budget.first_report() => Value::Unknown,
+            Exceeded::Work => {
+                self.error("E0702", span, format!("evaluation takes more than {MAX_WORK} steps"), "the stack computes too much: generate fewer or smaller values")
+            }
+            Exceeded::Size => self.error("E0702", span, format!("value of more than {MAX_SIZE} elements (counting repeated parts and long strings)"), "build smaller values; a value that contains another twice counts it twice"),
+            Exceeded::Depth => self.error("E0702", span, format!("value nested more than {MAX_VALUE_DEPTH} levels deep"), "flatten the value"),
+        }
     }
 
     fn eval_inner(&mut self, e: &'p Expr, scope: &Scope<'p>) -> Value {

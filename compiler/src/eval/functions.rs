@@ -173,6 +173,8 @@ impl<'p> Evaluator<'p> {
             },
             ("to_json", [v]) => match value_to_json(v) {
                 Some(j) => Value::str(j.to_string()),
+                // An unknown part (an unset `env()` in `check`, an error already reported).
+                None if v.contains_unknown() => Value::Unknown,
                 None => self.bad_args(f, "a value made of strings, numbers, bools, lists and maps", span),
             },
             ("to_yaml", [v]) => match value_to_json(v) {
@@ -181,6 +183,8 @@ impl<'p> Evaluator<'p> {
                     crate::yaml::write_document(&mut out, &j);
                     Value::str(out)
                 }
+                // An unknown part (an unset `env()` in `check`, an error already reported).
+                None if v.contains_unknown() => Value::Unknown,
                 None => self.bad_args(f, "a value made of strings, numbers, bools, lists and maps", span),
             },
             ("from_json", [v]) => match strip(v) {

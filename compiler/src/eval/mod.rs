@@ -8,6 +8,7 @@
 //! span; lets and arguments carry their dependencies to where they are used.
 
 mod body;
+mod budget;
 mod expand;
 mod expr;
 mod functions;
@@ -190,6 +191,8 @@ pub(crate) struct Evaluator<'p> {
     /// Errors reported that make a cached result unreliable (phase errors).
     phase_errors: usize,
     depth: u32,
+    /// Work, value size and value depth limits (see `budget`).
+    budget: budget::Budget,
 }
 
 /// Evaluates a loaded program.
@@ -212,6 +215,17 @@ pub fn evaluate(prog: &Program, loader: &dyn SourceLoader, env: &dyn Environment
                 via: inst.via.clone(),
             });
         }
+    }
+    // Lets that nothing uses are checked too: an unknown name or a cycle there is still an error.
+    let unused: Vec<(ModuleId, String, Span)> = ev
+        .lets
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| prog.module(ModuleId(*m)).is_some_and(|md| !md.is_std))
+        .flat_map(|(m, lets)| lets.iter().filter(|(_, s)| matches!(s.state, SlotState::New)).map(move |(n, s)| (ModuleId(m), n.clone(), s.decl.name.span)))
+        .collect();
+    for (m, name, span) in unused {
+        ev.let_value(m, &name, span);
     }
     Evaluated { resources, diagnostics: ev.diags }
 }
@@ -236,6 +250,7 @@ impl<'p> Evaluator<'p> {
             let_stack: Vec::new(),
             phase_errors: 0,
             depth: 0,
+            budget: budget::Budget::default(),
         }
     }
 
@@ -432,10 +447,16 @@ impl<'p> Evaluator<'p> {
 
 /// Suggests the closest of `candidates` to `name`, if any is close enough.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, c)| *score > 0.8 && *c != name)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != name).collect();
+    let similar = candidates.iter().map(|c| (strsim::jaro_winkler(name, c), *c)).filter(|(score, _)| *score > 0.8).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, c)| c);
+    // Jaro-Winkler misses swapped letters in short names (`wbe` for `web`): fall back to a
+    // small edit distance that counts a transposition as one edit.
+    similar.or_else(|| {
+        let len = name.chars().count();
+        if len < 3 {
+            return None;
+        }
+        let limit = len / 3;
+        candidates.iter().map(|c| (strsim::osa_distance(name, c), *c)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+    })
 }

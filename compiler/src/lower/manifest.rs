@@ -95,11 +95,16 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
         let api_version = obj.get("apiVersion").and_then(Json::as_str).map(str::to_string);
         let kind = obj.get("kind").and_then(Json::as_str).map(str::to_string);
         let name = obj.get("metadata").and_then(|m| m.get("name")).and_then(Json::as_str).map(str::to_string);
-        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
+        let (Some(api_version), Some(kind), Some(name)) = (api_version.clone(), kind.clone(), name.clone()) else {
+            let missing: Vec<&str> = [("apiVersion", api_version.is_none()), ("kind", kind.is_none()), ("metadata.name", name.is_none())]
+                .iter()
+                .filter(|(_, m)| *m)
+                .map(|(f, _)| *f)
+                .collect();
             cx.report(
                 res,
-                Diagnostic::error("E0412", at, format!("an object in manifest `{}` lacks apiVersion, kind or metadata.name", res.addr.name))
-                    .with_help("every Kubernetes object needs `apiVersion`, `kind` and `metadata.name`"),
+                Diagnostic::error("E0412", at, format!("an object in manifest `{}` has no `{}`", res.addr.name, missing.join("`, `")))
+                    .with_help("every Kubernetes object needs `apiVersion`, `kind` and `metadata.name` (strings)"),
             );
             continue;
         };
@@ -110,11 +115,12 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
         let ns = match (namespaced, have_ns, &want_ns) {
             (false, _, _) => None,
             (true, Some(h), Some(w)) if &h != w => {
-                cx.report(
-                    res,
-                    Diagnostic::error("E0413", at, format!("{kind} `{name}` is in namespace `{h}`, but the manifest says `{w}`"))
-                        .with_help("remove metadata.namespace from the object or make the two agree"),
-                );
+                let mut d = Diagnostic::error("E0413", at, format!("{kind} `{name}` sets metadata.namespace `{h}`, but the manifest's `namespace` is `{w}`"))
+                    .with_help("remove metadata.namespace from the object or make the two agree");
+                if let Some(ns) = res.body.attr("namespace") {
+                    d = d.with_label(ns.span, format!("the manifest's namespace is `{w}`"));
+                }
+                cx.report(res, d);
                 continue;
             }
             (true, Some(h), _) => Some(h),
@@ -164,18 +170,28 @@ impl Lowering {
         self.diags.push(d);
     }
 
-    /// CRDs declared by manifests: (group, kind, namespaced).
+    /// CRDs declared by manifests: (group, kind, namespaced), those of the whole stack when
+    /// known, else those lowered so far.
     fn crds(&self) -> Vec<(String, String, bool)> {
-        let mut out = Vec::new();
-        for o in self.objects.iter().filter(|o| o.kind == "CustomResourceDefinition") {
-            let spec = o.body.get("spec");
-            let group = spec.and_then(|s| s.get("group")).and_then(Json::as_str).unwrap_or_default();
-            let kind = spec.and_then(|s| s.pointer("/names/kind")).and_then(Json::as_str).unwrap_or_default();
-            let namespaced = spec.and_then(|s| s.get("scope")).and_then(Json::as_str) != Some("Cluster");
-            out.push((group.to_string(), kind.to_string(), namespaced));
+        if self.crds.is_empty() {
+            declared_crds(&self.objects)
+        } else {
+            self.crds.clone()
         }
-        out
     }
+}
+
+/// The CRDs among `objects`: (group, kind, namespaced).
+pub(super) fn declared_crds(objects: &[super::Object]) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    for o in objects.iter().filter(|o| o.kind == "CustomResourceDefinition") {
+        let spec = o.body.get("spec");
+        let group = spec.and_then(|s| s.get("group")).and_then(Json::as_str).unwrap_or_default();
+        let kind = spec.and_then(|s| s.pointer("/names/kind")).and_then(Json::as_str).unwrap_or_default();
+        let namespaced = spec.and_then(|s| s.get("scope")).and_then(Json::as_str) != Some("Cluster");
+        out.push((group.to_string(), kind.to_string(), namespaced));
+    }
+    out
 }
 
 /// A value as JSON, collecting the pointers of sensitive values.

@@ -73,7 +73,14 @@ impl Object {
 /// Lowers every resource; returns the objects (in resource order) and diagnostics.
 pub fn lower(resources: &[Resource], facts: &Facts) -> (Vec<Object>, Vec<Diagnostic>) {
     let stack = facts.stack.clone().unwrap_or_else(|| "stack".into());
-    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new() };
+    // Whether a custom kind is namespaced must not depend on declaration order: collect the
+    // CRDs every manifest declares first.
+    let mut pre = Lowering { stack: stack.clone(), objects: Vec::new(), diags: Vec::new(), crds: Vec::new() };
+    for res in resources.iter().filter(|r| r.addr.kind == Kind::Manifest) {
+        manifest::manifest(&mut pre, res);
+    }
+    let crds = manifest::declared_crds(&pre.objects);
+    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new(), crds };
     for (i, res) in resources.iter().enumerate() {
         let cluster = facts.cluster_of.get(i).cloned().flatten();
         cx.resource(res, cluster.as_ref());
@@ -85,6 +92,8 @@ pub(crate) struct Lowering {
     stack: String,
     objects: Vec<Object>,
     diags: Vec<Diagnostic>,
+    /// CRDs declared by the stack's manifests: (group, kind, namespaced).
+    crds: Vec<(String, String, bool)>,
 }
 
 impl Lowering {

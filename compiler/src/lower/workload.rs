@@ -166,10 +166,11 @@ fn container(res: &Resource, ports: &[(String, i64)], _stateful: bool) -> (Json,
         let list: Vec<Json> = ports.iter().map(|(n, p)| json!({ "name": n, "containerPort": p })).collect();
         c.insert("ports".into(), Json::Array(list));
     }
-    if let Some(Value::Map(m)) = body.get("env").map(|v| v.unwrap_sensitive().0) {
+    if let Some((Value::Map(m), all_secret)) = body.get("env").map(Value::unwrap_sensitive) {
         let mut env = Vec::new();
         for (k, v) in m.iter() {
             let (inner, secret) = v.unwrap_sensitive();
+            let secret = secret || all_secret;
             match inner {
                 Value::Ref(r) if r.key.is_some() => {
                     let key = r.key.clone().unwrap_or_default();
