@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use cairn_compiler::source::SourceMap;
-use cairn_lang::Diagnostic;
+use cairn_lang::{Diagnostic, Span};
 
 use crate::report;
 use crate::ColorChoice;
@@ -44,12 +44,13 @@ impl Output {
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {line}");
     }
 
-    /// Writes diagnostics as graphical reports to stderr, with a summary line.
-    pub fn diagnostics(&self, sources: &SourceMap, diags: &[Diagnostic]) {
+    /// Writes diagnostics as graphical reports to stderr, with a summary line; source text
+    /// under `mask` (secrets written in the sources) is blanked.
+    pub fn diagnostics(&self, sources: &SourceMap, diags: &[Diagnostic], mask: &[Span]) {
         if diags.is_empty() {
             return;
         }
-        let text = report::text(sources, diags, self.color);
+        let text = report::text(sources, diags, mask, self.color);
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
         let _ = writeln!(err, "{}", report::summary(diags));

@@ -52,8 +52,10 @@ impl miette::Diagnostic for Report {
     }
 }
 
-fn named_source(sources: &SourceMap, file: cairn_lang::FileId) -> NamedSource<String> {
-    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+/// A file's text for a report, with the spans in `mask` (secrets written in the source)
+/// blanked out.
+fn named_source(sources: &SourceMap, file: cairn_lang::FileId, mask: &[cairn_lang::Span]) -> NamedSource<String> {
+    let text = sources.get(file).map(|f| cairn_compiler::secrets::mask(&f.text, file, mask)).unwrap_or_default();
     NamedSource::new(sources.display(file), text)
 }
 
@@ -62,7 +64,7 @@ fn span(s: cairn_lang::Span) -> SourceSpan {
     SourceSpan::new((s.start as usize).into(), len as usize)
 }
 
-fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
+fn to_report(sources: &SourceMap, d: &Diagnostic, mask: &[cairn_lang::Span]) -> Report {
     let mut labels = vec![LabeledSpan::new_primary_with_span(d.primary_label.clone(), span(d.span))];
     let mut related = Vec::new();
     for l in &d.labels {
@@ -74,7 +76,7 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
-                source: named_source(sources, l.span.file),
+                source: named_source(sources, l.span.file, mask),
                 labels: vec![LabeledSpan::new_primary_with_span(None, span(l.span))],
                 related: Vec::new(),
             });
@@ -89,21 +91,50 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
             Severity::Info => miette::Severity::Advice,
         },
         help: d.help.clone(),
-        source: named_source(sources, d.span.file),
+        source: named_source(sources, d.span.file, mask),
         labels,
         related,
     }
 }
 
-/// Renders diagnostics as miette graphical reports.
-pub fn text(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+/// Source lines longer than this (in bytes) are not drawn: miette panics when it underlines a
+/// column past 65,535, and a snippet that wide helps nobody. The report gives the position.
+const MAX_SNIPPET_LINE: usize = 2_000;
+
+/// Whether a line a report would draw (those a span touches, and one of context on each
+/// side) is longer than [`MAX_SNIPPET_LINE`].
+fn too_wide_to_draw(sources: &SourceMap, d: &Diagnostic) -> bool {
+    std::iter::once(d.span).chain(d.labels.iter().map(|l| l.span)).any(|s| {
+        let Some(f) = sources.get(s.file) else { return false };
+        let bytes = f.text.as_bytes();
+        let start = (s.start as usize).min(bytes.len());
+        let end = (s.end as usize).clamp(start, bytes.len());
+        let line_start = |at: usize| bytes.get(..at).and_then(|b| b.iter().rposition(|&c| c == b'\n')).map_or(0, |i| i.saturating_add(1));
+        let line_end = |at: usize| bytes.get(at..).and_then(|b| b.iter().position(|&c| c == b'\n')).map_or(bytes.len(), |i| i.saturating_add(at));
+        let from = line_start(line_start(start).saturating_sub(1));
+        let to = line_end(line_end(end).saturating_add(1).min(bytes.len()));
+        bytes.get(from..to).is_some_and(|b| b.split(|&c| c == b'\n').any(|l| l.len() > MAX_SNIPPET_LINE))
+    })
+}
+
+/// Renders diagnostics as miette graphical reports; source text under `mask` is blanked.
+pub fn text(sources: &SourceMap, diags: &[Diagnostic], mask: &[cairn_lang::Span], color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for d in diags {
-        let report = to_report(sources, d);
+        let mut report = to_report(sources, d, mask);
+        let too_wide = too_wide_to_draw(sources, d);
+        if too_wide {
+            report.labels.clear();
+            report.related.clear();
+        }
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&format!("{}: {} [{}]\n", d.severity.as_str(), d.message, d.code));
+        }
+        if too_wide {
+            let (line, column) = sources.line_col(d.span);
+            out.push_str(&format!("  at {}:{line}:{column} (the line is too long to show)\n", sources.display(d.span.file)));
         }
         out.push('\n');
     }

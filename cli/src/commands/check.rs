@@ -13,7 +13,7 @@ pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
     match format {
         CheckFormat::Json => out.stdout(&report::json(&c.program.sources, &c.diagnostics)),
         CheckFormat::Text => {
-            out.diagnostics(&c.program.sources, &c.diagnostics);
+            out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
             if !c.has_errors() {
                 let n = c.resources.len();
                 out.info(&format!("{} ok: {n} resource{}, {} object{}", dir.display(), if n == 1 { "" } else { "s" }, c.objects.len(), if c.objects.len() == 1 { "" } else { "s" }));

@@ -13,7 +13,7 @@ use crate::GraphFormat;
 /// Runs `graph`; true when the stack has no errors.
 pub fn run(out: &Output, dir: &Path, format: GraphFormat) -> bool {
     let Some(c) = super::compile_dir(out, dir, Mode::Check) else { return false };
-    out.diagnostics(&c.program.sources, &c.diagnostics);
+    out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
     if c.has_errors() {
         return false;
     }

@@ -9,7 +9,7 @@ use crate::output::Output;
 /// Runs `render`; true on success. Nothing reaches stdout when there are errors.
 pub fn run(out: &Output, dir: &Path, output: Option<&Path>, reveal: bool) -> bool {
     let Some(c) = super::compile_dir(out, dir, Mode::Render) else { return false };
-    out.diagnostics(&c.program.sources, &c.diagnostics);
+    out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
     if c.has_errors() {
         return false;
     }
