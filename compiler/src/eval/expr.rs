@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use cairn_lang::ast::{BinOp, Expr, ExprKind, MapKey, StrPart, UnOp};
+use cairn_lang::ast::{BinOp, Expr, ExprKind, Ident, MapKey, StrPart, UnOp};
 use cairn_lang::{Diagnostic, Span, MAX_DEPTH};
 
 use super::expand::bind_ready;
@@ -147,19 +147,11 @@ impl<'p> Evaluator<'p> {
                 let coll = self.eval(collection, scope);
                 let mut out = Vec::new();
                 for (k, v) in self.iteration(&coll, collection.span) {
-                    let mut inner = scope.clone();
-                    if let Some(key) = key {
-                        inner = inner.with(&key.name, bind_ready(k));
-                    }
-                    inner = inner.with(&value.name, bind_ready(v));
-                    if let Some(c) = cond {
-                        let cv = self.eval(c, &inner);
-                        match self.condition(&cv, c.span) {
-                            Some(true) => {}
-                            Some(false) => continue,
-                            None => return Value::Unknown,
-                        }
-                    }
+                    let inner = match self.comprehension_scope(scope, key.as_ref(), value, k, v, cond.as_deref()) {
+                        Some(Some(inner)) => inner,
+                        Some(None) => continue,
+                        None => return Value::Unknown,
+                    };
                     out.push(self.eval(body, &inner));
                 }
                 Value::list(out)
@@ -168,19 +160,11 @@ impl<'p> Evaluator<'p> {
                 let coll = self.eval(collection, scope);
                 let mut out = BTreeMap::new();
                 for (k, v) in self.iteration(&coll, collection.span) {
-                    let mut inner = scope.clone();
-                    if let Some(key) = key {
-                        inner = inner.with(&key.name, bind_ready(k));
-                    }
-                    inner = inner.with(&value.name, bind_ready(v));
-                    if let Some(c) = cond {
-                        let cv = self.eval(c, &inner);
-                        match self.condition(&cv, c.span) {
-                            Some(true) => {}
-                            Some(false) => continue,
-                            None => return Value::Unknown,
-                        }
-                    }
+                    let inner = match self.comprehension_scope(scope, key.as_ref(), value, k, v, cond.as_deref()) {
+                        Some(Some(inner)) => inner,
+                        Some(None) => continue,
+                        None => return Value::Unknown,
+                    };
                     let kv = self.eval(key_expr, &inner);
                     let Some(ks) = self.key_string(kv, key_expr.span) else { return Value::Unknown };
                     let vv = self.eval(value_expr, &inner);
@@ -259,6 +243,33 @@ impl<'p> Evaluator<'p> {
             None => "declare it with `let`, or check the spelling".to_string(),
         };
         self.error("E0201", span, format!("unknown name `{name}`"), help)
+    }
+
+    /// The scope of one comprehension element: `Some(Some(scope))` to include it,
+    /// `Some(None)` when its condition is false, `None` when the condition is unknown.
+    fn comprehension_scope(
+        &mut self,
+        scope: &Scope<'p>,
+        key: Option<&'p Ident>,
+        value: &'p Ident,
+        k: Value,
+        v: Value,
+        cond: Option<&'p Expr>,
+    ) -> Option<Option<Scope<'p>>> {
+        let mut inner = scope.clone();
+        if let Some(key) = key {
+            inner = inner.with(&key.name, bind_ready(k));
+        }
+        inner = inner.with(&value.name, bind_ready(v));
+        if let Some(c) = cond {
+            let cv = self.eval(c, &inner);
+            return match self.condition(&cv, c.span) {
+                Some(true) => Some(Some(inner)),
+                Some(false) => Some(None),
+                None => None,
+            };
+        }
+        Some(Some(inner))
     }
 
     /// A reference `KIND.NAME`: checked, recorded as a dependency.
