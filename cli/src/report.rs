@@ -110,11 +110,34 @@ fn too_wide_to_draw(sources: &SourceMap, d: &Diagnostic) -> bool {
         let start = (s.start as usize).min(bytes.len());
         let end = (s.end as usize).clamp(start, bytes.len());
         let line_start = |at: usize| bytes.get(..at).and_then(|b| b.iter().rposition(|&c| c == b'\n')).map_or(0, |i| i.saturating_add(1));
-        let line_end = |at: usize| bytes.get(at..).and_then(|b| b.iter().position(|&c| c == b'\n')).map_or(bytes.len(), |i| i.saturating_add(at));
+        let line_end =
+            |at: usize| bytes.get(at..).and_then(|b| b.iter().position(|&c| c == b'\n')).map_or(bytes.len(), |i| i.saturating_add(at));
         let from = line_start(line_start(start).saturating_sub(1));
         let to = line_end(line_end(end).saturating_add(1).min(bytes.len()));
         bytes.get(from..to).is_some_and(|b| b.split(|&c| c == b'\n').any(|l| l.len() > MAX_SNIPPET_LINE))
     })
+}
+
+/// At most this many diagnostics are drawn (each one copies and scans its file, so thousands
+/// of them on a big file would take minutes); errors go first, the rest are counted.
+const MAX_DRAWN: usize = 200;
+
+/// The diagnostics to draw, in their order: all of them, or MAX_DRAWN with errors first.
+fn to_draw(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
+    if diags.len() <= MAX_DRAWN {
+        return diags.iter().collect();
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count().min(MAX_DRAWN);
+    let (mut errors_left, mut others_left) = (errors, MAX_DRAWN.saturating_sub(errors));
+    diags
+        .iter()
+        .filter(|d| {
+            let left = if d.is_error() { &mut errors_left } else { &mut others_left };
+            let take = *left > 0;
+            *left = left.saturating_sub(1);
+            take
+        })
+        .collect()
 }
 
 /// Renders diagnostics as miette graphical reports; source text under `mask` is blanked.
@@ -122,7 +145,9 @@ pub fn text(sources: &SourceMap, diags: &[Diagnostic], mask: &[cairn_lang::Span]
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
-    for d in diags {
+    let drawn = to_draw(diags);
+    let hidden = diags.len().saturating_sub(drawn.len());
+    for d in drawn {
         let mut report = to_report(sources, d, mask);
         let too_wide = too_wide_to_draw(sources, d);
         if too_wide {
@@ -137,6 +162,9 @@ pub fn text(sources: &SourceMap, diags: &[Diagnostic], mask: &[cairn_lang::Span]
             out.push_str(&format!("  at {}:{line}:{column} (the line is too long to show)\n", sources.display(d.span.file)));
         }
         out.push('\n');
+    }
+    if hidden > 0 {
+        out.push_str(&format!("… and {hidden} more not shown (at most {MAX_DRAWN} are drawn, errors first)\n\n"));
     }
     out
 }

@@ -231,6 +231,17 @@ impl<'a> Lexer<'a> {
                     }
                     Err(_) => {
                         let len = c.len_utf8();
+                        // A run of unexpected characters is one token and one error (a file of
+                        // binary data would otherwise make an error per byte).
+                        let (s, e) = (self.abs(start), self.abs(start.saturating_add(len)));
+                        if let (Some(t), Some(d)) = (self.out.tokens.last_mut(), self.out.diagnostics.last_mut()) {
+                            if t.kind == TokenKind::Error && t.end == s && d.code == "E0109" && d.span.end == s {
+                                t.end = e;
+                                d.span.end = e;
+                                self.pos = self.pos.saturating_add(len);
+                                continue;
+                            }
+                        }
                         self.push(TokenKind::Error, start, start.saturating_add(len));
                         self.out.diagnostics.push(
                             Diagnostic::error(

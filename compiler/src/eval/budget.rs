@@ -24,10 +24,15 @@ pub const MAX_WORK: u64 = 20_000_000;
 /// Work charged for declaring one resource (checks, lowering and rendering follow it).
 pub const RESOURCE_WORK: u64 = 100;
 /// The largest value, counted with repeats: elements of every nested collection, plus one per
-/// 16 bytes of each string.
+/// 8 bytes of each string (so a string holds at most 80 MB).
 pub const MAX_SIZE: u64 = 10_000_000;
 /// How deeply collections may nest inside one value.
 pub const MAX_VALUE_DEPTH: u32 = 1_000;
+/// Names "did you mean" may compare in one compilation. Each suggestion looks at every
+/// candidate (every let of a module, every resource of a kind, every key of a map), so a
+/// hundred thousand unknown names among a hundred thousand lets would take hours; past this,
+/// diagnostics carry a plain help line.
+pub const MAX_SUGGESTION_WORK: u64 = 2_000_000;
 /// Collections measured at least this large (and within the limits: a measure cut short is
 /// not the collection's own) remember their measure.
 const CACHE_FROM: u64 = 64;
@@ -46,6 +51,10 @@ struct Measure {
     depth: u32,
 }
 
+/// Measures of collections by address; the weak reference tells whether the entry is still
+/// about the same collection.
+type MeasureCache<T> = HashMap<*const T, (Weak<T>, Measure)>;
+
 /// The counters of one evaluation.
 #[derive(Debug, Default)]
 pub struct Budget {
@@ -54,8 +63,10 @@ pub struct Budget {
     spent: bool,
     /// Set once running out of work was reported.
     reported: bool,
-    lists: HashMap<*const Vec<Value>, (Weak<Vec<Value>>, Measure)>,
-    maps: HashMap<*const BTreeMap<String, Value>, (Weak<BTreeMap<String, Value>>, Measure)>,
+    /// Candidates compared by "did you mean" so far.
+    suggested: u64,
+    lists: MeasureCache<Vec<Value>>,
+    maps: MeasureCache<BTreeMap<String, Value>>,
 }
 
 impl Budget {
@@ -79,6 +90,17 @@ impl Budget {
         !std::mem::replace(&mut self.reported, true)
     }
 
+    /// Whether a "did you mean" over `candidates` names fits in what is left of
+    /// MAX_SUGGESTION_WORK (and if so, takes it).
+    pub fn suggest(&mut self, candidates: usize) -> bool {
+        let total = self.suggested.saturating_add(candidates as u64);
+        if total > MAX_SUGGESTION_WORK {
+            return false;
+        }
+        self.suggested = total;
+        true
+    }
+
     /// Checks a value just computed: its size and depth, charging the work of measuring it.
     pub fn check(&mut self, v: &Value) -> Result<(), Exceeded> {
         if !matches!(v, Value::List(_) | Value::Map(_) | Value::Sensitive(_) | Value::Str(_)) {
@@ -100,7 +122,7 @@ impl Budget {
     /// limit is passed, so measuring costs at most about MAX_SIZE work.
     fn measure(&mut self, v: &Value, level: u32) -> Measure {
         match v {
-            Value::Str(s) => Measure { size: 1 + s.len() as u64 / 16, depth: 0 },
+            Value::Str(s) => Measure { size: (s.len() as u64 / 8).saturating_add(1), depth: 0 },
             Value::Sensitive(inner) => self.measure(inner, level),
             Value::List(l) => {
                 let key = Rc::as_ptr(l);
@@ -189,6 +211,14 @@ mod tests {
         let s = Value::str("x".repeat(1 << 20));
         let v = list(vec![s; 200]);
         assert_eq!(b.check(&v), Err(Exceeded::Size));
+    }
+
+    #[test]
+    fn suggestions_run_out() {
+        let mut b = Budget::default();
+        assert!(b.suggest(MAX_SUGGESTION_WORK as usize - 10));
+        assert!(b.suggest(10));
+        assert!(!b.suggest(1));
     }
 
     #[test]

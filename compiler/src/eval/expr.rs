@@ -6,8 +6,8 @@ use std::rc::Rc;
 use cairn_lang::ast::{BinOp, Expr, ExprKind, Ident, MapKey, StrPart, UnOp};
 use cairn_lang::{Diagnostic, Span, MAX_DEPTH};
 
-use super::expand::bind_ready;
 use super::budget::{Exceeded, MAX_SIZE, MAX_VALUE_DEPTH, MAX_WORK};
+use super::expand::bind_ready;
 use super::{did_you_mean, Binding, Evaluator, Phase, Scope};
 use crate::quantity::Quantity;
 use crate::schema::Kind;
@@ -47,11 +47,21 @@ impl<'p> Evaluator<'p> {
     pub(super) fn over_budget(&mut self, x: Exceeded, span: Span) -> Value {
         match x {
             Exceeded::Work if !self.budget.first_report() => Value::Unknown,
-            Exceeded::Work => {
-                self.error("E0702", span, format!("evaluation takes more than {MAX_WORK} steps"), "the stack computes too much: generate fewer or smaller values")
+            Exceeded::Work => self.error(
+                "E0702",
+                span,
+                format!("evaluation takes more than {MAX_WORK} steps"),
+                "the stack computes too much: generate fewer or smaller values",
+            ),
+            Exceeded::Size => self.error(
+                "E0702",
+                span,
+                format!("value of more than {MAX_SIZE} elements (counting repeated parts and long strings)"),
+                "build smaller values; a value that contains another twice counts it twice",
+            ),
+            Exceeded::Depth => {
+                self.error("E0702", span, format!("value nested more than {MAX_VALUE_DEPTH} levels deep"), "flatten the value")
             }
-            Exceeded::Size => self.error("E0702", span, format!("value of more than {MAX_SIZE} elements (counting repeated parts and long strings)"), "build smaller values; a value that contains another twice counts it twice"),
-            Exceeded::Depth => self.error("E0702", span, format!("value nested more than {MAX_VALUE_DEPTH} levels deep"), "flatten the value"),
         }
     }
 
@@ -226,6 +236,10 @@ impl<'p> Evaluator<'p> {
         if self.templates.get(scope.module.0).is_some_and(|t| t.contains_key(name)) {
             return self.error("E0201", span, format!("`{name}` is a template, not a value"), format!("instantiate it as a block: `{name} \"name\" {{ … }}`"));
         }
+        let plain = "declare it with `let`, or check the spelling".to_string();
+        if !self.budget.suggest(self.lets.get(scope.module.0).map_or(0, BTreeMap::len)) {
+            return self.error("E0201", span, format!("unknown name `{name}`"), plain);
+        }
         let mut candidates: Vec<String> = Vec::new();
         let mut f = scope.frames.as_ref();
         while let Some(frame) = f {
@@ -240,7 +254,7 @@ impl<'p> Evaluator<'p> {
         }
         let help = match did_you_mean(name, candidates.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => "declare it with `let`, or check the spelling".to_string(),
+            None => plain,
         };
         self.error("E0201", span, format!("unknown name `{name}`"), help)
     }
@@ -287,6 +301,14 @@ impl<'p> Evaluator<'p> {
             return self.error("E0202", span, format!("`{}` blocks cannot be referenced", kind.as_str()), "reference a resource such as `pool.NAME`");
         }
         let addr = Address { kind, name: name.to_string() };
+        if !self.index.contains_key(&addr) && !self.budget.suggest(self.instances.len()) {
+            return self.error(
+                "E0202",
+                span,
+                format!("unknown resource `{addr}`"),
+                format!("check the name; resources are referenced as `{}.NAME`", kind.as_str()),
+            );
+        }
         if !self.index.contains_key(&addr) {
             let names: Vec<&str> = self.instances.iter().filter(|i| i.addr.kind == kind).map(|i| i.addr.name.as_str()).collect();
             let help = match did_you_mean(name, names.iter().copied()) {
@@ -310,6 +332,9 @@ impl<'p> Evaluator<'p> {
             }
             Value::Map(m) => match m.get(field) {
                 Some(v) => v.clone(),
+                None if !self.budget.suggest(m.len()) => {
+                    self.error("E0206", field_span, format!("the map has no key `{field}`"), "check the key")
+                }
                 None => {
                     let help = match did_you_mean(field, m.keys().map(String::as_str)) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -347,6 +372,9 @@ impl<'p> Evaluator<'p> {
                         return Value::Ref(Rc::new(Ref { kind: r.kind, name: r.name.clone(), key: Some(field.to_string()) }));
                     }
                     Value::Unknown => return Value::Unknown,
+                    Value::Map(m) if field != "name" && !self.budget.suggest(m.len()) => {
+                        return self.error("E0206", span, format!("`{addr}` has no data key `{field}`"), "check the key");
+                    }
                     Value::Map(m) if field != "name" => {
                         let help = match did_you_mean(field, m.keys().map(String::as_str)) {
                             Some(s) => format!("did you mean `{s}`?"),
