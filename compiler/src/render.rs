@@ -4,10 +4,22 @@
 use crate::lower::Object;
 use crate::yaml;
 
-/// The objects as one YAML stream, `---` between documents.
+/// The objects as one YAML stream, `---` between documents (as [`yaml::to_stream`] writes
+/// it). Documents are written one by one, and only objects holding secrets are copied to be
+/// redacted: a copy of every object would double the memory of a large render.
 pub fn stream(objects: &[Object], reveal_secrets: bool) -> String {
-    let docs: Vec<serde_json::Value> = objects.iter().map(|o| if reveal_secrets { o.body.clone() } else { o.redacted() }).collect();
-    yaml::to_stream(&docs)
+    let mut out = String::new();
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        if reveal_secrets || o.sensitive.is_empty() {
+            yaml::write_document(&mut out, &o.body);
+        } else {
+            yaml::write_document(&mut out, &o.redacted());
+        }
+    }
+    out
 }
 
 /// One object as a YAML document.

@@ -57,17 +57,28 @@ pub fn needs_quotes(s: &str) -> bool {
     if first == ' ' || LEADING_INDICATORS.contains(first) {
         return true;
     }
-    if s.ends_with(' ') || s.ends_with(':') || s.contains(": ") || s.contains(" #") {
+    if s.ends_with(' ') || s.ends_with(':') {
         return true;
     }
-    if s.chars().any(is_special_char) {
+    // `: ` and ` #` in one pass over the bytes (a substring search per pattern costs more on
+    // the short strings that make up most of an object).
+    if s.as_bytes().windows(2).any(|w| matches!(w, [b':', b' '] | [b' ', b'#'])) {
         return true;
+    }
+    let special = if s.is_ascii() { s.bytes().any(|b| b.is_ascii_control()) } else { s.chars().any(is_special_char) };
+    if special {
+        return true;
+    }
+    if RESERVED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        return true;
+    }
+    // Numbers, base-60 numbers and dates start with a digit, `.`, `+` or `_` (a leading `-`
+    // is an indicator, handled above): most strings stop here, without a lower-case copy.
+    if !(first.is_ascii_digit() || matches!(first, '.' | '+' | '_')) {
+        return false;
     }
     let lower = s.to_ascii_lowercase();
-    RESERVED_WORDS.contains(&lower.as_str())
-        || looks_numeric(&lower)
-        || looks_sexagesimal(&lower)
-        || looks_like_date(s)
+    looks_numeric(&lower) || looks_sexagesimal(&lower) || looks_like_date(s)
 }
 
 /// Characters that force double quotes: control characters (C0, DEL, C1, including tab, line

@@ -9,6 +9,9 @@ use crate::output::Output;
 /// Runs `render`; true on success. Nothing reaches stdout when there are errors.
 pub fn run(out: &Output, dir: &Path, output: Option<&Path>, reveal: bool) -> bool {
     let Some(c) = super::compile_dir(out, dir, Mode::Render) else { return false };
+    // The process ends after this command: freeing a large compilation allocation by
+    // allocation takes longer than writing it out, so it is left to the operating system.
+    let c = std::mem::ManuallyDrop::new(c);
     out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
     if c.has_errors() {
         return false;

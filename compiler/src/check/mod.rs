@@ -8,7 +8,7 @@ mod types;
 
 pub use rules::{image_tag_problem, workload_kind};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use cairn_lang::{Diagnostic, Span};
@@ -53,7 +53,11 @@ pub struct Facts {
 
 /// Checks every resource; returns the facts and the diagnostics.
 pub fn check(resources: &[Resource], root_dir: &Path) -> (Facts, Vec<Diagnostic>) {
-    let mut cx = Checker { resources, diags: Vec::new() };
+    let mut index = HashMap::with_capacity(resources.len());
+    for (i, r) in resources.iter().enumerate() {
+        index.entry((r.addr.kind, r.addr.name.as_str())).or_insert(i);
+    }
+    let mut cx = Checker { resources, index, diags: Vec::new() };
     for res in resources {
         types::check_resource(&mut cx, res);
     }
@@ -68,6 +72,8 @@ pub fn check(resources: &[Resource], root_dir: &Path) -> (Facts, Vec<Diagnostic>
 
 pub(crate) struct Checker<'a> {
     resources: &'a [Resource],
+    /// The first resource of each address, so `find` does not scan all of them per lookup.
+    index: HashMap<(Kind, &'a str), usize>,
     diags: Vec<Diagnostic>,
 }
 
@@ -85,7 +91,7 @@ impl<'a> Checker<'a> {
     }
 
     fn find(&self, kind: Kind, name: &str) -> Option<&'a Resource> {
-        self.resources.iter().find(|r| r.addr.kind == kind && r.addr.name == name)
+        self.index.get(&(kind, name)).and_then(|&i| self.resources.get(i))
     }
 
     /// The stack's name: the `stack` block's label, else the directory's name.

@@ -2,6 +2,8 @@
 //! limits times replicas, their pods, volumes and claims must fit; rolling updates need room
 //! for their surge; pool quotas should hold the volumes provisioned from the pool.
 
+use std::collections::HashMap;
+
 use cairn_lang::{Diagnostic, Span};
 
 use super::rules::workload_kind;
@@ -29,11 +31,19 @@ const DIMENSIONS: [Dimension; 5] = [
 
 pub(super) fn check_quotas(cx: &mut Checker<'_>) {
     let namespaces: Vec<&Resource> = cx.of_kind(Kind::Namespace).map(|(_, r)| r).collect();
+    // Workloads by namespace, in declaration order: one pass, not one per namespace.
+    let mut by_namespace: HashMap<String, Vec<&Resource>> = HashMap::new();
+    if namespaces.iter().any(|ns| ns.body.block("quota").is_some()) {
+        for (_, w) in cx.of_kind(Kind::Workload) {
+            if let Some(ns) = name_of(&w.body, "namespace") {
+                by_namespace.entry(ns).or_default().push(w);
+            }
+        }
+    }
     for ns in namespaces {
         let Some(quota) = ns.body.block("quota") else { continue };
         let limits = ns.body.block("limits").map(|b| &b.body);
-        let workloads: Vec<&Resource> =
-            cx.of_kind(Kind::Workload).map(|(_, r)| r).filter(|w| name_of(&w.body, "namespace").as_deref() == Some(ns.addr.name.as_str())).collect();
+        let workloads: Vec<&Resource> = by_namespace.get(ns.addr.name.as_str()).cloned().unwrap_or_default();
         for dim in &DIMENSIONS {
             let Some(hard) = qty_of(&quota.body, dim.attr) else { continue };
             let span = quota.body.attr(dim.attr).map_or(quota.kind_span, |a| a.span);

@@ -52,7 +52,7 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
     if !selector.is_empty() {
         pod_spec.insert("nodeSelector".into(), Json::Object(selector.into_iter().map(|(k, v)| (k, json!(v))).collect()));
     }
-    pod_spec.insert("containers".into(), json!([container]));
+    pod_spec.insert("containers".into(), Json::Array(vec![container]));
     if !volumes.is_empty() {
         pod_spec.insert("volumes".into(), Json::Array(volumes));
     }
@@ -79,9 +79,12 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
             }
         }
         let key = if stateful { "updateStrategy" } else { "strategy" };
-        spec.insert(key.into(), json!({ "type": "RollingUpdate", "rollingUpdate": ru }));
+        spec.insert(key.into(), object([("type", json!("RollingUpdate")), ("rollingUpdate", Json::Object(ru))]));
     }
-    spec.insert("template".into(), json!({ "metadata": { "labels": pod_labels }, "spec": pod_spec }));
+    spec.insert(
+        "template".into(),
+        object([("metadata", object([("labels", Json::Object(pod_labels))])), ("spec", Json::Object(pod_spec))]),
+    );
     if stateful {
         let claims: Vec<Json> = body.blocks_of("volume").filter_map(|v| v.label.as_ref().map(|(l, _)| claim_template(l, &v.body))).collect();
         if !claims.is_empty() {
@@ -146,7 +149,13 @@ fn claim_template(name: &str, v: &BodyValue) -> Json {
     if let Some(size) = qty_of(v, "size") {
         spec.insert("resources".into(), json!({ "requests": { "storage": size.canonical() } }));
     }
-    json!({ "metadata": { "name": name }, "spec": spec })
+    object([("metadata", json!({ "name": name })), ("spec", Json::Object(spec))])
+}
+
+/// A JSON object of `entries`, in order. Unlike `json!`, which copies a `Json` it is given
+/// through serde (a deep copy of the whole pod template, per workload), this moves them.
+fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
+    Json::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// The container, and the JSON pointers (relative to it) of sensitive values.
