@@ -12,7 +12,8 @@ fn check_text(files: &[(&str, String)]) -> String {
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_cairn")).args(["check", "--color", "never"]).arg(&dir).env("NO_COLOR", "1").output().expect("run");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_cairn")).args(["check", "--color", "never"]).arg(&dir).env("NO_COLOR", "1").output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }

@@ -100,7 +100,8 @@ fn duplicate_objects(objects: &[Object], resources: &[Resource]) -> Vec<Diagnost
         let id = o.id();
         match seen.get(&id) {
             Some(first) => {
-                let span_of = |addr: &crate::value::Address| resources.iter().find(|r| &r.addr == addr).map(|r| r.label_span).unwrap_or_default();
+                let span_of =
+                    |addr: &crate::value::Address| resources.iter().find(|r| &r.addr == addr).map(|r| r.label_span).unwrap_or_default();
                 out.push(
                     Diagnostic::error("E0203", span_of(&o.address), format!("`{}` and `{}` both produce {id}", first.address, o.address))
                         .with_label(span_of(&first.address), "also produced here")

@@ -11,7 +11,9 @@ pub fn value_to_json(v: &Value) -> Option<serde_json::Value> {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Int(i) => serde_json::Value::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(|| serde_json::Value::String(format_float(*f)), serde_json::Value::Number),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or_else(|| serde_json::Value::String(format_float(*f)), serde_json::Value::Number)
+        }
         Value::Quantity(q) => serde_json::Value::String(q.canonical()),
         Value::Str(s) => serde_json::Value::String(s.to_string()),
         Value::List(l) => serde_json::Value::Array(l.iter().map(value_to_json).collect::<Option<Vec<_>>>()?),

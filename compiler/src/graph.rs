@@ -105,7 +105,8 @@ pub fn resource_cycles(resources: &[Resource]) -> Vec<Diagnostic> {
         let members: HashSet<NodeIndex> = scc.iter().copied().collect();
         let Some(&start) = scc.iter().min_by_key(|n| resources.get(n.index()).map(|r| r.addr.to_string())) else { continue };
         let path = cycle_from(&g, start, &members);
-        let names: Vec<String> = path.iter().map(|(n, _)| resources.get(n.index()).map_or_else(String::new, |r| r.addr.to_string())).collect();
+        let names: Vec<String> =
+            path.iter().map(|(n, _)| resources.get(n.index()).map_or_else(String::new, |r| r.addr.to_string())).collect();
         let mut chain = names.clone();
         if let Some(first) = names.first() {
             chain.push(first.clone());
@@ -121,13 +122,23 @@ pub fn resource_cycles(resources: &[Resource]) -> Vec<Diagnostic> {
             }
         };
         let mut d = Diagnostic::error("E0501", first_span, format!("dependency cycle: {}", chain.join(" → ")))
-            .with_primary(format!("{} {} {}", chain.first().cloned().unwrap_or_default(), verb(first_node, first_span), chain.get(1).cloned().unwrap_or_default()))
+            .with_primary(format!(
+                "{} {} {}",
+                chain.first().cloned().unwrap_or_default(),
+                verb(first_node, first_span),
+                chain.get(1).cloned().unwrap_or_default()
+            ))
             .with_help("objects in a cycle cannot be ordered: remove one of these references or `depends_on` entries");
         for (k, (n, span)) in path.iter().enumerate().skip(1) {
             if let Some(span) = span {
                 d = d.with_label(
                     *span,
-                    format!("{} {} {}", chain.get(k).cloned().unwrap_or_default(), verb(*n, *span), chain.get(k.saturating_add(1)).cloned().unwrap_or_default()),
+                    format!(
+                        "{} {} {}",
+                        chain.get(k).cloned().unwrap_or_default(),
+                        verb(*n, *span),
+                        chain.get(k.saturating_add(1)).cloned().unwrap_or_default()
+                    ),
                 );
             }
         }
@@ -200,7 +211,11 @@ pub fn build(resources: &[Resource], objects: &[Object], depends_on_span: &dyn F
         let dep_span = depends_on_span(r);
         for d in &r.deps {
             let Some(theirs) = by_addr.get(&d.target) else { continue };
-            let reason = if dep_span.is_some_and(|s| s.file == d.span.file && s.start <= d.span.start && d.span.end <= s.end) { EdgeReason::DependsOn } else { EdgeReason::Reference };
+            let reason = if dep_span.is_some_and(|s| s.file == d.span.file && s.start <= d.span.start && d.span.end <= s.end) {
+                EdgeReason::DependsOn
+            } else {
+                EdgeReason::Reference
+            };
             for &a in theirs {
                 for &b in mine {
                     add(&mut g, a, b, Edge { reason, span: Some(d.span) });
@@ -208,7 +223,8 @@ pub fn build(resources: &[Resource], objects: &[Object], depends_on_span: &dyn F
             }
         }
         // Within a resource: everything else before the workload itself.
-        let workload = mine.iter().copied().find(|&i| objects.get(i).is_some_and(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet")));
+        let workload =
+            mine.iter().copied().find(|&i| objects.get(i).is_some_and(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet")));
         if let Some(w) = workload {
             for &i in mine {
                 if objects.get(i).is_some_and(|o| o.kind == "PersistentVolumeClaim" || (o.kind == "Service" && o.name.ends_with("-hl"))) {

@@ -32,4 +32,3 @@ pub use compile::{compile, Compilation};
 pub use eval::Mode;
 pub use loader::{DiskLoader, Environment, MapEnv, MemoryLoader, ProcessEnv, SourceLoader};
 pub use program::StackError;
-

@@ -91,7 +91,14 @@ pub fn load(loader: &dyn SourceLoader, dir: &Path) -> Result<Program, StackError
     Ok(p)
 }
 
-fn add_module(p: &mut Program, loader: &dyn SourceLoader, path: PathBuf, files: Vec<PathBuf>, is_std: bool, queue: &mut Vec<ModuleId>) -> ModuleId {
+fn add_module(
+    p: &mut Program,
+    loader: &dyn SourceLoader,
+    path: PathBuf,
+    files: Vec<PathBuf>,
+    is_std: bool,
+    queue: &mut Vec<ModuleId>,
+) -> ModuleId {
     let id = ModuleId(p.modules.len());
     let mut ids = Vec::new();
     for f in files {
@@ -105,7 +112,8 @@ fn add_module(p: &mut Program, loader: &dyn SourceLoader, path: PathBuf, files: 
                     LoadError::NotUtf8 => "cairn sources must be UTF-8; re-save the file as UTF-8",
                     _ => "check that the file exists and is readable",
                 };
-                p.diagnostics.push(Diagnostic::error("E0603", Span::new(fid, 0, 0), format!("cannot read `{display}`: {e}")).with_help(help));
+                p.diagnostics
+                    .push(Diagnostic::error("E0603", Span::new(fid, 0, 0), format!("cannot read `{display}`: {e}")).with_help(help));
                 ids.push(fid);
                 continue;
             }
@@ -139,7 +147,13 @@ fn display_path(root: &Path, file: &Path) -> String {
     relative_to(file, root).to_string_lossy().replace('\\', "/")
 }
 
-fn resolve_imports(p: &mut Program, loader: &dyn SourceLoader, m: ModuleId, by_path: &mut BTreeMap<PathBuf, ModuleId>, queue: &mut Vec<ModuleId>) {
+fn resolve_imports(
+    p: &mut Program,
+    loader: &dyn SourceLoader,
+    m: ModuleId,
+    by_path: &mut BTreeMap<PathBuf, ModuleId>,
+    queue: &mut Vec<ModuleId>,
+) {
     let Some(module) = p.modules.get(m.0) else { return };
     let is_std = module.is_std;
     let mut imports = Vec::new();
@@ -272,8 +286,12 @@ fn report_import_cycles(p: &mut Program) {
     for cycle in found {
         let names: Vec<String> = cycle.iter().map(|(m, _)| module_name(p, *m)).collect();
         let Some((_, first_span)) = cycle.first() else { continue };
-        let mut d = Diagnostic::error("E0602", *first_span, format!("import cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()))
-            .with_help("move what both modules need into a third module that imports neither");
+        let mut d = Diagnostic::error(
+            "E0602",
+            *first_span,
+            format!("import cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()),
+        )
+        .with_help("move what both modules need into a third module that imports neither");
         for (_, span) in cycle.iter().skip(1) {
             d = d.with_label(*span, "imported here");
         }

@@ -6,12 +6,7 @@
 //! Kubernetes': the magnitude may not exceed `i64::MAX` whole units (Kubernetes silently caps
 //! there; here it is [`QuantityError::Overflow`]). Anything finer than one nano-unit is rounded
 //! up, as Kubernetes does, so that a request for "a little" never becomes nothing.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -25,18 +20,8 @@ const MAX_NANOS: i128 = 9_223_372_036_854_775_807_000_000_000;
 
 /// Decimal suffixes with their power of ten, smallest first. `n` and `u` are accepted only by
 /// [`Quantity::parse`]; the language itself spells quantities with the others.
-const DECIMAL_SUFFIXES: [(&str, i32); 10] = [
-    ("n", -9),
-    ("u", -6),
-    ("m", -3),
-    ("", 0),
-    ("k", 3),
-    ("M", 6),
-    ("G", 9),
-    ("T", 12),
-    ("P", 15),
-    ("E", 18),
-];
+const DECIMAL_SUFFIXES: [(&str, i32); 10] =
+    [("n", -9), ("u", -6), ("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
 
 /// Binary suffixes, index `i` standing for `1024^i`.
 const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
@@ -72,10 +57,7 @@ pub struct Quantity {
 
 /// Multiplier (nano-units per unit of the number) and binary flag for a suffix.
 fn suffix_multiplier(suffix: &str, allow_small: bool) -> Option<(i128, bool)> {
-    if let Some(power) = BINARY_SUFFIXES
-        .iter()
-        .position(|s| !s.is_empty() && *s == suffix)
-    {
+    if let Some(power) = BINARY_SUFFIXES.iter().position(|s| !s.is_empty() && *s == suffix) {
         let power = u32::try_from(power).ok()?.checked_mul(10)?;
         let base = 2_i128.checked_pow(power)?;
         return Some((base.checked_mul(NANO)?, true));
@@ -106,22 +88,14 @@ fn scaled_ceil(number: &str, multiplier: i128) -> Result<i128, QuantityError> {
     let mut whole: i128 = 0;
     for b in int_part.bytes() {
         let digit = i128::from(b.wrapping_sub(b'0'));
-        whole = whole
-            .checked_mul(10)
-            .and_then(|w| w.checked_add(digit))
-            .ok_or(QuantityError::Overflow)?;
+        whole = whole.checked_mul(10).and_then(|w| w.checked_add(digit)).ok_or(QuantityError::Overflow)?;
     }
-    let whole = whole
-        .checked_mul(multiplier)
-        .ok_or(QuantityError::Overflow)?;
+    let whole = whole.checked_mul(multiplier).ok_or(QuantityError::Overflow)?;
     let mut frac: i128 = 0;
     let mut inexact = false;
     for b in frac_part.bytes().rev() {
         let digit = i128::from(b.wrapping_sub(b'0'));
-        let step = digit
-            .checked_mul(multiplier)
-            .and_then(|d| d.checked_add(frac))
-            .ok_or(QuantityError::Overflow)?;
+        let step = digit.checked_mul(multiplier).and_then(|d| d.checked_add(frac)).ok_or(QuantityError::Overflow)?;
         if step.checked_rem(10) != Some(0) {
             inexact = true;
         }
@@ -168,9 +142,7 @@ impl Quantity {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
-        let split = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
+        let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let (number, suffix) = rest.split_at(split);
         if !is_number(number) {
             return Err(QuantityError::Invalid(text.to_string()));
@@ -179,26 +151,18 @@ impl Quantity {
     }
 
     /// Shared tail of [`Quantity::from_parts`] and [`Quantity::parse`].
-    fn build(
-        negative: bool,
-        number: &str,
-        suffix: &str,
-        allow_small: bool,
-    ) -> Result<Quantity, QuantityError> {
+    fn build(negative: bool, number: &str, suffix: &str, allow_small: bool) -> Result<Quantity, QuantityError> {
         if !is_number(number) {
             return Err(QuantityError::Invalid(format!("{number}{suffix}")));
         }
-        let (multiplier, binary) = suffix_multiplier(suffix, allow_small)
-            .ok_or_else(|| QuantityError::Suffix(suffix.to_string()))?;
+        let (multiplier, binary) = suffix_multiplier(suffix, allow_small).ok_or_else(|| QuantityError::Suffix(suffix.to_string()))?;
         let magnitude = scaled_ceil(number, multiplier)?;
         Quantity::new(signed(negative, magnitude)?, binary)
     }
 
     /// A decimal-formatted quantity equal to the integer `v`.
     pub fn from_int(v: i64) -> Result<Quantity, QuantityError> {
-        let nanos = i128::from(v)
-            .checked_mul(NANO)
-            .ok_or(QuantityError::Overflow)?;
+        let nanos = i128::from(v).checked_mul(NANO).ok_or(QuantityError::Overflow)?;
         Quantity::new(nanos, false)
     }
 
@@ -226,28 +190,19 @@ impl Quantity {
 
     /// `self + o`, formatted like `self` unless `self` is zero, then like `o`.
     pub fn checked_add(self, o: Quantity) -> Result<Quantity, QuantityError> {
-        let nanos = self
-            .nanos
-            .checked_add(o.nanos)
-            .ok_or(QuantityError::Overflow)?;
+        let nanos = self.nanos.checked_add(o.nanos).ok_or(QuantityError::Overflow)?;
         Quantity::new(nanos, self.combined_format(o))
     }
 
     /// `self - o`, formatted like `self` unless `self` is zero, then like `o`.
     pub fn checked_sub(self, o: Quantity) -> Result<Quantity, QuantityError> {
-        let nanos = self
-            .nanos
-            .checked_sub(o.nanos)
-            .ok_or(QuantityError::Overflow)?;
+        let nanos = self.nanos.checked_sub(o.nanos).ok_or(QuantityError::Overflow)?;
         Quantity::new(nanos, self.combined_format(o))
     }
 
     /// `self × k`, keeping `self`'s format.
     pub fn checked_mul_int(self, k: i64) -> Result<Quantity, QuantityError> {
-        let nanos = self
-            .nanos
-            .checked_mul(i128::from(k))
-            .ok_or(QuantityError::Overflow)?;
+        let nanos = self.nanos.checked_mul(i128::from(k)).ok_or(QuantityError::Overflow)?;
         Quantity::new(nanos, self.binary)
     }
 
@@ -259,16 +214,10 @@ impl Quantity {
             return Err(QuantityError::Invalid(format!("{k}")));
         }
         if self.is_zero() || k == 0.0 {
-            return Ok(Quantity {
-                nanos: 0,
-                binary: self.binary,
-            });
+            return Ok(Quantity { nanos: 0, binary: self.binary });
         }
         let text = format!("{}", k.abs());
-        let magnitude = scaled_ceil(
-            &text,
-            self.nanos.checked_abs().ok_or(QuantityError::Overflow)?,
-        )?;
+        let magnitude = scaled_ceil(&text, self.nanos.checked_abs().ok_or(QuantityError::Overflow)?)?;
         let negative = (self.nanos < 0) != k.is_sign_negative();
         Quantity::new(signed(negative, magnitude)?, self.binary)
     }
@@ -282,11 +231,8 @@ impl Quantity {
         let quotient = self.nanos.checked_div(k).ok_or(QuantityError::Overflow)?;
         let remainder = self.nanos.checked_rem(k).ok_or(QuantityError::Overflow)?;
         // Truncation went toward zero; step up when the exact quotient is positive.
-        let quotient = if remainder != 0 && (remainder > 0) == (k > 0) {
-            quotient.checked_add(1).ok_or(QuantityError::Overflow)?
-        } else {
-            quotient
-        };
+        let quotient =
+            if remainder != 0 && (remainder > 0) == (k > 0) { quotient.checked_add(1).ok_or(QuantityError::Overflow)? } else { quotient };
         Quantity::new(quotient, self.binary)
     }
 
@@ -317,9 +263,7 @@ impl Quantity {
     pub fn to_f64(self) -> f64 {
         let (whole, frac) = self.split_units();
         let sign = if self.nanos < 0 { "-" } else { "" };
-        format!("{sign}{whole}.{frac:09}")
-            .parse::<f64>()
-            .unwrap_or(self.nanos as f64 / 1e9)
+        format!("{sign}{whole}.{frac:09}").parse::<f64>().unwrap_or(self.nanos as f64 / 1e9)
     }
 
     /// The value rounded up (toward +∞) to a whole number of units, e.g. a byte count.
@@ -336,10 +280,7 @@ impl Quantity {
     fn split_units(self) -> (u128, u128) {
         let magnitude = self.nanos.unsigned_abs();
         let nano = NANO.unsigned_abs();
-        (
-            magnitude.checked_div(nano).unwrap_or(0),
-            magnitude.checked_rem(nano).unwrap_or(0),
-        )
+        (magnitude.checked_div(nano).unwrap_or(0), magnitude.checked_rem(nano).unwrap_or(0))
     }
 
     /// The canonical text of Kubernetes' `resource.Quantity.String()`.
@@ -357,9 +298,7 @@ impl Quantity {
         if self.binary && frac == 0 && whole >= 1024 {
             let mut mantissa = whole;
             let mut power = 0_usize;
-            while power.saturating_add(1) < BINARY_SUFFIXES.len()
-                && mantissa.checked_rem(1024) == Some(0)
-            {
+            while power.saturating_add(1) < BINARY_SUFFIXES.len() && mantissa.checked_rem(1024) == Some(0) {
                 mantissa = mantissa.checked_div(1024).unwrap_or(mantissa);
                 power = power.saturating_add(1);
             }
@@ -374,14 +313,9 @@ impl Quantity {
         let max_zeros = 27; // 10^(18 + 9): the `E` suffix.
         let zeros = zeros.min(max_zeros);
         let kept = zeros.saturating_sub(zeros % 3);
-        let mantissa = digits
-            .get(..digits.len().saturating_sub(kept))
-            .unwrap_or(&digits);
+        let mantissa = digits.get(..digits.len().saturating_sub(kept)).unwrap_or(&digits);
         let exponent = i32::try_from(kept).unwrap_or(0).saturating_sub(9);
-        let suffix = DECIMAL_SUFFIXES
-            .iter()
-            .find(|(_, e)| *e == exponent)
-            .map_or("", |(s, _)| *s);
+        let suffix = DECIMAL_SUFFIXES.iter().find(|(_, e)| *e == exponent).map_or("", |(s, _)| *s);
         format!("{sign}{mantissa}{suffix}")
     }
 }
@@ -419,12 +353,7 @@ impl fmt::Display for Quantity {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::collections::hash_map::DefaultHasher;
@@ -506,14 +435,8 @@ mod tests {
         assert_eq!(canon("1.0000000001"), "1000000001n");
         assert_eq!(canon("-0.0000000001"), "-1n");
         assert_eq!(canon("0.1n"), "1n");
-        assert_eq!(
-            canon("0.00000000010000000000000000000000000000000000000000"),
-            "1n"
-        );
-        assert_eq!(
-            canon("0.0000000010000000000000000000000000000000000000000"),
-            "1n"
-        );
+        assert_eq!(canon("0.00000000010000000000000000000000000000000000000000"), "1n");
+        assert_eq!(canon("0.0000000010000000000000000000000000000000000000000"), "1n");
         assert_eq!(canon("00012"), "12");
     }
 
@@ -528,23 +451,12 @@ mod tests {
         let x = Quantity::from_parts("1.5", "Gi").unwrap();
         assert!(x.is_binary());
         assert_eq!(x.canonical(), "1536Mi");
-        assert_eq!(
-            Quantity::from_parts("500", "m").unwrap().canonical(),
-            "500m"
-        );
-        assert_eq!(
-            Quantity::from_parts("0.25", "").unwrap().canonical(),
-            "250m"
-        );
-        assert_eq!(
-            Quantity::from_parts("20", "Gi").unwrap().canonical(),
-            "20Gi"
-        );
+        assert_eq!(Quantity::from_parts("500", "m").unwrap().canonical(), "500m");
+        assert_eq!(Quantity::from_parts("0.25", "").unwrap().canonical(), "250m");
+        assert_eq!(Quantity::from_parts("20", "Gi").unwrap().canonical(), "20Gi");
         assert_eq!(Quantity::from_parts(".5", "").unwrap().canonical(), "500m");
         assert_eq!(Quantity::from_parts("5.", "k").unwrap().canonical(), "5k");
-        for suffix in [
-            "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-        ] {
+        for suffix in ["", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] {
             let x = Quantity::from_parts("1", suffix).unwrap();
             assert_eq!(x.is_binary(), suffix.ends_with('i'), "{suffix}");
             assert_eq!(x.canonical(), format!("1{suffix}"));
@@ -553,32 +465,13 @@ mod tests {
 
     #[test]
     fn from_parts_errors() {
-        assert_eq!(
-            Quantity::from_parts("1", "n"),
-            Err(QuantityError::Suffix("n".into()))
-        );
-        assert_eq!(
-            Quantity::from_parts("1", "u"),
-            Err(QuantityError::Suffix("u".into()))
-        );
-        assert_eq!(
-            Quantity::from_parts("1", "K"),
-            Err(QuantityError::Suffix("K".into()))
-        );
-        assert_eq!(
-            Quantity::from_parts("1", "ki"),
-            Err(QuantityError::Suffix("ki".into()))
-        );
-        assert_eq!(
-            Quantity::from_parts("1", "min"),
-            Err(QuantityError::Suffix("min".into()))
-        );
+        assert_eq!(Quantity::from_parts("1", "n"), Err(QuantityError::Suffix("n".into())));
+        assert_eq!(Quantity::from_parts("1", "u"), Err(QuantityError::Suffix("u".into())));
+        assert_eq!(Quantity::from_parts("1", "K"), Err(QuantityError::Suffix("K".into())));
+        assert_eq!(Quantity::from_parts("1", "ki"), Err(QuantityError::Suffix("ki".into())));
+        assert_eq!(Quantity::from_parts("1", "min"), Err(QuantityError::Suffix("min".into())));
         for bad in ["", ".", "1.2.3", "-1", "+1", "1_000", "1e3", " 1", "x"] {
-            assert_eq!(
-                Quantity::from_parts(bad, "Mi"),
-                Err(QuantityError::Invalid(format!("{bad}Mi"))),
-                "{bad:?}"
-            );
+            assert_eq!(Quantity::from_parts(bad, "Mi"), Err(QuantityError::Invalid(format!("{bad}Mi"))), "{bad:?}");
         }
     }
 
@@ -597,90 +490,42 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert_eq!(
-            Quantity::parse("5x"),
-            Err(QuantityError::Suffix("x".into()))
-        );
-        assert_eq!(
-            Quantity::parse("5min"),
-            Err(QuantityError::Suffix("min".into()))
-        );
-        assert_eq!(
-            Quantity::parse("1e3"),
-            Err(QuantityError::Suffix("e3".into()))
-        );
-        assert_eq!(
-            Quantity::parse("1Gi "),
-            Err(QuantityError::Suffix("Gi ".into()))
-        );
-        assert_eq!(
-            Quantity::parse("1 Gi"),
-            Err(QuantityError::Suffix(" Gi".into()))
-        );
-        for bad in [
-            "", "-", "+", "--1", "+-1", "Gi", "abc", ".", "1.2.3", "1..2Mi", " 1", "-.Mi",
-        ] {
-            assert_eq!(
-                Quantity::parse(bad),
-                Err(QuantityError::Invalid(bad.to_string())),
-                "{bad:?}"
-            );
+        assert_eq!(Quantity::parse("5x"), Err(QuantityError::Suffix("x".into())));
+        assert_eq!(Quantity::parse("5min"), Err(QuantityError::Suffix("min".into())));
+        assert_eq!(Quantity::parse("1e3"), Err(QuantityError::Suffix("e3".into())));
+        assert_eq!(Quantity::parse("1Gi "), Err(QuantityError::Suffix("Gi ".into())));
+        assert_eq!(Quantity::parse("1 Gi"), Err(QuantityError::Suffix(" Gi".into())));
+        for bad in ["", "-", "+", "--1", "+-1", "Gi", "abc", ".", "1.2.3", "1..2Mi", " 1", "-.Mi"] {
+            assert_eq!(Quantity::parse(bad), Err(QuantityError::Invalid(bad.to_string())), "{bad:?}");
         }
     }
 
     #[test]
     fn error_messages() {
         assert_eq!(QuantityError::Overflow.to_string(), "quantity out of range");
-        assert_eq!(
-            QuantityError::Suffix("x".into()).to_string(),
-            "unknown quantity suffix `x`"
-        );
-        assert_eq!(
-            QuantityError::Invalid("a".into()).to_string(),
-            "`a` is not a valid quantity"
-        );
-        assert_eq!(
-            QuantityError::DivisionByZero.to_string(),
-            "division by zero"
-        );
+        assert_eq!(QuantityError::Suffix("x".into()).to_string(), "unknown quantity suffix `x`");
+        assert_eq!(QuantityError::Invalid("a".into()).to_string(), "`a` is not a valid quantity");
+        assert_eq!(QuantityError::DivisionByZero.to_string(), "division by zero");
     }
 
     #[test]
     fn range_limits() {
         assert!(Quantity::parse("9223372036854775807").is_ok());
         assert!(Quantity::parse("-9223372036854775807").is_ok());
-        assert_eq!(
-            Quantity::parse("9223372036854775808"),
-            Err(QuantityError::Overflow)
-        );
-        assert_eq!(
-            Quantity::parse("9223372036854775807.000000001"),
-            Err(QuantityError::Overflow)
-        );
+        assert_eq!(Quantity::parse("9223372036854775808"), Err(QuantityError::Overflow));
+        assert_eq!(Quantity::parse("9223372036854775807.000000001"), Err(QuantityError::Overflow));
         // Rounding up past the limit overflows too.
-        assert_eq!(
-            Quantity::parse("9223372036854775807.0000000001"),
-            Err(QuantityError::Overflow)
-        );
+        assert_eq!(Quantity::parse("9223372036854775807.0000000001"), Err(QuantityError::Overflow));
         assert!(Quantity::parse("7Ei").is_ok());
         assert_eq!(Quantity::parse("8Ei"), Err(QuantityError::Overflow));
         assert_eq!(Quantity::parse("10E"), Err(QuantityError::Overflow));
         assert_eq!(Quantity::parse("1024Ei"), Err(QuantityError::Overflow));
-        assert_eq!(
-            Quantity::parse(&format!("1{}", "0".repeat(500))),
-            Err(QuantityError::Overflow)
-        );
+        assert_eq!(Quantity::parse(&format!("1{}", "0".repeat(500))), Err(QuantityError::Overflow));
         // Many leading zeros are fine.
         assert_eq!(canon(&format!("{}1Ki", "0".repeat(500))), "1Ki");
-        assert_eq!(
-            Quantity::from_int(i64::MAX).unwrap().canonical(),
-            "9223372036854775807"
-        );
+        assert_eq!(Quantity::from_int(i64::MAX).unwrap().canonical(), "9223372036854775807");
         assert_eq!(Quantity::from_int(i64::MIN), Err(QuantityError::Overflow));
-        assert_eq!(
-            Quantity::from_int(-i64::MAX).unwrap().canonical(),
-            "-9223372036854775807"
-        );
+        assert_eq!(Quantity::from_int(-i64::MAX).unwrap().canonical(), "-9223372036854775807");
     }
 
     #[test]
@@ -693,10 +538,7 @@ mod tests {
         assert_eq!(big.checked_mul_f64(1e300), Err(QuantityError::Overflow));
         assert_eq!(q("-4Ei").checked_sub(big), Err(QuantityError::Overflow));
         assert_eq!(q("-4Ei").checked_mul_int(-2), Err(QuantityError::Overflow));
-        assert_eq!(
-            q("7Ei").checked_mul_int(i64::MIN),
-            Err(QuantityError::Overflow)
-        );
+        assert_eq!(q("7Ei").checked_mul_int(i64::MIN), Err(QuantityError::Overflow));
         assert_eq!(Quantity::from_f64(1e19), Err(QuantityError::Overflow));
         assert_eq!(Quantity::from_f64(-1e300), Err(QuantityError::Overflow));
         assert_eq!(big.checked_sub(big).unwrap().canonical(), "0");
@@ -705,15 +547,9 @@ mod tests {
 
     #[test]
     fn addition_and_subtraction() {
-        assert_eq!(
-            q("1Gi").checked_add(q("512Mi")).unwrap().canonical(),
-            "1536Mi"
-        );
+        assert_eq!(q("1Gi").checked_add(q("512Mi")).unwrap().canonical(), "1536Mi");
         assert_eq!(q("1Gi").checked_add(q("512Mi")).unwrap(), q("1536Mi"));
-        assert_eq!(
-            q("1Gi").checked_sub(q("512Mi")).unwrap().canonical(),
-            "512Mi"
-        );
+        assert_eq!(q("1Gi").checked_sub(q("512Mi")).unwrap().canonical(), "512Mi");
         assert_eq!(q("500m").checked_add(q("500m")).unwrap().canonical(), "1");
         assert_eq!(q("1").checked_sub(q("1500m")).unwrap().canonical(), "-500m");
         // Format comes from the left operand...
@@ -724,12 +560,8 @@ mod tests {
         assert_eq!(q("0").checked_add(q("2Ki")).unwrap().canonical(), "2Ki");
         assert_eq!(q("0").checked_sub(q("2Ki")).unwrap().canonical(), "-2Ki");
         assert_eq!(q("0Mi").checked_add(q("2048")).unwrap().canonical(), "2048");
-        assert!(q("0Mi")
-            .checked_add(q("2048"))
-            .is_ok_and(|x| !x.is_binary()));
-        assert!(q("1Mi")
-            .checked_sub(q("1Mi"))
-            .is_ok_and(|x| x.is_binary() && x.is_zero()));
+        assert!(q("0Mi").checked_add(q("2048")).is_ok_and(|x| !x.is_binary()));
+        assert!(q("1Mi").checked_sub(q("1Mi")).is_ok_and(|x| x.is_binary() && x.is_zero()));
     }
 
     #[test]
@@ -751,43 +583,22 @@ mod tests {
         assert_eq!(q("2Gi").checked_mul_f64(0.0).unwrap().canonical(), "0");
         assert_eq!(q("0").checked_mul_f64(1e300).unwrap().canonical(), "0");
         assert!(q("2Gi").checked_mul_f64(1.0).unwrap().is_binary());
-        assert!(matches!(
-            q("1").checked_mul_f64(f64::NAN),
-            Err(QuantityError::Invalid(_))
-        ));
-        assert!(matches!(
-            q("1").checked_mul_f64(f64::INFINITY),
-            Err(QuantityError::Invalid(_))
-        ));
+        assert!(matches!(q("1").checked_mul_f64(f64::NAN), Err(QuantityError::Invalid(_))));
+        assert!(matches!(q("1").checked_mul_f64(f64::INFINITY), Err(QuantityError::Invalid(_))));
     }
 
     #[test]
     fn division() {
         assert_eq!(q("1Gi").checked_div_int(2).unwrap().canonical(), "512Mi");
         assert_eq!(q("1").checked_div_int(3).unwrap().canonical(), "333333334n");
-        assert_eq!(
-            q("-1").checked_div_int(3).unwrap().canonical(),
-            "-333333333n"
-        );
-        assert_eq!(
-            q("1").checked_div_int(-3).unwrap().canonical(),
-            "-333333333n"
-        );
-        assert_eq!(
-            q("-1").checked_div_int(-3).unwrap().canonical(),
-            "333333334n"
-        );
+        assert_eq!(q("-1").checked_div_int(3).unwrap().canonical(), "-333333333n");
+        assert_eq!(q("1").checked_div_int(-3).unwrap().canonical(), "-333333333n");
+        assert_eq!(q("-1").checked_div_int(-3).unwrap().canonical(), "333333334n");
         assert_eq!(q("1500m").checked_div_int(3).unwrap().canonical(), "500m");
         assert_eq!(q("3Gi").checked_div_int(3).unwrap().canonical(), "1Gi");
         assert!(q("3Gi").checked_div_int(3).unwrap().is_binary());
-        assert_eq!(
-            q("1").checked_div_int(0),
-            Err(QuantityError::DivisionByZero)
-        );
-        assert_eq!(
-            q("7Ei").checked_div_int(i64::MIN).unwrap().canonical(),
-            "-875m"
-        );
+        assert_eq!(q("1").checked_div_int(0), Err(QuantityError::DivisionByZero));
+        assert_eq!(q("7Ei").checked_div_int(i64::MIN).unwrap().canonical(), "-875m");
     }
 
     #[test]
@@ -813,20 +624,11 @@ mod tests {
         assert_eq!(Quantity::from_f64(-0.0).unwrap().canonical(), "0");
         assert_eq!(Quantity::from_f64(1e-10).unwrap().canonical(), "1n");
         assert_eq!(Quantity::from_f64(-1e-10).unwrap().canonical(), "-1n");
-        assert_eq!(
-            Quantity::from_f64(1.0000000001).unwrap().canonical(),
-            "1000000001n"
-        );
+        assert_eq!(Quantity::from_f64(1.0000000001).unwrap().canonical(), "1000000001n");
         assert_eq!(Quantity::from_f64(1e18).unwrap().canonical(), "1E");
         assert_eq!(Quantity::from_f64(5e-324).unwrap().canonical(), "1n");
-        assert_eq!(
-            Quantity::from_f64(f64::NAN),
-            Err(QuantityError::Invalid("NaN".into()))
-        );
-        assert_eq!(
-            Quantity::from_f64(f64::NEG_INFINITY),
-            Err(QuantityError::Invalid("-inf".into()))
-        );
+        assert_eq!(Quantity::from_f64(f64::NAN), Err(QuantityError::Invalid("NaN".into())));
+        assert_eq!(Quantity::from_f64(f64::NEG_INFINITY), Err(QuantityError::Invalid("-inf".into())));
     }
 
     #[test]
@@ -859,15 +661,7 @@ mod tests {
 
     #[test]
     fn ordering() {
-        let mut v = vec![
-            q("1Gi"),
-            q("1G"),
-            q("-1"),
-            q("500m"),
-            q("0"),
-            q("1Mi"),
-            q("1n"),
-        ];
+        let mut v = vec![q("1Gi"), q("1G"), q("-1"), q("500m"), q("0"), q("1Mi"), q("1n")];
         v.sort();
         let rendered: Vec<String> = v.into_iter().map(Quantity::canonical).collect();
         assert_eq!(rendered, ["-1", "0", "1n", "500m", "1Mi", "1G", "1Gi"]);
@@ -880,20 +674,12 @@ mod tests {
 
     #[test]
     fn hashing_agrees_with_eq() {
-        let equal_pairs = [
-            ("1Gi", "1024Mi"),
-            ("1000m", "1"),
-            ("0", "0Ki"),
-            ("1Ki", "1024"),
-        ];
+        let equal_pairs = [("1Gi", "1024Mi"), ("1000m", "1"), ("0", "0Ki"), ("1Ki", "1024")];
         for (a, b) in equal_pairs {
             assert_eq!(q(a), q(b));
             assert_eq!(hash_of(q(a)), hash_of(q(b)), "{a} vs {b}");
         }
-        let set: HashSet<Quantity> = ["1Gi", "1024Mi", "1073741824", "1G", "1000M"]
-            .into_iter()
-            .map(q)
-            .collect();
+        let set: HashSet<Quantity> = ["1Gi", "1024Mi", "1073741824", "1G", "1000M"].into_iter().map(q).collect();
         assert_eq!(set.len(), 2);
     }
 }

@@ -92,7 +92,10 @@ pub enum LabelRule {
 pub enum Ty {
     Bool,
     Str,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// One of the listed strings.
     Enum(&'static [&'static str]),
     /// A Kubernetes quantity; plain numbers and quantity strings are accepted.
@@ -244,7 +247,12 @@ static CEPH: BlockSchema = block(
     "ceph",
     "How pools are managed: through Rook (`rook`) or with monitor commands (`direct`).",
     &[
-        def("mode", Ty::Enum(&["rook", "direct"]), "\"rook\"", "`rook`: pools become CephBlockPool objects; `direct`: monitor commands through librados."),
+        def(
+            "mode",
+            Ty::Enum(&["rook", "direct"]),
+            "\"rook\"",
+            "`rook`: pools become CephBlockPool objects; `direct`: monitor commands through librados.",
+        ),
         def("rook_namespace", Ty::Str, "\"rook-ceph\"", "The namespace of the Rook operator and its CephCluster."),
         attr("conf", Ty::Str, "Path of ceph.conf (direct mode; default as the ceph CLI)."),
         attr("keyring", Ty::Str, "Path of the keyring (direct mode)."),
@@ -409,7 +417,10 @@ static PROBE: BlockSchema = block(
 static UPDATE: BlockSchema = block(
     "update",
     "Rolling update settings.",
-    &[attr("max_unavailable", Ty::IntOrPercent, "Pods that may be unavailable (number or percentage)."), attr("max_surge", Ty::IntOrPercent, "Extra pods during an update (number or percentage).")],
+    &[
+        attr("max_unavailable", Ty::IntOrPercent, "Pods that may be unavailable (number or percentage)."),
+        attr("max_surge", Ty::IntOrPercent, "Extra pods during an update (number or percentage)."),
+    ],
 );
 
 pub static WORKLOAD: BlockSchema = BlockSchema {

@@ -91,7 +91,9 @@ fn expr(e: &Expr, secret: bool, out: &mut Vec<Span>) {
             for m in entries {
                 let key_secret = match &m.key {
                     MapKey::Ident(i) => secret_name(&i.name),
-                    MapKey::Str(k) => matches!(&k.kind, ExprKind::Str(p) if p.iter().any(|x| matches!(x, StrPart::Lit(s) if secret_name(s)))),
+                    MapKey::Str(k) => {
+                        matches!(&k.kind, ExprKind::Str(p) if p.iter().any(|x| matches!(x, StrPart::Lit(s) if secret_name(s))))
+                    }
                     MapKey::Expr(_) => false,
                 };
                 expr(&m.value, secret || key_secret, out);

@@ -5,20 +5,13 @@
 //! key that holds it (`- name: web`); empty collections are `{}` and `[]`. Strings are plain
 //! unless [`needs_quotes`] says otherwise, in which case multi-line text becomes a literal block
 //! (`|`, `|-`, `|+`) when it can and a double-quoted string with escapes when it cannot.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Map, Number, Value};
 
 /// Plain words that YAML 1.1 reads as booleans or null (compared ignoring case), plus the
 /// merge key `<<` and the value key `=`, which YAML 1.1 also gives a meaning of their own.
-const RESERVED_WORDS: [&str; 12] = [
-    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "=",
-];
+const RESERVED_WORDS: [&str; 12] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "="];
 
 /// Characters that may not start a plain scalar.
 const LEADING_INDICATORS: &str = "-?:,[]{}#&*!|>'\"%@`";
@@ -85,11 +78,7 @@ pub fn needs_quotes(s: &str) -> bool {
 /// feed and NEL), the Unicode line and paragraph separators, the byte-order mark and the two
 /// non-characters YAML forbids.
 fn is_special_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-        )
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
 }
 
 /// Whether a lower-cased string reads as a number in YAML 1.1, YAML 1.2 or Go's YAML readers:
@@ -111,9 +100,7 @@ fn looks_numeric(lower: &str) -> bool {
             None => (hex, None),
         };
         return !mantissa.is_empty()
-            && mantissa
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '_' || c == '.')
+            && mantissa.chars().all(|c| c.is_ascii_hexdigit() || c == '_' || c == '.')
             && exponent.is_none_or(is_exponent_digits);
     }
     if let Some(digits) = body.strip_prefix("0o") {
@@ -126,23 +113,17 @@ fn looks_numeric(lower: &str) -> bool {
         Some((m, e)) => (m, Some(e)),
         None => (body, None),
     };
-    let mantissa_ok = !mantissa.is_empty()
-        && mantissa
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '_' || c == '.');
+    let mantissa_ok = !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.');
     match exponent {
         None => mantissa_ok && mantissa.chars().any(|c| c.is_ascii_digit() || c == '.'),
-        Some(e) => {
-            mantissa_ok && mantissa.chars().any(|c| c.is_ascii_digit()) && is_exponent_digits(e)
-        }
+        Some(e) => mantissa_ok && mantissa.chars().any(|c| c.is_ascii_digit()) && is_exponent_digits(e),
     }
 }
 
 /// An exponent: an optional sign and at least one digit (underscores allowed).
 fn is_exponent_digits(e: &str) -> bool {
     let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
-    digits.chars().any(|c| c.is_ascii_digit())
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    digits.chars().any(|c| c.is_ascii_digit()) && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
 /// Whether a string reads as a YAML 1.1 base-60 number (`1:30`, `190:20:30`, `-1:30.5`).
@@ -155,9 +136,7 @@ fn looks_sexagesimal(lower: &str) -> bool {
         None => (body, None),
     };
     let mut groups = body.split(':');
-    let first_ok = groups
-        .next()
-        .is_some_and(|g| g.starts_with(|c: char| c.is_ascii_digit()) && is_digit_group(g));
+    let first_ok = groups.next().is_some_and(|g| g.starts_with(|c: char| c.is_ascii_digit()) && is_digit_group(g));
     let mut rest = 0_usize;
     for group in groups {
         if group.is_empty() || !is_digit_group(group) {
@@ -165,9 +144,7 @@ fn looks_sexagesimal(lower: &str) -> bool {
         }
         rest = rest.saturating_add(1);
     }
-    first_ok
-        && rest > 0
-        && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
+    first_ok && rest > 0 && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
 }
 
 /// Digits and underscores only.
@@ -182,10 +159,7 @@ fn looks_like_date(s: &str) -> bool {
     let mut pos = 0_usize;
     let take_digits = |pos: &mut usize, min: usize, max: usize| -> bool {
         let start = *pos;
-        while *pos < bytes.len()
-            && pos.saturating_sub(start) < max
-            && bytes.get(*pos).is_some_and(u8::is_ascii_digit)
-        {
+        while *pos < bytes.len() && pos.saturating_sub(start) < max && bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
             *pos = pos.saturating_add(1);
         }
         pos.saturating_sub(start) >= min
@@ -340,11 +314,8 @@ fn format_float(f: f64) -> String {
 /// with a space or tab (which would confuse the block's indentation).
 fn can_use_literal_block(s: &str) -> bool {
     s.contains('\n')
-        && s.chars()
-            .all(|c| c == '\n' || c == '\t' || !is_special_char(c))
-        && s.split('\n')
-            .find(|line| !line.is_empty())
-            .is_some_and(|line| !line.starts_with([' ', '\t']))
+        && s.chars().all(|c| c == '\n' || c == '\t' || !is_special_char(c))
+        && s.split('\n').find(|line| !line.is_empty()).is_some_and(|line| !line.starts_with([' ', '\t']))
 }
 
 /// Writes `|`, `|-` or `|+` after the cursor, then the lines at column `indent`.
@@ -395,12 +366,7 @@ fn write_double_quoted(out: &mut String, s: &str) {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -414,8 +380,7 @@ mod tests {
     /// Emits `value`, parses it back with serde_yaml and checks it is unchanged.
     fn assert_round_trip(value: &Value) {
         let text = doc(value);
-        let back: Value = serde_yaml::from_str(&text)
-            .unwrap_or_else(|e| panic!("cannot parse back {text:?}: {e}"));
+        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("cannot parse back {text:?}: {e}"));
         assert_eq!(&back, value, "round trip through {text:?}");
     }
 
@@ -537,10 +502,7 @@ spec:
         let value = json!({
             "spec": { "containers": [ { "name": "web", "ports": [ { "containerPort": 8080, "name": "http" } ] } ] }
         });
-        assert_eq!(
-            doc(&value),
-            "spec:\n  containers:\n  - name: web\n    ports:\n    - containerPort: 8080\n      name: http\n"
-        );
+        assert_eq!(doc(&value), "spec:\n  containers:\n  - name: web\n    ports:\n    - containerPort: 8080\n      name: http\n");
     }
 
     #[test]
@@ -580,10 +542,7 @@ m:
         assert_eq!(doc(&json!(true)), "true\n");
         assert_eq!(doc(&json!("hello")), "hello\n");
         assert_eq!(doc(&json!("yes")), "\"yes\"\n");
-        assert_eq!(
-            doc(&json!({"a": {}, "b": [], "c": null, "d": false})),
-            "a: {}\nb: []\nc: null\nd: false\n"
-        );
+        assert_eq!(doc(&json!({"a": {}, "b": [], "c": null, "d": false})), "a: {}\nb: []\nc: null\nd: false\n");
     }
 
     #[test]
@@ -609,33 +568,25 @@ m:
     fn to_stream_joins_documents() {
         assert_eq!(to_stream(&[]), "");
         assert_eq!(to_stream(&[json!({"a": 1})]), "a: 1\n");
-        assert_eq!(
-            to_stream(&[json!({"a": 1}), json!({"b": [2]}), json!("s")]),
-            "a: 1\n---\nb:\n- 2\n---\ns\n"
-        );
+        assert_eq!(to_stream(&[json!({"a": 1}), json!({"b": [2]}), json!("s")]), "a: 1\n---\nb:\n- 2\n---\ns\n");
         // A keep-chomped block at the end of a document is still separated properly.
         let docs = [json!({"a": "x\n\n"}), json!({"b": 1})];
         let text = to_stream(&docs);
         assert_eq!(text, "a: |+\n  x\n\n---\nb: 1\n");
-        let back: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-            .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
-            .collect();
+        let back: Vec<Value> =
+            serde_yaml::Deserializer::from_str(&text).map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap()).collect();
         assert_eq!(back, docs);
     }
 
     #[test]
     fn quoting_words() {
         for s in [
-            "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "on", "On", "ON", "off", "OFF",
-            "true", "True", "TRUE", "false", "False", "null", "Null", "NULL", "nUlL", "~", "<<",
-            "=",
+            "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "on", "On", "ON", "off", "OFF", "true", "True", "TRUE", "false", "False",
+            "null", "Null", "NULL", "nUlL", "~", "<<", "=",
         ] {
             assert!(needs_quotes(s), "{s:?} should be quoted");
         }
-        for s in [
-            "yess", "nope", "onion", "offset", "truth", "nil", "none", "NaN", "inf", "infinity",
-            "x",
-        ] {
+        for s in ["yess", "nope", "onion", "offset", "truth", "nil", "none", "NaN", "inf", "infinity", "x"] {
             assert!(!needs_quotes(s), "{s:?} should be plain");
         }
     }
@@ -716,14 +667,8 @@ m:
                 assert!(needs_quotes(s));
                 continue;
             }
-            assert!(
-                !looks_numeric(&s.to_ascii_lowercase()),
-                "{s:?} is not numeric"
-            );
-            assert!(
-                !looks_sexagesimal(&s.to_ascii_lowercase()),
-                "{s:?} is not sexagesimal"
-            );
+            assert!(!looks_numeric(&s.to_ascii_lowercase()), "{s:?} is not numeric");
+            assert!(!looks_sexagesimal(&s.to_ascii_lowercase()), "{s:?} is not sexagesimal");
         }
         assert!(!needs_quotes("1.5Gi"));
         assert!(!needs_quotes("500m"));
@@ -744,14 +689,7 @@ m:
         ] {
             assert!(needs_quotes(s), "{s:?} should be quoted");
         }
-        for s in [
-            "2024-01-01-backup",
-            "2024-01",
-            "202-01-01",
-            "20240101x",
-            "2024-001-01",
-            "2024-01-01x",
-        ] {
+        for s in ["2024-01-01-backup", "2024-01", "202-01-01", "20240101x", "2024-001-01", "2024-01-01x"] {
             assert!(!looks_like_date(s), "{s:?} is not a date");
         }
         assert!(!needs_quotes("2024-01-01-backup"));
@@ -820,14 +758,8 @@ m:
     #[test]
     fn double_quote_escapes() {
         let mut out = String::new();
-        write_double_quoted(
-            &mut out,
-            "a\"b\\c\nd\te\rf\0g\u{7}h\u{7f}i\u{85}j\u{2028}k\u{feff}l\u{1b}",
-        );
-        assert_eq!(
-            out,
-            "\"a\\\"b\\\\c\\nd\\te\\rf\\x00g\\x07h\\x7Fi\\x85j\\u2028k\\uFEFFl\\x1B\""
-        );
+        write_double_quoted(&mut out, "a\"b\\c\nd\te\rf\0g\u{7}h\u{7f}i\u{85}j\u{2028}k\u{feff}l\u{1b}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\te\\rf\\x00g\\x07h\\x7Fi\\x85j\\u2028k\\uFEFFl\\x1B\"");
         assert_eq!(doc(&json!({"k": ""})), "k: \"\"\n");
         assert_eq!(doc(&json!({"k": "a: b"})), "k: \"a: b\"\n");
         assert_eq!(doc(&json!({"k": "\r\n"})), "k: \"\\r\\n\"\n");
@@ -835,12 +767,8 @@ m:
 
     #[test]
     fn keys_are_quoted_too() {
-        let value =
-            json!({"yes": 1, "": 2, "a: b": 3, "multi\nline": 4, "1": 5, "<<": 6, "plain": 7});
-        assert_eq!(
-            doc(&value),
-            "\"yes\": 1\n\"\": 2\n\"a: b\": 3\n\"multi\\nline\": 4\n\"1\": 5\n\"<<\": 6\nplain: 7\n"
-        );
+        let value = json!({"yes": 1, "": 2, "a: b": 3, "multi\nline": 4, "1": 5, "<<": 6, "plain": 7});
+        assert_eq!(doc(&value), "\"yes\": 1\n\"\": 2\n\"a: b\": 3\n\"multi\\nline\": 4\n\"1\": 5\n\"<<\": 6\nplain: 7\n");
         assert_round_trip(&value);
     }
 
@@ -850,16 +778,10 @@ m:
         assert_eq!(doc(&json!({"k": "a\nb"})), "k: |-\n  a\n  b\n");
         assert_eq!(doc(&json!({"k": "a\nb\n\n\n"})), "k: |+\n  a\n  b\n\n\n");
         assert_eq!(doc(&json!({"k": "a\n\nb\n"})), "k: |\n  a\n\n  b\n");
-        assert_eq!(
-            doc(&json!({"k": "a\n  indented\n"})),
-            "k: |\n  a\n    indented\n"
-        );
+        assert_eq!(doc(&json!({"k": "a\n  indented\n"})), "k: |\n  a\n    indented\n");
         assert_eq!(doc(&json!(["x\ny\n"])), "- |\n  x\n  y\n");
         assert_eq!(doc(&json!("x\ny")), "|-\n  x\n  y\n");
-        assert_eq!(
-            doc(&json!({"a": {"b": [{"c": "1\n2\n"}]}})),
-            "a:\n  b:\n  - c: |\n      1\n      2\n"
-        );
+        assert_eq!(doc(&json!({"a": {"b": [{"c": "1\n2\n"}]}})), "a:\n  b:\n  - c: |\n      1\n      2\n");
         // Not eligible: fall back to double quotes.
         assert_eq!(doc(&json!({"k": " lead\nx"})), "k: \" lead\\nx\"\n");
         assert_eq!(doc(&json!({"k": "\tlead\nx"})), "k: \"\\tlead\\nx\"\n");
@@ -875,9 +797,7 @@ m:
     fn generated_strings_round_trip() {
         // Deterministic pseudo-random strings over an alphabet of YAML-significant characters.
         let alphabet: Vec<char> =
-            "ab01 :#-?,[]{}&*!|>'\"%@`.\t\n\r_+eExXoO~=<yYnN\\/\u{85}\u{2028}\u{e9}\u{feff}\0\u{1b}"
-                .chars()
-                .collect();
+            "ab01 :#-?,[]{}&*!|>'\"%@`.\t\n\r_+eExXoO~=<yYnN\\/\u{85}\u{2028}\u{e9}\u{feff}\0\u{1b}".chars().collect();
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move |bound: usize| -> usize {
             state ^= state << 13;
@@ -888,9 +808,7 @@ m:
         for _ in 0..3000 {
             let len = next(9);
             let s: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
-            assert_round_trip(
-                &json!({ "k": s, s.clone(): [s.clone(), { "m": s.clone() }], "l": [[s]] }),
-            );
+            assert_round_trip(&json!({ "k": s, s.clone(): [s.clone(), { "m": s.clone() }], "l": [[s]] }));
         }
     }
 

@@ -73,19 +73,11 @@ pub struct Lexed {
 const MAX_STRING_DEPTH: u32 = 64;
 
 /// Quantity suffixes, longest first so that `Mi` wins over `M`.
-const SUFFIXES: [&str; 13] = [
-    "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E",
-];
+const SUFFIXES: [&str; 13] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E"];
 
 /// Lexes `text`, which starts at byte `base` of `file`.
 pub fn lex(text: &str, file: FileId, base: u32) -> Lexed {
-    let mut lx = Lexer {
-        text,
-        file,
-        base,
-        pos: 0,
-        out: Lexed::default(),
-    };
+    let mut lx = Lexer { text, file, base, pos: 0, out: Lexed::default() };
     lx.run();
     lx.out
 }
@@ -107,11 +99,7 @@ fn ident(i: &str) -> IResult<&str, &str> {
 }
 
 fn digits(i: &str) -> IResult<&str, &str> {
-    recognize(pair(
-        satisfy(|c: char| c.is_ascii_digit()),
-        take_while(|c: char| c.is_ascii_digit() || c == '_'),
-    ))
-    .parse(i)
+    recognize(pair(satisfy(|c: char| c.is_ascii_digit()), take_while(|c: char| c.is_ascii_digit() || c == '_'))).parse(i)
 }
 
 fn number(i: &str) -> IResult<&str, (&str, bool)> {
@@ -170,8 +158,7 @@ fn heredoc_header(i: &str) -> IResult<&str, (bool, &str)> {
 
 impl<'a> Lexer<'a> {
     fn abs(&self, local: usize) -> u32 {
-        self.base
-            .saturating_add(u32::try_from(local).unwrap_or(u32::MAX))
+        self.base.saturating_add(u32::try_from(local).unwrap_or(u32::MAX))
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -180,11 +167,7 @@ impl<'a> Lexer<'a> {
 
     fn push(&mut self, kind: TokenKind, start: usize, end: usize) {
         let (s, e) = (self.abs(start), self.abs(end));
-        self.out.tokens.push(Token {
-            kind,
-            start: s,
-            end: e,
-        });
+        self.out.tokens.push(Token { kind, start: s, end: e });
     }
 
     fn rest(&self) -> &'a str {
@@ -264,17 +247,8 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let len = self.rest().find('\n').unwrap_or(self.rest().len());
         let end = start.saturating_add(len);
-        let text = self
-            .text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end()
-            .to_string();
-        self.out.comments.push(Comment {
-            span: self.span(start, start.saturating_add(text.len())),
-            text,
-            block: false,
-        });
+        let text = self.text.get(start..end).unwrap_or("").trim_end().to_string();
+        self.out.comments.push(Comment { span: self.span(start, start.saturating_add(text.len())), text, block: false });
         self.pos = end;
     }
 
@@ -286,22 +260,14 @@ impl<'a> Lexer<'a> {
             None => {
                 let end = self.text.len();
                 self.out.diagnostics.push(
-                    Diagnostic::error(
-                        "E0108",
-                        self.span(start, start.saturating_add(2)),
-                        "unterminated comment: `/*` has no closing `*/`",
-                    )
-                    .with_help("close the comment with `*/`"),
+                    Diagnostic::error("E0108", self.span(start, start.saturating_add(2)), "unterminated comment: `/*` has no closing `*/`")
+                        .with_help("close the comment with `*/`"),
                 );
                 end
             }
         };
         let text = self.text.get(start..end).unwrap_or("").to_string();
-        self.out.comments.push(Comment {
-            span: self.span(start, end),
-            text,
-            block: true,
-        });
+        self.out.comments.push(Comment { span: self.span(start, end), text, block: true });
         self.pos = end;
     }
 
@@ -313,11 +279,7 @@ impl<'a> Lexer<'a> {
             return;
         };
         let mut end = start.saturating_add(rest.len().saturating_sub(after.len()));
-        let mut kind = if is_float {
-            TokenKind::Float
-        } else {
-            TokenKind::Int
-        };
+        let mut kind = if is_float { TokenKind::Float } else { TokenKind::Int };
         if let Some(sfx) = SUFFIXES.iter().find(|s| after.starts_with(**s)) {
             let next = after.get(sfx.len()..).and_then(|s| s.chars().next());
             if !next.is_some_and(|c| c.is_alphanumeric() || c == '_') {
@@ -327,9 +289,7 @@ impl<'a> Lexer<'a> {
         }
         // A number glued to letters (`5min`, `3x`) is one bad token, reported once.
         let tail = self.text.get(end..).unwrap_or("");
-        let glued = tail
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(tail.len());
+        let glued = tail.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(tail.len());
         if glued > 0 {
             let word_end = end.saturating_add(glued);
             let word = self.text.get(start..word_end).unwrap_or("");
@@ -358,18 +318,10 @@ impl<'a> Lexer<'a> {
                 b'$' if bytes.get(i.saturating_add(1)) == Some(&b'{') => {
                     if depth >= MAX_STRING_DEPTH {
                         self.out.diagnostics.push(
-                            Diagnostic::error(
-                                "E0106",
-                                self.span(i, i.saturating_add(2)),
-                                "interpolation nested too deeply",
-                            )
-                            .with_help("interpolations may nest at most 64 deep; use a `let`"),
+                            Diagnostic::error("E0106", self.span(i, i.saturating_add(2)), "interpolation nested too deeply")
+                                .with_help("interpolations may nest at most 64 deep; use a `let`"),
                         );
-                        let end = self
-                            .text
-                            .get(i..)
-                            .and_then(|s| s.find('\n'))
-                            .map_or(self.text.len(), |n| i.saturating_add(n));
+                        let end = self.text.get(i..).and_then(|s| s.find('\n')).map_or(self.text.len(), |n| i.saturating_add(n));
                         return end;
                     }
                     i = self.scan_interpolation(i.saturating_add(2), depth.saturating_add(1));
@@ -415,17 +367,11 @@ impl<'a> Lexer<'a> {
             return;
         };
         let header_end = start.saturating_add(rest.len().saturating_sub(after.len()));
-        let line_rest = after
-            .find('\n')
-            .map_or(after, |n| after.get(..n).unwrap_or(""));
+        let line_rest = after.find('\n').map_or(after, |n| after.get(..n).unwrap_or(""));
         if !line_rest.trim().is_empty() {
             self.out.diagnostics.push(
-                Diagnostic::error(
-                    "E0101",
-                    self.span(start, header_end),
-                    format!("the heredoc marker `{marker}` must end its line"),
-                )
-                .with_help("start the heredoc's text on the next line"),
+                Diagnostic::error("E0101", self.span(start, header_end), format!("the heredoc marker `{marker}` must end its line"))
+                    .with_help("start the heredoc's text on the next line"),
             );
         }
         let Some(nl) = after.find('\n') else {
@@ -439,11 +385,7 @@ impl<'a> Lexer<'a> {
             }
             let line_len = line_text.find('\n').unwrap_or(line_text.len());
             let line = line_text.get(..line_len).unwrap_or("");
-            let closing = if indent {
-                line.trim() == marker
-            } else {
-                line.trim_end() == marker
-            };
+            let closing = if indent { line.trim() == marker } else { line.trim_end() == marker };
             if closing {
                 let end = line_start.saturating_add(line.trim_end().len());
                 self.push(TokenKind::Heredoc, start, end);
@@ -457,12 +399,8 @@ impl<'a> Lexer<'a> {
 
     fn unterminated_heredoc(&mut self, start: usize, header_end: usize, marker: &str) {
         self.out.diagnostics.push(
-            Diagnostic::error(
-                "E0108",
-                self.span(start, header_end),
-                format!("unterminated heredoc: no line `{marker}` closes it"),
-            )
-            .with_help(format!("end the text with a line holding only `{marker}`")),
+            Diagnostic::error("E0108", self.span(start, header_end), format!("unterminated heredoc: no line `{marker}` closes it"))
+                .with_help(format!("end the text with a line holding only `{marker}`")),
         );
         let end = self.text.len();
         self.push(TokenKind::Heredoc, start, end);
@@ -475,11 +413,7 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<TokenKind> {
-        lex(src, FileId(0), 0)
-            .tokens
-            .iter()
-            .map(|t| t.kind)
-            .collect()
+        lex(src, FileId(0), 0).tokens.iter().map(|t| t.kind).collect()
     }
 
     #[test]
@@ -518,14 +452,8 @@ mod tests {
     #[test]
     fn heredoc_is_one_token() {
         use TokenKind::*;
-        assert_eq!(
-            kinds("x = <<EOT\nhello\nEOT\ny"),
-            vec![Ident, Assign, Heredoc, Newline, Ident, Eof]
-        );
-        assert_eq!(
-            kinds("x = <<-EOT\n  hi\n  EOT\n"),
-            vec![Ident, Assign, Heredoc, Newline, Eof]
-        );
+        assert_eq!(kinds("x = <<EOT\nhello\nEOT\ny"), vec![Ident, Assign, Heredoc, Newline, Ident, Eof]);
+        assert_eq!(kinds("x = <<-EOT\n  hi\n  EOT\n"), vec![Ident, Assign, Heredoc, Newline, Eof]);
     }
 
     #[test]

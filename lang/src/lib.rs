@@ -18,9 +18,7 @@ pub use parser::{parse, parse_expr, Parsed};
 pub use span::{FileId, LineIndex, Span};
 
 /// Words reserved where an item or expression starts.
-pub const KEYWORDS: [&str; 11] = [
-    "let", "import", "as", "template", "for", "in", "if", "else", "true", "false", "null",
-];
+pub const KEYWORDS: [&str; 11] = ["let", "import", "as", "template", "for", "in", "if", "else", "true", "false", "null"];
 
 /// Nesting (expressions or blocks) deeper than this is an error, not a crash.
 pub const MAX_DEPTH: u32 = 256;

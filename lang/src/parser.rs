@@ -30,13 +30,7 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
     let stmts = p.stmts(Ctx::Top);
     let mut diagnostics = p.diags;
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Parsed {
-        file: File {
-            stmts,
-            comments: lexed.comments,
-        },
-        diagnostics,
-    }
+    Parsed { file: File { stmts, comments: lexed.comments }, diagnostics }
 }
 
 /// Parses one expression (used for tests and for the editor).
@@ -48,12 +42,7 @@ pub fn parse_expr(text: &str, file: FileId) -> (Expr, Vec<Diagnostic>) {
     let e = p.expr();
     if p.peek() != T::Eof {
         let t = p.tok();
-        p.error_at(
-            "E0101",
-            p.span_of(t),
-            format!("unexpected {} after the expression", p.describe(t)),
-            None,
-        );
+        p.error_at("E0101", p.span_of(t), format!("unexpected {} after the expression", p.describe(t)), None);
     }
     (e, p.diags)
 }
@@ -94,27 +83,13 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str, file: FileId, tokens: Vec<Token>) -> Parser<'a> {
-        Parser {
-            src,
-            file,
-            tokens,
-            pos: 0,
-            diags: Vec::new(),
-            nl: vec![false],
-            depth: 0,
-            chain: 0,
-            eof_reported: false,
-        }
+        Parser { src, file, tokens, pos: 0, diags: Vec::new(), nl: vec![false], depth: 0, chain: 0, eof_reported: false }
     }
 
     // ---- token access -------------------------------------------------------------------
 
     fn raw(&self, at: usize) -> Token {
-        let last = self.tokens.last().copied().unwrap_or(Token {
-            kind: T::Eof,
-            start: 0,
-            end: 0,
-        });
+        let last = self.tokens.last().copied().unwrap_or(Token { kind: T::Eof, start: 0, end: 0 });
         self.tokens.get(at).copied().unwrap_or(last)
     }
 
@@ -326,10 +301,7 @@ impl<'a> Parser<'a> {
                 out.push(s);
             }
             // A statement must end at a newline, a comma or the closing brace.
-            if !matches!(
-                self.raw(self.pos).kind,
-                T::Newline | T::Comma | T::Eof | T::RBrace
-            ) {
+            if !matches!(self.raw(self.pos).kind, T::Newline | T::Comma | T::Eof | T::RBrace) {
                 if self.diags.len() == reported {
                     self.unexpected("a newline or `,` after the statement", None);
                 }
@@ -417,10 +389,7 @@ impl<'a> Parser<'a> {
         let t = self.tok();
         if t.kind == T::Ident {
             self.bump();
-            Some(Ident {
-                name: self.text(t).to_string(),
-                span: self.span_of(t),
-            })
+            Some(Ident { name: self.text(t).to_string(), span: self.span_of(t) })
         } else {
             self.unexpected(what, None);
             None
@@ -429,10 +398,7 @@ impl<'a> Parser<'a> {
 
     fn attr(&mut self) -> Attr {
         let name_tok = self.bump();
-        let name = Ident {
-            name: self.text(name_tok).to_string(),
-            span: self.span_of(name_tok),
-        };
+        let name = Ident { name: self.text(name_tok).to_string(), span: self.span_of(name_tok) };
         self.bump(); // `=`
         self.skip_newlines();
         if self.tok().kind == T::RBrace {
@@ -453,21 +419,14 @@ impl<'a> Parser<'a> {
 
     fn let_stmt(&mut self) -> Let {
         let kw = self.bump();
-        let name = self.ident("a name after `let`").unwrap_or(Ident {
-            name: String::new(),
-            span: self.span_of(kw),
-        });
+        let name = self.ident("a name after `let`").unwrap_or(Ident { name: String::new(), span: self.span_of(kw) });
         let value = if self.eat(T::Assign).is_some() {
             self.skip_newlines();
             self.expr()
         } else {
-            let span =
-                self.unexpected("`=` after the let's name", Some("write `let name = value`"));
+            let span = self.unexpected("`=` after the let's name", Some("write `let name = value`"));
             self.recover();
-            Expr {
-                kind: ExprKind::Error,
-                span,
-            }
+            Expr { kind: ExprKind::Error, span }
         };
         let span = self.span_of(kw).to(value.span);
         Let { name, value, span }
@@ -477,26 +436,15 @@ impl<'a> Parser<'a> {
         let kw = self.bump();
         let t = self.tok();
         if t.kind != T::Str {
-            self.unexpected(
-                "a path string after `import`",
-                Some("write `import \"std/apps\"` or `import \"./lib\" as lib`"),
-            );
+            self.unexpected("a path string after `import`", Some("write `import \"std/apps\"` or `import \"./lib\" as lib`"));
             self.recover();
             return None;
         }
         self.bump();
         let raw = self.text(t);
-        let path = raw
-            .trim_start_matches('"')
-            .trim_end_matches('"')
-            .to_string();
+        let path = raw.trim_start_matches('"').trim_end_matches('"').to_string();
         if path.contains("${") {
-            self.error_at(
-                "E0101",
-                self.span_of(t),
-                "an import path cannot interpolate".into(),
-                Some("write the path literally"),
-            );
+            self.error_at("E0101", self.span_of(t), "an import path cannot interpolate".into(), Some("write the path literally"));
         }
         let mut span = self.span_of(kw).to(self.span_of(t));
         let mut alias = None;
@@ -507,12 +455,7 @@ impl<'a> Parser<'a> {
                 alias = Some(a);
             }
         }
-        Some(Import {
-            path,
-            path_span: self.span_of(t),
-            alias,
-            span,
-        })
+        Some(Import { path, path_span: self.span_of(t), alias, span })
     }
 
     fn template(&mut self) -> Option<Template> {
@@ -520,10 +463,7 @@ impl<'a> Parser<'a> {
         let name = self.ident("the template's name")?;
         let mut params = Vec::new();
         if self.eat(T::LParen).is_none() {
-            self.unexpected(
-                "`(` and the template's parameters",
-                Some("write `template name(p1, p2 = default) { … }`"),
-            );
+            self.unexpected("`(` and the template's parameters", Some("write `template name(p1, p2 = default) { … }`"));
             self.recover();
             return None;
         }
@@ -538,15 +478,8 @@ impl<'a> Parser<'a> {
                 self.recover_in_brackets(T::RParen);
                 break;
             };
-            let default = if self.eat(T::Assign).is_some() {
-                Some(self.expr())
-            } else {
-                None
-            };
-            params.push(Param {
-                name: pname,
-                default,
-            });
+            let default = if self.eat(T::Assign).is_some() { Some(self.expr()) } else { None };
+            params.push(Param { name: pname, default });
             if self.eat(T::Comma).is_none() {
                 break;
             }
@@ -558,12 +491,7 @@ impl<'a> Parser<'a> {
             self.eat(T::RParen);
         }
         let (body, body_span) = self.braced(Ctx::Template, "the template's body")?;
-        Some(Template {
-            name,
-            params,
-            body,
-            span: self.span_of(kw).to(body_span),
-        })
+        Some(Template { name, params, body, span: self.span_of(kw).to(body_span) })
     }
 
     /// Skips inside `( … )`/`[ … ]` up to (not past) the closing bracket.
@@ -619,13 +547,9 @@ impl<'a> Parser<'a> {
                 if !self.eof_reported {
                     self.eof_reported = true;
                     self.diags.push(
-                        Diagnostic::error(
-                            "E0104",
-                            open_span,
-                            format!("unclosed `{{`: {what} is never closed"),
-                        )
-                        .with_primary("this `{` has no matching `}`")
-                        .with_help("add the missing `}`"),
+                        Diagnostic::error("E0104", open_span, format!("unclosed `{{`: {what} is never closed"))
+                            .with_primary("this `{` has no matching `}`")
+                            .with_help("add the missing `}`"),
                     );
                 }
                 let t = self.tok();
@@ -656,10 +580,7 @@ impl<'a> Parser<'a> {
 
     fn block(&mut self) -> Option<Block> {
         let first = self.bump();
-        let mut kind = vec![Ident {
-            name: self.text(first).to_string(),
-            span: self.span_of(first),
-        }];
+        let mut kind = vec![Ident { name: self.text(first).to_string(), span: self.span_of(first) }];
         while self.peek() == T::Dot {
             self.bump();
             kind.push(self.ident("a name after `.`")?);
@@ -671,10 +592,7 @@ impl<'a> Parser<'a> {
             }
             T::Ident if self.peek_nth(1) == T::LBrace => {
                 let t = self.bump();
-                Some(Label::Ident(Ident {
-                    name: self.text(t).to_string(),
-                    span: self.span_of(t),
-                }))
+                Some(Label::Ident(Ident { name: self.text(t).to_string(), span: self.span_of(t) }))
             }
             _ => None,
         };
@@ -682,9 +600,7 @@ impl<'a> Parser<'a> {
             let kind_text: Vec<&str> = kind.iter().map(|k| k.name.as_str()).collect();
             let kind_text = kind_text.join(".");
             let help = if label.is_some() {
-                format!(
-                    "to set an attribute write `{kind_text} = …`; to declare a block add `{{ … }}`"
-                )
+                format!("to set an attribute write `{kind_text} = …`; to declare a block add `{{ … }}`")
             } else {
                 format!("write `{kind_text} = value` for an attribute or `{kind_text} \"name\" {{ … }}` for a block")
             };
@@ -694,26 +610,14 @@ impl<'a> Parser<'a> {
         }
         let (body, body_span) = self.braced(Ctx::Body, "the block")?;
         let span = self.span_of(first).to(body_span);
-        Some(Block {
-            kind,
-            label,
-            body,
-            body_span,
-            span,
-        })
+        Some(Block { kind, label, body, body_span, span })
     }
 
     fn for_stmt(&mut self, ctx: Ctx) -> Option<For> {
         let kw = self.bump();
         let (key, value, collection) = self.for_head()?;
         let (body, body_span) = self.braced(nested(ctx), "the `for` body")?;
-        Some(For {
-            key,
-            value,
-            collection,
-            body,
-            span: self.span_of(kw).to(body_span),
-        })
+        Some(For { key, value, collection, body, span: self.span_of(kw).to(body_span) })
     }
 
     /// `k, v in expr` after `for`.
@@ -767,12 +671,7 @@ impl<'a> Parser<'a> {
             self.pos = save;
             None
         };
-        Some(If {
-            cond,
-            then,
-            otherwise,
-            span,
-        })
+        Some(If { cond, then, otherwise, span })
     }
 
     // ---- expressions --------------------------------------------------------------------
@@ -786,10 +685,7 @@ impl<'a> Parser<'a> {
         if !self.enter(self.span_of(t)) {
             self.recover_expr();
             self.leave();
-            return Expr {
-                kind: ExprKind::Error,
-                span: self.span_of(t),
-            };
+            return Expr { kind: ExprKind::Error, span: self.span_of(t) };
         }
         let e = self.cond_expr();
         self.leave();
@@ -834,18 +730,12 @@ impl<'a> Parser<'a> {
         }
         if self.eat(T::Colon).is_none() {
             let span = self.unexpected("`:` in the conditional `c ? a : b`", None);
-            return Expr {
-                kind: ExprKind::Error,
-                span: cond.span.to(span),
-            };
+            return Expr { kind: ExprKind::Error, span: cond.span.to(span) };
         }
         self.skip_newlines();
         let otherwise = self.expr();
         let span = cond.span.to(otherwise.span);
-        Expr {
-            kind: ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
-            span,
-        }
+        Expr { kind: ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)), span }
     }
 
     fn binop(&mut self) -> Option<BinOp> {
@@ -883,10 +773,7 @@ impl<'a> Parser<'a> {
             if !self.enter_chain(self.span_of(op_tok)) {
                 self.recover_expr();
                 self.leave_chain(levels);
-                return Expr {
-                    kind: ExprKind::Error,
-                    span: lhs.span.to(self.span_of(op_tok)),
-                };
+                return Expr { kind: ExprKind::Error, span: lhs.span.to(self.span_of(op_tok)) };
             }
             if prec == 4 {
                 if chained_comparison {
@@ -902,10 +789,7 @@ impl<'a> Parser<'a> {
             self.skip_newlines();
             let rhs = self.binary(prec.saturating_add(1));
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                span,
-            };
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
         }
         self.leave_chain(levels);
         lhs
@@ -921,18 +805,12 @@ impl<'a> Parser<'a> {
         if !self.enter(self.span_of(t)) {
             self.recover_expr();
             self.leave();
-            return Expr {
-                kind: ExprKind::Error,
-                span: self.span_of(t),
-            };
+            return Expr { kind: ExprKind::Error, span: self.span_of(t) };
         }
         let inner = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.unary());
         self.leave();
         let span = self.span_of(t).to(inner.span);
-        Expr {
-            kind: ExprKind::Unary(op, Box::new(inner)),
-            span,
-        }
+        Expr { kind: ExprKind::Unary(op, Box::new(inner)), span }
     }
 
     fn postfix(&mut self) -> Expr {
@@ -952,10 +830,7 @@ impl<'a> Parser<'a> {
                 *levels = levels.saturating_add(1);
                 if !self.enter_chain(self.span_of(t)) {
                     self.recover_expr();
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span: e.span.to(self.span_of(t)),
-                    };
+                    return Expr { kind: ExprKind::Error, span: e.span.to(self.span_of(t)) };
                 }
             }
             match self.raw(self.pos).kind {
@@ -964,21 +839,12 @@ impl<'a> Parser<'a> {
                     let t = self.tok();
                     if t.kind == T::Ident {
                         self.bump();
-                        let field = Ident {
-                            name: self.text(t).to_string(),
-                            span: self.span_of(t),
-                        };
+                        let field = Ident { name: self.text(t).to_string(), span: self.span_of(t) };
                         let span = e.span.to(field.span);
-                        e = Expr {
-                            kind: ExprKind::Field(Box::new(e), field),
-                            span,
-                        };
+                        e = Expr { kind: ExprKind::Field(Box::new(e), field), span };
                     } else {
                         let span = self.unexpected("a name after `.`", None);
-                        return Expr {
-                            kind: ExprKind::Error,
-                            span: e.span.to(span),
-                        };
+                        return Expr { kind: ExprKind::Error, span: e.span.to(span) };
                     }
                 }
                 T::LBracket => {
@@ -988,10 +854,7 @@ impl<'a> Parser<'a> {
                     let close = self.expect_close(T::RBracket, "`]`");
                     self.nl.pop();
                     let span = e.span.to(close.unwrap_or(idx.span));
-                    e = Expr {
-                        kind: ExprKind::Index(Box::new(e), Box::new(idx)),
-                        span,
-                    };
+                    e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(idx)), span };
                 }
                 T::LParen => {
                     let ExprKind::Name(name) = &e.kind else {
@@ -1010,10 +873,7 @@ impl<'a> Parser<'a> {
                     let close = self.expect_close(T::RParen, "`)` to close the call");
                     self.nl.pop();
                     let span = e.span.to(close.unwrap_or(e.span));
-                    e = Expr {
-                        kind: ExprKind::Call(name, args),
-                        span,
-                    };
+                    e = Expr { kind: ExprKind::Call(name, args), span };
                 }
                 _ => return e,
             }
@@ -1058,19 +918,9 @@ impl<'a> Parser<'a> {
             T::Quantity => {
                 self.bump();
                 let text = self.text(t);
-                let split = text
-                    .find(|c: char| c.is_ascii_alphabetic())
-                    .unwrap_or(text.len());
-                let number: String = text
-                    .get(..split)
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| *c != '_')
-                    .collect();
-                ExprKind::Quantity {
-                    number,
-                    suffix: text.get(split..).unwrap_or("").to_string(),
-                }
+                let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+                let number: String = text.get(..split).unwrap_or("").chars().filter(|c| *c != '_').collect();
+                ExprKind::Quantity { number, suffix: text.get(split..).unwrap_or("").to_string() }
             }
             T::Str => {
                 self.bump();
@@ -1080,20 +930,10 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let mut diags = Vec::new();
                 let (src, file) = (self.src, self.file);
-                let (marker, indent, parts) = decode_heredoc(
-                    src,
-                    file,
-                    t.start as usize,
-                    t.end as usize,
-                    &mut diags,
-                    &mut |a, b| self.sub_expr(a, b),
-                );
+                let (marker, indent, parts) =
+                    decode_heredoc(src, file, t.start as usize, t.end as usize, &mut diags, &mut |a, b| self.sub_expr(a, b));
                 self.diags.extend(diags);
-                ExprKind::Heredoc {
-                    marker,
-                    indent,
-                    parts,
-                }
+                ExprKind::Heredoc { marker, indent, parts }
             }
             T::Ident => {
                 self.bump();
@@ -1102,13 +942,15 @@ impl<'a> Parser<'a> {
                     "false" => ExprKind::Bool(false),
                     "null" => ExprKind::Null,
                     kw @ ("for" | "if" | "else" | "in" | "let" | "import" | "template" | "as") => {
-                        self.error_at("E0101", span, format!("expected an expression, found keyword `{kw}`"), Some("keywords cannot be used as values; a `for` expression goes inside `[ ]` or `{ }`"));
+                        self.error_at(
+                            "E0101",
+                            span,
+                            format!("expected an expression, found keyword `{kw}`"),
+                            Some("keywords cannot be used as values; a `for` expression goes inside `[ ]` or `{ }`"),
+                        );
                         ExprKind::Error
                     }
-                    name => ExprKind::Name(Ident {
-                        name: name.to_string(),
-                        span,
-                    }),
+                    name => ExprKind::Name(Ident { name: name.to_string(), span }),
                 }
             }
             T::LParen => {
@@ -1117,25 +959,16 @@ impl<'a> Parser<'a> {
                 let inner = self.expr();
                 let close = self.expect_close(T::RParen, "`)`");
                 self.nl.pop();
-                return Expr {
-                    kind: ExprKind::Paren(Box::new(inner)),
-                    span: span.to(close.unwrap_or(span)),
-                };
+                return Expr { kind: ExprKind::Paren(Box::new(inner)), span: span.to(close.unwrap_or(span)) };
             }
             T::LBracket => return self.list(),
             T::LBrace => return self.map(),
             _ => {
                 let span = self.unexpected("an expression", None);
-                if !matches!(
-                    t.kind,
-                    T::Newline | T::Eof | T::RBrace | T::RParen | T::RBracket | T::Comma
-                ) {
+                if !matches!(t.kind, T::Newline | T::Eof | T::RBrace | T::RParen | T::RBracket | T::Comma) {
                     self.bump();
                 }
-                return Expr {
-                    kind: ExprKind::Error,
-                    span,
-                };
+                return Expr { kind: ExprKind::Error, span };
             }
         };
         Expr { kind, span }
@@ -1144,19 +977,9 @@ impl<'a> Parser<'a> {
     fn string_expr(&mut self, t: Token) -> Expr {
         let mut diags = Vec::new();
         let (src, file) = (self.src, self.file);
-        let parts = decode_string(
-            src,
-            file,
-            t.start as usize,
-            t.end as usize,
-            &mut diags,
-            &mut |a, b| self.sub_expr(a, b),
-        );
+        let parts = decode_string(src, file, t.start as usize, t.end as usize, &mut diags, &mut |a, b| self.sub_expr(a, b));
         self.diags.extend(diags);
-        Expr {
-            kind: ExprKind::Str(parts),
-            span: self.span_of(t),
-        }
+        Expr { kind: ExprKind::Str(parts), span: self.span_of(t) }
     }
 
     /// Parses the expression inside `${…}` at `src[start..end]`.
@@ -1170,16 +993,8 @@ impl<'a> Parser<'a> {
         sub.nl.push(true);
         let e = if text.trim().is_empty() {
             let span = Span::new(self.file, base, base.saturating_add(text.len() as u32));
-            sub.error_at(
-                "E0101",
-                span,
-                "empty interpolation `${}`".into(),
-                Some("put an expression inside `${…}`"),
-            );
-            Expr {
-                kind: ExprKind::Error,
-                span,
-            }
+            sub.error_at("E0101", span, "empty interpolation `${}`".into(), Some("put an expression inside `${…}`"));
+            Expr { kind: ExprKind::Error, span }
         } else {
             let e = sub.expr();
             if sub.peek() != T::Eof {
@@ -1217,32 +1032,20 @@ impl<'a> Parser<'a> {
         }
         let close = self.expect_close(T::RBracket, "`,` or `]` in the list");
         self.nl.pop();
-        Expr {
-            kind: ExprKind::List(items),
-            span: open_span.to(close.unwrap_or(open_span)),
-        }
+        Expr { kind: ExprKind::List(items), span: open_span.to(close.unwrap_or(open_span)) }
     }
 
     fn list_comp(&mut self, open_span: Span) -> Expr {
         let Some((key, value, collection)) = self.for_head() else {
             self.recover_in_brackets(T::RBracket);
             self.eat(T::RBracket);
-            return Expr {
-                kind: ExprKind::Error,
-                span: open_span,
-            };
+            return Expr { kind: ExprKind::Error, span: open_span };
         };
         if self.eat(T::Colon).is_none() {
-            self.unexpected(
-                "`:` after the `for` clause",
-                Some("write `[for x in xs : f(x)]`"),
-            );
+            self.unexpected("`:` after the `for` clause", Some("write `[for x in xs : f(x)]`"));
             self.recover_in_brackets(T::RBracket);
             let close = self.eat(T::RBracket).map(|t| self.span_of(t));
-            return Expr {
-                kind: ExprKind::Error,
-                span: open_span.to(close.unwrap_or(open_span)),
-            };
+            return Expr { kind: ExprKind::Error, span: open_span.to(close.unwrap_or(open_span)) };
         }
         let body = self.expr();
         let cond = if self.at_keyword("if") {
@@ -1253,13 +1056,7 @@ impl<'a> Parser<'a> {
         };
         let close = self.expect_close(T::RBracket, "`]` to close the `for` expression");
         Expr {
-            kind: ExprKind::ListComp {
-                key,
-                value,
-                collection: Box::new(collection),
-                body: Box::new(body),
-                cond,
-            },
+            kind: ExprKind::ListComp { key, value, collection: Box::new(collection), body: Box::new(body), cond },
             span: open_span.to(close.unwrap_or(open_span)),
         }
     }
@@ -1270,10 +1067,7 @@ impl<'a> Parser<'a> {
         if !self.enter(open_span) {
             self.skip_to_matching_brace();
             self.leave();
-            return Expr {
-                kind: ExprKind::Error,
-                span: open_span,
-            };
+            return Expr { kind: ExprKind::Error, span: open_span };
         }
         self.nl.push(false);
         self.skip_newlines();
@@ -1317,23 +1111,16 @@ impl<'a> Parser<'a> {
                 if !self.eof_reported {
                     self.eof_reported = true;
                     self.diags.push(
-                        Diagnostic::error(
-                            "E0104",
-                            open_span,
-                            "unclosed `{`: the map is never closed",
-                        )
-                        .with_primary("this `{` has no matching `}`")
-                        .with_help("add the missing `}`"),
+                        Diagnostic::error("E0104", open_span, "unclosed `{`: the map is never closed")
+                            .with_primary("this `{` has no matching `}`")
+                            .with_help("add the missing `}`"),
                     );
                 }
                 None
             }
         };
         self.leave();
-        Expr {
-            kind: ExprKind::Map(entries),
-            span: open_span.to(close.unwrap_or(open_span)),
-        }
+        Expr { kind: ExprKind::Map(entries), span: open_span.to(close.unwrap_or(open_span)) }
     }
 
     fn map_entry(&mut self) -> Option<MapEntry> {
@@ -1341,10 +1128,7 @@ impl<'a> Parser<'a> {
         let key = match t.kind {
             T::Ident => {
                 self.bump();
-                MapKey::Ident(Ident {
-                    name: self.text(t).to_string(),
-                    span: self.span_of(t),
-                })
+                MapKey::Ident(Ident { name: self.text(t).to_string(), span: self.span_of(t) })
             }
             T::Str => {
                 self.bump();
@@ -1357,10 +1141,7 @@ impl<'a> Parser<'a> {
                 let close = self.expect_close(T::RParen, "`)`");
                 self.nl.pop();
                 let span = self.span_of(t).to(close.unwrap_or(e.span));
-                MapKey::Expr(Expr {
-                    kind: ExprKind::Paren(Box::new(e)),
-                    span,
-                })
+                MapKey::Expr(Expr { kind: ExprKind::Paren(Box::new(e)), span })
             }
             _ => {
                 self.unexpected("a map key (a name, a string or `(expr)`)", None);
@@ -1369,11 +1150,7 @@ impl<'a> Parser<'a> {
             }
         };
         if self.eat(T::Assign).is_none() {
-            let help = if self.peek() == T::Colon {
-                Some("map entries use `=`: `{ key = value }`")
-            } else {
-                None
-            };
+            let help = if self.peek() == T::Colon { Some("map entries use `=`: `{ key = value }`") } else { None };
             self.unexpected("`=` after the map key", help);
             self.recover();
             return None;
@@ -1387,27 +1164,18 @@ impl<'a> Parser<'a> {
         let fail = |p: &mut Self| {
             p.recover_in_brackets(T::RBrace);
             let close = p.eat(T::RBrace).map(|t| p.span_of(t));
-            Expr {
-                kind: ExprKind::Error,
-                span: open_span.to(close.unwrap_or(open_span)),
-            }
+            Expr { kind: ExprKind::Error, span: open_span.to(close.unwrap_or(open_span)) }
         };
         let Some((key, value, collection)) = self.for_head() else {
             return fail(self);
         };
         if self.eat(T::Colon).is_none() {
-            self.unexpected(
-                "`:` after the `for` clause",
-                Some("write `{for k, v in m : k => v}`"),
-            );
+            self.unexpected("`:` after the `for` clause", Some("write `{for k, v in m : k => v}`"));
             return fail(self);
         }
         let key_expr = self.expr();
         if self.eat(T::FatArrow).is_none() {
-            self.unexpected(
-                "`=>` between key and value",
-                Some("write `{for k, v in m : k => v}`"),
-            );
+            self.unexpected("`=>` between key and value", Some("write `{for k, v in m : k => v}`"));
             return fail(self);
         }
         let value_expr = self.expr();

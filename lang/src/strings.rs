@@ -15,11 +15,8 @@ pub fn decode_string(
     diags: &mut Vec<Diagnostic>,
     parse_interp: &mut dyn FnMut(usize, usize) -> Expr,
 ) -> Vec<StrPart> {
-    let inner_end = if end > start.saturating_add(1) && src.as_bytes().get(end.saturating_sub(1)) == Some(&b'"') {
-        end.saturating_sub(1)
-    } else {
-        end
-    };
+    let inner_end =
+        if end > start.saturating_add(1) && src.as_bytes().get(end.saturating_sub(1)) == Some(&b'"') { end.saturating_sub(1) } else { end };
     decode_range(src, file, start.saturating_add(1), inner_end, true, diags, parse_interp)
 }
 
@@ -36,11 +33,7 @@ pub fn decode_heredoc(
     let header_len = token.find('\n').unwrap_or(token.len());
     let header = token.get(..header_len).unwrap_or("");
     let indent = header.starts_with("<<-");
-    let marker = header
-        .trim_start_matches("<<")
-        .trim_start_matches('-')
-        .trim()
-        .to_string();
+    let marker = header.trim_start_matches("<<").trim_start_matches('-').trim().to_string();
     let body_start = start.saturating_add(header_len).saturating_add(1).min(end);
     // The body is every line between the header and the closing marker line.
     let body = src.get(body_start..end).unwrap_or("");
@@ -123,12 +116,8 @@ fn decode_range(
                     let at = u32::try_from(start.saturating_add(i)).unwrap_or(u32::MAX);
                     let shown = rest.get(..len).unwrap_or("\\");
                     diags.push(
-                        Diagnostic::error(
-                            "E0105",
-                            Span::new(file, at, at.saturating_add(len as u32)),
-                            format!("invalid escape `{shown}`"),
-                        )
-                        .with_help("valid escapes are \\n \\t \\r \\\" \\\\ and \\$"),
+                        Diagnostic::error("E0105", Span::new(file, at, at.saturating_add(len as u32)), format!("invalid escape `{shown}`"))
+                            .with_help("valid escapes are \\n \\t \\r \\\" \\\\ and \\$"),
                     );
                 }
             }

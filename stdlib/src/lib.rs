@@ -2,10 +2,8 @@
 //! [`module`]`("apps")`. Each module is one `.cairn` file under `stdlib/std/`.
 
 /// Every standard module: (name, file name, source).
-pub const MODULES: [(&str, &str, &str); 2] = [
-    ("apps", "std/apps.cairn", include_str!("../std/apps.cairn")),
-    ("storage", "std/storage.cairn", include_str!("../std/storage.cairn")),
-];
+pub const MODULES: [(&str, &str, &str); 2] =
+    [("apps", "std/apps.cairn", include_str!("../std/apps.cairn")), ("storage", "std/storage.cairn", include_str!("../std/storage.cairn"))];
 
 /// The file name and source of the standard module `name` (`"apps"` for `std/apps`).
 pub fn module(name: &str) -> Option<(&'static str, &'static str)> {

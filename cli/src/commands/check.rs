@@ -19,7 +19,13 @@ pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
             out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
             if !c.has_errors() {
                 let n = c.resources.len();
-                out.info(&format!("{} ok: {n} resource{}, {} object{}", dir.display(), if n == 1 { "" } else { "s" }, c.objects.len(), if c.objects.len() == 1 { "" } else { "s" }));
+                out.info(&format!(
+                    "{} ok: {n} resource{}, {} object{}",
+                    dir.display(),
+                    if n == 1 { "" } else { "s" },
+                    c.objects.len(),
+                    if c.objects.len() == 1 { "" } else { "s" }
+                ));
             }
         }
     }

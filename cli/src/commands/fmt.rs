@@ -48,10 +48,13 @@ pub fn run(out: &Output, paths: &[PathBuf], check: bool) -> bool {
                 let parsed = cairn_lang::parse(&text, cairn_lang::FileId(0));
                 let id = sources.add(f.clone(), f.display().to_string(), text);
                 let mask = cairn_compiler::secrets::literal_secret_spans(std::slice::from_ref(&parsed.file));
-                let diags: Vec<_> = diags.into_iter().map(|mut d| {
-                    d.span.file = id;
-                    d
-                }).collect();
+                let diags: Vec<_> = diags
+                    .into_iter()
+                    .map(|mut d| {
+                        d.span.file = id;
+                        d
+                    })
+                    .collect();
                 out.diagnostics(&sources, &diags, &mask);
                 ok = false;
             }

@@ -28,7 +28,8 @@ pub fn run(out: &Output, dir: &Path, format: GraphFormat) -> bool {
 
 /// Edges as (from, to, reason), sorted.
 fn edges(c: &Compilation) -> Vec<(usize, usize, &'static str)> {
-    let mut v: Vec<_> = c.graph.graph.edge_references().map(|e| (e.source().index(), e.target().index(), e.weight().reason.as_str())).collect();
+    let mut v: Vec<_> =
+        c.graph.graph.edge_references().map(|e| (e.source().index(), e.target().index(), e.weight().reason.as_str())).collect();
     v.sort();
     v
 }
@@ -68,10 +69,7 @@ fn graph_json(c: &Compilation) -> String {
         .map(|o| json!({ "id": o.id(), "address": o.address.to_string(), "apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace, "name": o.name }))
         .collect();
     let ids: Vec<String> = c.objects.iter().map(|o| o.id()).collect();
-    let edges: Vec<_> = edges(c)
-        .into_iter()
-        .map(|(a, b, r)| json!({ "from": ids.get(a), "to": ids.get(b), "reason": r }))
-        .collect();
+    let edges: Vec<_> = edges(c).into_iter().map(|(a, b, r)| json!({ "from": ids.get(a), "to": ids.get(b), "reason": r })).collect();
     let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges })).unwrap_or_default();
     s.push('\n');
     s

@@ -167,7 +167,10 @@ impl<'a> Checker<'a> {
                     self.report(
                         res,
                         Diagnostic::error("E0410", res.label_span, format!("`{}` does not say which cluster it belongs to", res.addr))
-                            .with_help(format!("the stack has several clusters ({}): set `cluster = …` here or a default in the `stack` block", names.join(", "))),
+                            .with_help(format!(
+                                "the stack has several clusters ({}): set `cluster = …` here or a default in the `stack` block",
+                                names.join(", ")
+                            )),
                     );
                     None
                 }

@@ -61,7 +61,10 @@ fn per_pod(w: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option
     let default = |name: &str| limits.and_then(|l| qty_of(l, name));
     match dim.attr {
         "cpu" => own("cpu").or_else(|| own("cpu_limit")).or_else(|| default("default_request_cpu")).or_else(|| default("default_cpu")),
-        "memory" => own("memory").or_else(|| own("memory_limit")).or_else(|| default("default_request_memory")).or_else(|| default("default_memory")),
+        "memory" => own("memory")
+            .or_else(|| own("memory_limit"))
+            .or_else(|| default("default_request_memory"))
+            .or_else(|| default("default_memory")),
         "limits_cpu" => own("cpu_limit").or_else(|| default("default_cpu")),
         "limits_memory" => own("memory_limit").or_else(|| own("memory")).or_else(|| default("default_memory")),
         _ => Quantity::from_int(1).ok(),
@@ -94,7 +97,15 @@ fn percent_ceil(n: i64, p: i64) -> i64 {
     prod.div_euclid(100).saturating_add(i64::from(prod.rem_euclid(100) != 0))
 }
 
-fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Option<&BodyValue>, dim: &Dimension, hard: Quantity, span: Span) {
+fn fit(
+    cx: &mut Checker<'_>,
+    ns: &Resource,
+    workloads: &[&Resource],
+    limits: Option<&BodyValue>,
+    dim: &Dimension,
+    hard: Quantity,
+    span: Span,
+) {
     let quota_name = format!("{}-quota", ns.addr.name);
     let mut total = Quantity::from_int(0).unwrap_or(hard);
     let mut surge_total = total;
@@ -102,13 +113,22 @@ fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Opt
     for w in workloads {
         let n = replicas(&w.body);
         let Some(each) = per_pod(&w.body, limits, dim) else {
-            let d = Diagnostic::error("E0407", w.label_span, format!("workload `{}` sets no {}, but quota `{quota_name}` limits `{}`", w.addr.name, dim.what.trim_end_matches('s'), dim.key))
-                .with_label(span, "the quota is set here")
-                .with_help(format!(
-                    "the API server refuses its pods: add `resources {{ {} = … }}` or a default in namespace `{}`'s `limits` block",
-                    own_attr(dim),
-                    ns.addr.name
-                ));
+            let d = Diagnostic::error(
+                "E0407",
+                w.label_span,
+                format!(
+                    "workload `{}` sets no {}, but quota `{quota_name}` limits `{}`",
+                    w.addr.name,
+                    dim.what.trim_end_matches('s'),
+                    dim.key
+                ),
+            )
+            .with_label(span, "the quota is set here")
+            .with_help(format!(
+                "the API server refuses its pods: add `resources {{ {} = … }}` or a default in namespace `{}`'s `limits` block",
+                own_attr(dim),
+                ns.addr.name
+            ));
             cx.report(w, d);
             continue;
         };
@@ -117,14 +137,22 @@ fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Opt
         if let Ok(extra) = each.checked_mul_int(surge(&w.body)) {
             surge_total = surge_total.checked_add(extra).unwrap_or(surge_total);
         }
-        let part = if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {}", each.canonical()) };
+        let part =
+            if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {}", each.canonical()) };
         parts.push((w.label_span, part));
     }
     if total > hard {
         let mut d = Diagnostic::error(
             "E0406",
             span,
-            format!("workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})", ns.addr.name, total.canonical(), dim.what, dim.key, hard.canonical()),
+            format!(
+                "workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})",
+                ns.addr.name,
+                total.canonical(),
+                dim.what,
+                dim.key,
+                hard.canonical()
+            ),
         )
         .with_help(if dim.attr == "pods" {
             "pods beyond the quota are refused admission: raise `pods` or lower replicas".to_string()
@@ -142,9 +170,19 @@ fn fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], limits: Opt
                 Diagnostic::warning(
                     "W0404",
                     span,
-                    format!("a rolling update in namespace `{}` needs {} {} with its surge pods, above quota `{quota_name}` ({} = {})", ns.addr.name, peak.canonical(), dim.what, dim.key, hard.canonical()),
+                    format!(
+                        "a rolling update in namespace `{}` needs {} {} with its surge pods, above quota `{quota_name}` ({} = {})",
+                        ns.addr.name,
+                        peak.canonical(),
+                        dim.what,
+                        dim.key,
+                        hard.canonical()
+                    ),
                 )
-                .with_help(format!("updates would stall waiting for room: raise `{}` or set `update {{ max_surge = 0 }}` on the workloads", dim.attr)),
+                .with_help(format!(
+                    "updates would stall waiting for room: raise `{}` or set `update {{ max_surge = 0 }}` on the workloads",
+                    dim.attr
+                )),
             );
         }
     }
@@ -178,8 +216,18 @@ fn storage_fit(cx: &mut Checker<'_>, ns: &Resource, workloads: &[&Resource], quo
             let span = quota.attr(attr).map_or(quota_span, |a| a.span);
             cx.report(
                 ns,
-                Diagnostic::error("E0406", span, format!("volumes in namespace `{}` need {} of `{key}`, above quota `{}-quota` ({})", ns.addr.name, used.canonical(), ns.addr.name, hard.canonical()))
-                    .with_help(format!("claims beyond the quota are refused: raise `{attr}` or shrink the volumes")),
+                Diagnostic::error(
+                    "E0406",
+                    span,
+                    format!(
+                        "volumes in namespace `{}` need {} of `{key}`, above quota `{}-quota` ({})",
+                        ns.addr.name,
+                        used.canonical(),
+                        ns.addr.name,
+                        hard.canonical()
+                    ),
+                )
+                .with_help(format!("claims beyond the quota are refused: raise `{attr}` or shrink the volumes")),
             );
         }
     }
@@ -191,8 +239,11 @@ fn pool_fit(cx: &mut Checker<'_>) {
     for pool in pools {
         let Some(q) = pool.body.block("quota") else { continue };
         let Some(max) = qty_of(&q.body, "max_bytes") else { continue };
-        let classes: Vec<String> =
-            cx.of_kind(Kind::StorageClass).filter(|(_, sc)| name_of(&sc.body, "pool").as_deref() == Some(pool.addr.name.as_str())).map(|(_, sc)| sc.addr.name.clone()).collect();
+        let classes: Vec<String> = cx
+            .of_kind(Kind::StorageClass)
+            .filter(|(_, sc)| name_of(&sc.body, "pool").as_deref() == Some(pool.addr.name.as_str()))
+            .map(|(_, sc)| sc.addr.name.clone())
+            .collect();
         let mut total = Quantity::from_int(0).ok();
         let mut parts: Vec<(Span, String)> = Vec::new();
         for (_, w) in cx.of_kind(Kind::Workload) {
@@ -212,8 +263,17 @@ fn pool_fit(cx: &mut Checker<'_>) {
         let Some(total) = total else { continue };
         if total > max {
             let span = q.body.attr("max_bytes").map_or(q.kind_span, |a| a.span);
-            let mut d = Diagnostic::warning("W0405", span, format!("volumes on pool `{}` may hold {}, above its quota max_bytes ({})", pool.addr.name, total.canonical(), max.canonical()))
-                .with_help("writes fail once the pool is full: raise `max_bytes` or shrink the volumes");
+            let mut d = Diagnostic::warning(
+                "W0405",
+                span,
+                format!(
+                    "volumes on pool `{}` may hold {}, above its quota max_bytes ({})",
+                    pool.addr.name,
+                    total.canonical(),
+                    max.canonical()
+                ),
+            )
+            .with_help("writes fail once the pool is full: raise `max_bytes` or shrink the volumes");
             for (s, m) in parts {
                 d = d.with_label(s, m);
             }

@@ -55,14 +55,34 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
         let Value::Map(m) = a.value.unwrap_sensitive().0 else { continue };
         for (k, v) in m.iter() {
             if let Err(why) = names::label_key(k) {
-                name_error(cx, res, a.key_span(k), &format!("{} key", map.trim_end_matches('s')), k, why, "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`");
+                name_error(
+                    cx,
+                    res,
+                    a.key_span(k),
+                    &format!("{} key", map.trim_end_matches('s')),
+                    k,
+                    why,
+                    "keys are an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`",
+                );
             } else if k == "app.kubernetes.io/managed-by" || k == "cairn.dev/stack" || k == "cairn.dev/address" {
-                cx.report(res, Diagnostic::error("E0305", a.key_span(k), format!("`{k}` is set by cairn")).with_help(format!("remove `{k}` from `{map}`")));
+                cx.report(
+                    res,
+                    Diagnostic::error("E0305", a.key_span(k), format!("`{k}` is set by cairn"))
+                        .with_help(format!("remove `{k}` from `{map}`")),
+                );
             }
             if map == "labels" {
                 if let Some(s) = v.as_str() {
                     if let Err(why) = names::label_value(s) {
-                        name_error(cx, res, a.entry_value_span(k), "label value", s, why, "label values are up to 63 letters, digits, `-`, `_` and `.`");
+                        name_error(
+                            cx,
+                            res,
+                            a.entry_value_span(k),
+                            "label value",
+                            s,
+                            why,
+                            "label values are up to 63 letters, digits, `-`, `_` and `.`",
+                        );
                     }
                 }
             }
@@ -89,7 +109,11 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
     if erasure {
         let Some(ec) = ec else {
             let at = attr_span(body, "type", res.label_span);
-            cx.report(res, Diagnostic::error("E0411", at, format!("erasure pool `{}` has no `erasure` block", res.addr.name)).with_help("add `erasure { k = 4, m = 2 }`"));
+            cx.report(
+                res,
+                Diagnostic::error("E0411", at, format!("erasure pool `{}` has no `erasure` block", res.addr.name))
+                    .with_help("add `erasure { k = 4, m = 2 }`"),
+            );
             return;
         };
         if let Some(a) = body.attr("size") {
@@ -103,11 +127,19 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
         let m = int_of(&ec.body, "m");
         if let Some(k) = k.filter(|k| *k < 2) {
             let at = attr_span(&ec.body, "k", ec.kind_span);
-            cx.report(res, Diagnostic::error("E0402", at, format!("erasure `k` is {k}; it must be at least 2")).with_help("k data chunks: use 2 or more (with k = 1 use a replicated pool)"));
+            cx.report(
+                res,
+                Diagnostic::error("E0402", at, format!("erasure `k` is {k}; it must be at least 2"))
+                    .with_help("k data chunks: use 2 or more (with k = 1 use a replicated pool)"),
+            );
         }
         if let Some(m) = m.filter(|m| *m < 1) {
             let at = attr_span(&ec.body, "m", ec.kind_span);
-            cx.report(res, Diagnostic::error("E0402", at, format!("erasure `m` is {m}; it must be at least 1")).with_help("m coding chunks: use 1 or more"));
+            cx.report(
+                res,
+                Diagnostic::error("E0402", at, format!("erasure `m` is {m}; it must be at least 1"))
+                    .with_help("m coding chunks: use 1 or more"),
+            );
         }
         if let (Some(k), Some(m), Some(min)) = (k, m, body.attr("min_size")) {
             if let Value::Int(ms) = min.value {
@@ -152,8 +184,11 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
         if let Value::Int(n) = pg.value {
             let autoscale = str_of(body, "autoscale").unwrap_or_else(|| "on".into());
             if autoscale == "on" {
-                let mut d = Diagnostic::error("E0403", pg.span, format!("`pg_num` is set while the autoscaler is on for pool `{}`", res.addr.name))
-                    .with_help("the autoscaler would fight a fixed pg_num: set `autoscale = \"warn\"` or `\"off\"`, or remove `pg_num`");
+                let mut d =
+                    Diagnostic::error("E0403", pg.span, format!("`pg_num` is set while the autoscaler is on for pool `{}`", res.addr.name))
+                        .with_help(
+                            "the autoscaler would fight a fixed pg_num: set `autoscale = \"warn\"` or `\"off\"`, or remove `pg_num`",
+                        );
                 if let Some(a) = body.attr("autoscale") {
                     d = d.with_label(a.span, "autoscale is on here");
                 }
@@ -176,8 +211,12 @@ fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, inde
     let Some(pool) = cx.find(Kind::Pool, &pool_name) else { return };
     let app = str_of(&pool.body, "application").unwrap_or_else(|| "rbd".into());
     if app != "rbd" {
-        let mut d = Diagnostic::error("E0408", pool_attr.span, format!("storage class `{}` uses pool `{pool_name}`, whose application is `{app}`", res.addr.name))
-            .with_help("RBD volumes need a pool with `application = \"rbd\"`");
+        let mut d = Diagnostic::error(
+            "E0408",
+            pool_attr.span,
+            format!("storage class `{}` uses pool `{pool_name}`, whose application is `{app}`", res.addr.name),
+        )
+        .with_help("RBD volumes need a pool with `application = \"rbd\"`");
         if let Some(a) = pool.body.attr("application") {
             d = d.with_label(a.span, "the pool's application is set here");
         }
@@ -185,8 +224,15 @@ fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, inde
     }
     if let Some(Some(cluster)) = facts.cluster_of.get(index) {
         if cluster.mode == CephMode::Direct && cluster.fsid.is_none() {
-            let mut d = Diagnostic::error("E0414", res.label_span, format!("storage class `{}` needs the fsid of cluster `{}`", res.addr.name, cluster.name))
-                .with_help(format!("in direct mode the CSI driver names the Ceph cluster by fsid: set `fsid` in `cluster.{}`'s `ceph` block", cluster.name));
+            let mut d = Diagnostic::error(
+                "E0414",
+                res.label_span,
+                format!("storage class `{}` needs the fsid of cluster `{}`", res.addr.name, cluster.name),
+            )
+            .with_help(format!(
+                "in direct mode the CSI driver names the Ceph cluster by fsid: set `fsid` in `cluster.{}`'s `ceph` block",
+                cluster.name
+            ));
             if let Some(c) = cx.find(Kind::Cluster, &cluster.name) {
                 let at = c.body.block("ceph").map_or(c.label_span, |b| b.body.attr("mode").map_or(b.kind_span, |a| a.span));
                 d = d.with_label(at, "the cluster is in direct mode, without `fsid`");
@@ -211,7 +257,15 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
     let kind = workload_kind(body);
     let replicas = int_of(body, "replicas");
     if kind == "statefulset" && res.addr.name.len() > 60 {
-        name_error(cx, res, res.label_span, "workload name", &res.addr.name, "its headless Service `<name>-hl` would exceed 63 characters".into(), DNS1035);
+        name_error(
+            cx,
+            res,
+            res.label_span,
+            "workload name",
+            &res.addr.name,
+            "its headless Service `<name>-hl` would exceed 63 characters".into(),
+            DNS1035,
+        );
     }
     for v in body.blocks_of("volume") {
         if let Some((label, span)) = &v.label {
@@ -225,9 +279,13 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
                 let at = v.body.attr("access").map_or_else(|| v.label.as_ref().map_or(v.kind_span, |(_, s)| *s), |a| a.span);
                 cx.report(
                     res,
-                    Diagnostic::error("E0404", r.span, format!("deployment `{}` has {n} replicas sharing a ReadWriteOnce volume", res.addr.name))
-                        .with_label(at, "this volume can be mounted by one node at a time")
-                        .with_help("use `kind = \"statefulset\"` (a volume per replica), one replica, or `access = \"ReadWriteMany\"`"),
+                    Diagnostic::error(
+                        "E0404",
+                        r.span,
+                        format!("deployment `{}` has {n} replicas sharing a ReadWriteOnce volume", res.addr.name),
+                    )
+                    .with_label(at, "this volume can be mounted by one node at a time")
+                    .with_help("use `kind = \"statefulset\"` (a volume per replica), one replica, or `access = \"ReadWriteMany\"`"),
                 );
             }
         }
@@ -237,8 +295,12 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
         for (req, lim) in [("cpu", "cpu_limit"), ("memory", "memory_limit")] {
             if let (Some(rq), Some(lq), Some(la)) = (qty_of(rb, req), qty_of(rb, lim), rb.attr(lim)) {
                 if lq < rq {
-                    let mut d = Diagnostic::error("E0405", la.span, format!("`{lim}` ({}) is below the `{req}` request ({})", lq.canonical(), rq.canonical()))
-                        .with_help(format!("Kubernetes refuses a limit below the request: raise `{lim}` or lower `{req}`"));
+                    let mut d = Diagnostic::error(
+                        "E0405",
+                        la.span,
+                        format!("`{lim}` ({}) is below the `{req}` request ({})", lq.canonical(), rq.canonical()),
+                    )
+                    .with_help(format!("Kubernetes refuses a limit below the request: raise `{lim}` or lower `{req}`"));
                     if let Some(ra) = rb.attr(req) {
                         d = d.with_label(ra.span, "the request is set here");
                     }
@@ -277,7 +339,15 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
     if let Some(a) = body.attr("ports") {
         for p in &ports {
             if let Err(why) = names::port_name(p) {
-                name_error(cx, res, a.key_span(p), "port name", p, why, "port names are up to 15 lowercase letters, digits and `-`, with at least one letter");
+                name_error(
+                    cx,
+                    res,
+                    a.key_span(p),
+                    "port name",
+                    p,
+                    why,
+                    "port names are up to 15 lowercase letters, digits and `-`, with at least one letter",
+                );
             }
         }
     }
@@ -291,27 +361,51 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
                     None if ports.is_empty() => "declare it in `ports = { … }`".to_string(),
                     None => format!("the workload's ports are: {}", ports.join(", ")),
                 };
-                cx.report(res, Diagnostic::error("E0415", a.span, format!("`{block}.{attr}` names the port `{name}`, which the workload does not declare")).with_help(help));
+                cx.report(
+                    res,
+                    Diagnostic::error(
+                        "E0415",
+                        a.span,
+                        format!("`{block}.{attr}` names the port `{name}`, which the workload does not declare"),
+                    )
+                    .with_help(help),
+                );
             }
         }
     }
     if let Some(p) = body.block("probe") {
         let n = ["http", "tcp", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
         if n != 1 {
-            cx.report(res, Diagnostic::error("E0415", p.kind_span, "a probe needs exactly one of `http`, `tcp` and `exec`").with_help("for example `probe { http = \"/healthz\" }`"));
+            cx.report(
+                res,
+                Diagnostic::error("E0415", p.kind_span, "a probe needs exactly one of `http`, `tcp` and `exec`")
+                    .with_help("for example `probe { http = \"/healthz\" }`"),
+            );
         } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && ports.is_empty() {
-            cx.report(res, Diagnostic::error("E0415", p.kind_span, "the probe has no port to use").with_help("set `port` in the probe or declare `ports`"));
+            cx.report(
+                res,
+                Diagnostic::error("E0415", p.kind_span, "the probe has no port to use")
+                    .with_help("set `port` in the probe or declare `ports`"),
+            );
         }
     }
     for m in body.blocks_of("mount") {
         let n = ["config", "secret"].iter().filter(|k| m.body.attr(k).is_some()).count();
         if n != 1 {
-            cx.report(res, Diagnostic::error("E0415", m.kind_span, "a mount needs exactly one of `config` and `secret`").with_help("for example `mount \"conf\" { config = config.app, path = \"/etc/app\" }`"));
+            cx.report(
+                res,
+                Diagnostic::error("E0415", m.kind_span, "a mount needs exactly one of `config` and `secret`")
+                    .with_help("for example `mount \"conf\" { config = config.app, path = \"/etc/app\" }`"),
+            );
         }
     }
     if kind == "statefulset" {
         if let Some(a) = body.block("update").and_then(|u| u.body.attr("max_surge")) {
-            cx.report(res, Diagnostic::error("E0415", a.name_span, "`max_surge` applies to deployments only").with_help("a StatefulSet replaces its pods one at a time; remove `max_surge`"));
+            cx.report(
+                res,
+                Diagnostic::error("E0415", a.name_span, "`max_surge` applies to deployments only")
+                    .with_help("a StatefulSet replaces its pods one at a time; remove `max_surge`"),
+            );
         }
     }
     check_env_namespaces(cx, res);
@@ -329,9 +423,13 @@ fn check_env_namespaces(cx: &mut Checker<'_>, res: &Resource) {
         if tns != ns {
             cx.report(
                 res,
-                Diagnostic::error("E0415", env.span, format!("env `{k}` reads `{}.{}` in namespace `{tns}`, but the workload runs in `{ns}`", r.kind.as_str(), r.name))
-                    .with_label(target.label_span, "declared here")
-                    .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
+                Diagnostic::error(
+                    "E0415",
+                    env.span,
+                    format!("env `{k}` reads `{}.{}` in namespace `{tns}`, but the workload runs in `{ns}`", r.kind.as_str(), r.name),
+                )
+                .with_label(target.label_span, "declared here")
+                .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
             );
         }
     }
@@ -365,7 +463,11 @@ fn check_moved(cx: &mut Checker<'_>, res: &Resource, facts: &Facts) {
                     );
                 }
                 _ => {
-                    cx.report(res, Diagnostic::error("E0409", from.span, format!("`from` must be an address such as \"pool.old\", found \"{s}\"")).with_help("write the pool's old address as a string"));
+                    cx.report(
+                        res,
+                        Diagnostic::error("E0409", from.span, format!("`from` must be an address such as \"pool.old\", found \"{s}\""))
+                            .with_help("write the pool's old address as a string"),
+                    );
                 }
             }
         }

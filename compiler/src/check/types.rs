@@ -41,7 +41,12 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
         if let Err(why) = check_type(attr.ty, &a.value) {
             cx.report(
                 res,
-                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!("`{}` takes {}: {}", a.name, describe_with_range(attr.ty), attr.doc)),
+                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!(
+                    "`{}` takes {}: {}",
+                    a.name,
+                    describe_with_range(attr.ty),
+                    attr.doc
+                )),
             );
         }
     }
@@ -49,8 +54,12 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
         if body.attr(attr.name).is_none() {
             cx.report(
                 res,
-                Diagnostic::error("E0304", at, format!("`{what}` is missing the required attribute `{}`", attr.name))
-                    .with_help(format!("add `{} = …` ({}): {}", attr.name, attr.ty.describe(), attr.doc)),
+                Diagnostic::error("E0304", at, format!("`{what}` is missing the required attribute `{}`", attr.name)).with_help(format!(
+                    "add `{} = …` ({}): {}",
+                    attr.name,
+                    attr.ty.describe(),
+                    attr.doc
+                )),
             );
         }
     }
@@ -75,12 +84,16 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
         let label = b.label.as_ref().map(|(l, _)| l.as_str());
         match (inner.label, &b.label) {
             (LabelRule::None, Some((_, span))) => {
-                cx.report(res, Diagnostic::error("E0301", *span, format!("a `{}` block takes no label", b.kind)).with_help("remove the label"));
+                cx.report(
+                    res,
+                    Diagnostic::error("E0301", *span, format!("a `{}` block takes no label", b.kind)).with_help("remove the label"),
+                );
             }
             (LabelRule::Required, None) => {
                 cx.report(
                     res,
-                    Diagnostic::error("E0302", b.kind_span, format!("a `{}` block needs a name", b.kind)).with_help(format!("write `{} \"name\" {{ … }}`", b.kind)),
+                    Diagnostic::error("E0302", b.kind_span, format!("a `{}` block needs a name", b.kind))
+                        .with_help(format!("write `{} \"name\" {{ … }}`", b.kind)),
                 );
             }
             _ => {}
@@ -91,7 +104,12 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
                 Some(l) if inner.repeated => format!("`{} \"{l}\"` is declared twice", b.kind),
                 _ => format!("`{}` is declared twice", b.kind),
             };
-            cx.report(res, Diagnostic::error("E0204", span, msg).with_label(*first, "first declared here").with_help("merge the two blocks or remove one"));
+            cx.report(
+                res,
+                Diagnostic::error("E0204", span, msg)
+                    .with_label(*first, "first declared here")
+                    .with_help("merge the two blocks or remove one"),
+            );
             continue;
         }
         seen.push((&b.kind, label, span));
@@ -107,7 +125,13 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
 /// only where lowering keeps them marked (a secret's `data`, workload `env` values, manifest
 /// objects) and a policy's `config`, which only the policy sees.
 fn may_hold_sensitive(kind: Kind, block: &str, attr: &str) -> bool {
-    matches!((kind, block, attr), (Kind::Secret, "secret", "data") | (Kind::Workload, "workload", "env") | (Kind::Manifest, "manifest", "object") | (Kind::Policy, "policy", "config"))
+    matches!(
+        (kind, block, attr),
+        (Kind::Secret, "secret", "data")
+            | (Kind::Workload, "workload", "env")
+            | (Kind::Manifest, "manifest", "object")
+            | (Kind::Policy, "policy", "config")
+    )
 }
 
 /// A type as in the reference's tables, with an int's range (`int 1..10`, `int ≥ 0`).
@@ -147,7 +171,9 @@ pub(crate) fn check_type(ty: Ty, v: &Value) -> Result<(), String> {
         Ty::Quantity => match as_quantity(v) {
             Some(q) if q.is_negative() => Err(format!("must not be negative, found {}", q.canonical())),
             Some(_) => Ok(()),
-            None if matches!(v, Value::Str(_)) => Err(format!("must be a quantity such as `500m`, `2` or `10Gi`, found \"{}\"", v.display())),
+            None if matches!(v, Value::Str(_)) => {
+                Err(format!("must be a quantity such as `500m`, `2` or `10Gi`, found \"{}\"", v.display()))
+            }
             None => Err(found()),
         },
         Ty::Ref(kind) => match v {
@@ -177,10 +203,12 @@ pub(crate) fn check_type(ty: Ty, v: &Value) -> Result<(), String> {
             _ => Err(found()),
         },
         Ty::StrMap => match v {
-            Value::Map(m) => match m.iter().find(|(_, x)| !matches!(x.unwrap_sensitive().0, Value::Unknown) && scalar_string(x).is_none()) {
-                Some((k, x)) => Err(format!("must map names to strings, but `{k}` is a {}", x.type_name())),
-                None => Ok(()),
-            },
+            Value::Map(m) => {
+                match m.iter().find(|(_, x)| !matches!(x.unwrap_sensitive().0, Value::Unknown) && scalar_string(x).is_none()) {
+                    Some((k, x)) => Err(format!("must map names to strings, but `{k}` is a {}", x.type_name())),
+                    None => Ok(()),
+                }
+            }
             _ => Err(found()),
         },
         Ty::IntMap => match v {

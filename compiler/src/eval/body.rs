@@ -118,7 +118,13 @@ impl<'p> Evaluator<'p> {
                     if matches!(value, Value::Null) {
                         continue;
                     }
-                    body.attrs.push(AttrValue { name: a.name.name.clone(), name_span: a.name.span, value, span: a.value.span, key_spans: literal_keys(&a.value) });
+                    body.attrs.push(AttrValue {
+                        name: a.name.name.clone(),
+                        name_span: a.name.span,
+                        value,
+                        span: a.value.span,
+                        key_spans: literal_keys(&a.value),
+                    });
                 }
                 Stmt::Block(b) => {
                     let label = match &b.label {
@@ -178,11 +184,16 @@ impl<'p> Evaluator<'p> {
             Value::Str(s) => Some(s.to_string()),
             Value::Unknown => None,
             Value::Sensitive(_) => {
-                self.report(Diagnostic::error("E0306", span, "a sensitive value cannot be used as a name").with_help("use a non-secret value"));
+                self.report(
+                    Diagnostic::error("E0306", span, "a sensitive value cannot be used as a name").with_help("use a non-secret value"),
+                );
                 None
             }
             other => {
-                self.report(Diagnostic::error("E0301", span, format!("a label must be a string, found {}", other.type_name())).with_help("write the label as a string"));
+                self.report(
+                    Diagnostic::error("E0301", span, format!("a label must be a string, found {}", other.type_name()))
+                        .with_help("write the label as a string"),
+                );
                 None
             }
         }

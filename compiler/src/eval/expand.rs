@@ -88,7 +88,10 @@ impl<'p> Evaluator<'p> {
                             None if names.is_empty() => format!("`{}` has no templates", first.name),
                             None => format!("`{}` has the templates {}", first.name, names.join(", ")),
                         };
-                        self.report(Diagnostic::error("E0205", second.span, format!("module `{}` has no template `{}`", first.name, second.name)).with_help(help));
+                        self.report(
+                            Diagnostic::error("E0205", second.span, format!("module `{}` has no template `{}`", first.name, second.name))
+                                .with_help(help),
+                        );
                     }
                 }
                 None => {
@@ -124,15 +127,18 @@ impl<'p> Evaluator<'p> {
                     self.label_string(v, id.span)
                 }
                 None => {
-                    let v = self.prog.module(scope.module).is_some_and(|_| self.lets.get(scope.module.0).is_some_and(|l| l.contains_key(&id.name)));
+                    let v = self
+                        .prog
+                        .module(scope.module)
+                        .is_some_and(|_| self.lets.get(scope.module.0).is_some_and(|l| l.contains_key(&id.name)));
                     if v {
                         let v = self.let_value(scope.module, &id.name, id.span).unwrap_or(Value::Unknown);
                         return self.label_string(v, id.span);
                     }
-                    self.report(
-                        Diagnostic::error("E0201", id.span, format!("label `{}` names no variable", id.name))
-                            .with_help(format!("a bare label is a variable holding the name; to name the resource `{0}` write \"{0}\"", id.name)),
-                    );
+                    self.report(Diagnostic::error("E0201", id.span, format!("label `{}` names no variable", id.name)).with_help(format!(
+                        "a bare label is a variable holding the name; to name the resource `{0}` write \"{0}\"",
+                        id.name
+                    )));
                     None
                 }
             },
@@ -168,7 +174,10 @@ impl<'p> Evaluator<'p> {
         let schema = kind.schema();
         let name = match (&b.label, schema.label) {
             (Some(l), LabelRule::None) => {
-                self.report(Diagnostic::error("E0301", l.span(), format!("a `{}` block takes no label", kind.as_str())).with_help("remove the label"));
+                self.report(
+                    Diagnostic::error("E0301", l.span(), format!("a `{}` block takes no label", kind.as_str()))
+                        .with_help("remove the label"),
+                );
                 return;
             }
             (Some(l), _) => match self.label_value(l, scope) {
@@ -190,8 +199,10 @@ impl<'p> Evaluator<'p> {
             let first_span = first.label_span;
             // When the first declaration came from a template instance, point at that instance
             // too: the template body alone does not say which instance got there first.
-            let first_via = first.via.first().filter(|v| self.via.first().map(|w| w.span) != Some(v.span)).map(|v| (v.span, v.template.clone()));
-            let mut d = Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice")).with_help("resource names are unique per kind; rename or remove one");
+            let first_via =
+                first.via.first().filter(|v| self.via.first().map(|w| w.span) != Some(v.span)).map(|v| (v.span, v.template.clone()));
+            let mut d = Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice"))
+                .with_help("resource names are unique per kind; rename or remove one");
             if first_span != label_span {
                 d = d.with_label(first_span, "first declared here");
             }
@@ -246,9 +257,13 @@ impl<'p> Evaluator<'p> {
                             None => format!("template `{}` takes {}", tpl.name.name, names.join(", ")),
                         };
                         self.report(
-                            Diagnostic::error("E0206", a.name.span, format!("template `{}` has no parameter `{}`", tpl.name.name, a.name.name))
-                                .with_label(tpl.name.span, "template declared here")
-                                .with_help(help),
+                            Diagnostic::error(
+                                "E0206",
+                                a.name.span,
+                                format!("template `{}` has no parameter `{}`", tpl.name.name, a.name.name),
+                            )
+                            .with_label(tpl.name.span, "template declared here")
+                            .with_help(help),
                         );
                         continue;
                     }
@@ -256,8 +271,14 @@ impl<'p> Evaluator<'p> {
                 }
                 other => {
                     self.report(
-                        Diagnostic::error("E0705", other.span(), format!("an instance of template `{}` accepts only its parameters as attributes", tpl.name.name))
-                            .with_help("set the template's parameters with `name = value`; blocks, `for` and `if` belong in the template itself"),
+                        Diagnostic::error(
+                            "E0705",
+                            other.span(),
+                            format!("an instance of template `{}` accepts only its parameters as attributes", tpl.name.name),
+                        )
+                        .with_help(
+                            "set the template's parameters with `name = value`; blocks, `for` and `if` belong in the template itself",
+                        ),
                     );
                 }
             }
@@ -284,9 +305,18 @@ impl<'p> Evaluator<'p> {
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             self.report(
-                Diagnostic::error("E0302", b.kind_span(), format!("missing {} for template `{}`: {}", if missing.len() == 1 { "argument" } else { "arguments" }, tpl.name.name, list.join(", ")))
-                    .with_label(tpl.name.span, "template declared here")
-                    .with_help(format!("set {} in the block", list.join(", "))),
+                Diagnostic::error(
+                    "E0302",
+                    b.kind_span(),
+                    format!(
+                        "missing {} for template `{}`: {}",
+                        if missing.len() == 1 { "argument" } else { "arguments" },
+                        tpl.name.name,
+                        list.join(", ")
+                    ),
+                )
+                .with_label(tpl.name.span, "template declared here")
+                .with_help(format!("set {} in the block", list.join(", "))),
             );
         }
         let outer = std::mem::replace(&mut self.via, via);

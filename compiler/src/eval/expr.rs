@@ -144,7 +144,12 @@ impl<'p> Evaluator<'p> {
                         (Value::Unknown, _) => Value::Unknown,
                         (other, _) => {
                             let t = other.type_name();
-                            self.error("E0301", idx.span, format!("`{}[…]` needs a string name, found {t}", kind.as_str()), "write the name as a string")
+                            self.error(
+                                "E0301",
+                                idx.span,
+                                format!("`{}[…]` needs a string name, found {t}", kind.as_str()),
+                                "write the name as a string",
+                            )
                         }
                     };
                 }
@@ -179,7 +184,12 @@ impl<'p> Evaluator<'p> {
                     let Some(ks) = self.key_string(kv, key_expr.span) else { return Value::Unknown };
                     let vv = self.eval(value_expr, &inner);
                     if out.contains_key(&ks) {
-                        return self.error("E0204", key_expr.span, format!("the `for` expression makes the key `{ks}` twice"), "make the keys unique, or filter with `if`");
+                        return self.error(
+                            "E0204",
+                            key_expr.span,
+                            format!("the `for` expression makes the key `{ks}` twice"),
+                            "make the keys unique, or filter with `if`",
+                        );
                     }
                     out.insert(ks, vv);
                 }
@@ -234,7 +244,12 @@ impl<'p> Evaluator<'p> {
             );
         }
         if self.templates.get(scope.module.0).is_some_and(|t| t.contains_key(name)) {
-            return self.error("E0201", span, format!("`{name}` is a template, not a value"), format!("instantiate it as a block: `{name} \"name\" {{ … }}`"));
+            return self.error(
+                "E0201",
+                span,
+                format!("`{name}` is a template, not a value"),
+                format!("instantiate it as a block: `{name} \"name\" {{ … }}`"),
+            );
         }
         let plain = "declare it with `let`, or check the spelling".to_string();
         if !self.budget.suggest(self.lets.get(scope.module.0).map_or(0, BTreeMap::len)) {
@@ -298,7 +313,12 @@ impl<'p> Evaluator<'p> {
             );
         }
         if !kind.addressable() {
-            return self.error("E0202", span, format!("`{}` blocks cannot be referenced", kind.as_str()), "reference a resource such as `pool.NAME`");
+            return self.error(
+                "E0202",
+                span,
+                format!("`{}` blocks cannot be referenced", kind.as_str()),
+                "reference a resource such as `pool.NAME`",
+            );
         }
         let addr = Address { kind, name: name.to_string() };
         if !self.index.contains_key(&addr) && !self.budget.suggest(self.instances.len()) {
@@ -313,7 +333,9 @@ impl<'p> Evaluator<'p> {
             let names: Vec<&str> = self.instances.iter().filter(|i| i.addr.kind == kind).map(|i| i.addr.name.as_str()).collect();
             let help = match did_you_mean(name, names.iter().copied()) {
                 Some(s) => format!("did you mean `{}.{s}`?", kind.as_str()),
-                None if names.is_empty() => format!("the stack declares no {} yet; declare `{} \"{name}\" {{ … }}`", kind.as_str(), kind.as_str()),
+                None if names.is_empty() => {
+                    format!("the stack declares no {} yet; declare `{} \"{name}\" {{ … }}`", kind.as_str(), kind.as_str())
+                }
                 None => format!("declared: {}", names.iter().map(|n| format!("{}.{n}", kind.as_str())).collect::<Vec<_>>().join(", ")),
             };
             return self.error("E0202", span, format!("unknown resource `{addr}`"), help);
@@ -348,14 +370,29 @@ impl<'p> Evaluator<'p> {
                     return self.let_value(m, field, field_span).unwrap_or(Value::Unknown);
                 }
                 if self.templates.get(m.0).is_some_and(|t| t.contains_key(field)) {
-                    return self.error("E0201", field_span, format!("`{field}` is a template, not a value"), "instantiate it as a block: `alias.template \"name\" { … }`");
+                    return self.error(
+                        "E0201",
+                        field_span,
+                        format!("`{field}` is a template, not a value"),
+                        "instantiate it as a block: `alias.template \"name\" { … }`",
+                    );
                 }
-                self.error("E0201", field_span, format!("the module has no let `{field}`"), "check the name; an imported module's lets and templates are reachable as `alias.name`")
+                self.error(
+                    "E0201",
+                    field_span,
+                    format!("the module has no let `{field}`"),
+                    "check the name; an imported module's lets and templates are reachable as `alias.name`",
+                )
             }
             Value::Ref(r) if r.key.is_none() => self.resource_field(&r, field, field_span),
             other => {
                 let t = other.type_name();
-                self.error("E0301", field_span, format!("`.{field}` on a value of type {t}"), "only maps, references and modules have fields")
+                self.error(
+                    "E0301",
+                    field_span,
+                    format!("`.{field}` on a value of type {t}"),
+                    "only maps, references and modules have fields",
+                )
             }
         }
     }
@@ -427,11 +464,25 @@ impl<'p> Evaluator<'p> {
             (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
             (Value::List(l), Value::Int(n)) => match usize::try_from(*n).ok().and_then(|n| l.get(n)) {
                 Some(v) => v.clone(),
-                None => return self.error("E0701", span, format!("index {n} is out of range for a list of {} elements", l.len()), "indexes start at 0"),
+                None => {
+                    return self.error(
+                        "E0701",
+                        span,
+                        format!("index {n} is out of range for a list of {} elements", l.len()),
+                        "indexes start at 0",
+                    )
+                }
             },
             (Value::Map(m), Value::Str(k)) => match m.get(k.as_ref()) {
                 Some(v) => v.clone(),
-                None => return self.error("E0206", span, format!("the map has no key `{k}`"), "check the key, or use `contains(keys(m), k)` first"),
+                None => {
+                    return self.error(
+                        "E0206",
+                        span,
+                        format!("the map has no key `{k}`"),
+                        "check the key, or use `contains(keys(m), k)` first",
+                    )
+                }
             },
             (b, i) => {
                 let (bt, it) = (b.type_name(), i.type_name());
@@ -467,7 +518,12 @@ impl<'p> Evaluator<'p> {
             Value::Bool(b) => Some(b),
             Value::Unknown => None,
             Value::Sensitive(_) => {
-                self.error("E0306", span, "a sensitive value cannot be used in a condition", "the outcome would reveal the secret; test a non-secret value");
+                self.error(
+                    "E0306",
+                    span,
+                    "a sensitive value cannot be used in a condition",
+                    "the outcome would reveal the secret; test a non-secret value",
+                );
                 None
             }
             other => {
@@ -550,7 +606,12 @@ impl<'p> Evaluator<'p> {
             }
             other => {
                 let t = other.type_name();
-                self.error("E0301", span, format!("a {t} cannot be interpolated"), "interpolate a string, number, quantity or bool; use join() or to_json() for collections");
+                self.error(
+                    "E0301",
+                    span,
+                    format!("a {t} cannot be interpolated"),
+                    "interpolate a string, number, quantity or bool; use join() or to_json() for collections",
+                );
                 return None;
             }
         };
@@ -664,7 +725,12 @@ impl<'p> Evaluator<'p> {
             }),
             None => {
                 let (ta, tb) = (a.type_name(), b.type_name());
-                self.error("E0301", span, format!("cannot compare {ta} with {tb}"), "compare numbers, quantities or strings of the same kind")
+                self.error(
+                    "E0301",
+                    span,
+                    format!("cannot compare {ta} with {tb}"),
+                    "compare numbers, quantities or strings of the same kind",
+                )
             }
         }
     }
@@ -698,11 +764,18 @@ impl<'p> Evaluator<'p> {
     fn arith(&mut self, op: BinOp, a: &Value, b: &Value, span: Span) -> Value {
         let (Some(x), Some(y)) = (Self::num(a), Self::num(b)) else {
             let (ta, tb) = (a.type_name(), b.type_name());
-            return self.error("E0301", span, format!("`{}` between a {ta} and a {tb}", op.as_str()), "arithmetic works on numbers and quantities");
+            return self.error(
+                "E0301",
+                span,
+                format!("`{}` between a {ta} and a {tb}", op.as_str()),
+                "arithmetic works on numbers and quantities",
+            );
         };
         let overflow = |s: &mut Self| s.error("E0701", span, "arithmetic overflow", "the result does not fit in 64 bits");
         let div_zero = |s: &mut Self| s.error("E0701", span, "division by zero", "check the divisor");
-        let qerr = |s: &mut Self, e: crate::quantity::QuantityError| s.error("E0701", span, format!("quantity arithmetic: {e}"), "keep quantities in range");
+        let qerr = |s: &mut Self, e: crate::quantity::QuantityError| {
+            s.error("E0701", span, format!("quantity arithmetic: {e}"), "keep quantities in range")
+        };
         match (x, y) {
             (Num::I(x), Num::I(y)) => {
                 let r = match op {
@@ -740,7 +813,12 @@ impl<'p> Evaluator<'p> {
             }
             (Num::Q(_), _) | (_, Num::Q(_)) => {
                 let (ta, tb) = (a.type_name(), b.type_name());
-                self.error("E0301", span, format!("`{}` between a {ta} and a {tb}", op.as_str()), "quantities add and subtract, and scale by a number")
+                self.error(
+                    "E0301",
+                    span,
+                    format!("`{}` between a {ta} and a {tb}", op.as_str()),
+                    "quantities add and subtract, and scale by a number",
+                )
             }
             (x, y) => {
                 let (x, y) = (to_f64(&x), to_f64(&y));

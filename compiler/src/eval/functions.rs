@@ -67,7 +67,14 @@ impl<'p> Evaluator<'p> {
             return Value::Unknown;
         }
         let sensitive = vals.iter().any(Value::contains_sensitive);
-        let arity = |s: &mut Self, want: &str| s.error("E0307", span, format!("`{f}` takes {want}, got {} argument(s)", vals.len()), format!("call it as shown in docs/language.md: {f}(…)"));
+        let arity = |s: &mut Self, want: &str| {
+            s.error(
+                "E0307",
+                span,
+                format!("`{f}` takes {want}, got {} argument(s)", vals.len()),
+                format!("call it as shown in docs/language.md: {f}(…)"),
+            )
+        };
         let out = match (f, vals.as_slice()) {
             ("env", [n]) => return self.env_var(n, None, args, span),
             ("env", [n, d]) => return self.env_var(n, Some(d), args, span),
@@ -165,10 +172,12 @@ impl<'p> Evaluator<'p> {
                 _ => self.bad_args(f, "a string", span),
             },
             ("base64decode", [v]) => match strip(v) {
-                Value::Str(s) => match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok()) {
-                    Some(d) => Value::str(d),
-                    None => return self.error("E0708", span, "base64decode: not valid base64 of UTF-8 text", "check the input"),
-                },
+                Value::Str(s) => {
+                    match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok()) {
+                        Some(d) => Value::str(d),
+                        None => return self.error("E0708", span, "base64decode: not valid base64 of UTF-8 text", "check the input"),
+                    }
+                }
                 _ => self.bad_args(f, "a string", span),
             },
             ("to_json", [v]) => match value_to_json(v) {
@@ -204,7 +213,14 @@ impl<'p> Evaluator<'p> {
             ("quantity", [v]) => match strip(v) {
                 Value::Str(s) => match Quantity::parse(s) {
                     Ok(q) => Value::Quantity(q),
-                    Err(e) => return self.error("E0708", span, format!("quantity: {e}"), "write a Kubernetes quantity such as \"500m\" or \"1Gi\""),
+                    Err(e) => {
+                        return self.error(
+                            "E0708",
+                            span,
+                            format!("quantity: {e}"),
+                            "write a Kubernetes quantity such as \"500m\" or \"1Gi\"",
+                        )
+                    }
                 },
                 Value::Int(i) => Quantity::from_int(*i).map_or(Value::Unknown, Value::Quantity),
                 Value::Float(x) => Quantity::from_f64(*x).map_or(Value::Unknown, Value::Quantity),
@@ -280,7 +296,12 @@ impl<'p> Evaluator<'p> {
                             );
                             Value::Unknown
                         }
-                        Mode::Render => self.error("E0703", at, format!("environment variable `{n}` is not set"), format!("export {n}=… before running, or give a default: env(\"{n}\", …)")),
+                        Mode::Render => self.error(
+                            "E0703",
+                            at,
+                            format!("environment variable `{n}` is not set"),
+                            format!("export {n}=… before running, or give a default: env(\"{n}\", …)"),
+                        ),
                     };
                 }
             },
@@ -292,9 +313,19 @@ impl<'p> Evaluator<'p> {
         let Value::Str(p) = strip(path) else { return self.bad_args("file", "a path string", span) };
         let at = args.first().map_or(span, |a| a.span);
         let full = normalize(&self.file_dir(scope.file).join(p.as_ref()));
-        let allowed = full.starts_with(&self.prog.root_dir) || self.prog.modules.iter().any(|m| !m.is_std && full.starts_with(m.path.parent().unwrap_or(&m.path)) && m.path != self.prog.root_dir);
+        let allowed = full.starts_with(&self.prog.root_dir)
+            || self
+                .prog
+                .modules
+                .iter()
+                .any(|m| !m.is_std && full.starts_with(m.path.parent().unwrap_or(&m.path)) && m.path != self.prog.root_dir);
         if !allowed {
-            return self.error("E0604", at, format!("`{p}` is outside the stack's directory"), "file() reads files inside the stack (or inside an imported module); copy the file into the stack");
+            return self.error(
+                "E0604",
+                at,
+                format!("`{p}` is outside the stack's directory"),
+                "file() reads files inside the stack (or inside an imported module); copy the file into the stack",
+            );
         }
         match self.loader.read(&full) {
             Ok(text) => Value::str(text),

@@ -222,7 +222,9 @@ pub fn evaluate(prog: &Program, loader: &dyn SourceLoader, env: &dyn Environment
         .iter()
         .enumerate()
         .filter(|(m, _)| prog.module(ModuleId(*m)).is_some_and(|md| !md.is_std))
-        .flat_map(|(m, lets)| lets.iter().filter(|(_, s)| matches!(s.state, SlotState::New)).map(move |(n, s)| (ModuleId(m), n.clone(), s.decl.name.span)))
+        .flat_map(|(m, lets)| {
+            lets.iter().filter(|(_, s)| matches!(s.state, SlotState::New)).map(move |(n, s)| (ModuleId(m), n.clone(), s.decl.name.span))
+        })
         .collect();
     for (m, name, span) in unused {
         ev.let_value(m, &name, span);
@@ -301,8 +303,12 @@ impl<'p> Evaluator<'p> {
                         Stmt::Template(t) => {
                             if Kind::from_name(&t.name.name).is_some() {
                                 self.diags.push(
-                                    Diagnostic::error("E0204", t.name.span, format!("template `{}` has the name of a built-in block kind", t.name.name))
-                                        .with_help("choose another name for the template"),
+                                    Diagnostic::error(
+                                        "E0204",
+                                        t.name.span,
+                                        format!("template `{}` has the name of a built-in block kind", t.name.name),
+                                    )
+                                    .with_help("choose another name for the template"),
                                 );
                             }
                             templates.insert(t.name.name.clone(), (t, *fid));
@@ -387,7 +393,12 @@ impl<'p> Evaluator<'p> {
             return var.value;
         }
         if thunk.busy.get() {
-            return self.error("E0208", use_span, "this template parameter depends on itself", "a parameter's default cannot use the parameter itself");
+            return self.error(
+                "E0208",
+                use_span,
+                "this template parameter depends on itself",
+                "a parameter's default cannot use the parameter itself",
+            );
         }
         thunk.busy.set(true);
         let errors_before = self.phase_errors;
@@ -448,7 +459,12 @@ impl<'p> Evaluator<'p> {
 /// Suggests the closest of `candidates` to `name`, if any is close enough.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != name).collect();
-    let similar = candidates.iter().map(|c| (strsim::jaro_winkler(name, c), *c)).filter(|(score, _)| *score > 0.8).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, c)| c);
+    let similar = candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c);
     // Jaro-Winkler misses swapped letters in short names (`wbe` for `web`): fall back to a
     // small edit distance that counts a transposition as one edit.
     similar.or_else(|| {

@@ -86,8 +86,16 @@ pub(super) fn storage_class(cx: &mut Lowering, res: &Resource, cluster: &Cluster
     let body = &res.body;
     let pool = crate::access::name_of(body, "pool").unwrap_or_default();
     let (provisioner, cluster_id, prov_secret, node_secret, secret_ns) = match cluster.mode {
-        CephMode::Rook => ("rook-ceph.rbd.csi.ceph.com", cluster.rook_namespace.clone(), "rook-csi-rbd-provisioner", "rook-csi-rbd-node", cluster.rook_namespace.clone()),
-        CephMode::Direct => ("rbd.csi.ceph.com", cluster.fsid.clone().unwrap_or_default(), "csi-rbd-secret", "csi-rbd-secret", "ceph-csi-rbd".to_string()),
+        CephMode::Rook => (
+            "rook-ceph.rbd.csi.ceph.com",
+            cluster.rook_namespace.clone(),
+            "rook-csi-rbd-provisioner",
+            "rook-csi-rbd-node",
+            cluster.rook_namespace.clone(),
+        ),
+        CephMode::Direct => {
+            ("rbd.csi.ceph.com", cluster.fsid.clone().unwrap_or_default(), "csi-rbd-secret", "csi-rbd-secret", "ceph-csi-rbd".to_string())
+        }
     };
     let prov_secret = str_of(body, "csi_secret").unwrap_or_else(|| prov_secret.to_string());
     let node_secret = str_of(body, "csi_secret").unwrap_or_else(|| node_secret.to_string());

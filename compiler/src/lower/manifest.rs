@@ -47,7 +47,9 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
         (Some(s), Some(o)) => {
             cx.report(
                 res,
-                Diagnostic::error("E0412", s.name_span, "a manifest takes `source` or `object`, not both").with_label(o.name_span, "`object` is set here").with_help("remove one of them"),
+                Diagnostic::error("E0412", s.name_span, "a manifest takes `source` or `object`, not both")
+                    .with_label(o.name_span, "`object` is set here")
+                    .with_help("remove one of them"),
             );
             return;
         }
@@ -64,12 +66,20 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
                     Ok(v) => match serde_json::to_value(v) {
                         Ok(j) => docs.push((j, Vec::new())),
                         Err(e) => {
-                            cx.report(res, Diagnostic::error("E0412", s.span, format!("the manifest YAML cannot be used as JSON: {e}")).with_help("keys must be strings"));
+                            cx.report(
+                                res,
+                                Diagnostic::error("E0412", s.span, format!("the manifest YAML cannot be used as JSON: {e}"))
+                                    .with_help("keys must be strings"),
+                            );
                             return;
                         }
                     },
                     Err(e) => {
-                        cx.report(res, Diagnostic::error("E0412", s.span, format!("the manifest is not valid YAML: {e}")).with_help("fix the YAML file"));
+                        cx.report(
+                            res,
+                            Diagnostic::error("E0412", s.span, format!("the manifest is not valid YAML: {e}"))
+                                .with_help("fix the YAML file"),
+                        );
                         return;
                     }
                 }
@@ -89,7 +99,11 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
     let crds = cx.crds();
     for (mut doc, mut sensitive) in docs {
         let Json::Object(obj) = &mut doc else {
-            cx.report(res, Diagnostic::error("E0412", at, "a manifest document must be a map").with_help("each YAML document is one Kubernetes object"));
+            cx.report(
+                res,
+                Diagnostic::error("E0412", at, "a manifest document must be a map")
+                    .with_help("each YAML document is one Kubernetes object"),
+            );
             continue;
         };
         let api_version = obj.get("apiVersion").and_then(Json::as_str).map(str::to_string);
@@ -115,8 +129,12 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
         let ns = match (namespaced, have_ns, &want_ns) {
             (false, _, _) => None,
             (true, Some(h), Some(w)) if &h != w => {
-                let mut d = Diagnostic::error("E0413", at, format!("{kind} `{name}` sets metadata.namespace `{h}`, but the manifest's `namespace` is `{w}`"))
-                    .with_help("remove metadata.namespace from the object or make the two agree");
+                let mut d = Diagnostic::error(
+                    "E0413",
+                    at,
+                    format!("{kind} `{name}` sets metadata.namespace `{h}`, but the manifest's `namespace` is `{w}`"),
+                )
+                .with_help("remove metadata.namespace from the object or make the two agree");
                 if let Some(ns) = res.body.attr("namespace") {
                     d = d.with_label(ns.span, format!("the manifest's namespace is `{w}`"));
                 }

@@ -149,7 +149,17 @@ impl Lowering {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, res: &Resource, target: Target, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, body: Json, sensitive: Vec<String>) {
+    fn push(
+        &mut self,
+        res: &Resource,
+        target: Target,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        body: Json,
+        sensitive: Vec<String>,
+    ) {
         let protect = crate::access::bool_of(&res.body, "protect").unwrap_or(res.addr.kind == Kind::Pool);
         self.objects.push(Object {
             address: res.addr.clone(),
@@ -166,7 +176,16 @@ impl Lowering {
 
     /// A Kubernetes object with standard metadata and `rest` after it.
     #[allow(clippy::too_many_arguments)]
-    fn kube(&mut self, res: &Resource, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, rest: Vec<(&str, Json)>, sensitive: Vec<String>) {
+    fn kube(
+        &mut self,
+        res: &Resource,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        rest: Vec<(&str, Json)>,
+        sensitive: Vec<String>,
+    ) {
         let mut body = Map::new();
         body.insert("apiVersion".into(), json!(api_version));
         body.insert("kind".into(), json!(kind));

@@ -86,7 +86,8 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
         object([("metadata", object([("labels", Json::Object(pod_labels))])), ("spec", Json::Object(pod_spec))]),
     );
     if stateful {
-        let claims: Vec<Json> = body.blocks_of("volume").filter_map(|v| v.label.as_ref().map(|(l, _)| claim_template(l, &v.body))).collect();
+        let claims: Vec<Json> =
+            body.blocks_of("volume").filter_map(|v| v.label.as_ref().map(|(l, _)| claim_template(l, &v.body))).collect();
         if !claims.is_empty() {
             spec.insert("volumeClaimTemplates".into(), Json::Array(claims));
         }
@@ -135,7 +136,9 @@ fn port_name(target: &Json, port: i64) -> String {
 /// Declared ports, by name.
 fn ports(body: &BodyValue) -> Vec<(String, i64)> {
     match body.get("ports").map(|v| v.unwrap_sensitive().0) {
-        Some(Value::Map(m)) => m.iter().filter_map(|(k, v)| if let Value::Int(p) = v.unwrap_sensitive().0 { Some((k.clone(), *p)) } else { None }).collect(),
+        Some(Value::Map(m)) => {
+            m.iter().filter_map(|(k, v)| if let Value::Int(p) = v.unwrap_sensitive().0 { Some((k.clone(), *p)) } else { None }).collect()
+        }
         _ => Vec::new(),
     }
 }

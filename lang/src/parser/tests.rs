@@ -2,29 +2,19 @@ use super::*;
 
 fn ok(src: &str) -> File {
     let p = parse(src, FileId(0));
-    assert!(
-        p.diagnostics.is_empty(),
-        "unexpected diagnostics for {src:?}: {:#?}",
-        p.diagnostics
-    );
+    assert!(p.diagnostics.is_empty(), "unexpected diagnostics for {src:?}: {:#?}", p.diagnostics);
     p.file
 }
 
 fn errors(src: &str) -> Vec<String> {
-    parse(src, FileId(0))
-        .diagnostics
-        .iter()
-        .map(|d| format!("{} {}", d.code, d.message))
-        .collect()
+    parse(src, FileId(0)).diagnostics.iter().map(|d| format!("{} {}", d.code, d.message)).collect()
 }
 
 #[test]
 fn parses_blocks_attributes_and_labels() {
     let f = ok("namespace \"shop\" {\n  labels = { team = \"a\" }\n}\nworkload web { image = \"x:1\", replicas = 2, }\n");
     assert_eq!(f.stmts.len(), 2);
-    let Stmt::Block(b) = &f.stmts[1] else {
-        panic!("not a block")
-    };
+    let Stmt::Block(b) = &f.stmts[1] else { panic!("not a block") };
     assert!(matches!(b.label, Some(Label::Ident(_))));
     assert_eq!(b.body.len(), 2);
 }
@@ -32,9 +22,7 @@ fn parses_blocks_attributes_and_labels() {
 #[test]
 fn keyword_followed_by_assign_is_an_attribute() {
     let f = ok("manifest \"m\" {\n  template = { if = 1 }\n  for = 2\n}\n");
-    let Stmt::Block(b) = &f.stmts[0] else {
-        panic!()
-    };
+    let Stmt::Block(b) = &f.stmts[0] else { panic!() };
     assert!(b.body.iter().all(|s| matches!(s, Stmt::Attr(_))));
 }
 
@@ -42,18 +30,10 @@ fn keyword_followed_by_assign_is_an_attribute() {
 fn operator_precedence_follows_hcl() {
     let (e, d) = parse_expr("a || b && c == d + e * f", FileId(0));
     assert!(d.is_empty());
-    let ExprKind::Binary(BinOp::Or, _, rhs) = e.kind else {
-        panic!("or at the top")
-    };
-    let ExprKind::Binary(BinOp::And, _, rhs) = rhs.kind else {
-        panic!()
-    };
-    let ExprKind::Binary(BinOp::Eq, _, rhs) = rhs.kind else {
-        panic!()
-    };
-    let ExprKind::Binary(BinOp::Add, _, rhs) = rhs.kind else {
-        panic!()
-    };
+    let ExprKind::Binary(BinOp::Or, _, rhs) = e.kind else { panic!("or at the top") };
+    let ExprKind::Binary(BinOp::And, _, rhs) = rhs.kind else { panic!() };
+    let ExprKind::Binary(BinOp::Eq, _, rhs) = rhs.kind else { panic!() };
+    let ExprKind::Binary(BinOp::Add, _, rhs) = rhs.kind else { panic!() };
     assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, _, _)));
 }
 
@@ -61,18 +41,13 @@ fn operator_precedence_follows_hcl() {
 fn conditional_is_right_associative() {
     let (e, d) = parse_expr("a ? b : c ? d : e", FileId(0));
     assert!(d.is_empty());
-    let ExprKind::Cond(_, _, other) = e.kind else {
-        panic!()
-    };
+    let ExprKind::Cond(_, _, other) = e.kind else { panic!() };
     assert!(matches!(other.kind, ExprKind::Cond(..)));
 }
 
 #[test]
 fn comparisons_do_not_chain() {
-    assert_eq!(
-        errors("let x = 1 < 2 < 3\n"),
-        vec!["E0101 comparisons do not chain"]
-    );
+    assert_eq!(errors("let x = 1 < 2 < 3\n"), vec!["E0101 comparisons do not chain"]);
 }
 
 #[test]
@@ -87,21 +62,13 @@ fn comprehensions() {
 
 #[test]
 fn interpolation_and_heredoc() {
-    let f = ok(
-        "let a = \"team-${t} and ${ \"}\" }\"\nlet h = <<-EOT\n    one ${x}\n      two\n    EOT\n",
-    );
+    let f = ok("let a = \"team-${t} and ${ \"}\" }\"\nlet h = <<-EOT\n    one ${x}\n      two\n    EOT\n");
     let Stmt::Let(l) = &f.stmts[1] else { panic!() };
-    let ExprKind::Heredoc { parts, indent, .. } = &l.value.kind else {
-        panic!()
-    };
+    let ExprKind::Heredoc { parts, indent, .. } = &l.value.kind else { panic!() };
     assert!(indent);
-    let StrPart::Lit(first) = &parts[0] else {
-        panic!()
-    };
+    let StrPart::Lit(first) = &parts[0] else { panic!() };
     assert_eq!(first, "one ");
-    let StrPart::Lit(rest) = &parts[2] else {
-        panic!()
-    };
+    let StrPart::Lit(rest) = &parts[2] else { panic!() };
     assert_eq!(rest, "\n  two\n");
 }
 
@@ -132,10 +99,7 @@ fn let_inside_a_block_is_misplaced() {
 fn missing_equals_has_a_helpful_error() {
     let p = parse("workload \"a\" {\n  image \"nginx\"\n}\n", FileId(0));
     assert_eq!(p.diagnostics.len(), 1);
-    assert!(p.diagnostics[0]
-        .help
-        .as_deref()
-        .is_some_and(|h| h.contains("image = …")));
+    assert!(p.diagnostics[0].help.as_deref().is_some_and(|h| h.contains("image = …")));
 }
 
 #[test]
