@@ -1,6 +1,8 @@
 //! `cairn`: the command-line tool. Parses arguments, runs a command, prints, and chooses the
 //! exit code (DESIGN.md §3). Only this crate prints.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
 mod commands;
 mod output;
 mod report;
