@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let Some(dir) = args.next().map(PathBuf::from) else {
+    let Some(dir) = args.next().filter(|a| !a.starts_with('-')).map(PathBuf::from) else {
         eprintln!("usage: gen_stack DIR [N]");
         return ExitCode::FAILURE;
     };
