@@ -7,9 +7,6 @@
 use cairn_lang::ast::{Expr, ExprKind, File, Label, MapKey, Stmt, StrPart};
 use cairn_lang::Span;
 
-/// Names of environment variables whose values are sensitive (as `env()` decides).
-const SENSITIVE_ENV_SUFFIXES: [&str; 4] = ["PASSWORD", "TOKEN", "SECRET", "KEY"];
-
 /// Words that mark an attribute, map key or parameter as holding a secret.
 const SECRET_WORDS: [&str; 4] = ["password", "passwd", "token", "secret"];
 
@@ -102,7 +99,7 @@ fn expr(e: &Expr, secret: bool, out: &mut Vec<Span>) {
         ExprKind::Call(f, args) => {
             let sensitive_env = f.name == "env"
                 && args.first().is_some_and(|a| {
-                    matches!(&a.kind, ExprKind::Str(p) if p.iter().any(|x| matches!(x, StrPart::Lit(s) if SENSITIVE_ENV_SUFFIXES.iter().any(|suf| s.to_ascii_uppercase().ends_with(suf)))))
+                    matches!(&a.kind, ExprKind::Str(p) if p.iter().any(|x| matches!(x, StrPart::Lit(s) if crate::eval::is_sensitive_env_name(s))))
                 });
             for (i, a) in args.iter().enumerate() {
                 let here = secret || f.name == "sensitive" || (sensitive_env && i == 1);

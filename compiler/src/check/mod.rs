@@ -79,11 +79,8 @@ pub(crate) struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// Reports a diagnostic about `res`, with labels on the template instances that made it.
-    fn report(&mut self, res: &Resource, mut d: Diagnostic) {
-        for v in res.via.iter().rev() {
-            d = d.with_label(v.span, format!("in this instance of template `{}`", v.template));
-        }
-        self.diags.push(d);
+    fn report(&mut self, res: &Resource, d: Diagnostic) {
+        self.diags.push(crate::eval::with_instance_labels(d, &res.via));
     }
 
     fn of_kind(&self, kind: Kind) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {

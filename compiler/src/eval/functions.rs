@@ -48,6 +48,12 @@ pub const FUNCTIONS: [&str; 26] = [
 /// Names of environment variables whose values are sensitive.
 const SENSITIVE_SUFFIXES: [&str; 4] = ["PASSWORD", "TOKEN", "SECRET", "KEY"];
 
+/// Whether `env(name)` gives a sensitive value (LANGUAGE.md §4).
+pub fn is_sensitive_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SENSITIVE_SUFFIXES.iter().any(|s| upper.ends_with(s))
+}
+
 impl<'p> Evaluator<'p> {
     pub(super) fn call(&mut self, name: &Ident, args: &'p [Expr], scope: &Scope<'p>, span: Span) -> Value {
         let f = name.name.as_str();
@@ -281,7 +287,7 @@ impl<'p> Evaluator<'p> {
     fn env_var(&mut self, name: &Value, default: Option<&Value>, args: &[Expr], span: Span) -> Value {
         let Value::Str(n) = strip(name) else { return self.bad_args("env", "a variable name string", span) };
         let n = n.to_string();
-        let sensitive = SENSITIVE_SUFFIXES.iter().any(|s| n.to_ascii_uppercase().ends_with(s));
+        let sensitive = is_sensitive_env_name(&n);
         let value = match self.env.var(&n) {
             Some(v) => Value::str(v),
             None => match default {

@@ -27,6 +27,7 @@ use crate::schema::Kind;
 use crate::value::{Address, ModuleId, Value};
 
 pub use body::{AttrValue, BlockValue, BodyValue};
+pub use functions::is_sensitive_env_name;
 
 /// How unset `env()` variables are treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,11 +258,8 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Reports a diagnostic, adding the template instantiation labels of the current context.
-    fn report(&mut self, mut d: Diagnostic) {
-        for v in self.via.iter().rev() {
-            d = d.with_label(v.span, format!("in this instance of template `{}`", v.template));
-        }
-        self.diags.push(d);
+    fn report(&mut self, d: Diagnostic) {
+        self.diags.push(with_instance_labels(d, &self.via));
     }
 
     fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>, help: impl Into<String>) -> Value {
@@ -454,6 +452,15 @@ impl<'p> Evaluator<'p> {
     fn file_dir(&self, file: FileId) -> &Path {
         self.prog.sources.get(file).and_then(|f| f.path.parent()).unwrap_or(Path::new("."))
     }
+}
+
+/// Adds a label on each template instance (innermost last in `via`) that made the code a
+/// diagnostic points at, so it names both the template body and the instantiating block.
+pub fn with_instance_labels(mut d: Diagnostic, via: &[Via]) -> Diagnostic {
+    for v in via.iter().rev() {
+        d = d.with_label(v.span, format!("in this instance of template `{}`", v.template));
+    }
+    d
 }
 
 /// Suggests the closest of `candidates` to `name`, if any is close enough.

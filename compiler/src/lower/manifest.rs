@@ -181,11 +181,8 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
 }
 
 impl Lowering {
-    fn report(&mut self, res: &Resource, mut d: Diagnostic) {
-        for v in res.via.iter().rev() {
-            d = d.with_label(v.span, format!("in this instance of template `{}`", v.template));
-        }
-        self.diags.push(d);
+    fn report(&mut self, res: &Resource, d: Diagnostic) {
+        self.diags.push(crate::eval::with_instance_labels(d, &res.via));
     }
 
     /// CRDs declared by manifests: (group, kind, namespaced), those of the whole stack when
