@@ -39,8 +39,7 @@ pub fn compile(loader: &dyn SourceLoader, env: &dyn Environment, dir: &Path, mod
     let (objects, d) = lower::lower(&resources, &facts);
     diagnostics.extend(d);
     diagnostics.extend(graph::resource_cycles(&resources));
-    let depends_on = |r: &Resource| r.body.attr("depends_on").map(|a| a.span);
-    let g = graph::build(&resources, &objects, &depends_on);
+    let g = graph::build(&resources, &objects);
     let (objects, graph) = reorder(objects, g);
     diagnostics.extend(duplicate_objects(&objects, &resources));
     sort_diagnostics(&program, &mut diagnostics);

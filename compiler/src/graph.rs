@@ -191,7 +191,7 @@ fn cycle_from(g: &DiGraph<usize, Span>, start: NodeIndex, members: &HashSet<Node
 }
 
 /// Builds the object graph and the apply order.
-pub fn build(resources: &[Resource], objects: &[Object], depends_on_span: &dyn Fn(&Resource) -> Option<Span>) -> DepGraph {
+pub fn build(resources: &[Resource], objects: &[Object]) -> DepGraph {
     let mut g: DiGraph<usize, Edge> = DiGraph::with_capacity(objects.len(), objects.len().saturating_mul(2));
     let nodes: Vec<NodeIndex> = (0..objects.len()).map(|i| g.add_node(i)).collect();
     let mut by_addr: BTreeMap<&Address, Vec<usize>> = BTreeMap::new();
@@ -208,7 +208,7 @@ pub fn build(resources: &[Resource], objects: &[Object], depends_on_span: &dyn F
     };
     for r in resources {
         let Some(mine) = by_addr.get(&r.addr) else { continue };
-        let dep_span = depends_on_span(r);
+        let dep_span = r.body.attr("depends_on").map(|a| a.span);
         for d in &r.deps {
             let Some(theirs) = by_addr.get(&d.target) else { continue };
             let reason = if dep_span.is_some_and(|s| s.file == d.span.file && s.start <= d.span.start && d.span.end <= s.end) {

@@ -211,6 +211,6 @@ pub(crate) fn namespace_of(res: &Resource) -> Option<String> {
 }
 
 /// A string attribute or its default.
-pub(crate) fn str_or(res: &crate::eval::BodyValue, name: &str, default: &str) -> String {
-    str_of(res, name).unwrap_or_else(|| default.to_string())
+pub(crate) fn str_or(body: &crate::eval::BodyValue, name: &str, default: &str) -> String {
+    str_of(body, name).unwrap_or_else(|| default.to_string())
 }
