@@ -1,0 +1,1 @@
+//! Defaulting and normalization per kind, as kube-apiserver 1.33 does.

@@ -1,0 +1,1 @@
+//! Managed fields and server-side apply.

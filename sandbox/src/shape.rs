@@ -1,0 +1,196 @@
+//! How lists and maps inside an object merge: the `x-kubernetes-list-type`,
+//! `x-kubernetes-list-map-keys`, `x-kubernetes-map-type` and `patchMergeKey` facts that
+//! server-side apply, managed fields and strategic merge patch depend on.
+//!
+//! Paths are the object's field names from the root, with list items left out:
+//! `spec.template.spec.containers.ports` names every container's `ports` list.
+
+use serde_json::Value;
+
+/// How a list merges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListType {
+    /// Replaced as a whole (the default for lists the schema says nothing about).
+    Atomic,
+    /// A set of scalars, each item owned on its own.
+    Set,
+    /// A list of objects keyed by these fields (`x-kubernetes-list-map-keys`).
+    Map(Vec<String>),
+}
+
+/// The merge facts of one kind of object.
+pub trait Shape: Send + Sync {
+    /// How the list at `path` merges.
+    fn list_type(&self, path: &[&str]) -> ListType;
+    /// The strategic-merge-patch key of the list at `path`, if it merges by key
+    /// (`patchMergeKey`); `None` means a strategic merge patch replaces it.
+    fn merge_key(&self, path: &[&str]) -> Option<String>;
+    /// Whether the map or struct at `path` is atomic (`x-kubernetes-map-type: atomic`).
+    fn map_is_atomic(&self, path: &[&str]) -> bool;
+}
+
+/// The shape of built-in kinds: Kubernetes' own list types for the fields that have them,
+/// matched by path suffix so that a pod template anywhere (Deployment, StatefulSet, Pod, Job…)
+/// gets the same rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuiltinShape;
+
+/// `(path suffix, list-map keys, strategic merge key)`; a list of one scalar set entry uses an
+/// empty key list and is a set.
+const LIST_MAPS: &[(&[&str], &[&str], Option<&str>)] = &[
+    (&["containers", "ports"], &["containerPort", "protocol"], Some("containerPort")),
+    (&["initContainers", "ports"], &["containerPort", "protocol"], Some("containerPort")),
+    (&["ephemeralContainers", "ports"], &["containerPort", "protocol"], Some("containerPort")),
+    (&["containers", "env"], &["name"], Some("name")),
+    (&["initContainers", "env"], &["name"], Some("name")),
+    (&["ephemeralContainers", "env"], &["name"], Some("name")),
+    (&["containers", "volumeMounts"], &["mountPath"], Some("mountPath")),
+    (&["initContainers", "volumeMounts"], &["mountPath"], Some("mountPath")),
+    (&["containers", "volumeDevices"], &["devicePath"], Some("devicePath")),
+    (&["initContainers", "volumeDevices"], &["devicePath"], Some("devicePath")),
+    (&["containers", "resizePolicy"], &["resourceName"], None),
+    (&["spec", "containers"], &["name"], Some("name")),
+    (&["spec", "initContainers"], &["name"], Some("name")),
+    (&["spec", "ephemeralContainers"], &["name"], Some("name")),
+    (&["spec", "volumes"], &["name"], Some("name")),
+    (&["spec", "imagePullSecrets"], &["name"], Some("name")),
+    (&["spec", "hostAliases"], &["ip"], Some("ip")),
+    (&["spec", "topologySpreadConstraints"], &["topologyKey", "whenUnsatisfiable"], Some("topologyKey")),
+    (&["spec", "resourceClaims"], &["name"], Some("name")),
+    (&["spec", "schedulingGates"], &["name"], Some("name")),
+    (&["metadata", "ownerReferences"], &["uid"], Some("uid")),
+    (&["status", "conditions"], &["type"], Some("type")),
+    (&["status", "containerStatuses"], &["name"], None),
+    (&["status", "initContainerStatuses"], &["name"], None),
+];
+
+/// Paths (exact, from the root) of lists that are keyed but do not sit under a pod template.
+const ROOT_LIST_MAPS: &[(&[&str], &[&str], Option<&str>)] = &[(&["spec", "ports"], &["port", "protocol"], Some("port"))];
+
+fn ends_with(path: &[&str], suffix: &[&str]) -> bool {
+    path.len() >= suffix.len() && path.get(path.len() - suffix.len()..) == Some(suffix)
+}
+
+impl BuiltinShape {
+    fn lookup(path: &[&str]) -> Option<(&'static [&'static str], Option<&'static str>)> {
+        if let Some((_, keys, key)) = ROOT_LIST_MAPS.iter().find(|(p, _, _)| *p == path) {
+            return Some((keys, *key));
+        }
+        LIST_MAPS.iter().find(|(suffix, _, _)| ends_with(path, suffix)).map(|(_, keys, key)| (*keys, *key))
+    }
+}
+
+impl Shape for BuiltinShape {
+    fn list_type(&self, path: &[&str]) -> ListType {
+        if path == ["metadata", "finalizers"] || path == ["spec", "finalizers"] {
+            return ListType::Set;
+        }
+        match Self::lookup(path) {
+            Some((keys, _)) => ListType::Map(keys.iter().map(|k| (*k).to_owned()).collect()),
+            None => ListType::Atomic,
+        }
+    }
+
+    fn merge_key(&self, path: &[&str]) -> Option<String> {
+        Self::lookup(path).and_then(|(_, key)| key).map(str::to_owned)
+    }
+
+    fn map_is_atomic(&self, path: &[&str]) -> bool {
+        // Label selectors (`+structType=atomic`) and Service's `spec.selector` (`+mapType=atomic`).
+        matches!(path.last(), Some(&"selector") | Some(&"labelSelector") | Some(&"namespaceSelector"))
+    }
+}
+
+/// The shape of a custom resource, read from its CRD's `openAPIV3Schema`.
+#[derive(Debug, Clone)]
+pub struct SchemaShape {
+    schema: Value,
+}
+
+impl SchemaShape {
+    /// A shape over the structural schema of one CRD version.
+    pub fn new(schema: Value) -> SchemaShape {
+        SchemaShape { schema }
+    }
+
+    /// The schema node at `path`, stepping through `items` of arrays on the way.
+    fn node(&self, path: &[&str]) -> Option<&Value> {
+        let mut node = &self.schema;
+        for field in path {
+            if node.get("type").and_then(Value::as_str) == Some("array") {
+                node = node.get("items")?;
+            }
+            node = node.get("properties")?.get(*field)?;
+        }
+        Some(node)
+    }
+}
+
+impl Shape for SchemaShape {
+    fn list_type(&self, path: &[&str]) -> ListType {
+        if path == ["metadata", "finalizers"] {
+            return ListType::Set;
+        }
+        if path == ["metadata", "ownerReferences"] {
+            return ListType::Map(vec!["uid".to_owned()]);
+        }
+        let Some(node) = self.node(path) else { return ListType::Atomic };
+        match node.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("set") => ListType::Set,
+            Some("map") => {
+                let keys = node.get("x-kubernetes-list-map-keys").and_then(Value::as_array);
+                ListType::Map(keys.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect())
+            }
+            _ => ListType::Atomic,
+        }
+    }
+
+    fn merge_key(&self, _path: &[&str]) -> Option<String> {
+        // Strategic merge patch is not supported for custom resources (as in Kubernetes).
+        None
+    }
+
+    fn map_is_atomic(&self, path: &[&str]) -> bool {
+        self.node(path).and_then(|n| n.get("x-kubernetes-map-type")).and_then(Value::as_str) == Some("atomic")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_template_lists_are_keyed_wherever_the_template_sits() {
+        let s = BuiltinShape;
+        let containers = ["spec", "template", "spec", "containers"];
+        assert_eq!(s.list_type(&containers), ListType::Map(vec!["name".into()]));
+        assert_eq!(s.merge_key(&containers).as_deref(), Some("name"));
+        let ports = ["spec", "template", "spec", "containers", "ports"];
+        assert_eq!(s.list_type(&ports), ListType::Map(vec!["containerPort".into(), "protocol".into()]));
+        assert_eq!(s.merge_key(&ports).as_deref(), Some("containerPort"));
+        assert_eq!(s.list_type(&["spec", "containers", "env"]), ListType::Map(vec!["name".into()]));
+        assert_eq!(s.list_type(&["spec", "ports"]), ListType::Map(vec!["port".into(), "protocol".into()]));
+        assert_eq!(s.list_type(&["spec", "template", "spec", "containers", "args"]), ListType::Atomic);
+        assert_eq!(s.merge_key(&["spec", "template", "spec", "tolerations"]), None);
+        assert_eq!(s.list_type(&["metadata", "finalizers"]), ListType::Set);
+        assert!(s.map_is_atomic(&["spec", "selector"]));
+        assert!(!s.map_is_atomic(&["spec", "template", "spec", "nodeSelector"]));
+    }
+
+    #[test]
+    fn crd_schemas_declare_their_own_list_types() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"spec": {"type": "object", "properties": {
+                "items": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["id"],
+                          "items": {"type": "object", "properties": {"tags": {"type": "array", "x-kubernetes-list-type": "set"}}}},
+                "plain": {"type": "array"}
+            }}}
+        });
+        let s = SchemaShape::new(schema);
+        assert_eq!(s.list_type(&["spec", "items"]), ListType::Map(vec!["id".into()]));
+        assert_eq!(s.list_type(&["spec", "items", "tags"]), ListType::Set);
+        assert_eq!(s.list_type(&["spec", "plain"]), ListType::Atomic);
+        assert_eq!(s.list_type(&["spec", "missing"]), ListType::Atomic);
+    }
+}
