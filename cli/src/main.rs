@@ -71,6 +71,45 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// A local simulated Kubernetes API server (with Rook's CRDs) to try stacks on.
+    Sandbox {
+        #[command(subcommand)]
+        action: SandboxAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SandboxAction {
+    /// Start the sandbox in the background; prints the `export KUBECONFIG=…` line.
+    Up {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = commands::sandbox::DEFAULT_PORT)]
+        port: u16,
+        /// Where its state, kubeconfig, pid file and log live.
+        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
+        dir: PathBuf,
+    },
+    /// Stop the sandbox; its state is kept for the next `up`.
+    Down {
+        /// Also delete the saved state, so the next `up` starts a fresh cluster.
+        #[arg(long)]
+        reset: bool,
+        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
+        dir: PathBuf,
+    },
+    /// Say whether the sandbox runs, where, and its kubeconfig; exit 1 when it does not run.
+    Status {
+        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
+        dir: PathBuf,
+    },
+    /// Run the server in the foreground (what `up` starts).
+    #[command(hide = true)]
+    Serve {
+        #[arg(long, default_value_t = commands::sandbox::DEFAULT_PORT)]
+        port: u16,
+        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
+        dir: PathBuf,
+    },
 }
 
 /// `check --format` values.
@@ -96,6 +135,12 @@ fn main() -> ExitCode {
         Command::Fmt { check, paths } => commands::fmt::run(&out, &paths, check),
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
+        Command::Sandbox { action } => match action {
+            SandboxAction::Up { port, dir } => commands::sandbox::up(&out, &dir, port),
+            SandboxAction::Down { reset, dir } => commands::sandbox::down(&out, &dir, reset),
+            SandboxAction::Status { dir } => commands::sandbox::status(&out, &dir),
+            SandboxAction::Serve { port, dir } => commands::sandbox::serve(&out, &dir, port),
+        },
     };
     if ok {
         ExitCode::SUCCESS

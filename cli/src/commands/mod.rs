@@ -4,6 +4,7 @@ pub mod check;
 pub mod fmt;
 pub mod graph;
 pub mod render;
+pub mod sandbox;
 
 use std::path::Path;
 

@@ -1,1 +1,7 @@
-//! Defaulting and normalization per kind, as kube-apiserver 1.33 does.
+//! TEMPORARY STUB.
+use serde_json::Value;
+pub trait DefaultsContext {
+    fn allocate_cluster_ip(&mut self) -> String;
+    fn default_storage_class(&self) -> Option<String>;
+}
+pub fn apply_defaults(_api_version: &str, _kind: &str, _obj: &mut Value, _ctx: &mut dyn DefaultsContext) {}

@@ -1,0 +1,101 @@
+//! The garbage collector: dependents of deleted owners go (background propagation), owners
+//! waiting in foreground deletion go once their dependents are gone, orphaning removes owner
+//! references.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::api::write::{commit, delete_object, Ownership, Propagation, WriteCtx};
+use crate::store::State;
+
+fn owner_uids(obj: &Value) -> Vec<&str> {
+    obj["metadata"]["ownerReferences"].as_array().into_iter().flatten().filter_map(|r| r["uid"].as_str()).collect()
+}
+
+/// Whether any object names `uid` as an owner.
+pub fn has_dependents(state: &State, uid: &str) -> bool {
+    state.objects.values().flat_map(|m| m.values()).any(|o| owner_uids(o).contains(&uid))
+}
+
+/// Removes owner references to `uid` from every dependent.
+pub fn orphan(state: &mut State, uid: &str) {
+    let dependents: Vec<(crate::registry::TypeKey, Value)> = state
+        .objects
+        .iter()
+        .flat_map(|(k, m)| m.values().map(move |o| (k.clone(), o)))
+        .filter(|(_, o)| owner_uids(o).contains(&uid))
+        .map(|(k, o)| (k, o.clone()))
+        .collect();
+    for (key, obj) in dependents {
+        let Some(rtype) = state.registry.find_key(&key).cloned() else { continue };
+        let mut next = obj.clone();
+        let refs: Vec<Value> = obj["metadata"]["ownerReferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["uid"].as_str() != Some(uid))
+            .cloned()
+            .collect();
+        next["metadata"]["ownerReferences"] = json!(refs);
+        if refs.is_empty() {
+            if let Some(meta) = next["metadata"].as_object_mut() {
+                meta.remove("ownerReferences");
+            }
+        }
+        let ctx = WriteCtx::controller("update", "generic-garbage-collector", None);
+        let _ = commit(state, &rtype, Some(&obj), next, &ctx, Ownership::Update);
+    }
+}
+
+/// One garbage-collection pass.
+pub fn collect(state: &mut State) {
+    let live: HashSet<String> =
+        state.objects.values().flat_map(|m| m.values()).filter_map(|o| o["metadata"]["uid"].as_str().map(str::to_owned)).collect();
+    let mut doomed = Vec::new();
+    let mut waiting = Vec::new();
+    for (key, objects) in &state.objects {
+        for obj in objects.values() {
+            let refs = owner_uids(obj);
+            if !refs.is_empty() && refs.iter().all(|uid| !live.contains(*uid)) && obj["metadata"]["deletionTimestamp"].is_null() {
+                doomed.push((key.clone(), obj.clone()));
+            }
+            let foreground = obj["metadata"]["finalizers"].as_array().is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));
+            if foreground && !obj["metadata"]["deletionTimestamp"].is_null() {
+                waiting.push((key.clone(), obj.clone()));
+            }
+        }
+    }
+    for (key, obj) in doomed {
+        let Some(rtype) = state.registry.find_key(&key).cloned() else { continue };
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        let _ = delete_object(state, &rtype, &ns, &name, Propagation::Background, false, true);
+    }
+    for (key, obj) in waiting {
+        let uid = obj["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+        let dependents: Vec<(crate::registry::TypeKey, Value)> = state
+            .objects
+            .iter()
+            .flat_map(|(k, m)| m.values().map(move |o| (k.clone(), o)))
+            .filter(|(_, o)| owner_uids(o).contains(&uid.as_str()))
+            .map(|(k, o)| (k, o.clone()))
+            .collect();
+        if dependents.is_empty() {
+            let Some(rtype) = state.registry.find_key(&key).cloned() else { continue };
+            let mut next = obj.clone();
+            let rest: Vec<Value> =
+                obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter(|f| *f != "foregroundDeletion").cloned().collect();
+            next["metadata"]["finalizers"] = json!(rest);
+            let ctx = WriteCtx::controller("update", "generic-garbage-collector", None);
+            let _ = commit(state, &rtype, Some(&obj), next, &ctx, Ownership::Update);
+        } else {
+            for (dkey, dep) in dependents {
+                let Some(rtype) = state.registry.find_key(&dkey).cloned() else { continue };
+                let ns = dep["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+                let name = dep["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                let _ = delete_object(state, &rtype, &ns, &name, Propagation::Foreground, false, true);
+            }
+        }
+    }
+}

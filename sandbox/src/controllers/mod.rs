@@ -1,0 +1,86 @@
+//! The sandbox's controllers: what kube-controller-manager, the kubelet, a CSI provisioner and
+//! Rook's operator would do, simulated in one pass over the state after every write and on a
+//! short tick. Their writes go through the same [`commit`](crate::api::write::commit) as a
+//! client's and are logged with `controller: true`.
+
+pub mod events;
+pub mod gc;
+mod namespaces;
+mod quota;
+mod rook;
+mod volumes;
+mod workloads;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::api::write::{commit, Ownership, WriteCtx};
+use crate::cluster::Cluster;
+use crate::registry::{ResourceType, TypeKey};
+use crate::store::State;
+
+/// The manager name controllers write under.
+pub const MANAGER: &str = "kube-controller-manager";
+
+/// Runs the controllers until the server stops.
+pub async fn run(cluster: Arc<Cluster>) {
+    loop {
+        tokio::select! {
+            _ = cluster.wake_controllers.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+        cluster.with(reconcile);
+    }
+}
+
+/// One full reconciliation, repeated until nothing changes (at most a few rounds).
+pub fn reconcile(state: &mut State) {
+    for _ in 0..8 {
+        let before = state.resource_version;
+        gc::collect(state);
+        namespaces::finalize(state);
+        workloads::reconcile(state);
+        volumes::bind(state);
+        quota::update(state);
+        rook::reconcile(state);
+        crds(state);
+        if state.resource_version == before {
+            break;
+        }
+    }
+}
+
+/// The served type of a group and plural (`None` only for types the sandbox does not serve).
+pub fn rtype(state: &State, group: &str, plural: &str) -> Option<ResourceType> {
+    state.registry.find_key(&TypeKey { group: group.into(), plural: plural.into() }).cloned()
+}
+
+/// Objects of a type (cloned, so the state can be written while iterating).
+pub fn objects(state: &State, group: &str, plural: &str, namespace: Option<&str>) -> Vec<Value> {
+    state.list(&TypeKey { group: group.into(), plural: plural.into() }, namespace).cloned().collect()
+}
+
+/// Writes a new status for `obj` if it differs from the current one.
+pub fn set_status(state: &mut State, rtype: &ResourceType, obj: &Value, status: Value) {
+    if obj["status"] == status {
+        return;
+    }
+    let mut next = obj.clone();
+    next["status"] = status;
+    let ctx = WriteCtx::controller("status", MANAGER, Some("status"));
+    let _ = commit(state, rtype, Some(obj), next, &ctx, Ownership::Update);
+}
+
+fn crds(state: &mut State) {
+    let Some(t) = rtype(state, "apiextensions.k8s.io", "customresourcedefinitions") else { return };
+    for crd in objects(state, "apiextensions.k8s.io", "customresourcedefinitions", None) {
+        if crd["status"]["conditions"].is_array() {
+            continue;
+        }
+        let mut next = crd.clone();
+        crate::crds::set_established(&mut next);
+        set_status(state, &t, &crd, next["status"].clone());
+    }
+}

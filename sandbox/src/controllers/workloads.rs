@@ -1,0 +1,490 @@
+//! Workloads: Deployments own ReplicaSets, ReplicaSets and StatefulSets own Pods, StatefulSets
+//! create PVCs from their claim templates; the simulated kubelet gives each Pod its state
+//! (running, or the failure states an image or annotation asks for); statuses follow.
+
+use serde_json::{json, Value};
+use sha2::Digest;
+
+use super::{events, objects, rtype, set_status, MANAGER};
+use crate::api::write::{commit, delete_object, Ownership, Propagation, WriteCtx};
+use crate::registry::ResourceType;
+use crate::store::{self, State};
+
+/// One pass over Deployments, ReplicaSets, StatefulSets and Pods.
+pub fn reconcile(state: &mut State) {
+    deployments(state);
+    replica_sets(state);
+    stateful_sets(state);
+    pods(state);
+}
+
+fn hash(value: &Value) -> String {
+    let digest = sha2::Sha256::digest(value.to_string().as_bytes());
+    // Kubernetes' pod-template-hash alphabet: no vowels, no 0/1/3 look-alikes.
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    digest.iter().take(10).map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect()
+}
+
+fn owner_ref(owner: &Value) -> Value {
+    json!({
+        "apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true
+    })
+}
+
+fn owned_by<'a>(items: &'a [Value], owner: &Value) -> impl Iterator<Item = &'a Value> + 'a {
+    let uid = owner["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+    items.iter().filter(move |o| {
+        o["metadata"]["ownerReferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["uid"].as_str() == Some(uid.as_str()) && r["controller"] == true)
+    })
+}
+
+fn alive(obj: &Value) -> bool {
+    obj["metadata"]["deletionTimestamp"].is_null()
+}
+
+fn replicas(obj: &Value) -> i64 {
+    obj["spec"]["replicas"].as_i64().unwrap_or(1)
+}
+
+fn deployments(state: &mut State) {
+    let (Some(rs_type), Some(dep_type)) = (rtype(state, "apps", "replicasets"), rtype(state, "apps", "deployments")) else { return };
+    for dep in objects(state, "apps", "deployments", None) {
+        if !alive(&dep) {
+            continue;
+        }
+        let ns = dep["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let template = dep["spec"]["template"].clone();
+        let template_hash = hash(&template);
+        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
+        let owned: Vec<Value> = owned_by(&all_rs, &dep).cloned().collect();
+        let current =
+            owned.iter().find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str())).cloned();
+        let want = replicas(&dep);
+        match &current {
+            None => {
+                let mut labels = template["metadata"]["labels"].clone();
+                labels["pod-template-hash"] = json!(template_hash);
+                let mut selector = dep["spec"]["selector"].clone();
+                selector["matchLabels"]["pod-template-hash"] = json!(template_hash);
+                let mut pod_template = template.clone();
+                pod_template["metadata"]["labels"] = labels.clone();
+                let rs = json!({
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": format!("{}-{}", dep["metadata"]["name"].as_str().unwrap_or_default(), template_hash),
+                        "namespace": ns, "labels": labels, "ownerReferences": [owner_ref(&dep)],
+                        "annotations": {"deployment.kubernetes.io/desired-replicas": want.to_string(), "deployment.kubernetes.io/revision": (owned.len() + 1).to_string()}
+                    },
+                    "spec": {"replicas": want, "selector": selector, "template": pod_template}
+                });
+                let ctx = WriteCtx::controller("create", MANAGER, None);
+                let _ = commit(state, &rs_type, None, rs, &ctx, Ownership::Update);
+                events::record(
+                    state,
+                    &dep,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!(
+                        "Scaled up replica set {}-{template_hash} from 0 to {want}",
+                        dep["metadata"]["name"].as_str().unwrap_or_default()
+                    ),
+                    "deployment-controller",
+                );
+            }
+            Some(rs) if replicas(rs) != want => scale(state, &rs_type, rs, want),
+            Some(_) => {}
+        }
+        // A new template replaces the old ReplicaSets at once (the sandbox does not pace rollouts).
+        for old in owned.iter().filter(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() != Some(template_hash.as_str())) {
+            if replicas(old) != 0 {
+                scale(state, &rs_type, old, 0);
+            }
+        }
+        // Status from the ReplicaSets.
+        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
+        let owned: Vec<&Value> = owned_by(&all_rs, &dep).collect();
+        let sum = |field: &str| -> i64 { owned.iter().filter_map(|rs| rs["status"][field].as_i64()).sum() };
+        let updated = owned
+            .iter()
+            .find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str()))
+            .and_then(|rs| rs["status"]["replicas"].as_i64())
+            .unwrap_or(0);
+        let (total, ready, available) = (sum("replicas"), sum("readyReplicas"), sum("availableReplicas"));
+        let now = store::now();
+        let condition = |kind: &str, status: bool, reason: &str, message: String| {
+            let old = dep["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == kind).cloned();
+            let status = if status { "True" } else { "False" };
+            let since = old.as_ref().filter(|c| c["status"] == status).map_or(json!(now), |c| c["lastTransitionTime"].clone());
+            json!({"type": kind, "status": status, "lastUpdateTime": since, "lastTransitionTime": since, "reason": reason, "message": message})
+        };
+        let name = dep["metadata"]["name"].as_str().unwrap_or_default();
+        let mut conditions = vec![
+            if available >= want {
+                condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.".into())
+            } else {
+                condition("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into())
+            },
+            if updated == want && available >= want {
+                condition(
+                    "Progressing",
+                    true,
+                    "NewReplicaSetAvailable",
+                    format!("ReplicaSet \"{name}-{template_hash}\" has successfully progressed."),
+                )
+            } else {
+                condition("Progressing", true, "ReplicaSetUpdated", format!("ReplicaSet \"{name}-{template_hash}\" is progressing."))
+            },
+        ];
+        if let Some(failure) = owned
+            .iter()
+            .flat_map(|rs| rs["status"]["conditions"].as_array().cloned().unwrap_or_default())
+            .find(|c| c["type"] == "ReplicaFailure")
+        {
+            conditions.push(failure);
+        }
+        let mut status = json!({
+            "observedGeneration": dep["metadata"]["generation"],
+            "replicas": total, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
+            "conditions": conditions
+        });
+        if total - available > 0 {
+            status["unavailableReplicas"] = json!(total - available);
+        }
+        for zero in ["readyReplicas", "availableReplicas", "updatedReplicas", "replicas"] {
+            if status[zero] == 0 {
+                if let Some(m) = status.as_object_mut() {
+                    m.remove(zero);
+                }
+            }
+        }
+        set_status(state, &dep_type, &dep, status);
+    }
+}
+
+fn scale(state: &mut State, rtype: &ResourceType, obj: &Value, to: i64) {
+    let mut next = obj.clone();
+    next["spec"]["replicas"] = json!(to);
+    let ctx = WriteCtx::controller("update", MANAGER, None);
+    let _ = commit(state, rtype, Some(obj), next, &ctx, Ownership::Update);
+}
+
+/// Creates a pod from a template, owned by `owner`; returns the admission error, if any.
+fn create_pod(state: &mut State, owner: &Value, template: &Value, name: Option<String>, extra_labels: Value) -> Result<(), String> {
+    let Some(pod_type) = rtype(state, "", "pods") else { return Ok(()) };
+    let ns = owner["metadata"]["namespace"].as_str().unwrap_or_default();
+    let mut labels = template["metadata"]["labels"].clone();
+    for (k, v) in extra_labels.as_object().into_iter().flatten() {
+        labels[k] = v.clone();
+    }
+    let mut metadata = json!({"namespace": ns, "labels": labels, "ownerReferences": [owner_ref(owner)]});
+    if let Some(a) = template["metadata"]["annotations"].as_object() {
+        metadata["annotations"] = json!(a);
+    }
+    match name {
+        Some(n) => metadata["name"] = json!(n),
+        None => {
+            let suffix: String = store::uid().chars().filter(char::is_ascii_alphanumeric).take(5).collect();
+            metadata["name"] = json!(format!("{}-{suffix}", owner["metadata"]["name"].as_str().unwrap_or_default()));
+        }
+    }
+    let mut spec = template["spec"].clone();
+    spec["nodeName"] = json!("sandbox");
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec});
+    let ctx = WriteCtx::controller("create", MANAGER, None);
+    commit(state, &pod_type, None, pod, &ctx, Ownership::Update).map(|_| ()).map_err(|e| e.message)
+}
+
+fn replica_sets(state: &mut State) {
+    let Some(rs_type) = rtype(state, "apps", "replicasets") else { return };
+    for rs in objects(state, "apps", "replicasets", None) {
+        if !alive(&rs) {
+            continue;
+        }
+        let ns = rs["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let pods = objects(state, "", "pods", Some(&ns));
+        let owned: Vec<Value> = owned_by(&pods, &rs).filter(|p| alive(p)).cloned().collect();
+        let want = replicas(&rs);
+        let mut failure = None;
+        let have = owned.len() as i64;
+        if have < want {
+            for _ in have..want {
+                if let Err(message) = create_pod(state, &rs, &rs["spec"]["template"], None, json!({})) {
+                    events::record(state, &rs, "Warning", "FailedCreate", &format!("Error creating: {message}"), "replicaset-controller");
+                    failure = Some(message);
+                    break;
+                }
+            }
+        } else if have > want {
+            if let Some(pod_type) = rtype(state, "", "pods") {
+                for pod in owned.iter().skip(want as usize) {
+                    let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                    let _ = delete_object(state, &pod_type, &ns, &name, Propagation::Background, false, true);
+                }
+            }
+        }
+        let pods = objects(state, "", "pods", Some(&ns));
+        let owned: Vec<&Value> = owned_by(&pods, &rs).filter(|p| alive(p)).collect();
+        let ready = owned.iter().filter(|p| pod_ready(p)).count() as i64;
+        let mut status = json!({
+            "replicas": owned.len(), "fullyLabeledReplicas": owned.len(), "readyReplicas": ready, "availableReplicas": ready,
+            "observedGeneration": rs["metadata"]["generation"]
+        });
+        let previous_failure = rs["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "ReplicaFailure").cloned();
+        match (failure, previous_failure) {
+            (Some(message), _) => {
+                status["conditions"] = json!([{"type": "ReplicaFailure", "status": "True", "lastTransitionTime": store::now(), "reason": "FailedCreate", "message": message}]);
+            }
+            (None, Some(prev)) if (owned.len() as i64) < want => status["conditions"] = json!([prev]),
+            _ => {}
+        }
+        for zero in ["readyReplicas", "availableReplicas", "fullyLabeledReplicas"] {
+            if status[zero] == 0 {
+                if let Some(m) = status.as_object_mut() {
+                    m.remove(zero);
+                }
+            }
+        }
+        set_status(state, &rs_type, &rs, status);
+    }
+}
+
+fn pod_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
+fn stateful_sets(state: &mut State) {
+    let (Some(sts_type), Some(pvc_type), Some(pod_type)) =
+        (rtype(state, "apps", "statefulsets"), rtype(state, "", "persistentvolumeclaims"), rtype(state, "", "pods"))
+    else {
+        return;
+    };
+    for sts in objects(state, "apps", "statefulsets", None) {
+        if !alive(&sts) {
+            continue;
+        }
+        let ns = sts["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let name = sts["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        let revision = format!("{name}-{}", hash(&sts["spec"]["template"]));
+        let want = replicas(&sts);
+        let templates = sts["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
+        let selector_labels = sts["spec"]["selector"]["matchLabels"].clone();
+        for i in 0..want {
+            let pod_name = format!("{name}-{i}");
+            // Claims first, as the StatefulSet controller does; they carry no owner references
+            // under the default `Retain` retention policy.
+            let mut volumes: Vec<Value> = sts["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+            for t in &templates {
+                let tname = t["metadata"]["name"].as_str().unwrap_or_default();
+                let claim = format!("{tname}-{pod_name}");
+                if state.get(&pvc_type.key(), &ns, &claim).is_none() {
+                    let mut labels = selector_labels.clone();
+                    for (k, v) in t["metadata"]["labels"].as_object().into_iter().flatten() {
+                        labels[k] = v.clone();
+                    }
+                    let pvc = json!({
+                        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                        "metadata": {"name": claim, "namespace": ns, "labels": labels},
+                        "spec": t["spec"]
+                    });
+                    let ctx = WriteCtx::controller("create", MANAGER, None);
+                    if let Err(e) = commit(state, &pvc_type, None, pvc, &ctx, Ownership::Update) {
+                        events::record(
+                            state,
+                            &sts,
+                            "Warning",
+                            "FailedCreate",
+                            &format!("create Claim {claim} for Pod {pod_name} in StatefulSet {name} failed error: {}", e.message),
+                            "statefulset-controller",
+                        );
+                    }
+                }
+                volumes.retain(|v| v["name"].as_str() != Some(tname));
+                volumes.push(json!({"name": tname, "persistentVolumeClaim": {"claimName": claim}}));
+            }
+            let existing = state.get(&pod_type.key(), &ns, &pod_name).cloned();
+            let stale =
+                existing.as_ref().is_some_and(|p| p["metadata"]["labels"]["controller-revision-hash"].as_str() != Some(revision.as_str()));
+            if stale {
+                let _ = delete_object(state, &pod_type, &ns, &pod_name, Propagation::Background, false, true);
+            }
+            if existing.is_none() || stale {
+                let mut template = sts["spec"]["template"].clone();
+                if !volumes.is_empty() {
+                    template["spec"]["volumes"] = json!(volumes);
+                }
+                let labels = json!({"statefulset.kubernetes.io/pod-name": pod_name, "controller-revision-hash": revision, "apps.kubernetes.io/pod-index": i.to_string()});
+                if let Err(message) = create_pod(state, &sts, &template, Some(pod_name.clone()), labels) {
+                    events::record(
+                        state,
+                        &sts,
+                        "Warning",
+                        "FailedCreate",
+                        &format!("create Pod {pod_name} in StatefulSet {name} failed error: {message}"),
+                        "statefulset-controller",
+                    );
+                    break;
+                }
+            }
+        }
+        // Scale down: the highest ordinals go; their claims stay.
+        let pods = objects(state, "", "pods", Some(&ns));
+        for pod in owned_by(&pods, &sts) {
+            let ordinal =
+                pod["metadata"]["name"].as_str().and_then(|n| n.rsplit('-').next()).and_then(|o| o.parse::<i64>().ok()).unwrap_or(0);
+            if ordinal >= want && alive(pod) {
+                let pname = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                let _ = delete_object(state, &pod_type, &ns, &pname, Propagation::Background, false, true);
+            }
+        }
+        let pods = objects(state, "", "pods", Some(&ns));
+        let owned: Vec<&Value> = owned_by(&pods, &sts).filter(|p| alive(p)).collect();
+        let ready = owned.iter().filter(|p| pod_ready(p)).count();
+        let mut status = json!({
+            "observedGeneration": sts["metadata"]["generation"],
+            "replicas": owned.len(), "readyReplicas": ready, "currentReplicas": owned.len(), "updatedReplicas": owned.len(), "availableReplicas": ready,
+            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0
+        });
+        for zero in ["readyReplicas", "availableReplicas"] {
+            if status[zero] == 0 {
+                if let Some(m) = status.as_object_mut() {
+                    m.remove(zero);
+                }
+            }
+        }
+        set_status(state, &sts_type, &sts, status);
+    }
+}
+
+/// The simulated kubelet: every new pod gets its state once.
+fn pods(state: &mut State) {
+    let Some(pod_type) = rtype(state, "", "pods") else { return };
+    for pod in objects(state, "", "pods", None) {
+        if !alive(&pod) || pod["status"]["startTime"].is_string() && !waiting_for_claims(&pod) {
+            continue;
+        }
+        let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let unbound: Vec<String> = claims(&pod)
+            .into_iter()
+            .filter(|c| {
+                state
+                    .get(&crate::registry::TypeKey { group: String::new(), plural: "persistentvolumeclaims".into() }, &ns, c)
+                    .is_none_or(|pvc| pvc["status"]["phase"] != "Bound")
+            })
+            .collect();
+        let now = store::now();
+        if !unbound.is_empty() {
+            let status = json!({
+                "phase": "Pending",
+                "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": now,
+                                "message": format!("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims ({}).", unbound.join(", "))}],
+                "qosClass": qos(&pod)
+            });
+            let same = pod["status"]["conditions"][0]["message"] == status["conditions"][0]["message"];
+            if !same {
+                set_status(state, &pod_type, &pod, status);
+            }
+            continue;
+        }
+        let crash = pod["metadata"]["annotations"]["sandbox.cairn.dev/crash"] == "true";
+        let oom = pod["metadata"]["annotations"]["sandbox.cairn.dev/oom"] == "true";
+        let mut all_ready = true;
+        let mut statuses = Vec::new();
+        for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+            let cname = c["name"].as_str().unwrap_or_default();
+            let image = c["image"].as_str().unwrap_or_default();
+            let base = json!({"name": cname, "image": image, "imageID": "", "started": false, "ready": false, "restartCount": 0});
+            let status = if image.contains("doesnotexist") {
+                all_ready = false;
+                events::record(state, &pod, "Warning", "Failed", &format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"), "kubelet");
+                events::record(state, &pod, "Warning", "BackOff", &format!("Back-off pulling image \"{image}\""), "kubelet");
+                merge(
+                    base,
+                    json!({"state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image}\"")}}}),
+                )
+            } else if crash || oom {
+                all_ready = false;
+                let (reason, code) = if oom { ("OOMKilled", 137) } else { ("Error", 1) };
+                events::record(
+                    state,
+                    &pod,
+                    "Warning",
+                    "BackOff",
+                    &format!(
+                        "Back-off restarting failed container {cname} in pod {}",
+                        pod["metadata"]["name"].as_str().unwrap_or_default()
+                    ),
+                    "kubelet",
+                );
+                merge(
+                    base,
+                    json!({
+                        "restartCount": 3,
+                        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 40s restarting failed container={cname}")}},
+                        "lastState": {"terminated": {"reason": reason, "exitCode": code, "startedAt": now, "finishedAt": now}}
+                    }),
+                )
+            } else {
+                merge(
+                    base,
+                    json!({"ready": true, "started": true, "imageID": format!("sandbox://{image}"), "state": {"running": {"startedAt": now}}}),
+                )
+            };
+            statuses.push(status);
+        }
+        let ready = if all_ready { "True" } else { "False" };
+        let condition = |kind: &str, status: &str| json!({"type": kind, "status": status, "lastTransitionTime": now});
+        let ip = state.allocate_ip().replacen("10.96.", "10.244.", 1);
+        let status = json!({
+            "phase": if all_ready || crash || oom { "Running" } else { "Pending" },
+            "conditions": [condition("PodReadyToStartContainers", "True"), condition("Initialized", "True"), condition("Ready", ready), condition("ContainersReady", ready), condition("PodScheduled", "True")],
+            "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}], "podIP": ip, "podIPs": [{"ip": ip}],
+            "startTime": now,
+            "containerStatuses": statuses,
+            "qosClass": qos(&pod)
+        });
+        set_status(state, &pod_type, &pod, status);
+    }
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+fn claims(pod: &Value) -> Vec<String> {
+    pod["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Whether the pod is unscheduled for want of bound claims (it gets its state once they bind).
+fn waiting_for_claims(pod: &Value) -> bool {
+    pod["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+}
+
+fn qos(pod: &Value) -> &'static str {
+    let containers: Vec<&Value> = pod["spec"]["containers"].as_array().into_iter().flatten().collect();
+    let has = |c: &&Value, f: &str| c["resources"][f].as_object().is_some_and(|m| !m.is_empty());
+    if containers.iter().all(|c| {
+        has(c, "limits")
+            && c["resources"]["limits"]["cpu"].is_string()
+            && c["resources"]["limits"]["memory"].is_string()
+            && (c["resources"]["requests"].is_null() || c["resources"]["requests"] == c["resources"]["limits"])
+    }) {
+        "Guaranteed"
+    } else if containers.iter().any(|c| has(c, "limits") || has(c, "requests")) {
+        "Burstable"
+    } else {
+        "BestEffort"
+    }
+}
