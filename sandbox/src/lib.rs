@@ -113,6 +113,36 @@ impl Sandbox {
         self.cluster.with(controllers::reconcile);
     }
 
+    /// Answers one request in-process, without HTTP (watches are not supported here): the
+    /// status code and the JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        content_type: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let request = api::Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            content_type: content_type.map(str::to_owned),
+            accept: None,
+            user_agent: Some("cairn-sandbox-test/0".to_owned()),
+            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+        };
+        let response = api::handle(&self.cluster, &request);
+        let value = match response.body {
+            api::Body::Json(v) => v,
+            api::Body::Watch(_) => serde_json::Value::Null,
+        };
+        (response.status, value)
+    }
+
     /// A copy of one stored object.
     pub fn object(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<serde_json::Value> {
         self.cluster.lock().get(&registry::TypeKey { group: group.into(), plural: plural.into() }, namespace, name).cloned()
