@@ -602,7 +602,7 @@ fn apply(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &Res
             fields::ApplyError::Conflicts(conflicts) => {
                 let causes: Vec<Value> = conflicts
                     .iter()
-                    .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version), "field": c.path}))
+                    .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {}", c.manager_display()), "field": c.path}))
                     .collect();
                 ApiError::apply_conflict(fields::ApplyError::Conflicts(conflicts).to_string(), causes)
             }
