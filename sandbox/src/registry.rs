@@ -35,7 +35,7 @@ pub struct ResourceType {
     /// How lists and maps merge.
     pub shape: Arc<dyn Shape>,
     /// The CRD's `openAPIV3Schema` for custom kinds.
-    pub crd_schema: Option<Value>,
+    pub crd_schema: Option<Arc<Value>>,
     /// The CRD's `additionalPrinterColumns` for custom kinds.
     pub printer_columns: Vec<Value>,
 }
@@ -250,11 +250,11 @@ pub fn types_of_crd(crd: &Value) -> Vec<ResourceType> {
                 categories: strings(&spec["names"]["categories"]),
                 read_only: false,
                 shape: Arc::new(SchemaShape::new(schema.clone())),
-                crd_schema: Some(if schema.is_null() {
+                crd_schema: Some(Arc::new(if schema.is_null() {
                     json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
                 } else {
                     schema
-                }),
+                })),
                 printer_columns: v["additionalPrinterColumns"].as_array().cloned().unwrap_or_default(),
             })
         })

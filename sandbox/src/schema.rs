@@ -67,7 +67,7 @@ impl Schema {
     /// The schema of a served type, if the sandbox has one.
     pub fn of(rtype: &ResourceType) -> Option<Schema> {
         if let Some(schema) = &rtype.crd_schema {
-            return Some(Schema { root: Arc::new(schema.clone()), structural: true });
+            return Some(Schema { root: schema.clone(), structural: true });
         }
         builtin(&rtype.group, &rtype.kind).map(|root| Schema { root, structural: false })
     }
@@ -234,7 +234,8 @@ fn type_problem(path: &str, expected: &str, value: &Value) -> Problem {
 
 /// The generated schema of a built-in kind, cached.
 pub fn builtin(group: &str, kind: &str) -> Option<Arc<Value>> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, String), Arc<Value>>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<(String, String), Arc<Value>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let key = (group.to_owned(), kind.to_owned());
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {

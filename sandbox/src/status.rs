@@ -12,7 +12,7 @@ pub struct ApiError {
     /// The human message, as kube-apiserver words it.
     pub message: String,
     /// `details` of the Status (name, group, kind, causes), when there are any.
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     /// Seconds for `Retry-After` (429 and some 5xx).
     pub retry_after: Option<u64>,
 }
@@ -100,7 +100,7 @@ impl ApiError {
 
     /// Adds `details` to the Status.
     pub fn with_details(mut self, details: Value) -> ApiError {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -116,7 +116,7 @@ impl ApiError {
             "code": self.code,
         });
         if let (Some(details), Some(map)) = (&self.details, status.as_object_mut()) {
-            map.insert("details".into(), details.clone());
+            map.insert("details".into(), (**details).clone());
         }
         status
     }

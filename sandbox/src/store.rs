@@ -2,6 +2,7 @@
 //! `resourceVersion`; the write log; the recent-event history watches resume from.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -84,7 +85,7 @@ pub struct State {
     /// Recent events for watches.
     pub history: VecDeque<Event>,
     /// Served types (rebuilt when CRDs change).
-    pub registry: Registry,
+    pub registry: Arc<Registry>,
     /// Next cluster IP host part.
     pub next_ip: u32,
     /// Whether anything changed since the last save.
@@ -100,7 +101,7 @@ impl State {
             objects: BTreeMap::new(),
             writes: Vec::new(),
             history: VecDeque::new(),
-            registry: Registry::new(std::iter::empty()),
+            registry: Arc::new(Registry::new(std::iter::empty())),
             next_ip: 10,
             dirty: true,
         };
@@ -149,7 +150,7 @@ impl State {
     pub fn rebuild_registry(&mut self) {
         let key = TypeKey { group: "apiextensions.k8s.io".into(), plural: "customresourcedefinitions".into() };
         let crds: Vec<Value> = self.objects.get(&key).map(|m| m.values().cloned().collect()).unwrap_or_default();
-        self.registry = Registry::new(crds.iter().filter(|c| c["metadata"]["deletionTimestamp"].is_null()));
+        self.registry = Arc::new(Registry::new(crds.iter().filter(|c| c["metadata"]["deletionTimestamp"].is_null())));
     }
 
     /// The object, if it exists.
@@ -257,7 +258,7 @@ impl State {
             objects: BTreeMap::new(),
             writes: saved.writes,
             history: VecDeque::new(),
-            registry: Registry::new(std::iter::empty()),
+            registry: Arc::new(Registry::new(std::iter::empty())),
             next_ip: saved.next_ip,
             dirty: false,
         };

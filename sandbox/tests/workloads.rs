@@ -232,8 +232,12 @@ fn deleting_a_namespace_finalizes_its_content_first() {
     );
     assert_eq!(code, 403, "{body}");
     assert!(body["message"].as_str().unwrap().contains("being terminated"), "{body}");
-    sb.settle();
-    assert!(sb.object("", "namespaces", "", "shop").is_none());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sb.object("", "namespaces", "", "shop").is_some() {
+        assert!(std::time::Instant::now() < deadline, "the namespace was not finalized within 10 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        sb.settle();
+    }
     assert!(sb.object("", "configmaps", "shop", "c").is_none());
     assert!(list(&sb, "/api/v1/namespaces/shop/pods").is_empty());
     // Objects in a missing namespace are 404.

@@ -64,7 +64,7 @@ pub enum Body {
     /// One JSON document.
     Json(Value),
     /// A stream of watch events, one JSON document per line.
-    Watch(WatchStream),
+    Watch(Box<WatchStream>),
 }
 
 impl Response {

@@ -77,7 +77,7 @@ pub fn start(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
         deadline: tokio::time::Instant::now() + Duration::from_secs(timeout),
         finished: false,
     };
-    Ok(Response { status: 200, headers: Vec::new(), body: Body::Watch(stream) })
+    Ok(Response { status: 200, headers: Vec::new(), body: Body::Watch(Box::new(stream)) })
 }
 
 impl WatchStream {

@@ -2,8 +2,6 @@
 //! waiting in foreground deletion go once their dependents are gone, orphaning removes owner
 //! references.
 
-use std::collections::HashSet;
-
 use serde_json::{json, Value};
 
 use crate::api::write::{commit, delete_object, Ownership, Propagation, WriteCtx};
@@ -11,6 +9,19 @@ use crate::store::State;
 
 fn owner_uids(obj: &Value) -> Vec<&str> {
     obj["metadata"]["ownerReferences"].as_array().into_iter().flatten().filter_map(|r| r["uid"].as_str()).collect()
+}
+
+/// Whether the owner a reference names exists (same uid), looked up by kind and name in the
+/// dependent's namespace or, for cluster-scoped owners, cluster-wide.
+fn owner_exists(state: &State, dependent: &Value, reference: &Value) -> bool {
+    let (Some(api_version), Some(kind), Some(name), Some(uid)) =
+        (reference["apiVersion"].as_str(), reference["kind"].as_str(), reference["name"].as_str(), reference["uid"].as_str())
+    else {
+        return false;
+    };
+    let Some(rtype) = state.registry.find_kind(api_version, kind) else { return false };
+    let namespace = if rtype.namespaced { dependent["metadata"]["namespace"].as_str().unwrap_or_default() } else { "" };
+    state.get(&rtype.key(), namespace, name).is_some_and(|owner| owner["metadata"]["uid"].as_str() == Some(uid))
 }
 
 /// Whether any object names `uid` as an owner.
@@ -50,14 +61,12 @@ pub fn orphan(state: &mut State, uid: &str) {
 
 /// One garbage-collection pass.
 pub fn collect(state: &mut State) {
-    let live: HashSet<String> =
-        state.objects.values().flat_map(|m| m.values()).filter_map(|o| o["metadata"]["uid"].as_str().map(str::to_owned)).collect();
     let mut doomed = Vec::new();
     let mut waiting = Vec::new();
     for (key, objects) in &state.objects {
         for obj in objects.values() {
-            let refs = owner_uids(obj);
-            if !refs.is_empty() && refs.iter().all(|uid| !live.contains(*uid)) && obj["metadata"]["deletionTimestamp"].is_null() {
+            let refs = obj["metadata"]["ownerReferences"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if !refs.is_empty() && refs.iter().all(|r| !owner_exists(state, obj, r)) && obj["metadata"]["deletionTimestamp"].is_null() {
                 doomed.push((key.clone(), obj.clone()));
             }
             let foreground = obj["metadata"]["finalizers"].as_array().is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));

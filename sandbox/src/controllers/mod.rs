@@ -26,12 +26,19 @@ pub const MANAGER: &str = "kube-controller-manager";
 
 /// Runs the controllers until the server stops.
 pub async fn run(cluster: Arc<Cluster>) {
+    let mut seen = u64::MAX;
     loop {
         tokio::select! {
             _ = cluster.wake_controllers.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
-        cluster.with(reconcile);
+        // Controllers only react to changes: a quiet cluster costs nothing.
+        seen = cluster.with(|state| {
+            if state.resource_version != seen || namespaces::terminating(state) {
+                reconcile(state);
+            }
+            state.resource_version
+        });
     }
 }
 

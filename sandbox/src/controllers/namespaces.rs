@@ -6,6 +6,11 @@ use serde_json::json;
 use crate::api::write::{delete_object, Propagation};
 use crate::store::State;
 
+/// Whether a namespace is terminating (work that waits on the clock, not on a write).
+pub fn terminating(state: &State) -> bool {
+    state.list(&crate::registry::TypeKey { group: String::new(), plural: "namespaces".into() }, None).any(|ns| !ns["metadata"]["deletionTimestamp"].is_null())
+}
+
 /// One pass over terminating namespaces.
 pub fn finalize(state: &mut State) {
     let Some(ns_type) = super::rtype(state, "", "namespaces") else { return };
@@ -36,7 +41,12 @@ pub fn finalize(state: &mut State) {
             }
             continue;
         }
-        // Empty: drop the `kubernetes` finalizer and the namespace with it.
+        // Empty: drop the `kubernetes` finalizer and the namespace with it, no sooner than the
+        // second after the delete, so that `Terminating` is seen as with a real cluster.
+        let since = ns["metadata"]["deletionTimestamp"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if since.is_some_and(|t| jiff::Timestamp::now().as_second() < t.as_second() + 1) {
+            continue;
+        }
         let _ = state.remove(&ns_type, true, "", &name);
     }
 }
