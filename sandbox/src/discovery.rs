@@ -64,6 +64,9 @@ pub fn resources(registry: &Registry, group: &str, version: &str) -> Option<Valu
         if t.has_status {
             resources.push(json!({"name": format!("{}/status", t.plural), "singularName": "", "namespaced": t.namespaced, "kind": t.kind, "verbs": ["get", "patch", "update"]}));
         }
+        if t.group == "apps" && matches!(t.plural.as_str(), "deployments" | "statefulsets" | "replicasets") {
+            resources.push(json!({"name": format!("{}/scale", t.plural), "singularName": "", "namespaced": true, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
+        }
         if t.plural == "namespaces" {
             resources.push(
                 json!({"name": "namespaces/finalize", "singularName": "", "namespaced": false, "kind": "Namespace", "verbs": ["update"]}),

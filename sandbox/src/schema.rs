@@ -81,7 +81,21 @@ impl Schema {
     pub fn check_and_prune(&self, obj: &mut Value) -> Vec<Problem> {
         let mut problems = Vec::new();
         let root = self.root.clone();
+        // The type and object metadata are the API server's, whatever a CRD's schema says.
+        let saved: Vec<(&str, Value)> = if self.structural {
+            ["apiVersion", "kind", "metadata"].into_iter().filter_map(|k| obj.get(k).map(|v| (k, v.clone()))).collect()
+        } else {
+            Vec::new()
+        };
         self.walk(&root, obj, &mut String::new(), &mut problems, 0);
+        if let Some(map) = obj.as_object_mut() {
+            for (k, v) in saved {
+                map.insert(k.to_owned(), v);
+            }
+        }
+        problems.retain(|p| {
+            !(self.structural && ["apiVersion", "kind", "metadata"].iter().any(|k| p.path == *k || p.path.starts_with(&format!("{k}."))))
+        });
         problems
     }
 

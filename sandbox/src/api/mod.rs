@@ -2,6 +2,7 @@
 
 mod control;
 mod read;
+mod scale;
 mod table;
 mod watch;
 pub mod write;
@@ -175,6 +176,7 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         None => {}
         Some(sub) if sub == "status" && rtype.has_status => {}
         Some(sub) if sub == "finalize" && rtype.plural == "namespaces" => {}
+        Some(sub) if sub == "scale" && scale::has_scale(rtype) => return scale::handle(cluster, req, path, rtype),
         Some(_) => return Err(ApiError::no_route(&req.path)),
     }
     match verb(req, path) {

@@ -136,6 +136,8 @@ fn check_schema(rtype: &ResourceType, obj: &mut Value, validation: Validation, a
     let mut hard = Vec::new();
     for p in schema.check_and_prune(obj) {
         match p.kind {
+            // An apply configuration is partial: required fields are checked on the merged object.
+            ProblemKind::Required if apply => {}
             ProblemKind::Unknown if p.path.starts_with("metadata.") && rtype.is_custom() => {}
             ProblemKind::Unknown => unknown.push(p),
             _ => hard.push(p),
@@ -252,6 +254,29 @@ impl DefaultsContext for Ctx<'_> {
     }
 }
 
+/// Copies `clusterIP`, `clusterIPs` and node ports a Service update leaves out from the old object.
+fn carry_service_allocations(old: &Value, new: &mut Value) {
+    for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "healthCheckNodePort"] {
+        if new["spec"][field].is_null() && !old["spec"][field].is_null() {
+            new["spec"][field] = old["spec"][field].clone();
+        }
+    }
+    let old_ports = old["spec"]["ports"].as_array().cloned().unwrap_or_default();
+    if let Some(ports) = new["spec"]["ports"].as_array_mut() {
+        for port in ports {
+            if !port["nodePort"].is_null() {
+                continue;
+            }
+            let same = old_ports.iter().find(|p| {
+                p["port"] == port["port"] && p["protocol"].as_str().unwrap_or("TCP") == port["protocol"].as_str().unwrap_or("TCP")
+            });
+            if let Some(node_port) = same.map(|p| &p["nodePort"]).filter(|n| !n.is_null()) {
+                port["nodePort"] = node_port.clone();
+            }
+        }
+    }
+}
+
 /// The object without what the server changes on its own, for the no-op check.
 fn essence(obj: &Value) -> Value {
     let mut obj = obj.clone();
@@ -328,7 +353,40 @@ pub fn commit(
         map.insert("apiVersion".into(), json!(api_version));
         map.insert("kind".into(), json!(rtype.kind));
     }
-    defaults::apply_defaults(&api_version, &rtype.kind, &mut new, &mut Ctx { state });
+    // Decode errors (bad quantities, bad base64 …) come before defaulting folds anything away.
+    if ctx.subresource.is_none() {
+        if let Some(message) = validate::decode_error(&api_version, &rtype.kind, &new) {
+            return Err(ApiError::bad_request(message));
+        }
+    }
+    match old {
+        None => {
+            // Defaults that derive from the uid (Job selectors) need it first.
+            if new["metadata"]["uid"].is_null() {
+                new["metadata"]["uid"] = json!(store::uid());
+            }
+            defaults::apply_defaults(&api_version, &rtype.kind, &mut new, &mut Ctx { state });
+        }
+        Some(old) => {
+            // Allocated fields a client leaves out keep their values, as kube-apiserver does.
+            if rtype.group.is_empty() && rtype.kind == "Service" {
+                carry_service_allocations(old, &mut new);
+            }
+            defaults::apply_update_defaults(&api_version, &rtype.kind, &mut new);
+        }
+    }
+    // Custom objects: the schema's required fields, on the whole object.
+    if rtype.is_custom() && ctx.subresource.is_none() {
+        if let Some(schema) = Schema::of(rtype) {
+            let missing: Vec<Problem> =
+                schema.check_and_prune(&mut new.clone()).into_iter().filter(|p| p.kind == ProblemKind::Required).collect();
+            if !missing.is_empty() {
+                let messages: Vec<String> = missing.iter().map(Problem::message).collect();
+                let message = format!("{} \"{name}\" is invalid: {}", status::qualified(&rtype.group, &rtype.kind), bracket(&messages));
+                return Err(ApiError::invalid(&rtype.kind, &rtype.group, &name, message, missing.iter().map(cause).collect()));
+            }
+        }
+    }
     // Validation.
     let mut errors = Vec::new();
     if old.is_none() {
@@ -350,7 +408,8 @@ pub fn commit(
             let v = if meta_old[key].is_null() { fallback } else { meta_old[key].clone() };
             meta.insert(key.into(), v);
         };
-        keep(meta, "uid", json!(store::uid()));
+        let uid = meta.get("uid").filter(|u| u.is_string()).cloned().unwrap_or_else(|| json!(store::uid()));
+        keep(meta, "uid", uid);
         keep(meta, "creationTimestamp", json!(store::now()));
         if !meta_old["deletionTimestamp"].is_null() {
             meta.insert("deletionTimestamp".into(), meta_old["deletionTimestamp"].clone());
@@ -521,14 +580,14 @@ pub fn patch(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
         let mut new = served(old.clone(), rtype);
         match content_type.as_str() {
             "application/merge-patch+json" => patch::merge_patch(&mut new, &patch_doc),
-            "application/json-patch+json" => patch::json_patch(&mut new, &patch_doc).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            "application/json-patch+json" => patch::json_patch(&mut new, &patch_doc).map_err(patch_error)?,
             "application/strategic-merge-patch+json" if rtype.is_custom() => {
                 return Err(ApiError::unsupported_media_type(
                     "application/strategic-merge-patch+json (not supported for custom resources)",
                 ));
             }
             "application/strategic-merge-patch+json" => {
-                new = patch::strategic_merge_patch(&new, &patch_doc, &*rtype.shape).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                new = patch::strategic_merge_patch(&new, &patch_doc, &*rtype.shape).map_err(patch_error)?;
             }
             other => return Err(ApiError::unsupported_media_type(other)),
         }
@@ -547,6 +606,15 @@ pub fn patch(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
     cluster.wake_controllers.notify_one();
     let ((obj, _), warnings) = result;
     Ok(Response::ok(served(obj, rtype)).with_warnings(&warnings))
+}
+
+/// A patch that cannot be applied, with the status kube-apiserver answers it with.
+fn patch_error(e: patch::PatchError) -> ApiError {
+    match e.code() {
+        422 => ApiError::invalid("", "", "", e.to_string(), Vec::new()),
+        500 => ApiError::internal(e.to_string()),
+        _ => ApiError::bad_request(e.to_string()),
+    }
 }
 
 /// Server-side apply (creates the object when it does not exist).
@@ -699,8 +767,9 @@ pub fn delete(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
     let name = path.name.clone().unwrap_or_default();
     let namespace = path.namespace.clone().unwrap_or_default();
     let policy = propagation(req, rtype)?;
-    let preconditions =
-        if req.body.is_empty() { Value::Null } else { body(req).map(|b| b["preconditions"].clone()).unwrap_or(Value::Null) };
+    let options = if req.body.is_empty() { Value::Null } else { body(req).unwrap_or(Value::Null) };
+    let preconditions = options["preconditions"].clone();
+    let dry_run = req.dry_run() || options["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All"));
     let (obj, pending) = cluster.with(|state| {
         if let Some(current) = state.get(&rtype.key(), &namespace, &name) {
             if let Some(uid) = preconditions["uid"].as_str() {
@@ -714,7 +783,7 @@ pub fn delete(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
                 }
             }
         }
-        delete_object(state, rtype, &namespace, &name, policy, req.dry_run(), false)
+        delete_object(state, rtype, &namespace, &name, policy, dry_run, false)
     })?;
     cluster.wake_controllers.notify_one();
     if pending || matches!(rtype.plural.as_str(), "pods" | "namespaces") {

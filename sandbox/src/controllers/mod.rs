@@ -50,6 +50,7 @@ pub fn reconcile(state: &mut State) {
         namespaces::finalize(state);
         workloads::reconcile(state);
         volumes::bind(state);
+        volumes::protect_and_reclaim(state);
         quota::update(state);
         rook::reconcile(state);
         crds(state);

@@ -8,7 +8,9 @@ use crate::store::State;
 
 /// Whether a namespace is terminating (work that waits on the clock, not on a write).
 pub fn terminating(state: &State) -> bool {
-    state.list(&crate::registry::TypeKey { group: String::new(), plural: "namespaces".into() }, None).any(|ns| !ns["metadata"]["deletionTimestamp"].is_null())
+    state
+        .list(&crate::registry::TypeKey { group: String::new(), plural: "namespaces".into() }, None)
+        .any(|ns| !ns["metadata"]["deletionTimestamp"].is_null())
 }
 
 /// One pass over terminating namespaces.

@@ -1,7 +1,7 @@
 //! The simulated provisioner: a PVC whose StorageClass exists gets a PersistentVolume and is
 //! bound (at once for `Immediate`, once a pod uses it for `WaitForFirstConsumer`).
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{events, objects, rtype, set_status, MANAGER};
 use crate::api::write::{commit, Ownership, WriteCtx};
@@ -91,5 +91,58 @@ pub fn bind(state: &mut State) {
         let ctx = WriteCtx::controller("update", MANAGER, None);
         let Ok((bound, _)) = commit(state, &pvc_type, Some(&pvc), next, &ctx, Ownership::Update) else { continue };
         set_status(state, &pvc_type, &bound, json!({"phase": "Bound", "accessModes": access, "capacity": {"storage": storage}}));
+    }
+}
+
+fn without_finalizer(obj: &Value, finalizer: &str) -> Value {
+    let mut next = obj.clone();
+    let rest: Vec<Value> = obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter(|f| *f != finalizer).cloned().collect();
+    next["metadata"]["finalizers"] = json!(rest);
+    next
+}
+
+/// Storage object protection and reclaim: a deleted claim goes once no pod uses it; its volume
+/// is then deleted (`Delete`) or released (`Retain`); a deleted volume goes once unbound.
+pub fn protect_and_reclaim(state: &mut State) {
+    let (Some(pvc_type), Some(pv_type)) = (rtype(state, "", "persistentvolumeclaims"), rtype(state, "", "persistentvolumes")) else {
+        return;
+    };
+    for pvc in objects(state, "", "persistentvolumeclaims", None) {
+        if pvc["metadata"]["deletionTimestamp"].is_null() {
+            continue;
+        }
+        let ns = pvc["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let name = pvc["metadata"]["name"].as_str().unwrap_or_default();
+        let in_use = state.list(&TypeKey { group: String::new(), plural: "pods".into() }, Some(&ns)).any(|p| {
+            p["metadata"]["deletionTimestamp"].is_null()
+                && p["spec"]["volumes"].as_array().into_iter().flatten().any(|v| v["persistentVolumeClaim"]["claimName"] == name)
+        });
+        if !in_use {
+            let ctx = WriteCtx::controller("update", "pvc-protection-controller", None);
+            let _ = commit(state, &pvc_type, Some(&pvc), without_finalizer(&pvc, "kubernetes.io/pvc-protection"), &ctx, Ownership::Update);
+        }
+    }
+    for pv in objects(state, "", "persistentvolumes", None) {
+        let claim = &pv["spec"]["claimRef"];
+        let claim_gone = claim.is_object()
+            && state
+                .get(&pvc_type.key(), claim["namespace"].as_str().unwrap_or_default(), claim["name"].as_str().unwrap_or_default())
+                .is_none_or(|c| c["metadata"]["uid"] != claim["uid"]);
+        let name = pv["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        if !pv["metadata"]["deletionTimestamp"].is_null() {
+            if claim_gone || !claim.is_object() {
+                let ctx = WriteCtx::controller("update", "pv-protection-controller", None);
+                let _ = commit(state, &pv_type, Some(&pv), without_finalizer(&pv, "kubernetes.io/pv-protection"), &ctx, Ownership::Update);
+            }
+            continue;
+        }
+        if claim_gone && pv["status"]["phase"] != "Released" {
+            if pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete" {
+                let _ =
+                    crate::api::write::delete_object(state, &pv_type, "", &name, crate::api::write::Propagation::Background, false, true);
+            } else {
+                set_status(state, &pv_type, &pv, json!({"phase": "Released"}));
+            }
+        }
     }
 }
