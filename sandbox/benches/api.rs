@@ -26,7 +26,12 @@ impl Conn {
 
     /// Sends a request and reads the whole response; returns status and body length.
     fn send(&mut self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, usize) {
-        write!(self.writer, "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+        write!(
+            self.writer,
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
         self.writer.write_all(body).unwrap();
         let mut line = String::new();
         self.reader.read_line(&mut line).unwrap();
@@ -73,7 +78,8 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("list 10k configmaps in pages of 500 (selector)", |b| {
         b.iter(|| {
-            let (status, _) = conn.send("GET", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dbench&limit=500", "application/json", b"");
+            let (status, _) =
+                conn.send("GET", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dbench&limit=500", "application/json", b"");
             assert_eq!(status, 200);
         })
     });

@@ -1,7 +1,7 @@
 //! The in-memory object store: every object by type, namespace and name; the global
 //! `resourceVersion`; the write log; the recent-event history watches resume from.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,9 @@ pub struct Event {
     pub kind: EventKind,
     /// The object after the change (before it, for deletes).
     pub object: Value,
+    /// The object before a change (`MODIFIED` only), so that a watch with a selector can tell
+    /// an object entering or leaving the selection.
+    pub previous: Option<Value>,
 }
 
 /// The type of a watch event.
@@ -90,6 +93,13 @@ pub struct State {
     pub next_ip: u32,
     /// Whether anything changed since the last save.
     pub dirty: bool,
+    /// Objects with owner references or finalizers: all the garbage collector needs to visit.
+    pub dependents: BTreeSet<(TypeKey, String, String)>,
+}
+
+fn is_dependent(obj: &Value) -> bool {
+    let meta = &obj["metadata"];
+    meta["ownerReferences"].as_array().is_some_and(|r| !r.is_empty()) || meta["finalizers"].as_array().is_some_and(|f| !f.is_empty())
 }
 
 impl State {
@@ -104,6 +114,7 @@ impl State {
             registry: Arc::new(Registry::new(std::iter::empty())),
             next_ip: 10,
             dirty: true,
+            dependents: BTreeSet::new(),
         };
         for ns in ["default", "kube-system", "rook-ceph"] {
             let obj = json!({
@@ -184,10 +195,16 @@ impl State {
         let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let key = rtype.key();
+        let entry = (key.clone(), namespace.clone(), name.clone());
+        if is_dependent(&obj) {
+            self.dependents.insert(entry);
+        } else {
+            self.dependents.remove(&entry);
+        }
         let previous = self.objects.entry(key.clone()).or_default().insert((namespace.clone(), name.clone()), obj.clone());
         let kind = if previous.is_some() { EventKind::Modified } else { EventKind::Added };
         self.record(rtype, verb, controller, &namespace, &name, rv);
-        self.push_event(Event { resource_version: rv, key, kind, object: obj.clone() });
+        self.push_event(Event { resource_version: rv, key, kind, object: obj.clone(), previous });
         if rtype.group == "apiextensions.k8s.io" {
             self.rebuild_registry();
         }
@@ -198,13 +215,14 @@ impl State {
     pub fn remove(&mut self, rtype: &ResourceType, controller: bool, namespace: &str, name: &str) -> Option<Value> {
         let key = rtype.key();
         let mut obj = self.objects.get_mut(&key)?.remove(&(namespace.to_owned(), name.to_owned()))?;
+        self.dependents.remove(&(key.clone(), namespace.to_owned(), name.to_owned()));
         self.resource_version += 1;
         let rv = self.resource_version;
         if let Some(meta) = obj["metadata"].as_object_mut() {
             meta.insert("resourceVersion".into(), json!(rv.to_string()));
         }
         self.record(rtype, "delete", controller, namespace, name, rv);
-        self.push_event(Event { resource_version: rv, key, kind: EventKind::Deleted, object: obj.clone() });
+        self.push_event(Event { resource_version: rv, key, kind: EventKind::Deleted, object: obj.clone(), previous: None });
         if rtype.group == "apiextensions.k8s.io" {
             self.rebuild_registry();
         }
@@ -261,10 +279,14 @@ impl State {
             registry: Arc::new(Registry::new(std::iter::empty())),
             next_ip: saved.next_ip,
             dirty: false,
+            dependents: BTreeSet::new(),
         };
         for (key, obj) in saved.objects {
             let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
             let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+            if is_dependent(&obj) {
+                state.dependents.insert((key.clone(), namespace.clone(), name.clone()));
+            }
             state.objects.entry(key).or_default().insert((namespace, name), obj);
         }
         state.rebuild_registry();

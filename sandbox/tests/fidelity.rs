@@ -33,7 +33,12 @@ fn path(obj: &Value) -> String {
 fn apply_all(sb: &Sandbox, objs: &[Value]) -> Vec<Value> {
     objs.iter()
         .map(|o| {
-            let (code, body) = sb.call("PATCH", &format!("{}?fieldManager=cairn&fieldValidation=Strict", path(o)), Some("application/apply-patch+yaml"), Some(o));
+            let (code, body) = sb.call(
+                "PATCH",
+                &format!("{}?fieldManager=cairn&fieldValidation=Strict", path(o)),
+                Some("application/apply-patch+yaml"),
+                Some(o),
+            );
             assert!(code == 200 || code == 201, "{}: {code} {body}", path(o));
             body
         })

@@ -133,7 +133,7 @@ pub fn up(out: &Output, dir: &Path, port: u16) -> bool {
             return false;
         }
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let started = Instant::now();
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let log = std::fs::read_to_string(dir.join("sandbox.log")).unwrap_or_default();
@@ -143,7 +143,7 @@ pub fn up(out: &Output, dir: &Path, port: u16) -> bool {
         if is_sandbox(port) && read_pid_file(dir).is_some() {
             break;
         }
-        if Instant::now() > deadline {
+        if started.elapsed() > Duration::from_secs(20) {
             out.error(&format!("the sandbox did not answer within 20 s; see {}", dir.join("sandbox.log").display()));
             return false;
         }
@@ -175,8 +175,8 @@ pub fn down(out: &Output, dir: &Path, reset: bool) -> bool {
         }
         Some(running) => {
             let _ = http(running.port, "POST", "/sandbox.cairn.dev/shutdown");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while process_alive(running.pid) && Instant::now() < deadline {
+            let asked = Instant::now();
+            while process_alive(running.pid) && asked.elapsed() < Duration::from_secs(10) {
                 std::thread::sleep(Duration::from_millis(50));
             }
             if process_alive(running.pid) {
@@ -203,7 +203,7 @@ pub fn status(out: &Output, dir: &Path) -> bool {
             let info = http(running.port, "GET", "/sandbox.cairn.dev/info").map(|(_, b)| b).unwrap_or_default();
             let rv = serde_json::from_str::<serde_json::Value>(&info)
                 .ok()
-                .and_then(|v| v["resourceVersion"].as_str().map(str::to_owned))
+                .and_then(|v| v.get("resourceVersion").and_then(|rv| rv.as_str()).map(str::to_owned))
                 .unwrap_or_default();
             out.stdout(&format!(
                 "running: http://127.0.0.1:{} (pid {}), resourceVersion {rv}\nstate: {}\nkubeconfig: {}\n",

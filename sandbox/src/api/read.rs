@@ -116,12 +116,13 @@ pub fn list(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
     if table::wanted(req) {
         return Ok(Response::ok(table::table(rtype, &items, &rv.to_string(), metadata.get("continue").and_then(Value::as_str))));
     }
-    Ok(Response::ok(json!({
-        "apiVersion": rtype.api_version(),
-        "kind": format!("{}List", rtype.kind),
-        "metadata": metadata,
-        "items": items,
-    })))
+    // Built by hand: `json!` would serialize every item into a second copy.
+    let mut list = serde_json::Map::new();
+    list.insert("apiVersion".into(), Value::String(rtype.api_version()));
+    list.insert("kind".into(), Value::String(format!("{}List", rtype.kind)));
+    list.insert("metadata".into(), metadata);
+    list.insert("items".into(), Value::Array(items));
+    Ok(Response::ok(Value::Object(list)))
 }
 
 fn decode_continue(token: &str) -> Result<Continue, ApiError> {

@@ -117,13 +117,17 @@ impl WatchStream {
             if self.name.as_deref().is_some_and(|n| meta["name"].as_str() != Some(n)) {
                 continue;
             }
-            if !self.filter.matches(&event.object) {
-                continue;
-            }
-            let kind = match event.kind {
-                EventKind::Added => "ADDED",
-                EventKind::Modified => "MODIFIED",
-                EventKind::Deleted => "DELETED",
+            let now = self.filter.matches(&event.object);
+            let before = event.previous.as_ref().is_some_and(|p| self.filter.matches(p));
+            // With a selector, an object entering the selection is ADDED and one leaving it is
+            // DELETED, as kube-apiserver's watch cache reports them.
+            let kind = match (event.kind, before, now) {
+                (EventKind::Added, _, true) => "ADDED",
+                (EventKind::Deleted, _, true) => "DELETED",
+                (EventKind::Modified, true, true) => "MODIFIED",
+                (EventKind::Modified, false, true) => "ADDED",
+                (EventKind::Modified, true, false) => "DELETED",
+                _ => continue,
             };
             self.pending.push(json!({"type": kind, "object": served(event.object.clone(), &self.rtype)}));
         }

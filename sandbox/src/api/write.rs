@@ -97,6 +97,10 @@ fn manager(req: &Request) -> String {
 
 /// Parses a JSON or YAML body.
 fn body(req: &Request) -> Result<Value, ApiError> {
+    let content_type = req.content_type.as_deref().unwrap_or_default();
+    if content_type.starts_with("application/vnd.kubernetes.protobuf") || content_type.starts_with("application/cbor") {
+        return Err(ApiError::unsupported_media_type(content_type));
+    }
     if req.body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }

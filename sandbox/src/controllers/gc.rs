@@ -63,16 +63,15 @@ pub fn orphan(state: &mut State, uid: &str) {
 pub fn collect(state: &mut State) {
     let mut doomed = Vec::new();
     let mut waiting = Vec::new();
-    for (key, objects) in &state.objects {
-        for obj in objects.values() {
-            let refs = obj["metadata"]["ownerReferences"].as_array().map(Vec::as_slice).unwrap_or_default();
-            if !refs.is_empty() && refs.iter().all(|r| !owner_exists(state, obj, r)) && obj["metadata"]["deletionTimestamp"].is_null() {
-                doomed.push((key.clone(), obj.clone()));
-            }
-            let foreground = obj["metadata"]["finalizers"].as_array().is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));
-            if foreground && !obj["metadata"]["deletionTimestamp"].is_null() {
-                waiting.push((key.clone(), obj.clone()));
-            }
+    for (key, ns, name) in &state.dependents {
+        let Some(obj) = state.get(key, ns, name) else { continue };
+        let refs = obj["metadata"]["ownerReferences"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if !refs.is_empty() && refs.iter().all(|r| !owner_exists(state, obj, r)) && obj["metadata"]["deletionTimestamp"].is_null() {
+            doomed.push((key.clone(), obj.clone()));
+        }
+        let foreground = obj["metadata"]["finalizers"].as_array().is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));
+        if foreground && !obj["metadata"]["deletionTimestamp"].is_null() {
+            waiting.push((key.clone(), obj.clone()));
         }
     }
     for (key, obj) in doomed {

@@ -83,10 +83,8 @@ pub fn set_status(state: &mut State, rtype: &ResourceType, obj: &Value, status: 
 
 fn crds(state: &mut State) {
     let Some(t) = rtype(state, "apiextensions.k8s.io", "customresourcedefinitions") else { return };
-    for crd in objects(state, "apiextensions.k8s.io", "customresourcedefinitions", None) {
-        if crd["status"]["conditions"].is_array() {
-            continue;
-        }
+    let pending: Vec<Value> = state.list(&t.key(), None).filter(|crd| !crd["status"]["conditions"].is_array()).cloned().collect();
+    for crd in pending {
         let mut next = crd.clone();
         crate::crds::set_established(&mut next);
         set_status(state, &t, &crd, next["status"].clone());

@@ -1,0 +1,438 @@
+//! The sandbox as a plain HTTP client sees it: injected faults (latency, 5xx, 429 with
+//! `Retry-After`, dropped connections, `times`, verb and resource matching), the request counter,
+//! discovery and OpenAPI documents, watches, and CRDs that become usable kinds.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+fn fault(action: Action, verb: Option<&str>, resource: Option<&str>, times: Option<u64>) -> Fault {
+    Fault { action, verb: verb.map(str::to_owned), resource: resource.map(str::to_owned), rate: 1.0, times }
+}
+
+fn configmap(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
+}
+
+fn assert_status_body(resp: &HttpResponse, code: u16) {
+    assert_eq!(resp.status, code, "{}", resp.text());
+    assert!(resp.header("content-type").is_some_and(|c| c.starts_with("application/json")), "{:?}", resp.headers);
+    let body = resp.json();
+    assert_eq!(body["kind"], "Status", "{body}");
+    assert_eq!(body["apiVersion"], "v1", "{body}");
+    assert_eq!(body["status"], "Failure", "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}
+
+#[test]
+fn a_latency_fault_delays_matching_requests_only() {
+    let sb = sandbox();
+    let delay = Duration::from_millis(400);
+    sb.set_faults(vec![fault(Action::Latency { ms: 400 }, Some("get"), Some("/version"), None)]);
+    let start = Instant::now();
+    let resp = get(sb.addr(), "/version");
+    let took = start.elapsed();
+    assert_eq!(resp.status, 200, "latency is not an error");
+    assert!(took >= delay, "answered after {took:?}, configured {delay:?}");
+    assert!(resp.json()["gitVersion"].is_string());
+    // Another path is not delayed.
+    let start = Instant::now();
+    assert_eq!(get(sb.addr(), "/api").status, 200);
+    assert!(start.elapsed() < delay, "an unmatched request was delayed ({:?})", start.elapsed());
+}
+
+#[test]
+fn an_error_fault_answers_its_status_with_a_status_body() {
+    let sb = sandbox();
+    for code in [500u16, 503, 504] {
+        sb.set_faults(vec![fault(Action::Error { status: code }, Some("list"), Some("configmaps"), None)]);
+        let resp = get(sb.addr(), "/api/v1/namespaces/default/configmaps");
+        assert_status_body(&resp, code);
+        let reason = resp.json()["reason"].as_str().unwrap().to_owned();
+        let expected = match code {
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
+        assert_eq!(reason, expected, "{}", resp.text());
+    }
+    // The fault matches the list only: a get of the same resource goes through.
+    setup_apply(&sb, "/api/v1/namespaces/default/configmaps/c1", &configmap("c1"));
+    let resp = get(sb.addr(), "/api/v1/namespaces/default/configmaps/c1");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["metadata"]["name"], "c1");
+}
+
+#[test]
+fn a_throttle_fault_answers_429_with_retry_after() {
+    let sb = sandbox();
+    sb.set_faults(vec![fault(Action::Throttle { retry_after: 7 }, None, Some("deployments.apps"), None)]);
+    let resp = get(sb.addr(), "/apis/apps/v1/namespaces/default/deployments");
+    assert_eq!(resp.status, 429, "{}", resp.text());
+    assert_eq!(resp.header("retry-after"), Some("7"), "{:?}", resp.headers);
+    assert_eq!(resp.json()["reason"], "TooManyRequests", "{}", resp.text());
+    assert_eq!(resp.json()["code"], 429);
+    // Other resources are not throttled.
+    assert_eq!(get(sb.addr(), "/apis/apps/v1/namespaces/default/statefulsets").status, 200);
+}
+
+#[test]
+fn a_drop_fault_closes_the_connection_without_an_answer_and_times_limits_it() {
+    let sb = sandbox();
+    sb.set_faults(vec![fault(Action::Drop, Some("get"), Some("/version"), Some(1))]);
+    let answer = raw_exchange(sb.addr(), "GET", "/version").expect("connect and send");
+    assert!(answer.is_empty(), "the dropped request got an answer: {}", String::from_utf8_lossy(&answer));
+    // `times: 1` is used up: the next one is answered.
+    let answer = raw_exchange(sb.addr(), "GET", "/version").unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+}
+
+#[test]
+fn times_limits_how_many_requests_a_fault_hits() {
+    let sb = sandbox();
+    sb.set_faults(vec![fault(Action::Error { status: 500 }, Some("list"), Some("configmaps"), Some(2))]);
+    let path = "/api/v1/namespaces/default/configmaps";
+    let codes: Vec<u16> = (0..4).map(|_| get(sb.addr(), path).status).collect();
+    assert_eq!(codes, [500, 500, 200, 200]);
+}
+
+#[test]
+fn faults_match_by_verb_and_resource() {
+    let sb = sandbox();
+    sb.set_faults(vec![
+        fault(Action::Error { status: 503 }, Some("create"), Some("configmaps"), None),
+        fault(Action::Error { status: 500 }, None, Some("deployments"), None),
+    ]);
+    let a = sb.addr();
+    // create configmaps: hit.
+    let resp = send_json(a, "POST", "/api/v1/namespaces/default/configmaps", "application/json", &configmap("c1"));
+    assert_status_body(&resp, 503);
+    assert!(sb.object("", "configmaps", "default", "c1").is_none(), "a faulted create was carried out");
+    // list configmaps and create secrets: not hit.
+    assert_eq!(get(a, "/api/v1/namespaces/default/configmaps").status, 200);
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1"}, "stringData": {"k": "v"}});
+    assert_eq!(send_json(a, "POST", "/api/v1/namespaces/default/secrets", "application/json", &secret).status, 201);
+    // A bare plural matches the group-qualified resource, for every verb.
+    assert_eq!(get(a, "/apis/apps/v1/namespaces/default/deployments").status, 500);
+    assert_eq!(get(a, "/apis/apps/v1/namespaces/default/deployments/web").status, 500);
+    assert_eq!(get(a, "/apis/apps/v1/namespaces/default/replicasets").status, 200);
+
+    sb.set_faults(vec![fault(Action::Error { status: 500 }, None, Some("deployments.apps"), None)]);
+    assert_eq!(get(a, "/apis/apps/v1/namespaces/default/deployments").status, 500);
+    sb.set_faults(Vec::new());
+    assert_eq!(get(a, "/apis/apps/v1/namespaces/default/deployments").status, 200);
+}
+
+#[test]
+fn faults_can_be_set_over_http() {
+    let sb = sandbox();
+    let rules = json!({"rules": [{"action": {"kind": "throttle", "retry_after": 3}, "verb": "get", "resource": "/version", "times": 1}]});
+    let resp = send_json(sb.addr(), "PUT", "/sandbox.cairn.dev/faults", "application/json", &rules);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let resp = get(sb.addr(), "/version");
+    assert_eq!(resp.status, 429);
+    assert_eq!(resp.header("retry-after"), Some("3"));
+    assert_eq!(get(sb.addr(), "/version").status, 200);
+}
+
+#[test]
+fn the_counter_counts_per_verb_and_resource() {
+    let sb = sandbox();
+    setup_apply(&sb, "/api/v1/namespaces/default/configmaps/c1", &configmap("c1"));
+    sb.reset_requests();
+    let a = sb.addr();
+    get(a, "/api/v1/namespaces/default/configmaps");
+    get(a, "/api/v1/configmaps?labelSelector=app%3Dx");
+    get(a, "/api/v1/namespaces/default/configmaps/c1");
+    get(a, "/apis/apps/v1/namespaces/default/deployments");
+    get(a, "/version");
+    get(a, "/sandbox.cairn.dev/requests");
+    send_json(a, "PATCH", "/api/v1/namespaces/default/configmaps/c1", "application/merge-patch+json", &json!({"data": {"k": "w"}}));
+    let counts = sb.requests();
+    let expected: std::collections::BTreeMap<String, u64> =
+        [("list configmaps", 2), ("get configmaps", 1), ("patch configmaps", 1), ("list deployments.apps", 1), ("get /version", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+    assert_eq!(counts, expected);
+    // The counter over HTTP agrees.
+    let body = get(a, "/sandbox.cairn.dev/requests").json();
+    assert_eq!(body["total"], 6);
+    assert_eq!(body["byVerbAndResource"]["list configmaps"], 2);
+    sb.reset_requests();
+    assert!(sb.requests().is_empty());
+}
+
+#[test]
+fn version_and_discovery_documents() {
+    let sb = sandbox();
+    let a = sb.addr();
+    let version = get(a, "/version").json();
+    assert!(version["gitVersion"].as_str().is_some_and(|v| v.starts_with("v1.33")), "{version}");
+    assert_eq!(version["major"], "1");
+    assert_eq!(version["minor"], "33");
+
+    let api = get(a, "/api").json();
+    assert_eq!(api["kind"], "APIVersions");
+    assert_eq!(api["versions"], json!(["v1"]));
+
+    let groups = get(a, "/apis").json();
+    assert_eq!(groups["kind"], "APIGroupList");
+    let find = |name: &str| groups["groups"].as_array().unwrap().iter().find(|g| g["name"] == name).cloned();
+    for (group, version) in [("apps", "v1"), ("ceph.rook.io", "v1"), ("storage.k8s.io", "v1"), ("coordination.k8s.io", "v1")] {
+        let g = find(group).unwrap_or_else(|| panic!("{group} not in /apis: {groups}"));
+        assert_eq!(g["preferredVersion"]["groupVersion"], format!("{group}/{version}"), "{g}");
+        assert!(g["versions"].as_array().unwrap().iter().any(|v| v["version"] == version), "{g}");
+    }
+    assert!(find("").is_none(), "the core group is listed under /apis");
+
+    let group = get(a, "/apis/ceph.rook.io").json();
+    assert_eq!(group["kind"], "APIGroup");
+    assert_eq!(group["name"], "ceph.rook.io");
+
+    let rook = get(a, "/apis/ceph.rook.io/v1").json();
+    assert_eq!(rook["kind"], "APIResourceList");
+    assert_eq!(rook["groupVersion"], "ceph.rook.io/v1");
+    let pools = rook["resources"].as_array().unwrap().iter().find(|r| r["name"] == "cephblockpools").cloned();
+    let pools = pools.unwrap_or_else(|| panic!("no cephblockpools: {rook}"));
+    assert_eq!(pools["kind"], "CephBlockPool");
+    assert_eq!(pools["namespaced"], true);
+    assert_eq!(pools["singularName"], "cephblockpool");
+    for verb in ["create", "delete", "get", "list", "patch", "update", "watch"] {
+        assert!(pools["verbs"].as_array().unwrap().iter().any(|v| v == verb), "{verb}: {pools}");
+    }
+
+    let core = get(a, "/api/v1").json();
+    assert_eq!(core["groupVersion"], "v1");
+    let resource = |name: &str| core["resources"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned();
+    assert_eq!(resource("namespaces").expect("namespaces")["namespaced"], false);
+    assert_eq!(resource("configmaps").expect("configmaps")["namespaced"], true);
+    assert_eq!(resource("configmaps").unwrap()["shortNames"], json!(["cm"]));
+    assert!(resource("pods/status").is_some(), "{core}");
+
+    let missing = get(a, "/apis/nope.example.com/v1");
+    assert_status_body(&missing, 404);
+    assert_eq!(missing.json()["reason"], "NotFound");
+}
+
+#[test]
+fn openapi_v3_index_and_a_group_version_document() {
+    let sb = sandbox();
+    let a = sb.addr();
+    let index = get(a, "/openapi/v3").json();
+    let link = |gv: &str| -> String {
+        let url = index["paths"][gv]["serverRelativeURL"].as_str().unwrap_or_else(|| panic!("{gv} not in the index: {index}"));
+        assert!(url.starts_with(&format!("/openapi/v3/{gv}?hash=")), "{url}");
+        assert!(url.len() > format!("/openapi/v3/{gv}?hash=").len(), "empty hash: {url}");
+        url.to_owned()
+    };
+    let core = get(a, &link("api/v1"));
+    assert_eq!(core.status, 200);
+    assert_eq!(core.json()["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    link("apis/ceph.rook.io/v1");
+
+    let apps = get(a, &link("apis/apps/v1")).json();
+    let item = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"];
+    let patch = &item["patch"];
+    assert!(
+        patch.is_object(),
+        "no PATCH for deployments: {}",
+        apps["paths"].as_object().unwrap().keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    assert_eq!(patch["x-kubernetes-group-version-kind"], json!({"group": "apps", "version": "v1", "kind": "Deployment"}));
+    assert_eq!(patch["x-kubernetes-action"], "patch");
+    let params: Vec<&Value> =
+        patch["parameters"].as_array().into_iter().flatten().chain(item["parameters"].as_array().into_iter().flatten()).collect();
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    for name in ["fieldValidation", "fieldManager", "dryRun", "force"] {
+        assert!(names.contains(&name), "{name} not among {names:?}");
+    }
+    let content = patch["requestBody"]["content"].as_object().expect("a request body");
+    for ct in [
+        "application/apply-patch+yaml",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/json-patch+json",
+    ] {
+        assert!(content.contains_key(ct), "{ct} not accepted: {:?}", content.keys());
+    }
+    let schemas = apps["components"]["schemas"].as_object().expect("schemas");
+    let dep = schemas.get("io.k8s.api.apps.v1.Deployment").expect("the Deployment schema");
+    assert_eq!(dep["x-kubernetes-group-version-kind"], json!([{"group": "apps", "version": "v1", "kind": "Deployment"}]));
+
+    // A link with the current hash keeps working; an unknown group-version is 404.
+    assert_eq!(get(a, "/openapi/v3/apis/nope.example.com/v1").status, 404);
+}
+
+#[test]
+fn a_watch_from_the_current_version_sees_added_modified_deleted() {
+    let sb = sandbox();
+    setup_namespace(&sb, "watched");
+    let a = sb.addr();
+    setup_apply(&sb, "/api/v1/namespaces/watched/configmaps/before", &configmap("before"));
+    let list = get(a, "/api/v1/namespaces/watched/configmaps").json();
+    let rv = list["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    let mut watch =
+        Watch::open(a, &format!("/api/v1/namespaces/watched/configmaps?watch=true&resourceVersion={rv}&allowWatchBookmarks=false"));
+    assert_eq!(watch.status, 200);
+
+    let created = send_json(a, "POST", "/api/v1/namespaces/watched/configmaps", "application/json", &configmap("w"));
+    assert_eq!(created.status, 201, "{}", created.text());
+    let patched = send_json(
+        a,
+        "PATCH",
+        "/api/v1/namespaces/watched/configmaps/w",
+        "application/merge-patch+json",
+        &json!({"data": {"k": "changed"}}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    // A write elsewhere is not seen.
+    setup_apply(&sb, "/api/v1/namespaces/default/configmaps/elsewhere", &configmap("elsewhere"));
+    let deleted = http(a, "DELETE", "/api/v1/namespaces/watched/configmaps/w", &[], None);
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+
+    let mut events = Vec::new();
+    while events.len() < 3 {
+        let Some(event) = watch.next(Duration::from_secs(5)) else { break };
+        if event["type"] == "BOOKMARK" {
+            continue;
+        }
+        events.push(event);
+    }
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"], "{events:?}");
+    for e in &events {
+        assert_eq!(e["object"]["metadata"]["name"], "w", "{e}");
+        assert_eq!(e["object"]["kind"], "ConfigMap", "{e}");
+        assert_eq!(e["object"]["apiVersion"], "v1", "{e}");
+    }
+    assert_eq!(events[0]["object"]["data"]["k"], "v");
+    assert_eq!(events[1]["object"]["data"]["k"], "changed");
+    let rvs: Vec<u64> = events.iter().map(|e| e["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(rvs.windows(2).all(|w| w[0] < w[1]), "resourceVersions do not increase: {rvs:?}");
+    assert!(rvs[0] > rv.parse::<u64>().unwrap());
+    assert_eq!(events[0]["object"]["metadata"]["resourceVersion"], created.json()["metadata"]["resourceVersion"]);
+    assert_eq!(events[1]["object"]["metadata"]["resourceVersion"], patched.json()["metadata"]["resourceVersion"]);
+}
+
+#[test]
+fn a_watch_without_a_version_starts_with_the_current_objects() {
+    let sb = sandbox();
+    setup_namespace(&sb, "watched");
+    for name in ["a", "b"] {
+        setup_apply(&sb, &format!("/api/v1/namespaces/watched/configmaps/{name}"), &configmap(name));
+    }
+    let mut watch = Watch::open(sb.addr(), "/api/v1/namespaces/watched/configmaps?watch=1");
+    let first = watch.next(Duration::from_secs(5)).expect("an event");
+    let second = watch.next(Duration::from_secs(5)).expect("an event");
+    let mut names = vec![first["object"]["metadata"]["name"].clone(), second["object"]["metadata"]["name"].clone()];
+    names.sort_by_key(|v| v.to_string());
+    assert_eq!(names, [json!("a"), json!("b")]);
+    assert_eq!((first["type"].as_str(), second["type"].as_str()), (Some("ADDED"), Some("ADDED")));
+    setup_apply(&sb, "/api/v1/namespaces/watched/configmaps/c", &configmap("c"));
+    let third = watch.next(Duration::from_secs(5)).expect("an event for c");
+    assert_eq!(third["type"], "ADDED");
+    assert_eq!(third["object"]["metadata"]["name"], "c");
+}
+
+/// kube-apiserver's watch cache reports an object that starts matching a selector as ADDED and
+/// one that stops matching as DELETED, so a filtered watch mirrors the filtered list.
+#[test]
+fn a_selector_watch_sees_objects_enter_and_leave_the_selection() {
+    let sb = sandbox();
+    let a = sb.addr();
+    let rv = get(a, "/api/v1/namespaces/default/configmaps").json()["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    let mut watch = Watch::open(a, &format!("/api/v1/namespaces/default/configmaps?watch=true&labelSelector=app%3Dx&resourceVersion={rv}"));
+    let labelled = |app: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": {"app": app}}});
+    for app in ["x", "y", "x"] {
+        setup_apply(&sb, "/api/v1/namespaces/default/configmaps/c", &labelled(app));
+    }
+    let mut events = Vec::new();
+    while events.len() < 3 {
+        let Some(event) = watch.next(Duration::from_secs(2)) else { break };
+        events.push((event["type"].as_str().unwrap_or_default().to_owned(), event["object"]["metadata"]["name"].clone()));
+    }
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["ADDED", "DELETED", "ADDED"], "{events:?}");
+    assert!(events.iter().all(|(_, name)| name == "c"), "{events:?}");
+}
+
+fn widget_crd() -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList", "shortNames": ["wd"]},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}, "color": {"type": "string", "enum": ["red", "blue"]}}}
+                }}},
+                "subresources": {"status": {}}
+            }]
+        }
+    })
+}
+
+#[test]
+fn a_crd_created_by_a_client_appears_in_discovery() {
+    let sb = sandbox();
+    let a = sb.addr();
+    assert_eq!(get(a, "/apis/example.com/v1").status, 404);
+    let resp = send_json(a, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "application/json", &widget_crd());
+    assert_eq!(resp.status, 201, "{}", resp.text());
+
+    let established = wait_for("the CRD to be established", Duration::from_secs(10), || {
+        let crd = get(a, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").json();
+        let ok = crd["status"]["conditions"].as_array()?.iter().any(|c| c["type"] == "Established" && c["status"] == "True");
+        ok.then_some(crd)
+    });
+    assert_eq!(established["status"]["acceptedNames"]["kind"], "Widget");
+
+    let groups = get(a, "/apis").json();
+    let group = groups["groups"].as_array().unwrap().iter().find(|g| g["name"] == "example.com").cloned();
+    assert_eq!(group.unwrap_or_else(|| panic!("example.com not in /apis: {groups}"))["preferredVersion"]["groupVersion"], "example.com/v1");
+    let resources = get(a, "/apis/example.com/v1").json();
+    let widgets = resources["resources"].as_array().unwrap().iter().find(|r| r["name"] == "widgets").cloned().expect("widgets listed");
+    assert_eq!(widgets["kind"], "Widget");
+    assert_eq!(widgets["namespaced"], true);
+    assert_eq!(widgets["shortNames"], json!(["wd"]));
+    let index = get(a, "/openapi/v3").json();
+    assert!(index["paths"]["apis/example.com/v1"].is_object(), "example.com/v1 not in the OpenAPI index");
+    // The collection is served (empty so far).
+    let list = get(a, "/apis/example.com/v1/namespaces/default/widgets");
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.json()["kind"], "WidgetList");
+    assert_eq!(list.json()["items"], json!([]));
+}
+
+#[test]
+fn objects_of_a_client_created_crd_can_be_created_and_are_validated() {
+    let sb = sandbox();
+    let a = sb.addr();
+    let resp = send_json(a, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "application/json", &widget_crd());
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    wait_for("widgets to be served", Duration::from_secs(10), || (get(a, "/apis/example.com/v1").status == 200).then_some(()));
+
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": {"size": 3, "color": "red"}});
+    let resp = send_json(a, "POST", "/apis/example.com/v1/namespaces/default/widgets", "application/json", &widget);
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let got = get(a, "/apis/example.com/v1/namespaces/default/widgets/w1").json();
+    assert_eq!(got["spec"]["size"], 3);
+    assert_eq!(got["metadata"]["generation"], 1);
+    let list = get(a, "/apis/example.com/v1/widgets").json();
+    assert_eq!(list["kind"], "WidgetList");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // The CRD's schema is enforced.
+    let bad = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w2"}, "spec": {"size": 3, "color": "green"}});
+    let resp = send_json(a, "POST", "/apis/example.com/v1/namespaces/default/widgets", "application/json", &bad);
+    assert_status_body(&resp, 422);
+    assert_eq!(resp.json()["reason"], "Invalid");
+    assert!(resp.text().contains("spec.color"), "{}", resp.text());
+}
