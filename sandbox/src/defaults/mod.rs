@@ -17,6 +17,8 @@ mod quantities;
 mod service;
 mod workloads;
 
+pub(crate) use pod::VOLUME_SOURCES;
+
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 

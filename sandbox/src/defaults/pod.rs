@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{child, default_int, default_ptr, default_str, existing, items, pvc_spec, str_of, unset, Obj};
 
 /// Every field of `VolumeSource`; a volume naming none of them becomes an `emptyDir`.
-const VOLUME_SOURCES: &[&str] = &[
+pub(crate) const VOLUME_SOURCES: &[&str] = &[
     "hostPath",
     "emptyDir",
     "gcePersistentDisk",
