@@ -473,3 +473,19 @@ fn scale_changes_the_replicas() {
     assert!(run.stdout.contains("deployment.apps/web scaled"), "{}", run.stdout);
     assert_eq!(sb.object("apps", "deployments", "shop", "web").unwrap()["spec"]["replicas"], 3);
 }
+
+#[test]
+fn get_events_prints_the_object_and_reason_of_a_failed_pull() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "shop");
+    let file = k.manifest("bad.yaml", &deployment_yaml("shop", 1, "ghcr.io/acme/doesnotexist:1"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    sb.settle();
+    let run = k.run(&["get", "events", "-n", "shop"]).ok();
+    let header: Vec<&str> = run.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], "{}", run.stdout);
+    assert!(run.stdout.lines().any(|l| l.contains("Warning") && l.contains("BackOff") && l.contains("pod/web-")), "{}", run.stdout);
+    let run = k.run(&["get", "pods", "-n", "shop"]).ok();
+    assert!(run.stdout.contains("ImagePullBackOff"), "{}", run.stdout);
+}

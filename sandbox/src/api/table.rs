@@ -83,11 +83,6 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
             ("ReclaimPolicy", "string", |o| text(&o["reclaimPolicy"])),
             ("VolumeBindingMode", "string", |o| text(&o["volumeBindingMode"])),
         ],
-        ("", "Event") => vec![
-            ("Type", "string", |o| text(&o["type"])),
-            ("Reason", "string", |o| text(&o["reason"])),
-            ("Message", "string", |o| text(&o["message"])),
-        ],
         _ => Vec::new(),
     }
 }
@@ -113,6 +108,9 @@ pub fn age(created: &str) -> String {
 
 /// The Table of `items`.
 pub fn table(rtype: &ResourceType, items: &[Value], resource_version: &str, continue_token: Option<&str>) -> Value {
+    if rtype.kind == "Event" {
+        return events(items, resource_version, continue_token);
+    }
     let builtin = columns(rtype);
     let mut defs = vec![
         json!({"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0}),
@@ -138,9 +136,36 @@ pub fn table(rtype: &ResourceType, items: &[Value], resource_version: &str, cont
             json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}})
         })
         .collect();
+    wrap(defs, rows, resource_version, continue_token)
+}
+
+fn wrap(defs: Vec<Value>, rows: Vec<Value>, resource_version: &str, continue_token: Option<&str>) -> Value {
     let mut metadata = json!({"resourceVersion": resource_version});
     if let Some(token) = continue_token {
         metadata["continue"] = json!(token);
     }
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": defs, "rows": rows})
+}
+
+/// Events print as kube-apiserver prints them: no name, the object they are about instead.
+fn events(items: &[Value], resource_version: &str, continue_token: Option<&str>) -> Value {
+    let defs: Vec<Value> = ["Last Seen", "Type", "Reason", "Object", "Message"]
+        .iter()
+        .map(|name| json!({"name": name, "type": "string", "format": "", "description": "", "priority": 0}))
+        .collect();
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|e| {
+            let seen = e["lastTimestamp"].as_str().or(e["metadata"]["creationTimestamp"].as_str()).unwrap_or_default();
+            let involved = &e["involvedObject"];
+            let object = format!(
+                "{}/{}",
+                involved["kind"].as_str().unwrap_or_default().to_lowercase(),
+                involved["name"].as_str().unwrap_or_default()
+            );
+            let cells = json!([age(seen), text(&e["type"]), text(&e["reason"]), object, text(&e["message"])]);
+            json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": e["metadata"]}})
+        })
+        .collect();
+    wrap(defs, rows, resource_version, continue_token)
 }
