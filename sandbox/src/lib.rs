@@ -122,6 +122,11 @@ impl Sandbox {
         content_type: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        self.call_bytes(method, path_and_query, content_type, &body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+    }
+
+    /// [`Sandbox::call`] with a raw body.
+    pub fn call_bytes(&self, method: &str, path_and_query: &str, content_type: Option<&str>, body: &[u8]) -> (u16, serde_json::Value) {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let request = api::Request {
             method: method.to_owned(),
@@ -133,7 +138,7 @@ impl Sandbox {
             content_type: content_type.map(str::to_owned),
             accept: None,
             user_agent: Some("cairn-sandbox-test/0".to_owned()),
-            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+            body: body.to_vec(),
         };
         let response = api::handle(&self.cluster, &request);
         let value = match response.body {

@@ -51,6 +51,9 @@ pub struct ResourcePath {
 /// Parses a path (without the query).
 pub fn parse(path: &str, registry: &Registry) -> Option<Route> {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
     match parts.as_slice() {
         ["version"] => Some(Route::Version),
         ["healthz" | "livez" | "readyz", ..] => Some(Route::Health),
