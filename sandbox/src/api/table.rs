@@ -54,6 +54,11 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
             ("Up-to-date", "integer", |o| json!(o["status"]["updatedReplicas"].as_i64().unwrap_or(0))),
             ("Available", "integer", |o| json!(o["status"]["availableReplicas"].as_i64().unwrap_or(0))),
         ],
+        ("apps", "ReplicaSet") => vec![
+            ("Desired", "integer", |o| json!(o["spec"]["replicas"].as_i64().unwrap_or(1))),
+            ("Current", "integer", |o| json!(o["status"]["replicas"].as_i64().unwrap_or(0))),
+            ("Ready", "integer", |o| json!(o["status"]["readyReplicas"].as_i64().unwrap_or(0))),
+        ],
         ("apps", "StatefulSet") => {
             vec![("Ready", "string", |o| {
                 json!(format!("{}/{}", o["status"]["readyReplicas"].as_i64().unwrap_or(0), o["spec"]["replicas"].as_i64().unwrap_or(0)))

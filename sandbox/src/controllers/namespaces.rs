@@ -20,6 +20,13 @@ pub fn finalize(state: &mut State) {
         if ns["metadata"]["deletionTimestamp"].is_null() {
             continue;
         }
+        // The namespace controller starts no sooner than the second after the delete, as a real
+        // one takes its time: `Terminating` is seen, and clients deleting the namespace's
+        // objects right after the namespace (`kubectl delete -f`) still find them.
+        let since = ns["metadata"]["deletionTimestamp"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if since.is_some_and(|t| jiff::Timestamp::now().as_second() < t.as_second() + 1) {
+            continue;
+        }
         let name = ns["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let types: Vec<_> = state.registry.types().iter().filter(|t| t.namespaced).cloned().collect();
         let mut remaining = 0usize;
@@ -43,12 +50,7 @@ pub fn finalize(state: &mut State) {
             }
             continue;
         }
-        // Empty: drop the `kubernetes` finalizer and the namespace with it, no sooner than the
-        // second after the delete, so that `Terminating` is seen as with a real cluster.
-        let since = ns["metadata"]["deletionTimestamp"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
-        if since.is_some_and(|t| jiff::Timestamp::now().as_second() < t.as_second() + 1) {
-            continue;
-        }
+        // Empty: drop the `kubernetes` finalizer and the namespace with it.
         let _ = state.remove(&ns_type, true, "", &name);
     }
 }
