@@ -143,6 +143,7 @@ impl Sandbox {
         let response = api::handle(&self.cluster, &request);
         let value = match response.body {
             api::Body::Json(v) => v,
+            api::Body::Raw(bytes) => serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
             api::Body::Watch(_) => serde_json::Value::Null,
         };
         (response.status, value)

@@ -238,6 +238,13 @@ async fn serve(
     let response = api::handle(&cluster, &request);
     match response.body {
         Body::Json(value) => Ok(json_response(response.status, &response.headers, &value)),
+        Body::Raw(bytes) => {
+            let mut builder = hyper::Response::builder().status(response.status).header("Content-Type", "application/json");
+            for (k, v) in &response.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            builder.body(Either::Left(Full::new(Bytes::from(bytes)))).map_err(std::io::Error::other)
+        }
         Body::Watch(mut stream) => {
             let (tx, rx) = mpsc::channel(64);
             tokio::spawn(async move {

@@ -64,6 +64,8 @@ pub struct Response {
 pub enum Body {
     /// One JSON document.
     Json(Value),
+    /// One JSON document, already serialized (large lists are written straight from the store).
+    Raw(Vec<u8>),
     /// A stream of watch events, one JSON document per line.
     Watch(Box<WatchStream>),
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::{served, table, Request, Response};
+use super::{served, table, Body, Request, Response};
 use crate::cluster::Cluster;
 use crate::registry::ResourceType;
 use crate::route::ResourcePath;
@@ -83,7 +83,7 @@ pub fn list(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
     let state = cluster.lock();
     let rv = start.as_ref().map_or(state.resource_version, |c| c.rv);
     let namespace = path.namespace.as_deref();
-    let mut items = Vec::new();
+    let mut selected: Vec<&Value> = Vec::new();
     let mut remaining = 0u64;
     let mut last = None;
     let objects = state.objects.get(&rtype.key());
@@ -97,14 +97,13 @@ pub fn list(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         if !filter.matches(obj) {
             continue;
         }
-        if limit > 0 && items.len() >= limit {
+        if limit > 0 && selected.len() >= limit {
             remaining += 1;
             continue;
         }
         last = Some((ns.clone(), name.clone()));
-        items.push(served(obj.clone(), rtype));
+        selected.push(obj);
     }
-    drop(state);
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if remaining > 0 {
         if let Some(after) = last {
@@ -114,15 +113,38 @@ pub fn list(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         }
     }
     if table::wanted(req) {
+        let items: Vec<Value> = selected.into_iter().map(|o| served(o.clone(), rtype)).collect();
+        drop(state);
         return Ok(Response::ok(table::table(rtype, &items, &rv.to_string(), metadata.get("continue").and_then(Value::as_str))));
     }
-    // Built by hand: `json!` would serialize every item into a second copy.
-    let mut list = serde_json::Map::new();
-    list.insert("apiVersion".into(), Value::String(rtype.api_version()));
-    list.insert("kind".into(), Value::String(format!("{}List", rtype.kind)));
-    list.insert("metadata".into(), metadata);
-    list.insert("items".into(), Value::Array(items));
-    Ok(Response::ok(Value::Object(list)))
+    // Written straight from the store, under the lock: no copy of the objects.
+    Ok(Response { status: 200, headers: Vec::new(), body: Body::Raw(list_bytes(rtype, &metadata, &selected)) })
+}
+
+/// The JSON of a `<Kind>List`, each item as served at `rtype`'s version.
+fn list_bytes(rtype: &ResourceType, metadata: &Value, items: &[&Value]) -> Vec<u8> {
+    let api_version = rtype.api_version();
+    let mut out = Vec::with_capacity(64 + items.len() * 512);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    let _ = serde_json::to_writer(&mut out, &api_version);
+    out.extend_from_slice(b",\"kind\":");
+    let _ = serde_json::to_writer(&mut out, &format!("{}List", rtype.kind));
+    out.extend_from_slice(b",\"metadata\":");
+    let _ = serde_json::to_writer(&mut out, metadata);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let as_served = item["apiVersion"].as_str() == Some(api_version.as_str()) && item["kind"].as_str() == Some(rtype.kind.as_str());
+        if as_served {
+            let _ = serde_json::to_writer(&mut out, item);
+        } else {
+            let _ = serde_json::to_writer(&mut out, &served((*item).clone(), rtype));
+        }
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 fn decode_continue(token: &str) -> Result<Continue, ApiError> {
