@@ -71,6 +71,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Run the language server on stdin/stdout (for editors; see docs/editors.md).
+    Lsp,
     /// A local simulated Kubernetes API server (with Rook's CRDs) to try stacks on.
     Sandbox {
         #[command(subcommand)]
@@ -135,6 +137,7 @@ fn main() -> ExitCode {
         Command::Fmt { check, paths } => commands::fmt::run(&out, &paths, check),
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
+        Command::Lsp => commands::lsp::run(&out),
         Command::Sandbox { action } => match action {
             SandboxAction::Up { port, dir } => commands::sandbox::up(&out, &dir, port),
             SandboxAction::Down { reset, dir } => commands::sandbox::down(&out, &dir, reset),

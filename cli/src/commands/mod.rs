@@ -3,6 +3,7 @@
 pub mod check;
 pub mod fmt;
 pub mod graph;
+pub mod lsp;
 pub mod render;
 pub mod sandbox;
 

@@ -1,0 +1,15 @@
+//! `cairn lsp`: the language server on stdin/stdout. The protocol owns stdout, so the only thing
+//! this command ever prints is why the server stopped, on stderr.
+
+use crate::output::Output;
+
+/// Runs the server until the editor says `exit`; false when it stopped otherwise.
+pub fn run(out: &Output) -> bool {
+    match cairn_lsp::run_stdio() {
+        Ok(()) => true,
+        Err(e) => {
+            out.error(&format!("language server: {e}"));
+            false
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `cairn lsp` over real stdio: framed JSON-RPC in, framed JSON-RPC out, exit code 0 after
+//! `shutdown` and `exit`. (The features are tested in `lsp/tests/protocol.rs`.)
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{ChildStdout, Command, Stdio};
+
+use serde_json::{json, Value};
+
+fn send(stdin: &mut impl Write, msg: &Value) {
+    let body = msg.to_string();
+    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to the server");
+    stdin.flush().expect("flush");
+}
+
+fn recv(stdout: &mut BufReader<ChildStdout>) -> Value {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).expect("read a header") > 0, "the server closed stdout");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(n) = line.strip_prefix("Content-Length: ") {
+            len = n.parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; len];
+    stdout.read_exact(&mut body).expect("read the body");
+    serde_json::from_slice(&body).expect("JSON")
+}
+
+#[test]
+fn cairn_lsp_speaks_json_rpc_on_stdio_and_exits_cleanly() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("stack");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let uri = format!("file://{}", dir.join("main.cairn").display());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cairn lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }));
+    let init = recv(&mut stdout);
+    assert_eq!(init["id"], 1);
+    assert_eq!(init["result"]["capabilities"]["hoverProvider"], true);
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+
+    let text = "pool \"p\" {\n  sise = 3\n}\n";
+    send(
+        &mut stdin,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen",
+                 "params": { "textDocument": { "uri": uri, "languageId": "cairn", "version": 1, "text": text } } }),
+    );
+    let published = recv(&mut stdout);
+    assert_eq!(published["method"], "textDocument/publishDiagnostics");
+    assert_eq!(published["params"]["uri"], uri.as_str());
+    let diags = published["params"]["diagnostics"].as_array().expect("a list");
+    assert!(diags.iter().any(|d| d["code"] == "E0303"), "unknown attribute `sise`: {diags:?}");
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 2, "method": "shutdown" }));
+    let down = recv(&mut stdout);
+    assert_eq!(down["id"], 2);
+    assert_eq!(down["result"], Value::Null);
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "exit" }));
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert_eq!(stderr, "", "nothing on stderr");
+}

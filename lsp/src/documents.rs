@@ -1,0 +1,106 @@
+//! The editor's open buffers, and the [`SourceLoader`] the compiler reads through: open buffers
+//! first, the disk for every other file, so unsaved edits are what gets analysed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cairn_compiler::loader::{LoadError, SourceLoader};
+use cairn_compiler::DiskLoader;
+use lsp_types::Uri;
+
+use crate::convert::uri_to_path;
+
+/// One open buffer (full text sync).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub uri: Uri,
+    /// The normalized path of a `file:` URI; `None` for `untitled:` and other schemes.
+    pub path: Option<PathBuf>,
+    pub text: String,
+    pub version: i32,
+}
+
+impl Document {
+    /// The stack this document belongs to: its directory.
+    pub fn stack_dir(&self) -> Option<PathBuf> {
+        self.path.as_deref().and_then(Path::parent).map(Path::to_path_buf)
+    }
+}
+
+/// The open buffers, keyed by URI.
+#[derive(Debug, Default)]
+pub struct Documents {
+    docs: BTreeMap<String, Document>,
+}
+
+impl Documents {
+    /// Opens (or replaces) a buffer.
+    pub fn open(&mut self, uri: Uri, text: String, version: i32) {
+        let path = uri_to_path(&uri);
+        self.docs.insert(uri.as_str().to_string(), Document { uri, path, text, version });
+    }
+
+    /// Replaces a buffer's text; `None` if it is not open.
+    pub fn change(&mut self, uri: &Uri, text: String, version: i32) -> Option<&Document> {
+        let doc = self.docs.get_mut(uri.as_str())?;
+        doc.text = text;
+        doc.version = version;
+        Some(doc)
+    }
+
+    /// Closes a buffer, returning it.
+    pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        self.docs.remove(uri.as_str())
+    }
+
+    /// The open buffer at `uri`.
+    pub fn get(&self, uri: &Uri) -> Option<&Document> {
+        self.docs.get(uri.as_str())
+    }
+
+    /// The open buffer for a file path.
+    pub fn by_path(&self, path: &Path) -> Option<&Document> {
+        self.docs.values().find(|d| d.path.as_deref() == Some(path))
+    }
+
+    /// Whether any buffer is open in `dir`.
+    pub fn any_in(&self, dir: &Path) -> bool {
+        self.docs.values().any(|d| d.path.as_deref().and_then(Path::parent) == Some(dir))
+    }
+}
+
+/// Reads open buffers before the disk.
+pub struct OverlayLoader<'a> {
+    pub docs: &'a Documents,
+}
+
+impl SourceLoader for OverlayLoader<'_> {
+    fn read(&self, path: &Path) -> Result<String, LoadError> {
+        match self.docs.by_path(path) {
+            Some(d) => Ok(d.text.clone()),
+            None => DiskLoader.read(path),
+        }
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        DiskLoader.is_dir(path) || self.docs.any_in(path)
+    }
+
+    fn cairn_files(&self, dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+        let mut files = match DiskLoader.cairn_files(dir) {
+            Ok(f) => f,
+            Err(LoadError::NotFound) if self.docs.any_in(dir) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        for d in self.docs.docs.values() {
+            if let Some(p) = &d.path {
+                if p.parent() == Some(dir) && p.extension().is_some_and(|x| x == "cairn") {
+                    files.push(p.clone());
+                }
+            }
+        }
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+}

@@ -1,0 +1,42 @@
+//! cairn-lsp: the language server behind `cairn lsp`. It holds the editor's open buffers, reads
+//! stacks through them (a [`cairn_compiler::SourceLoader`] over the buffers, falling back to the
+//! disk), and answers over LSP: diagnostics of the document's stack on open, change and save;
+//! hover with the schema's docs; formatting with `cairn fmt`'s formatter; the document outline;
+//! go to definition of resource references. [`Server`] works on any
+//! [`lsp_server::Connection`]; [`run_stdio`] is what the CLI calls.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
+
+mod convert;
+mod definition;
+mod diagnostics;
+mod documents;
+mod hover;
+mod server;
+mod symbols;
+
+pub use convert::{path_to_uri, uri_to_path};
+pub use server::Server;
+
+/// Why the server stopped other than by `shutdown` then `exit`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("LSP protocol error: {0}")]
+    Protocol(#[from] lsp_server::ProtocolError),
+    #[error("cannot talk to the client: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the client closed the connection")]
+    Disconnected,
+    #[error("the client sent `exit` without `shutdown` first")]
+    ExitWithoutShutdown,
+}
+
+/// Serves LSP on stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> Result<(), Error> {
+    let (conn, io_threads) = lsp_server::Connection::stdio();
+    Server::new(conn).run()?;
+    // The reader stops after `exit`; the writer once the server's sender is dropped (when
+    // `run` returns). On an error the reader may still wait on stdin, so it is not joined.
+    io_threads.join()?;
+    Ok(())
+}

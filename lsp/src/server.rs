@@ -1,0 +1,273 @@
+//! The message loop: the initialize handshake, then one message at a time. Notifications update
+//! the open buffers and republish diagnostics; requests are answered from the buffers (hover,
+//! symbols, formatting) or from a compilation of the document's stack (definition). A request
+//! that cannot be served gets an error response; nothing a client sends ends the loop except
+//! `exit`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use cairn_compiler::{compile, Compilation, Mode, ProcessEnv, StackError};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    DocumentFormattingParams, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
+    HoverProviderCapability, MessageType, OneOf, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::convert::{offset, path_to_uri, whole};
+use crate::documents::{Document, Documents, OverlayLoader};
+use crate::{definition, diagnostics, hover, symbols, Error};
+
+/// An error answer to a request.
+struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into() }
+    }
+}
+
+/// The language server over one connection.
+pub struct Server {
+    conn: Connection,
+    docs: Documents,
+    /// For each stack directory, the files it last published diagnostics for (so files that no
+    /// longer have any are cleared).
+    published: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// Set by `shutdown`: later requests are refused, `exit` ends the loop cleanly.
+    shutdown: bool,
+}
+
+impl Server {
+    /// A server on `conn` (stdio in `cairn lsp`, `Connection::memory()` in tests).
+    pub fn new(conn: Connection) -> Server {
+        Server { conn, docs: Documents::default(), published: BTreeMap::new(), shutdown: false }
+    }
+
+    /// What the server offers.
+    pub fn capabilities() -> ServerCapabilities {
+        ServerCapabilities {
+            position_encoding: Some(PositionEncodingKind::UTF16),
+            text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::FULL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions { include_text: Some(false) })),
+                ..TextDocumentSyncOptions::default()
+            })),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            document_formatting_provider: Some(OneOf::Left(true)),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            definition_provider: Some(OneOf::Left(true)),
+            ..ServerCapabilities::default()
+        }
+    }
+
+    /// Runs the handshake and serves until `exit`. Exiting without a `shutdown` first is an
+    /// error (LSP says the process then exits with code 1).
+    pub fn run(mut self) -> Result<(), Error> {
+        let (id, _params) = self.conn.initialize_start()?;
+        let result = serde_json::json!({
+            "capabilities": Server::capabilities(),
+            "serverInfo": { "name": "cairn", "version": env!("CARGO_PKG_VERSION") },
+        });
+        self.conn.initialize_finish(id, result)?;
+        let receiver = self.conn.receiver.clone();
+        for msg in &receiver {
+            match msg {
+                Message::Request(req) => self.on_request(req)?,
+                Message::Notification(n) if n.method == "exit" => {
+                    return if self.shutdown { Ok(()) } else { Err(Error::ExitWithoutShutdown) };
+                }
+                Message::Notification(n) => self.on_notification(n)?,
+                Message::Response(_) => {}
+            }
+        }
+        Err(Error::Disconnected)
+    }
+
+    fn send(&self, msg: Message) -> Result<(), Error> {
+        self.conn.sender.send(msg).map_err(|_| Error::Disconnected)
+    }
+
+    fn notify(&self, method: &str, params: impl Serialize) -> Result<(), Error> {
+        self.send(Notification::new(method.to_string(), params).into())
+    }
+
+    fn log(&self, typ: MessageType, message: String) -> Result<(), Error> {
+        self.notify("window/logMessage", lsp_types::LogMessageParams { typ, message })
+    }
+
+    // ---- requests -------------------------------------------------------------------------------
+
+    fn on_request(&mut self, req: Request) -> Result<(), Error> {
+        let result = if self.shutdown {
+            Err(Failure::new(ErrorCode::InvalidRequest, "the server is shutting down"))
+        } else {
+            match req.method.as_str() {
+                "shutdown" => {
+                    self.shutdown = true;
+                    Ok(Value::Null)
+                }
+                "textDocument/hover" => call(req.params, |p: HoverParams| self.hover(p)),
+                "textDocument/formatting" => call(req.params, |p: DocumentFormattingParams| self.formatting(p)),
+                "textDocument/documentSymbol" => call(req.params, |p: DocumentSymbolParams| self.symbols(p)),
+                "textDocument/definition" => call(req.params, |p: GotoDefinitionParams| self.definition(p)),
+                m => Err(Failure::new(ErrorCode::MethodNotFound, format!("cairn does not implement `{m}`"))),
+            }
+        };
+        let resp = match result {
+            Ok(v) => Response::new_ok(req.id, v),
+            Err(f) => Response::new_err(req.id, f.code as i32, f.message),
+        };
+        self.send(resp.into())
+    }
+
+    fn doc(&self, uri: &Uri) -> Result<&Document, Failure> {
+        self.docs.get(uri).ok_or_else(|| Failure::new(ErrorCode::RequestFailed, format!("`{}` is not open", uri.as_str())))
+    }
+
+    fn hover(&self, p: HoverParams) -> Result<Option<lsp_types::Hover>, Failure> {
+        let doc = self.doc(&p.text_document_position_params.text_document.uri)?;
+        Ok(hover::hover(&doc.text, offset(&doc.text, p.text_document_position_params.position)))
+    }
+
+    fn formatting(&self, p: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>, Failure> {
+        let doc = self.doc(&p.text_document.uri)?;
+        Ok(match cairn_lang::format(&doc.text) {
+            Ok(formatted) if formatted == doc.text => Some(Vec::new()),
+            Ok(formatted) => Some(vec![TextEdit::new(whole(&doc.text), formatted)]),
+            // Broken code is never rewritten; its diagnostics already say why.
+            Err(_) => None,
+        })
+    }
+
+    fn symbols(&self, p: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>, Failure> {
+        let doc = self.doc(&p.text_document.uri)?;
+        Ok(Some(DocumentSymbolResponse::Nested(symbols::document_symbols(&doc.text))))
+    }
+
+    fn definition(&self, p: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>, Failure> {
+        let doc = self.doc(&p.text_document_position_params.text_document.uri)?;
+        let (Some(path), Some(dir)) = (doc.path.as_deref(), doc.stack_dir()) else { return Ok(None) };
+        let Ok(c) = self.compile(&dir) else { return Ok(None) };
+        let at = offset(&doc.text, p.text_document_position_params.position);
+        Ok(definition::definition(&c, path, at).map(GotoDefinitionResponse::Scalar))
+    }
+
+    // ---- notifications --------------------------------------------------------------------------
+
+    fn on_notification(&mut self, n: Notification) -> Result<(), Error> {
+        let result = match n.method.as_str() {
+            "textDocument/didOpen" => parse(n.params).map(|p: DidOpenTextDocumentParams| {
+                let d = p.text_document;
+                let uri = d.uri.clone();
+                self.docs.open(d.uri, d.text, d.version);
+                Some(uri)
+            }),
+            "textDocument/didChange" => parse(n.params).map(|p: DidChangeTextDocumentParams| {
+                // Full sync: the last change holds the whole text.
+                let uri = p.text_document.uri;
+                let text = p.content_changes.into_iter().next_back().map(|c| c.text)?;
+                self.docs.change(&uri, text, p.text_document.version).map(|_| uri)
+            }),
+            "textDocument/didSave" => parse(n.params).map(|p: DidSaveTextDocumentParams| {
+                let uri = p.text_document.uri;
+                if let Some(text) = p.text {
+                    let version = self.docs.get(&uri).map_or(0, |d| d.version);
+                    self.docs.change(&uri, text, version);
+                }
+                Some(uri)
+            }),
+            "textDocument/didClose" => parse(n.params).map(|p: DidCloseTextDocumentParams| {
+                let closed = self.docs.close(&p.text_document.uri)?;
+                Some(closed.uri)
+            }),
+            _ => Ok(None),
+        };
+        match result {
+            Ok(Some(uri)) => self.refresh(&uri),
+            Ok(None) => Ok(()),
+            Err(e) => self.log(MessageType::ERROR, format!("ignored `{}`: {e}", n.method)),
+        }
+    }
+
+    fn compile(&self, dir: &Path) -> Result<Compilation, StackError> {
+        compile(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check)
+    }
+
+    /// Republishes the diagnostics of the stack `uri` belongs to (or of the buffer alone when it
+    /// has none), clearing files that no longer have any.
+    fn refresh(&mut self, uri: &Uri) -> Result<(), Error> {
+        let dir = match self.docs.get(uri) {
+            Some(doc) => match doc.stack_dir() {
+                Some(dir) => dir,
+                None => return self.publish(uri.clone(), diagnostics::of_text(&doc.text), Some(doc.version)),
+            },
+            // Closed: its stack is recompiled from disk when other buffers of it are open.
+            None => match crate::convert::uri_to_path(uri).as_deref().and_then(Path::parent) {
+                Some(dir) if self.docs.any_in(dir) => dir.to_path_buf(),
+                Some(dir) => {
+                    for gone in self.published.remove(dir).unwrap_or_default() {
+                        self.publish_str(&gone, Vec::new())?;
+                    }
+                    return self.publish(uri.clone(), Vec::new(), None);
+                }
+                None => return self.publish(uri.clone(), Vec::new(), None),
+            },
+        };
+        let by_file = match self.compile(&dir) {
+            Ok(c) => diagnostics::of_compilation(&c),
+            // The directory cannot be read as a stack: each open buffer of it on its own.
+            Err(_) => {
+                let mut m = BTreeMap::new();
+                if let Some(doc) = self.docs.get(uri) {
+                    if let Some(p) = &doc.path {
+                        m.insert(p.clone(), diagnostics::of_text(&doc.text));
+                    }
+                }
+                m
+            }
+        };
+        let mut now = BTreeSet::new();
+        for (path, diags) in by_file {
+            let Some(file_uri) = self.docs.by_path(&path).map(|d| d.uri.clone()).or_else(|| path_to_uri(&path)) else { continue };
+            now.insert(file_uri.as_str().to_string());
+            let version = self.docs.get(&file_uri).map(|d| d.version);
+            self.publish(file_uri, diags, version)?;
+        }
+        let before = self.published.insert(dir, now.clone()).unwrap_or_default();
+        for gone in before.difference(&now) {
+            self.publish_str(gone, Vec::new())?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) -> Result<(), Error> {
+        self.notify("textDocument/publishDiagnostics", PublishDiagnosticsParams { uri, diagnostics, version })
+    }
+
+    fn publish_str(&self, uri: &str, diagnostics: Vec<lsp_types::Diagnostic>) -> Result<(), Error> {
+        match uri.parse::<Uri>() {
+            Ok(u) => self.publish(u, diagnostics, None),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Decodes a request's params and runs `f`, turning bad params into `InvalidParams`.
+fn call<P: DeserializeOwned, R: Serialize>(params: Value, f: impl FnOnce(P) -> Result<R, Failure>) -> Result<Value, Failure> {
+    let p = serde_json::from_value(params).map_err(|e| Failure::new(ErrorCode::InvalidParams, format!("invalid params: {e}")))?;
+    serde_json::to_value(f(p)?).map_err(|e| Failure::new(ErrorCode::InternalError, e.to_string()))
+}
+
+fn parse<P: DeserializeOwned>(params: Value) -> Result<P, serde_json::Error> {
+    serde_json::from_value(params)
+}

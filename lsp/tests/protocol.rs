@@ -1,0 +1,382 @@
+//! Drives the language server through an in-memory connection with real JSON-RPC messages, as
+//! an editor would: initialize, open and change buffers, ask, shut down.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use cairn_lsp::Server;
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use serde_json::{json, Value};
+
+/// The editor's side of the connection.
+struct Client {
+    conn: Connection,
+    next_id: i32,
+    server: Option<JoinHandle<Result<(), cairn_lsp::Error>>>,
+    /// Notifications received while waiting for a response.
+    pending: Vec<Notification>,
+    capabilities: Value,
+}
+
+impl Client {
+    /// Starts a server and runs the initialize handshake.
+    fn start() -> Client {
+        let (server_side, client_side) = Connection::memory();
+        let server = std::thread::spawn(move || Server::new(server_side).run());
+        let mut c = Client { conn: client_side, next_id: 0, server: Some(server), pending: Vec::new(), capabilities: Value::Null };
+        let init = c.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+        c.capabilities = ok(init);
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn recv(&self) -> Message {
+        self.conn.receiver.recv_timeout(Duration::from_secs(60)).expect("the server answers within a minute")
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Response {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.conn.sender.send(Request::new(id.clone(), method.to_string(), params).into()).unwrap();
+        loop {
+            match self.recv() {
+                Message::Response(r) if r.id == id => return r,
+                Message::Notification(n) => self.pending.push(n),
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.conn.sender.send(Notification::new(method.to_string(), params).into()).unwrap();
+    }
+
+    /// The next `publishDiagnostics` for `uri`, in the order the server sent them.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let found = self.pending.iter().position(|n| n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri);
+            if let Some(i) = found {
+                let n = self.pending.remove(i);
+                return n.params["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+            match self.recv() {
+                Message::Notification(n) => self.pending.push(n),
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+
+    fn open(&self, path: &Path, text: &str) -> String {
+        let uri = uri(path);
+        self.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "cairn", "version": 1, "text": text } }));
+        uri
+    }
+
+    fn change(&self, uri: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+
+    fn at(&mut self, method: &str, uri: &str, line: u32, character: u32) -> Response {
+        self.request(method, json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } }))
+    }
+
+    /// `shutdown` then `exit`; the server must stop cleanly.
+    fn shutdown(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(ok(r), Value::Null);
+        self.notify("exit", Value::Null);
+        let result = self.server.take().unwrap().join().expect("the server thread does not panic");
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
+fn ok(r: Response) -> Value {
+    match r.response_result {
+        Ok(v) => v,
+        Err(e) => panic!("expected a result, got {e:?}"),
+    }
+}
+
+/// The error code of an error response.
+fn err(r: Response) -> i32 {
+    match r.response_result {
+        Ok(v) => panic!("expected an error, got {v}"),
+        Err(e) => e.code,
+    }
+}
+
+fn uri(path: &Path) -> String {
+    cairn_lsp::path_to_uri(path).unwrap().as_str().to_string()
+}
+
+fn examples(stack: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("examples").join(stack).canonicalize().unwrap()
+}
+
+/// An empty stack directory named `demo` (a temporary directory's own name is not a valid stack
+/// name).
+fn stack_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    std::fs::create_dir(&dir).unwrap();
+    (tmp, dir)
+}
+
+fn codes(diags: &[Value]) -> Vec<&str> {
+    diags.iter().map(|d| d["code"].as_str().unwrap()).collect()
+}
+
+fn range(d: &Value) -> [u64; 4] {
+    let r = &d["range"];
+    [&r["start"]["line"], &r["start"]["character"], &r["end"]["line"], &r["end"]["character"]].map(|v| v.as_u64().unwrap())
+}
+
+const WORKLOAD: &str = "namespace \"shop\" {}\n\nworkload \"web\" {\n  namespace = namespace.shop\n  image     = \"nginx:1.27\"\n  replicas  = 2\n  resources {\n    memory = 64Mi\n  }\n}\n";
+
+#[test]
+fn initialize_announces_what_the_server_does() {
+    let c = Client::start();
+    let caps = &c.capabilities["capabilities"];
+    assert_eq!(caps["textDocumentSync"]["change"], 1, "full text sync");
+    assert_eq!(caps["textDocumentSync"]["openClose"], true);
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    for provider in ["hoverProvider", "documentFormattingProvider", "documentSymbolProvider", "definitionProvider"] {
+        assert_eq!(caps[provider], true, "{provider}");
+    }
+    assert_eq!(c.capabilities["serverInfo"]["name"], "cairn");
+    c.shutdown();
+}
+
+#[test]
+fn a_syntax_error_is_published_with_its_range_and_code_and_cleared_once_fixed() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    // The emoji is two UTF-16 units: the error's column counts units, not bytes or characters.
+    let u = c.open(&dir.join("main.cairn"), "namespace \"shop\" {\n  annotations = { a = \"😀\", x = }\n}\n");
+    let diags = c.diagnostics(&u);
+    assert_eq!(codes(&diags), ["E0101"], "{diags:#?}");
+    assert_eq!(range(&diags[0]), [1, 32, 1, 33], "the closing brace after `x =`");
+    assert_eq!(diags[0]["severity"], 1);
+    assert_eq!(diags[0]["source"], "cairn");
+
+    c.change(&u, 2, "namespace \"shop\" {\n  labels = { team = \"shop\" }\n}\n");
+    assert_eq!(c.diagnostics(&u), Vec::<Value>::new());
+    c.shutdown();
+}
+
+#[test]
+fn semantic_errors_of_the_stack_are_published_on_change() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), WORKLOAD);
+    assert_eq!(c.diagnostics(&u), Vec::<Value>::new());
+    c.change(&u, 2, &WORKLOAD.replace("replicas  = 2", "replicas  = \"two\""));
+    let diags = c.diagnostics(&u);
+    assert_eq!(codes(&diags), ["E0301"], "{diags:#?}");
+    assert_eq!(range(&diags[0]), [5, 14, 5, 19]);
+    assert!(diags[0]["message"].as_str().unwrap().contains("`replicas` must be int"));
+    c.shutdown();
+}
+
+#[test]
+fn diagnostics_move_between_files_of_a_stack_and_stale_ones_are_cleared() {
+    let (_tmp, dir) = stack_dir();
+    std::fs::write(dir.join("ns.cairn"), "namespace \"shop\" {}\n").unwrap();
+    let mut c = Client::start();
+    let ns = uri(&dir.join("ns.cairn"));
+    // A reference to a namespace that only the unsaved buffer lacks.
+    let main =
+        c.open(&dir.join("main.cairn"), &WORKLOAD.replace("namespace \"shop\" {}\n", "").replace("namespace.shop", "namespace.shpo"));
+    let diags = c.diagnostics(&main);
+    assert_eq!(codes(&diags), ["E0202"], "{diags:#?}");
+    assert_eq!(c.diagnostics(&ns), Vec::<Value>::new(), "the file on disk is part of the stack");
+
+    // Now the problem is in the other file: opened with a broken buffer.
+    c.change(&main, 2, &WORKLOAD.replace("namespace \"shop\" {}\n", ""));
+    let _ = c.open(&dir.join("ns.cairn"), "namespace \"shop\" {\n");
+    let _ = c.diagnostics(&main); // after the change: clean
+    let _ = c.diagnostics(&ns); // after the change: clean
+    let main_diags = c.diagnostics(&main);
+    let ns_diags = c.diagnostics(&ns);
+    assert_eq!(codes(&ns_diags), ["E0104"], "{ns_diags:#?}");
+    assert_eq!(main_diags, Vec::<Value>::new());
+
+    // Fixing the other file clears its diagnostics.
+    c.change(&ns, 2, "namespace \"shop\" {}\n");
+    assert_eq!(c.diagnostics(&main), Vec::<Value>::new());
+    assert_eq!(c.diagnostics(&ns), Vec::<Value>::new());
+    assert!(c.pending.is_empty(), "{:?}", c.pending);
+    c.shutdown();
+}
+
+#[test]
+fn closing_a_buffer_that_is_not_on_disk_clears_its_diagnostics() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), "namespace \"shop\" {\n");
+    assert_eq!(codes(&c.diagnostics(&u)), ["E0104"]);
+    c.notify("textDocument/didClose", json!({ "textDocument": { "uri": u } }));
+    assert_eq!(c.diagnostics(&u), Vec::<Value>::new());
+    c.shutdown();
+}
+
+#[test]
+fn hover_on_an_attribute_shows_its_schema_doc_and_type() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), WORKLOAD);
+    let h = ok(c.at("textDocument/hover", &u, 5, 4));
+    let value = h["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("replicas: int"), "{value}");
+    assert!(value.contains("Number of pods"), "{value}");
+    assert_eq!(h["contents"]["kind"], "markdown");
+    assert_eq!(h["range"], json!({ "start": { "line": 5, "character": 2 }, "end": { "line": 5, "character": 10 } }));
+
+    // A nested block's attribute: `memory` in `resources`.
+    let h = ok(c.at("textDocument/hover", &u, 7, 6));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("Memory request"), "{h}");
+    // A block kind.
+    let h = ok(c.at("textDocument/hover", &u, 2, 3));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("A Deployment or StatefulSet"), "{h}");
+    // A value, and a position far past the end of the line (clamped to it): nothing to say.
+    assert_eq!(ok(c.at("textDocument/hover", &u, 5, 16)), Value::Null);
+    assert_eq!(ok(c.at("textDocument/hover", &u, 5, 9999)), Value::Null);
+    assert_eq!(ok(c.at("textDocument/hover", &u, 9999, 0)), Value::Null);
+    c.shutdown();
+}
+
+#[test]
+fn hover_works_in_the_rest_of_a_broken_file() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let text = format!("{WORKLOAD}\nnamespace \"other\" {{\n  labels = {{ a = }}\n");
+    let u = c.open(&dir.join("main.cairn"), &text);
+    let h = ok(c.at("textDocument/hover", &u, 4, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("The container image"), "{h}");
+    c.shutdown();
+}
+
+#[test]
+fn formatting_returns_the_formatted_document_and_nothing_for_broken_code() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let messy = "namespace   \"shop\"   {\nlabels={team=\"shop\"}\n\n\n}\n";
+    let u = c.open(&dir.join("main.cairn"), messy);
+    let params = json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } });
+    let edits = ok(c.request("textDocument/formatting", params.clone()));
+    assert_eq!(
+        edits,
+        json!([{
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 5, "character": 0 } },
+            "newText": "namespace \"shop\" {\n  labels = { team = \"shop\" }\n}\n",
+        }])
+    );
+    assert_eq!(edits[0]["newText"].as_str().unwrap(), cairn_lang::format(messy).unwrap(), "the same formatter as `cairn fmt`");
+
+    c.change(&u, 2, "namespace \"shop\" {\n  labels = { team = \"shop\" }\n}\n");
+    assert_eq!(ok(c.request("textDocument/formatting", params.clone())), json!([]), "already formatted");
+    c.change(&u, 3, "namespace \"shop\" {\n  labels = \n");
+    assert_eq!(ok(c.request("textDocument/formatting", params)), Value::Null, "broken code is not rewritten");
+    c.shutdown();
+}
+
+#[test]
+fn document_symbols_outline_the_blocks_of_the_shop_example() {
+    let shop = examples("shop");
+    let mut c = Client::start();
+    let u = c.open(&shop.join("main.cairn"), &std::fs::read_to_string(shop.join("main.cairn")).unwrap());
+    let symbols = ok(c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } })));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cluster \"prod\"", "stack \"shop\"", "namespace \"shop\""]);
+    let ns = &symbols[2];
+    let children: Vec<&str> = ns["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(children, ["quota", "limits"]);
+    assert_eq!(ns["selectionRange"], json!({ "start": { "line": 16, "character": 10 }, "end": { "line": 16, "character": 16 } }));
+    assert_eq!(ns["range"]["start"], json!({ "line": 16, "character": 0 }));
+    assert_eq!(ns["range"]["end"], json!({ "line": 40, "character": 1 }));
+
+    let u = c.open(&shop.join("apps.cairn"), &std::fs::read_to_string(shop.join("apps.cairn")).unwrap());
+    let symbols = ok(c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } })));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["import \"std/apps\" as apps", "web_version", "config \"app\"", "apps.database \"db\"", "apps.web_app \"web\""]);
+    c.shutdown();
+}
+
+#[test]
+fn definition_jumps_from_a_reference_to_the_declaring_block() {
+    let shop = examples("shop");
+    let mut c = Client::start();
+    let apps = c.open(&shop.join("apps.cairn"), &std::fs::read_to_string(shop.join("apps.cairn")).unwrap());
+    // `namespace = namespace.shop` in `config "app"`.
+    let loc = ok(c.at("textDocument/definition", &apps, 5, 18));
+    assert_eq!(loc["uri"], uri(&shop.join("main.cairn")));
+    assert_eq!(loc["range"], json!({ "start": { "line": 16, "character": 10 }, "end": { "line": 16, "character": 16 } }));
+    // `storage_class.shop-block` is made by a std template: the jump lands on the instance.
+    let loc = ok(c.at("textDocument/definition", &apps, 21, 22));
+    assert_eq!(loc["uri"], uri(&shop.join("storage.cairn")));
+    assert_eq!(loc["range"]["start"], json!({ "line": 3, "character": 0 }));
+    // Not on a reference.
+    assert_eq!(ok(c.at("textDocument/definition", &apps, 2, 1)), Value::Null);
+    c.shutdown();
+}
+
+#[test]
+fn only_the_files_of_the_stack_get_diagnostics() {
+    let shop = examples("shop");
+    let mut c = Client::start();
+    let apps = c.open(&shop.join("apps.cairn"), &std::fs::read_to_string(shop.join("apps.cairn")).unwrap());
+    assert_eq!(c.diagnostics(&apps), Vec::<Value>::new());
+    let _ = c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": apps } }));
+    let mut published: Vec<String> = c
+        .pending
+        .iter()
+        .filter(|n| n.method == "textDocument/publishDiagnostics")
+        .map(|n| n.params["uri"].as_str().unwrap().to_string())
+        .collect();
+    published.sort();
+    assert_eq!(published, [uri(&shop.join("main.cairn")), uri(&shop.join("storage.cairn"))], "no std/ files");
+    c.shutdown();
+}
+
+#[test]
+fn bad_requests_get_error_responses_and_the_server_keeps_serving() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), WORKLOAD);
+    let unopened = uri(&dir.join("other.cairn"));
+    assert_eq!(err(c.at("textDocument/hover", &unopened, 0, 0)), -32803, "request failed: not open");
+    assert_eq!(
+        err(c.request(
+            "textDocument/formatting",
+            json!({ "textDocument": { "uri": unopened }, "options": { "tabSize": 2, "insertSpaces": true } })
+        )),
+        -32803
+    );
+    assert_eq!(err(c.request("textDocument/hover", json!({ "textDocument": 7 }))), -32602, "invalid params");
+    assert_eq!(err(c.request("textDocument/hover", Value::Null)), -32602);
+    assert_eq!(err(c.request("textDocument/rename", json!({}))), -32601, "method not found");
+    // Malformed notifications are logged, not fatal.
+    c.notify("textDocument/didChange", json!({ "textDocument": "nope" }));
+    let h = ok(c.at("textDocument/hover", &u, 5, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("Number of pods"));
+    assert!(c.pending.iter().any(|n| n.method == "window/logMessage"), "{:?}", c.pending);
+    c.shutdown();
+}
+
+#[test]
+fn requests_after_shutdown_are_refused_and_exit_without_shutdown_is_an_error() {
+    let mut c = Client::start();
+    assert_eq!(ok(c.request("shutdown", Value::Null)), Value::Null);
+    assert_eq!(err(c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": "file:///x.cairn" } }))), -32600);
+    c.notify("exit", Value::Null);
+    assert!(c.server.take().unwrap().join().unwrap().is_ok());
+
+    let mut c = Client::start();
+    c.notify("exit", Value::Null);
+    let result = c.server.take().unwrap().join().unwrap();
+    assert!(matches!(result, Err(cairn_lsp::Error::ExitWithoutShutdown)), "{result:?}");
+}
