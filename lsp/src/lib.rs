@@ -1,12 +1,14 @@
 //! cairn-lsp: the language server behind `cairn lsp`. It holds the editor's open buffers, reads
 //! stacks through them (a [`cairn_compiler::SourceLoader`] over the buffers, falling back to the
 //! disk), and answers over LSP: diagnostics of the document's stack on open, change and save;
-//! hover with the schema's docs; formatting with `cairn fmt`'s formatter; the document outline;
+//! hover with the schema's docs; completion of block kinds, attributes, enum values and
+//! declared names; formatting with `cairn fmt`'s formatter; the document outline;
 //! go to definition of resource references. [`Server`] works on any
 //! [`lsp_server::Connection`]; [`run_stdio`] is what the CLI calls.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
 
+mod completion;
 mod convert;
 mod definition;
 mod diagnostics;

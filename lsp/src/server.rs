@@ -1,19 +1,20 @@
 //! The message loop: the initialize handshake, then one message at a time. Notifications update
 //! the open buffers and republish diagnostics; requests are answered from the buffers (hover,
-//! symbols, formatting) or from a compilation of the document's stack (definition). A request
-//! that cannot be served gets an error response; nothing a client sends ends the loop except
-//! `exit`.
+//! completion, symbols, formatting) or from a compilation of the document's stack (definition).
+//! A request that cannot be served gets an error response; nothing a client sends ends the loop
+//! except `exit`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use cairn_compiler::{compile, Compilation, Mode, ProcessEnv, StackError};
+use cairn_compiler::{compile, Compilation, Mode, ProcessEnv, SourceLoader, StackError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    DocumentFormattingParams, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
-    HoverProviderCapability, MessageType, OneOf, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions, ServerCapabilities,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+    CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams, DocumentSymbolResponse,
+    GotoDefinitionParams, GotoDefinitionResponse, HoverParams, HoverProviderCapability, MessageType, OneOf, PositionEncodingKind,
+    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, TextEdit, Uri,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -21,7 +22,7 @@ use serde_json::Value;
 
 use crate::convert::{offset, path_to_uri, whole};
 use crate::documents::{Document, Documents, OverlayLoader};
-use crate::{definition, diagnostics, hover, symbols, Error};
+use crate::{completion, definition, diagnostics, hover, symbols, Error};
 
 /// An error answer to a request.
 struct Failure {
@@ -66,6 +67,10 @@ impl Server {
             document_formatting_provider: Some(OneOf::Left(true)),
             document_symbol_provider: Some(OneOf::Left(true)),
             definition_provider: Some(OneOf::Left(true)),
+            completion_provider: Some(CompletionOptions {
+                trigger_characters: Some(vec![".".to_string(), "\"".to_string()]),
+                ..CompletionOptions::default()
+            }),
             ..ServerCapabilities::default()
         }
     }
@@ -120,6 +125,7 @@ impl Server {
                 "textDocument/formatting" => call(req.params, |p: DocumentFormattingParams| self.formatting(p)),
                 "textDocument/documentSymbol" => call(req.params, |p: DocumentSymbolParams| self.symbols(p)),
                 "textDocument/definition" => call(req.params, |p: GotoDefinitionParams| self.definition(p)),
+                "textDocument/completion" => call(req.params, |p: CompletionParams| self.completion(p)),
                 m => Err(Failure::new(ErrorCode::MethodNotFound, format!("cairn does not implement `{m}`"))),
             }
         };
@@ -160,6 +166,31 @@ impl Server {
         let Ok(c) = self.compile(&dir) else { return Ok(None) };
         let at = offset(&doc.text, p.text_document_position_params.position);
         Ok(definition::definition(&c, path, at).map(GotoDefinitionResponse::Scalar))
+    }
+
+    fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>, Failure> {
+        let doc = self.doc(&p.text_document_position.text_document.uri)?;
+        let at = offset(&doc.text, p.text_document_position.position);
+        let items = completion::complete(&doc.text, at, |kind| self.declared(doc, kind));
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    /// The names declared of `kind` in the stack of `doc`: the top-level blocks of every `.cairn`
+    /// file of its directory, read through the `OverlayLoader` (open buffers first), each parsed
+    /// on its own so a broken file does not hide the others' names.
+    fn declared(&self, doc: &Document, kind: cairn_compiler::schema::Kind) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        completion::declared_in(&doc.text, kind, &mut names);
+        let loader = OverlayLoader { docs: &self.docs };
+        let Some(dir) = doc.stack_dir() else { return names };
+        for path in loader.cairn_files(&dir).unwrap_or_default() {
+            if doc.path.as_deref() != Some(path.as_path()) {
+                if let Ok(text) = loader.read(&path) {
+                    completion::declared_in(&text, kind, &mut names);
+                }
+            }
+        }
+        names
     }
 
     // ---- notifications --------------------------------------------------------------------------

@@ -147,6 +147,7 @@ fn initialize_announces_what_the_server_does() {
     for provider in ["hoverProvider", "documentFormattingProvider", "documentSymbolProvider", "definitionProvider"] {
         assert_eq!(caps[provider], true, "{provider}");
     }
+    assert_eq!(caps["completionProvider"]["triggerCharacters"], json!([".", "\""]));
     assert_eq!(c.capabilities["serverInfo"]["name"], "cairn");
     c.shutdown();
 }
@@ -379,4 +380,113 @@ fn requests_after_shutdown_are_refused_and_exit_without_shutdown_is_an_error() {
     c.notify("exit", Value::Null);
     let result = c.server.take().unwrap().join().unwrap();
     assert!(matches!(result, Err(cairn_lsp::Error::ExitWithoutShutdown)), "{result:?}");
+}
+
+/// The labels of a completion answer.
+fn labels(r: Response) -> Vec<String> {
+    let v = ok(r);
+    let items = v.as_array().unwrap_or_else(|| panic!("expected a list of items, got {v}"));
+    items.iter().map(|i| i["label"].as_str().unwrap().to_string()).collect()
+}
+
+/// The completion item called `label`.
+fn item(r: Response, label: &str) -> Value {
+    let v = ok(r);
+    v.as_array().unwrap().iter().find(|i| i["label"] == label).cloned().unwrap_or_else(|| panic!("no `{label}` in {v}"))
+}
+
+#[test]
+fn completion_at_top_level_offers_block_kinds_and_keywords() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), &format!("{WORKLOAD}\nwor"));
+    let got = labels(c.at("textDocument/completion", &u, 10, 3));
+    for k in ["namespace", "workload", "pool", "storage_class", "config", "secret", "let", "import", "template"] {
+        assert!(got.iter().any(|l| l == k), "{k} missing from {got:?}");
+    }
+    assert!(!got.iter().any(|l| l == "replicas"), "no attributes at top level: {got:?}");
+    let w = item(c.at("textDocument/completion", &u, 10, 3), "workload");
+    assert!(!w["documentation"].as_str().unwrap().is_empty(), "{w}");
+    // An unopened file gets the same error as other requests.
+    let other = uri(&dir.join("other.cairn"));
+    assert_eq!(err(c.at("textDocument/completion", &other, 0, 0)), err(c.at("textDocument/hover", &other, 0, 0)));
+    c.shutdown();
+}
+
+#[test]
+fn completion_in_a_block_offers_only_the_attributes_not_set_yet() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    // Line 6 is `  resources {`; the workload's body gets a new line 5.
+    let text = WORKLOAD.replace("  replicas  = 2\n", "  replicas  = 2\n  \n");
+    let u = c.open(&dir.join("main.cairn"), &text);
+    let got = labels(c.at("textDocument/completion", &u, 6, 2));
+    for set in ["namespace", "image", "replicas", "resources"] {
+        assert!(!got.iter().any(|l| l == set), "`{set}` is set already: {got:?}");
+    }
+    for missing in ["kind", "ports", "env"] {
+        assert!(got.iter().any(|l| l == missing), "`{missing}` missing from {got:?}");
+    }
+    let kind = item(c.at("textDocument/completion", &u, 6, 2), "kind");
+    assert!(kind["detail"].as_str().unwrap().contains("deployment"), "{kind}");
+    assert!(kind["documentation"].as_str().unwrap().contains("StatefulSet"), "{kind}");
+    // Nested: inside `resources { memory = 64Mi }`, memory is set, cpu is not.
+    let nested = text.replace("    memory = 64Mi\n", "    memory = 64Mi\n    \n");
+    c.change(&u, 2, &nested);
+    let got = labels(c.at("textDocument/completion", &u, 9, 4));
+    assert!(got.iter().any(|l| l == "cpu"), "{got:?}");
+    assert!(!got.iter().any(|l| l == "memory") && !got.iter().any(|l| l == "image"), "{got:?}");
+    // Past the end of the line: clamped, still inside the block.
+    assert_eq!(labels(c.at("textDocument/completion", &u, 9, 400)), got);
+    c.shutdown();
+}
+
+#[test]
+fn completion_of_an_enum_value() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let text = WORKLOAD.replace("  replicas  = 2\n", "  replicas  = 2\n  kind = \"\n");
+    let u = c.open(&dir.join("main.cairn"), &text);
+    assert_eq!(labels(c.at("textDocument/completion", &u, 6, 10)), ["deployment", "statefulset"]);
+    let unquoted = WORKLOAD.replace("  replicas  = 2\n", "  replicas  = 2\n  kind = \n");
+    c.change(&u, 2, &unquoted);
+    let d = item(c.at("textDocument/completion", &u, 6, 9), "deployment");
+    assert_eq!(d["insertText"], "\"deployment\"");
+    // Not an enum: nothing.
+    assert_eq!(labels(c.at("textDocument/completion", &u, 4, 14)), Vec::<String>::new());
+    c.shutdown();
+}
+
+#[test]
+fn completion_after_a_kind_and_a_dot_lists_the_declared_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["main.cairn", "apps.cairn", "storage.cairn"] {
+        std::fs::copy(examples("shop").join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("more.cairn"), "namespace \"extra\" {}\nnamespace \"broken\" {\n").unwrap();
+    let mut c = Client::start();
+    let apps = std::fs::read_to_string(dir.join("apps.cairn")).unwrap();
+    let text = format!("{apps}\nworkload \"new\" {{\n  namespace = namespace.\n}}\n");
+    let line = u32::try_from(text.lines().count()).unwrap() - 2;
+    let u = c.open(&dir.join("apps.cairn"), &text);
+    let got = labels(c.at("textDocument/completion", &u, line, 24));
+    assert_eq!(got, ["broken", "extra", "shop"]);
+    // Right after the dot of `  namespace = namespace.shop` (line 5): the same names.
+    assert_eq!(labels(c.at("textDocument/completion", &u, 5, 24)), ["broken", "extra", "shop"]);
+    c.shutdown();
+}
+
+#[test]
+fn completion_works_after_an_unclosed_block() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    // The namespace's `{` is never closed: the parser takes the workload as nested in it.
+    let text = "namespace \"other\" {\n  labels = { a = \"b\" }\n\nworkload \"web\" {\n  image = \"nginx\"\n  \n}\n";
+    let u = c.open(&dir.join("main.cairn"), text);
+    let got = labels(c.at("textDocument/completion", &u, 5, 2));
+    assert!(got.iter().any(|l| l == "replicas"), "{got:?}");
+    assert!(!got.iter().any(|l| l == "image"), "{got:?}");
+    c.shutdown();
 }
