@@ -36,12 +36,7 @@ pub fn admit(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &mut
 }
 
 fn containers_mut(pod: &mut Value) -> impl Iterator<Item = &mut Value> {
-    let spec = &mut pod["spec"];
-    let mut all = Vec::new();
-    if let Some(Value::Array(cs)) = spec.as_object_mut().and_then(|s| s.get_mut("containers")) {
-        all.extend(cs.iter_mut());
-    }
-    all.into_iter()
+    pod.get_mut("spec").and_then(|s| s.get_mut("containers")).and_then(Value::as_array_mut).into_iter().flatten()
 }
 
 fn limit_ranges(state: &State, namespace: &str, pod: &mut Value) -> Result<(), ApiError> {
@@ -62,7 +57,6 @@ fn limit_ranges(state: &State, namespace: &str, pod: &mut Value) -> Result<(), A
                     }
                 }
             }
-            let cname = container["name"].as_str().unwrap_or_default().to_owned();
             for (resource, max) in item["max"].as_object().into_iter().flatten() {
                 let (Some(max_q), Some(limit)) = (quantity(max), quantity(&container["resources"]["limits"][resource])) else { continue };
                 if limit > max_q {
@@ -72,7 +66,6 @@ fn limit_ranges(state: &State, namespace: &str, pod: &mut Value) -> Result<(), A
                         limit.canonical()
                     )));
                 }
-                let _ = &cname;
             }
             for (resource, min) in item["min"].as_object().into_iter().flatten() {
                 let (Some(min_q), Some(request)) = (quantity(min), quantity(&container["resources"]["requests"][resource])) else {

@@ -12,7 +12,6 @@ use crate::schema;
 pub fn index(registry: &Registry) -> Value {
     let mut paths = Map::new();
     let mut gvs: Vec<(String, String)> = registry.types().iter().map(|t| (t.group.clone(), t.version.clone())).collect();
-    gvs.dedup();
     gvs.sort();
     gvs.dedup();
     for (group, version) in gvs {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::write::{commit, Ownership, WriteCtx};
+use super::write::{commit, Ownership, Validation, WriteCtx};
 use super::{served, Request, Response};
 use crate::cluster::Cluster;
 use crate::patch;
@@ -45,10 +45,6 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
     } else {
         serde_json::from_slice::<Value>(&req.body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?
     };
-    let manager = req
-        .param("fieldManager")
-        .map(str::to_owned)
-        .unwrap_or_else(|| req.user_agent.as_deref().and_then(|u| u.split('/').next()).unwrap_or("unknown").to_owned());
     let result = cluster.with(|state| {
         let old =
             state.get(&rtype.key(), &namespace, &name).cloned().ok_or_else(|| ApiError::not_found(&rtype.group, &rtype.plural, &name))?;
@@ -87,14 +83,7 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
         };
         let mut next = served(old.clone(), rtype);
         next["spec"]["replicas"] = json!(replicas);
-        let ctx = WriteCtx {
-            verb: "update",
-            manager: manager.clone(),
-            dry_run: req.dry_run(),
-            validation: super::write::Validation::Ignore,
-            controller: false,
-            subresource: None,
-        };
+        let ctx = WriteCtx { validation: Validation::Ignore, ..WriteCtx::of(req, "update", path) };
         let (stored, _) = commit(state, rtype, Some(&old), next, &ctx, Ownership::Update)?;
         Ok(scale_of(&stored))
     })?;

@@ -46,7 +46,8 @@ pub struct WriteCtx {
 }
 
 impl WriteCtx {
-    fn of(req: &Request, verb: &'static str, path: &ResourcePath) -> WriteCtx {
+    /// The writer of a client request: manager, dry run and `fieldValidation` from its query.
+    pub(super) fn of(req: &Request, verb: &'static str, path: &ResourcePath) -> WriteCtx {
         let validation = match req.param("fieldValidation") {
             Some("Strict") => Validation::Strict,
             Some("Ignore") => Validation::Ignore,
@@ -224,16 +225,15 @@ fn field_errors(rtype: &ResourceType, name: &str, errors: &[validate::FieldError
 }
 
 /// The namespace must exist and not be terminating for objects to be created in it.
-fn check_namespace(state: &State, rtype: &ResourceType, namespace: &str) -> Result<(), ApiError> {
+fn check_namespace(state: &State, rtype: &ResourceType, namespace: &str, name: &str) -> Result<(), ApiError> {
     if !rtype.namespaced {
         return Ok(());
     }
     let Some(ns) = state.namespace(namespace) else { return Err(ApiError::not_found("", "namespaces", namespace)) };
     if !ns["metadata"]["deletionTimestamp"].is_null() {
         return Err(ApiError::forbidden(format!(
-            "{} \"{}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+            "{} \"{name}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
             status::qualified(&rtype.group, &rtype.plural),
-            "",
         ))
         .with_details(json!({"causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {namespace} is being terminated"), "field": "metadata.namespace"}]})));
     }
@@ -494,7 +494,7 @@ pub fn create(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
         }
     }
     let result = cluster.with(|state| {
-        check_namespace(state, rtype, &namespace)?;
+        check_namespace(state, rtype, &namespace, &name)?;
         if state.get(&rtype.key(), &namespace, &name).is_some() {
             return Err(ApiError::already_exists(&rtype.group, &rtype.plural, &name));
         }
@@ -647,7 +647,7 @@ fn apply(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &Res
     let result = cluster.with(|state| {
         let old = state.get(&rtype.key(), &namespace, &name).cloned();
         if old.is_none() {
-            check_namespace(state, rtype, &namespace)?;
+            check_namespace(state, rtype, &namespace, &name)?;
         }
         if let (Some(old), Some(rv)) = (&old, applied["metadata"]["resourceVersion"].as_str()) {
             if Some(rv) != old["metadata"]["resourceVersion"].as_str() {
@@ -745,24 +745,32 @@ pub fn delete_object(
     Ok((removed, false))
 }
 
-fn propagation(req: &Request, rtype: &ResourceType) -> Result<Propagation, ApiError> {
-    let from_body =
-        if req.body.is_empty() { None } else { body(req).ok().and_then(|b| b["propagationPolicy"].as_str().map(str::to_owned)) };
-    let orphan_flag = req.param("orphanDependents").map(|o| o == "true");
-    match req.param("propagationPolicy").map(str::to_owned).or(from_body).as_deref() {
+/// The `DeleteOptions` body of a DELETE, if any (`null` when absent or unreadable).
+fn delete_options(req: &Request) -> Value {
+    if req.body.is_empty() {
+        Value::Null
+    } else {
+        body(req).unwrap_or(Value::Null)
+    }
+}
+
+/// `dryRun=All` in the query or in the `DeleteOptions`.
+fn delete_dry_run(req: &Request, options: &Value) -> bool {
+    req.dry_run() || options["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All"))
+}
+
+fn propagation(req: &Request, options: &Value) -> Result<Propagation, ApiError> {
+    let orphan_flag = req.param("orphanDependents").or(options["orphanDependents"].as_bool().map(|o| if o { "true" } else { "false" }));
+    // Kubernetes' default for every kind the sandbox serves: background garbage collection.
+    match req.param("propagationPolicy").or(options["propagationPolicy"].as_str()) {
         Some("Orphan") => Ok(Propagation::Orphan),
         Some("Background") => Ok(Propagation::Background),
         Some("Foreground") => Ok(Propagation::Foreground),
         Some(other) => Err(ApiError::bad_request(format!(
             "propagationPolicy: Unsupported value: {other:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
         ))),
-        None if orphan_flag == Some(true) => Ok(Propagation::Orphan),
-        // Kubernetes' default: the garbage collector cleans up in the background, except for
-        // ReplicationControllers of old; that is the same for every kind the sandbox serves.
-        None => {
-            let _ = rtype;
-            Ok(Propagation::Background)
-        }
+        None if orphan_flag == Some("true") => Ok(Propagation::Orphan),
+        None => Ok(Propagation::Background),
     }
 }
 
@@ -770,10 +778,10 @@ fn propagation(req: &Request, rtype: &ResourceType) -> Result<Propagation, ApiEr
 pub fn delete(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
     let name = path.name.clone().unwrap_or_default();
     let namespace = path.namespace.clone().unwrap_or_default();
-    let policy = propagation(req, rtype)?;
-    let options = if req.body.is_empty() { Value::Null } else { body(req).unwrap_or(Value::Null) };
+    let options = delete_options(req);
+    let policy = propagation(req, &options)?;
     let preconditions = options["preconditions"].clone();
-    let dry_run = req.dry_run() || options["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All"));
+    let dry_run = delete_dry_run(req, &options);
     let (obj, pending) = cluster.with(|state| {
         if let Some(current) = state.get(&rtype.key(), &namespace, &name) {
             if let Some(uid) = preconditions["uid"].as_str() {
@@ -799,7 +807,9 @@ pub fn delete(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
 /// DELETE of a collection (with selectors).
 pub fn delete_collection(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
     let filter = super::read::Filter::of(req, rtype)?;
-    let policy = propagation(req, rtype)?;
+    let options = delete_options(req);
+    let policy = propagation(req, &options)?;
+    let dry_run = delete_dry_run(req, &options);
     let namespace = path.namespace.clone();
     let deleted = cluster.with(|state| {
         let targets: Vec<(String, String)> = state
@@ -814,7 +824,7 @@ pub fn delete_collection(cluster: &Arc<Cluster>, req: &Request, path: &ResourceP
             .collect();
         let mut items = Vec::new();
         for (ns, name) in targets {
-            if let Ok((obj, _)) = delete_object(state, rtype, &ns, &name, policy, req.dry_run(), false) {
+            if let Ok((obj, _)) = delete_object(state, rtype, &ns, &name, policy, dry_run, false) {
                 items.push(served(obj, rtype));
             }
         }
