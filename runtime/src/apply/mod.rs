@@ -1,0 +1,1 @@
+//! The executor (DESIGN.md §2 step 10).
