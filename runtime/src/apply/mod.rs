@@ -1,1 +1,173 @@
-//! The executor (DESIGN.md §2 step 10).
+//! The executor (DESIGN.md §2 step 10): runs a [`Plan`]'s steps in graph order against a
+//! [`Target`], at most [`ExecOptions::parallelism`] at once. A failed step skips its dependents;
+//! independent branches run to the end.
+//!
+//! Everything runs on the caller's task (a [`FuturesUnordered`], no spawning), so a target's
+//! futures need not be `Send`.
+
+mod outcome;
+#[cfg(test)]
+mod tests;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use crate::plan::{Action, Plan, Step};
+
+pub use outcome::{Event, Outcome, StepError, Summary};
+
+/// Carries out steps: the write and, where it matters, the wait for the object to be ready.
+pub trait Target {
+    /// Runs step `index` of the plan. `Ok` holds a short outcome text (`created`,
+    /// `rolled out 3/3`).
+    fn run(&self, index: usize, step: &Step) -> impl std::future::Future<Output = Result<String, StepError>>;
+}
+
+/// How the executor runs a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// How many steps run at once (`--parallelism`); 0 counts as 1.
+    pub parallelism: usize,
+}
+
+impl Default for ExecOptions {
+    /// Ten at once, as `--parallelism` defaults.
+    fn default() -> Self {
+        ExecOptions { parallelism: 10 }
+    }
+}
+
+/// Where each step stands while the plan runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Waiting for its `after` steps.
+    Pending,
+    Running,
+    /// Succeeded, or a no-op: its dependents may start.
+    Cleared,
+    /// Failed or skipped: its dependents never start.
+    Blocked,
+}
+
+/// Runs the plan's steps that change something, each once every step in its
+/// [`Step::after`] succeeded or is a no-op, at most `opts.parallelism` at once; among ready
+/// steps the earliest in the plan starts first.
+///
+/// No-op steps count as done at once (their outcome is `None`) and never block or skip
+/// anything. When a step fails, every step depending on it (through `after`, transitively) is
+/// [`Outcome::Skipped`] without running. `after` indexes outside the plan are ignored; steps
+/// that can never start (a dependency cycle) fail. `on_event` hears of every start and finish
+/// (skips included) as they happen.
+pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_event: &mut dyn FnMut(&Event)) -> Summary {
+    let n = plan.steps.len();
+    let parallelism = opts.parallelism.max(1);
+    let mut state: Vec<State> = plan.steps.iter().map(|s| if s.action == Action::Noop { State::Cleared } else { State::Pending }).collect();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
+    // dependents[j]: the steps whose `after` names j.
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, step) in plan.steps.iter().enumerate() {
+        for &j in &step.after {
+            if let Some(d) = dependents.get_mut(j) {
+                d.push(i);
+            }
+        }
+    }
+
+    let mut running = FuturesUnordered::new();
+
+    loop {
+        // Start ready steps in plan order while there is room.
+        for (i, step) in plan.steps.iter().enumerate() {
+            if running.len() >= parallelism {
+                break;
+            }
+            if state.get(i) == Some(&State::Pending) && is_ready(step, &state) {
+                if let Some(s) = state.get_mut(i) {
+                    *s = State::Running;
+                }
+                on_event(&Event::Started { index: i });
+                running.push(start(target, i, step));
+            }
+        }
+
+        let Some((index, result)) = running.next().await else {
+            break;
+        };
+        let outcome = match result {
+            Ok(detail) => Outcome::Done(detail),
+            Err(e) => Outcome::Failed(e),
+        };
+        let failed = matches!(outcome, Outcome::Failed(_));
+        if let Some(s) = state.get_mut(index) {
+            *s = if failed { State::Blocked } else { State::Cleared };
+        }
+        finish(index, outcome, &mut outcomes, on_event);
+        if failed {
+            skip_dependents(index, &dependents, &mut state, &mut outcomes, on_event);
+        }
+    }
+
+    // Nothing runs and nothing can start: whatever is still pending waits on a cycle.
+    for (i, step) in plan.steps.iter().enumerate() {
+        if state.get(i) == Some(&State::Pending) {
+            let waits_on: Vec<String> = step
+                .after
+                .iter()
+                .filter(|&&j| state.get(j) == Some(&State::Pending))
+                .filter_map(|&j| plan.steps.get(j))
+                .map(|s| s.key.id())
+                .collect();
+            let error = StepError {
+                message: format!("never started: it waits on {} (a dependency cycle)", waits_on.join(", ")),
+                help: Some("this is a bug in cairn's planner; please report it with the plan".into()),
+            };
+            if let Some(s) = state.get_mut(i) {
+                *s = State::Blocked;
+            }
+            finish(i, Outcome::Failed(error), &mut outcomes, on_event);
+        }
+    }
+
+    Summary { outcomes }
+}
+
+/// Runs one step, tagged with its index.
+async fn start<T: Target>(target: &T, index: usize, step: &Step) -> (usize, Result<String, StepError>) {
+    (index, target.run(index, step).await)
+}
+
+/// Whether every step `step` waits on succeeded or is a no-op.
+fn is_ready(step: &Step, state: &[State]) -> bool {
+    step.after.iter().all(|&j| state.get(j).is_none_or(|s| *s == State::Cleared))
+}
+
+fn finish(index: usize, outcome: Outcome, outcomes: &mut [Option<Outcome>], on_event: &mut dyn FnMut(&Event)) {
+    on_event(&Event::Finished { index, outcome: &outcome });
+    if let Some(o) = outcomes.get_mut(index) {
+        *o = Some(outcome);
+    }
+}
+
+/// Marks every pending step depending on `failed` (transitively) as skipped, in plan order.
+fn skip_dependents(
+    failed: usize,
+    dependents: &[Vec<usize>],
+    state: &mut [State],
+    outcomes: &mut [Option<Outcome>],
+    on_event: &mut dyn FnMut(&Event),
+) {
+    let mut skipped = Vec::new();
+    let mut queue = vec![failed];
+    while let Some(j) = queue.pop() {
+        for &d in dependents.get(j).map_or(&[][..], Vec::as_slice) {
+            if let Some(s @ State::Pending) = state.get_mut(d) {
+                *s = State::Blocked;
+                skipped.push(d);
+                queue.push(d);
+            }
+        }
+    }
+    skipped.sort_unstable();
+    for d in skipped {
+        finish(d, Outcome::Skipped { because: failed }, outcomes, on_event);
+    }
+}

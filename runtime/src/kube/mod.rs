@@ -1,1 +1,196 @@
-//! The Kubernetes provider (kube-rs).
+//! The Kubernetes provider (kube-rs): which cluster ([`config`]), discovery, the live snapshot
+//! ([`read`]), the inventory Secret ([`inventory`]), the `Lease` lock ([`lock`]), and the steps
+//! of a plan as writes and waits ([`target`]). Readiness is decided by the pure [`health`].
+
+pub mod config;
+pub mod health;
+pub mod inventory;
+pub mod lock;
+pub mod read;
+pub mod target;
+
+mod retry;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kube::api::{ApiResource, DynamicObject};
+use kube::core::GroupVersionKind;
+use kube::discovery::{ApiCapabilities, Scope};
+use kube::{Api, Client};
+
+use crate::model::{GroupKind, ObjectKey};
+
+pub use retry::retry;
+
+/// An error talking to the cluster.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum KubeError {
+    #[error("cannot read the kubeconfig {path}: {message}")]
+    #[diagnostic(help("point cairn at a cluster with --kubeconfig/--context, the cluster block's `kube`, KUBECONFIG, or start one with `cairn sandbox up`"))]
+    Config { path: String, message: String },
+    #[error("cannot reach the Kubernetes API at {server}: {message}")]
+    #[diagnostic(help("check that the cluster runs and the kubeconfig's server address is right (the sandbox: `cairn sandbox status`)"))]
+    Unreachable { server: String, message: String },
+    #[error("{what}: {message}")]
+    Api { what: String, status: u16, reason: String, message: String },
+    #[error("{what}: {message}")]
+    Other { what: String, message: String },
+}
+
+impl KubeError {
+    /// An error of a call described by `what` (`list deployments.apps`).
+    pub fn of(what: impl Into<String>, e: kube::Error) -> KubeError {
+        let what = what.into();
+        match e {
+            kube::Error::Api(s) => KubeError::Api { what, status: s.code, reason: s.reason.clone(), message: s.message.clone() },
+            other => KubeError::Other { what, message: describe(&other) },
+        }
+    }
+
+    /// The HTTP status of an API error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            KubeError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A kube-rs error in one line, with its sources (connection errors hide the cause there).
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = inner.source();
+    }
+    s
+}
+
+/// A connection to one cluster, with the kinds resolved so far.
+pub struct Kube {
+    client: Client,
+    server: String,
+    kinds: Mutex<HashMap<GroupKind, Resolved>>,
+    /// How many discovery requests were made (for reports and tests).
+    pub discovery_calls: std::sync::atomic::AtomicUsize,
+}
+
+/// A kind resolved by discovery.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+impl Kube {
+    /// Connects with a kubeconfig file and optional context.
+    pub async fn connect(kubeconfig: &std::path::Path, context: Option<&str>) -> Result<Kube, KubeError> {
+        let path = kubeconfig.display().to_string();
+        let kc =
+            kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
+        let options = kube::config::KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
+        let mut config = kube::Config::from_custom_kubeconfig(kc, &options)
+            .await
+            .map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
+        config.connect_timeout = Some(Duration::from_secs(10));
+        config.read_timeout = Some(Duration::from_secs(60));
+        let server = config.cluster_url.to_string();
+        let client = Client::try_from(config).map_err(|e| KubeError::Unreachable { server: server.clone(), message: describe(&e) })?;
+        Ok(Kube { client, server, kinds: Mutex::new(HashMap::new()), discovery_calls: Default::default() })
+    }
+
+    /// The API server's address.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The kube-rs client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Checks the server answers (`/version`), so a wrong address fails with one clear error.
+    pub async fn ping(&self) -> Result<String, KubeError> {
+        let v = retry(|| self.client.apiserver_version())
+            .await
+            .map_err(|e| KubeError::Unreachable { server: self.server.clone(), message: describe(&e) })?;
+        Ok(v.git_version)
+    }
+
+    /// Resolves an `apiVersion` and kind (one discovery request per group-version, cached).
+    /// `None` when the server does not serve it (yet: a CRD in the same stack).
+    pub async fn resolve(&self, api_version: &str, kind: &str) -> Result<Option<Resolved>, KubeError> {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let gk = GroupKind { group: group.to_string(), kind: kind.to_string() };
+        if let Some(r) = self.cached(&gk) {
+            return Ok(Some(r));
+        }
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        self.discovery_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match retry(|| kube::discovery::pinned_kind(&self.client, &gvk)).await {
+            Ok((ar, caps)) => Ok(Some(self.remember(gk, ar, &caps))),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+            Err(kube::Error::Discovery(_)) => Ok(None),
+            Err(e) => Err(KubeError::of(format!("discover {api_version} {kind}"), e)),
+        }
+    }
+
+    /// Resolves a group-kind at the group's preferred version (kinds known from the inventory).
+    pub async fn resolve_group_kind(&self, gk: &GroupKind) -> Result<Option<Resolved>, KubeError> {
+        if let Some(r) = self.cached(gk) {
+            return Ok(Some(r));
+        }
+        self.discovery_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let group = match retry(|| kube::discovery::group(&self.client, &gk.group)).await {
+            Ok(g) => g,
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(None),
+            Err(kube::Error::Discovery(_)) => return Ok(None),
+            Err(e) => return Err(KubeError::of(format!("discover {gk}"), e)),
+        };
+        Ok(group.recommended_kind(&gk.kind).map(|(ar, caps)| self.remember(gk.clone(), ar, &caps)))
+    }
+
+    /// Forgets what discovery said about a group (after a CRD of that group is established).
+    pub fn forget_group(&self, group: &str) {
+        if let Ok(mut kinds) = self.kinds.lock() {
+            kinds.retain(|gk, _| gk.group != group);
+        }
+    }
+
+    fn cached(&self, gk: &GroupKind) -> Option<Resolved> {
+        self.kinds.lock().ok().and_then(|k| k.get(gk).cloned())
+    }
+
+    fn remember(&self, gk: GroupKind, ar: ApiResource, caps: &ApiCapabilities) -> Resolved {
+        let r = Resolved { resource: ar, namespaced: caps.scope == Scope::Namespaced };
+        if let Ok(mut kinds) = self.kinds.lock() {
+            kinds.insert(gk, r.clone());
+        }
+        r
+    }
+
+    /// The API of one object's collection (namespaced when the kind is).
+    pub fn api_for(&self, r: &Resolved, key: &ObjectKey) -> Api<DynamicObject> {
+        match (&key.namespace, r.namespaced) {
+            (Some(ns), true) => Api::namespaced_with(self.client.clone(), ns, &r.resource),
+            _ => Api::all_with(self.client.clone(), &r.resource),
+        }
+    }
+}
+
+/// An object as JSON with its `apiVersion` and `kind` set (list items may lack them).
+pub fn to_json(obj: &DynamicObject, ar: &ApiResource) -> serde_json::Value {
+    let mut v = serde_json::to_value(obj).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("apiVersion".into(), ar.api_version.clone().into());
+        m.insert("kind".into(), ar.kind.clone().into());
+    }
+    v
+}

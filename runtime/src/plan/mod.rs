@@ -1,6 +1,197 @@
 //! The planner (DESIGN.md §2 step 8). PURE: (desired, live snapshot, options) → [`Plan`]; no
 //! I/O, no clock, no randomness.
+//!
+//! [`plan`] compares each declared object (as [`crate::hash::applied_body`] would write it)
+//! with the live one: only declared fields and fields cairn applied before count
+//! ([`compare`], [`managed`]); immutable fields make a replace ([`immutable`]); undeclared owned
+//! objects become deletes, ordered in reverse ([`order`]).
 
+mod compare;
+mod fingerprint;
+mod immutable;
+mod managed;
+mod order;
+mod path;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+
+use serde_json::Value as Json;
+
+pub use fingerprint::fingerprint;
 pub use types::{Action, Class, FieldChange, FieldOp, Options, Plan, Refusal, Step};
+
+use crate::hash::{applied_body, applied_hash};
+use crate::model::{Desired, DesiredObject, ObjectKey, Snapshot, APPLIED_HASH, PROTECT, STACK_LABEL};
+use compare::Diff;
+use path::{leading_keys, render};
+
+/// What a secret value shows as.
+const SENSITIVE: &str = "(sensitive)";
+/// The annotation with the address an object was declared at.
+const ADDRESS: &str = "cairn.dev/address";
+
+/// Plans `desired` against `live`: one step per declared object (in `desired` order, `after`
+/// the steps of its dependencies), then one delete per owned object no longer declared (or
+/// every owned object with [`Options::destroy`]), plus refusals for objects cairn may not take.
+/// `key` is the stack's key for secret HMACs. Deterministic: same inputs, same plan.
+pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> Plan {
+    let mut plan = Plan { stack: desired.stack.clone(), ..Plan::default() };
+    let mut step_of: Vec<Option<usize>> = vec![None; desired.objects.len()];
+    if !opts.destroy {
+        for (i, obj) in desired.objects.iter().enumerate() {
+            match declared_step(&desired.stack, i, obj, live, key, opts) {
+                Ok(step) => {
+                    if let Some(slot) = step_of.get_mut(i) {
+                        *slot = Some(plan.steps.len());
+                    }
+                    plan.steps.push(step);
+                }
+                Err(refusal) => plan.refusals.push(*refusal),
+            }
+        }
+        for step in &mut plan.steps {
+            let deps = step.desired.and_then(|d| desired.objects.get(d)).map(|o| o.deps.as_slice()).unwrap_or_default();
+            let mut after: Vec<usize> = deps.iter().filter_map(|d| step_of.get(*d).copied().flatten()).collect();
+            after.sort_unstable();
+            after.dedup();
+            step.after = after;
+        }
+    }
+
+    let declared: std::collections::HashMap<&ObjectKey, usize> = desired.objects.iter().enumerate().map(|(i, o)| (&o.key, i)).collect();
+    let mut deletes: Vec<Step> = live
+        .owned
+        .iter()
+        .filter(|(k, _)| opts.destroy || !declared.contains_key(k))
+        .filter(|(_, body)| !has_owner(body))
+        .map(|(k, body)| delete_step(k, body, declared.get(k).and_then(|i| desired.objects.get(*i).map(|o| (*i, o)))))
+        .collect();
+    order::order_deletes(&mut deletes, plan.steps.len());
+    plan.steps.extend(deletes);
+
+    if !opts.targets.is_empty() {
+        let closure = order::target_closure(desired, &opts.targets);
+        let wanted: HashSet<&ObjectKey> = desired.objects.iter().zip(&closure).filter(|(_, k)| **k).map(|(o, _)| &o.key).collect();
+        plan.refusals.retain(|r| wanted.contains(&r.key));
+        plan.steps = order::select_targets(std::mem::take(&mut plan.steps), &closure, &opts.targets);
+    }
+    plan
+}
+
+/// An annotation of a live object.
+fn annotation<'a>(body: &'a Json, name: &str) -> Option<&'a str> {
+    body.get("metadata")?.get("annotations")?.get(name)?.as_str()
+}
+
+/// Whether the object has a non-empty `metadata.ownerReferences` (then something else owns it).
+fn has_owner(body: &Json) -> bool {
+    body.pointer("/metadata/ownerReferences").and_then(Json::as_array).is_some_and(|a| !a.is_empty())
+}
+
+/// The delete of an owned object (`declared`: its index and declaration, under `destroy`).
+fn delete_step(key: &ObjectKey, body: &Json, declared: Option<(usize, &DesiredObject)>) -> Step {
+    Step {
+        key: key.clone(),
+        address: declared.map(|(_, o)| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
+        action: Action::Delete,
+        class: Some(Class::Pending),
+        changes: Vec::new(),
+        reason: None,
+        protected: annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect),
+        adopt: false,
+        force: false,
+        desired: declared.map(|(i, _)| i),
+        after: Vec::new(),
+        live_fingerprint: Some(fingerprint(body, None)),
+    }
+}
+
+/// The live object to compare against, and whether it is being adopted; or the refusal.
+fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Options) -> Result<Option<(&'a Json, bool)>, Box<Refusal>> {
+    if let Some(l) = live.owned.get(&obj.key) {
+        return Ok(Some((l, false)));
+    }
+    let Some(f) = live.foreign.get(&obj.key) else { return Ok(None) };
+    let id = obj.key.id();
+    match f.get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get(STACK_LABEL)).and_then(Json::as_str) {
+        Some(s) if s == stack => Ok(Some((f, false))),
+        Some(other) if !other.is_empty() => Err(Box::new(Refusal {
+            key: obj.key.clone(),
+            address: Some(obj.address.clone()),
+            message: format!("{id} ({}) is managed by stack {other}, not by stack {stack}", obj.address),
+            help: format!("an object can belong to one stack only: remove it from one of the stacks ({other} or {stack})"),
+        })),
+        _ if opts.adopt => Ok(Some((f, true))),
+        _ => Err(Box::new(Refusal {
+            key: obj.key.clone(),
+            address: Some(obj.address.clone()),
+            message: format!("{id} ({}) exists and is not managed by stack {stack}", obj.address),
+            help: format!("re-run with --adopt to take it over, or rename {} so it does not collide", obj.address),
+        })),
+    }
+}
+
+/// The step of one declared object.
+fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
+    let mut step = Step {
+        key: obj.key.clone(),
+        address: Some(obj.address.clone()),
+        action: Action::Create,
+        class: Some(Class::Pending),
+        changes: Vec::new(),
+        reason: None,
+        protected: false,
+        adopt: false,
+        force: false,
+        desired: Some(i),
+        after: Vec::new(),
+        live_fingerprint: None,
+    };
+    let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
+    let applied_raw = applied_body(obj, key);
+    let applied = compare::as_stored(&applied_raw);
+    let applied = applied.as_ref();
+    let mut diffs = Vec::new();
+    compare::diff(applied, live_obj, &mut diffs);
+    managed::removals(applied, live_obj, &mut diffs);
+    // `applied_body` carries `applied_hash(obj, key)`; read it back rather than hash twice.
+    let hash = annotation(applied, APPLIED_HASH).map_or_else(|| applied_hash(obj, key), str::to_string);
+    let hash_matches = annotation(live_obj, APPLIED_HASH) == Some(hash.as_str());
+    step.reason = immutable::replace_reason(&obj.key, applied, live_obj, &diffs);
+    step.adopt = adopt;
+    step.live_fingerprint = Some(fingerprint(live_obj, Some(applied)));
+    step.action = if diffs.is_empty() && hash_matches && !adopt {
+        Action::Noop
+    } else if step.reason.is_some() {
+        Action::Replace
+    } else {
+        Action::Update
+    };
+    step.class = match step.action {
+        Action::Noop => None,
+        _ if hash_matches => Some(Class::Drift),
+        _ => Some(Class::Pending),
+    };
+    step.force = step.class == Some(Class::Drift);
+    step.protected = step.action == Action::Replace && (obj.protect || annotation(live_obj, PROTECT) == Some("true"));
+    step.changes = diffs.into_iter().map(|d| field_change(obj, d)).collect();
+    Ok(step)
+}
+
+/// Whether a path is a v1 Secret's value (`data`, `stringData`, `binaryData`).
+fn is_secret_value(key: &ObjectKey, d: &Diff) -> bool {
+    key.api_version == "v1"
+        && key.kind == "Secret"
+        && leading_keys(&d.segs).first().is_some_and(|k| matches!(*k, "data" | "stringData" | "binaryData"))
+}
+
+/// A diff as the plan shows it, secret values replaced by `(sensitive)`.
+fn field_change(obj: &DesiredObject, d: Diff) -> FieldChange {
+    let sensitive = is_secret_value(&obj.key, &d) || (!d.pointer.is_empty() && obj.is_sensitive(&d.pointer));
+    let hide = |v: Option<Json>| if sensitive { v.map(|_| Json::String(SENSITIVE.into())) } else { v };
+    FieldChange { path: render(&d.segs), op: d.op, before: hide(d.before), after: hide(d.after), sensitive }
+}

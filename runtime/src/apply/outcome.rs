@@ -1,0 +1,90 @@
+//! What the executor reports: per-step outcomes, progress events and the summary.
+
+use crate::plan::Plan;
+
+/// Why a step failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    /// What went wrong, naming the object (`pod web-5d8c-abcde: container web cannot pull image …`).
+    pub message: String,
+    /// What the user can do about it.
+    pub help: Option<String>,
+}
+
+impl StepError {
+    /// An error without help.
+    pub fn new(message: impl Into<String>) -> StepError {
+        StepError { message: message.into(), help: None }
+    }
+}
+
+/// How one step that changes something ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran and succeeded; a short text (`created`, `rolled out 3/3`).
+    Done(String),
+    /// It ran and failed.
+    Failed(StepError),
+    /// It never ran: a step it depends on failed.
+    Skipped {
+        /// Index of the failed step.
+        because: usize,
+    },
+}
+
+impl Outcome {
+    /// One line for the summary: the detail, the error message, or `skipped: <object id> failed`.
+    pub fn describe(&self, plan: &Plan) -> String {
+        match self {
+            Outcome::Done(detail) => detail.clone(),
+            Outcome::Failed(e) => e.message.clone(),
+            Outcome::Skipped { because } => match plan.steps.get(*because) {
+                Some(step) => format!("skipped: {} failed", step.key.id()),
+                None => "skipped: a step it depends on failed".into(),
+            },
+        }
+    }
+}
+
+/// Progress, reported as it happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// Step `index` started running.
+    Started { index: usize },
+    /// Step `index` finished, failed, or was skipped (skips have no `Started`).
+    Finished { index: usize, outcome: &'a Outcome },
+}
+
+/// How a plan's execution ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// One entry per plan step; `None` for no-ops.
+    pub outcomes: Vec<Option<Outcome>>,
+}
+
+impl Summary {
+    /// Steps that ran and succeeded.
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Done(_)))
+    }
+
+    /// Steps that ran and failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed(_)))
+    }
+
+    /// Steps skipped because a step they depend on failed.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skipped { .. }))
+    }
+
+    /// Whether nothing failed or was skipped (exit code 0).
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0 && self.skipped() == 0
+    }
+
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.outcomes.iter().flatten().filter(|o| f(o)).count()
+    }
+}

@@ -1,0 +1,226 @@
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::*;
+use crate::model::ObjectKey;
+use crate::plan::Class;
+
+fn step(name: &str, action: Action, after: &[usize]) -> Step {
+    Step {
+        key: ObjectKey { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("app".into()), name: name.into() },
+        address: Some(format!("config.{name}")),
+        action,
+        class: (action != Action::Noop).then_some(Class::Pending),
+        changes: Vec::new(),
+        reason: None,
+        protected: false,
+        adopt: false,
+        force: false,
+        desired: None,
+        after: after.to_vec(),
+        live_fingerprint: None,
+    }
+}
+
+fn plan(steps: Vec<Step>) -> Plan {
+    Plan { stack: "shop".into(), steps, refusals: Vec::new() }
+}
+
+/// Sleeps `ms` per step, fails the steps in `failing`, and records what happened.
+#[derive(Default)]
+struct Fake {
+    ms: u64,
+    failing: BTreeSet<usize>,
+    log: RefCell<Vec<String>>,
+    running: Cell<usize>,
+    max_running: Cell<usize>,
+}
+
+impl Fake {
+    fn new(ms: u64, failing: &[usize]) -> Fake {
+        Fake { ms, failing: failing.iter().copied().collect(), ..Fake::default() }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.borrow().clone()
+    }
+
+    /// Position of `entry` in the log.
+    fn at(&self, entry: &str) -> usize {
+        self.log.borrow().iter().position(|e| e == entry).unwrap_or_else(|| panic!("{entry} not in {:?}", self.log()))
+    }
+}
+
+impl Target for Fake {
+    async fn run(&self, index: usize, step: &Step) -> Result<String, StepError> {
+        self.log.borrow_mut().push(format!("start {index}"));
+        self.running.set(self.running.get() + 1);
+        self.max_running.set(self.max_running.get().max(self.running.get()));
+        tokio::time::sleep(Duration::from_millis(self.ms)).await;
+        self.running.set(self.running.get() - 1);
+        self.log.borrow_mut().push(format!("end {index}"));
+        if self.failing.contains(&index) {
+            Err(StepError { message: format!("{} refused", step.key.name), help: Some("fix it".into()) })
+        } else {
+            Ok(format!("{}d", step.action.as_str()))
+        }
+    }
+}
+
+/// Runs the plan and returns the summary with the events as text.
+async fn run(plan: &Plan, fake: &Fake, parallelism: usize) -> (Summary, Vec<String>) {
+    let mut events = Vec::new();
+    let summary = execute(plan, fake, &ExecOptions { parallelism }, &mut |e: &Event| {
+        events.push(match e {
+            Event::Started { index } => format!("started {index}"),
+            Event::Finished { index, outcome } => format!("finished {index}: {}", outcome.describe(plan)),
+        })
+    })
+    .await;
+    (summary, events)
+}
+
+#[tokio::test]
+async fn dependents_run_after_their_dependencies() {
+    // 0 ← 1 ← 3, 0 ← 2, 3 also after 2.
+    let p = plan(vec![
+        step("a", Action::Create, &[]),
+        step("b", Action::Create, &[0]),
+        step("c", Action::Update, &[0]),
+        step("d", Action::Create, &[1, 2]),
+    ]);
+    let fake = Fake::new(10, &[]);
+    let (summary, _) = run(&p, &fake, 10).await;
+    assert!(summary.is_success());
+    assert!(fake.at("end 0") < fake.at("start 1"));
+    assert!(fake.at("end 0") < fake.at("start 2"));
+    assert!(fake.at("end 1") < fake.at("start 3"));
+    assert!(fake.at("end 2") < fake.at("start 3"));
+    // 1 and 2 are independent: they overlap.
+    assert!(fake.at("start 2") < fake.at("end 1"));
+    assert_eq!(summary.outcomes[2], Some(Outcome::Done("updated".into())));
+}
+
+#[tokio::test]
+async fn parallelism_one_runs_one_at_a_time_in_plan_order() {
+    let p = plan(vec![
+        step("a", Action::Create, &[]),
+        step("b", Action::Create, &[]),
+        step("c", Action::Delete, &[]),
+        step("d", Action::Create, &[0]),
+    ]);
+    let fake = Fake::new(5, &[]);
+    let (summary, events) = run(&p, &fake, 1).await;
+    assert_eq!(fake.max_running.get(), 1);
+    assert_eq!(fake.log(), ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
+    assert_eq!(events[..2], ["started 0".to_string(), "finished 0: created".to_string()]);
+    assert_eq!(summary.succeeded(), 4);
+}
+
+#[tokio::test]
+async fn parallelism_zero_counts_as_one() {
+    let p = plan(vec![step("a", Action::Create, &[]), step("b", Action::Create, &[])]);
+    let fake = Fake::new(5, &[]);
+    let (summary, _) = run(&p, &fake, 0).await;
+    assert_eq!(fake.max_running.get(), 1);
+    assert_eq!(summary.succeeded(), 2);
+}
+
+#[tokio::test]
+async fn parallelism_three_overlaps_but_never_exceeds_three() {
+    let p = plan((0..8).map(|i| step(&format!("s{i}"), Action::Create, &[])).collect());
+    let fake = Fake::new(20, &[]);
+    let (summary, _) = run(&p, &fake, 3).await;
+    assert_eq!(fake.max_running.get(), 3);
+    assert_eq!(summary.succeeded(), 8);
+    // The first three start before any ends, in plan order.
+    assert_eq!(fake.log()[..3], ["start 0".to_string(), "start 1".to_string(), "start 2".to_string()]);
+}
+
+#[tokio::test]
+async fn a_failure_skips_exactly_its_transitive_dependents() {
+    // Branch A: 0 ← 1 ← 2, and 3 after 1 and 4 (4 is independent). Branch B: 4 ← 5 (slow-ish).
+    // 6 after 2 (transitive). 0 fails after the first round.
+    let p = plan(vec![
+        step("ns", Action::Create, &[]),
+        step("cfg", Action::Create, &[0]),
+        step("web", Action::Create, &[1]),
+        step("svc", Action::Create, &[1, 4]),
+        step("db", Action::Create, &[]),
+        step("db-svc", Action::Create, &[4]),
+        step("ingress", Action::Create, &[2]),
+    ]);
+    let fake = Fake::new(5, &[0]);
+    let (summary, events) = run(&p, &fake, 10).await;
+    assert_eq!(summary.outcomes[0], Some(Outcome::Failed(StepError { message: "ns refused".into(), help: Some("fix it".into()) })));
+    for i in [1, 2, 3, 6] {
+        assert_eq!(summary.outcomes[i], Some(Outcome::Skipped { because: 0 }), "step {i}");
+        assert!(!fake.log().contains(&format!("start {i}")), "step {i} ran");
+    }
+    assert_eq!(summary.outcomes[4], Some(Outcome::Done("created".into())));
+    assert_eq!(summary.outcomes[5], Some(Outcome::Done("created".into())));
+    assert_eq!((summary.succeeded(), summary.failed(), summary.skipped()), (2, 1, 4));
+    assert!(!summary.is_success());
+    assert!(events.contains(&"finished 2: skipped: ConfigMap/app/ns failed".to_string()), "{events:?}");
+    // Skips are reported once each, without a start.
+    assert_eq!(events.iter().filter(|e| e.starts_with("finished")).count(), 7);
+    assert!(!events.contains(&"started 3".to_string()));
+}
+
+#[tokio::test]
+async fn a_step_after_a_noop_runs() {
+    let p = plan(vec![
+        step("ns", Action::Noop, &[]),
+        step("cfg", Action::Create, &[0]),
+        step("same", Action::Noop, &[1]),
+        step("web", Action::Update, &[2]),
+    ]);
+    let fake = Fake::new(1, &[]);
+    let (summary, events) = run(&p, &fake, 10).await;
+    assert_eq!(summary.outcomes, vec![None, Some(Outcome::Done("created".into())), None, Some(Outcome::Done("updated".into()))]);
+    // No-ops count as done at once: 3 waits on no-op 2 only, so it need not wait for 1.
+    assert_eq!(fake.log()[..2], ["start 1".to_string(), "start 3".to_string()]);
+    assert_eq!(fake.log().len(), 4);
+    assert_eq!(events.len(), 4, "no events for no-ops: {events:?}");
+    assert!(summary.is_success());
+}
+
+#[tokio::test]
+async fn summary_counts() {
+    let p = plan(vec![
+        step("a", Action::Noop, &[]),
+        step("b", Action::Create, &[]),
+        step("c", Action::Replace, &[]),
+        step("d", Action::Delete, &[2]),
+        step("e", Action::Delete, &[]),
+    ]);
+    let fake = Fake::new(1, &[2]);
+    let (summary, _) = run(&p, &fake, 2).await;
+    assert_eq!(summary.outcomes.len(), 5);
+    assert_eq!(summary.outcomes[0], None);
+    assert_eq!((summary.succeeded(), summary.failed(), summary.skipped()), (2, 1, 1));
+    assert_eq!(summary.outcomes[3].as_ref().map(|o| o.describe(&p)), Some("skipped: ConfigMap/app/c failed".into()));
+    assert!(!summary.is_success());
+}
+
+#[tokio::test]
+async fn an_empty_plan_succeeds_at_once() {
+    let fake = Fake::new(1, &[]);
+    let (summary, events) = run(&Plan::default(), &fake, 10).await;
+    assert_eq!(summary, Summary::default());
+    assert!(summary.is_success());
+    assert!(events.is_empty());
+    assert!(fake.log().is_empty());
+}
+
+#[tokio::test]
+async fn a_cycle_fails_instead_of_hanging_and_bad_indexes_are_ignored() {
+    let p = plan(vec![step("a", Action::Create, &[1]), step("b", Action::Create, &[0]), step("c", Action::Create, &[99])]);
+    let fake = Fake::new(1, &[]);
+    let (summary, _) = run(&p, &fake, 10).await;
+    assert_eq!(summary.outcomes[2], Some(Outcome::Done("created".into())));
+    assert_eq!(summary.failed(), 2);
+    let Some(Outcome::Failed(e)) = &summary.outcomes[0] else { panic!("{:?}", summary.outcomes[0]) };
+    assert!(e.message.contains("ConfigMap/app/b"), "{}", e.message);
+}

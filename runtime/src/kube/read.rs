@@ -1,0 +1,157 @@
+//! The live snapshot (DESIGN.md §2 step 7): one LIST per inventoried or desired kind with the
+//! selector `cairn.dev/stack=<stack>` (pages of 5,000 belong to that one LIST), plus one
+//! metadata-only LIST per desired kind to find same-named objects the stack does not own.
+//! Never a GET per object (except the objects `--adopt` takes over).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use kube::api::{ListParams, ObjectMeta};
+use serde_json::Value as Json;
+
+use super::{retry, to_json, Kube, KubeError, Resolved};
+use crate::model::{Desired, GroupKind, ObjectKey, Snapshot, STACK_LABEL};
+
+/// Objects per page.
+const PAGE: u32 = 5_000;
+/// LISTs in flight at once.
+const CONCURRENT: usize = 8;
+
+/// What reading cost, for reports and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Kinds read.
+    pub kinds: usize,
+    /// LIST requests, pages included.
+    pub requests: usize,
+    /// Declared kinds the server does not serve yet (a CRD in the same stack).
+    pub unserved: Vec<GroupKind>,
+}
+
+/// Reads the snapshot for `desired` plus the kinds the inventory lists. With `adopt`, the
+/// unlabelled same-named objects are fetched whole so the planner can compare them.
+pub async fn snapshot(kube: &Kube, desired: &Desired, inventoried: &[GroupKind], adopt: bool) -> Result<(Snapshot, ReadStats), KubeError> {
+    let mut stats = ReadStats::default();
+    // Resolve the declared kinds at their declared versions first, then inventory-only kinds.
+    let mut declared: BTreeMap<GroupKind, String> = BTreeMap::new();
+    for o in &desired.objects {
+        declared.entry(o.key.group_kind()).or_insert_with(|| o.key.api_version.clone());
+    }
+    let mut kinds: Vec<(GroupKind, Resolved, bool)> = Vec::new();
+    for (gk, api_version) in &declared {
+        match kube.resolve(api_version, &gk.kind).await? {
+            Some(r) => kinds.push((gk.clone(), r, true)),
+            None => stats.unserved.push(gk.clone()),
+        }
+    }
+    for gk in inventoried {
+        if declared.contains_key(gk) {
+            continue;
+        }
+        if let Some(r) = kube.resolve_group_kind(gk).await? {
+            kinds.push((gk.clone(), r, false));
+        }
+    }
+    stats.kinds = kinds.len();
+
+    let selector = format!("{STACK_LABEL}={}", desired.stack);
+    let owned_lists: Vec<(Vec<Json>, usize)> =
+        stream::iter(kinds.iter().map(|(_, r, _)| list_owned(kube, r, &selector))).buffered(CONCURRENT).try_collect().await?;
+    let mut snapshot = Snapshot::default();
+    for (items, pages) in owned_lists {
+        stats.requests += pages;
+        for item in items {
+            if let Some(key) = ObjectKey::of(&item) {
+                snapshot.owned.insert(key, item);
+            }
+        }
+    }
+
+    let wanted: HashSet<&ObjectKey> = desired.objects.iter().map(|o| &o.key).collect();
+    let metas: Vec<(Vec<Json>, usize)> =
+        stream::iter(kinds.iter().filter(|(_, _, declared)| *declared).map(|(_, r, _)| list_metadata(kube, r)))
+            .buffered(CONCURRENT)
+            .try_collect()
+            .await?;
+    for (items, pages) in metas {
+        stats.requests += pages;
+        for item in items {
+            let Some(key) = ObjectKey::of(&item) else { continue };
+            if wanted.contains(&key) && !snapshot.owned.contains_key(&key) {
+                snapshot.foreign.insert(key, item);
+            }
+        }
+    }
+
+    if adopt {
+        let unlabelled: Vec<ObjectKey> = snapshot
+            .foreign
+            .iter()
+            .filter(|(_, v)| v.pointer(&format!("/metadata/labels/{}", STACK_LABEL.replace('/', "~1"))).is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in unlabelled {
+            let Some(r) = kube.resolve(&key.api_version, &key.kind).await? else { continue };
+            let api = kube.api_for(&r, &key);
+            let obj = retry(|| api.get(&key.name)).await.map_err(|e| KubeError::of(format!("read {key}"), e))?;
+            snapshot.foreign.insert(key, to_json(&obj, &r.resource));
+        }
+    }
+    Ok((snapshot, stats))
+}
+
+/// Every object of a kind with the stack's label, all namespaces, page by page.
+async fn list_owned(kube: &Kube, r: &Resolved, selector: &str) -> Result<(Vec<Json>, usize), KubeError> {
+    let api = kube::Api::<kube::api::DynamicObject>::all_with(kube.client().clone(), &r.resource);
+    let mut items = Vec::new();
+    let mut pages = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().labels(selector).limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = retry(|| api.list(&lp)).await.map_err(|e| KubeError::of(format!("list {}", r.resource.plural), e))?;
+        pages += 1;
+        items.extend(page.items.iter().map(|o| to_json(o, &r.resource)));
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok((items, pages)),
+        }
+    }
+}
+
+/// The metadata of every object of a kind, all namespaces, page by page.
+async fn list_metadata(kube: &Kube, r: &Resolved) -> Result<(Vec<Json>, usize), KubeError> {
+    let api = kube::Api::<kube::api::DynamicObject>::all_with(kube.client().clone(), &r.resource);
+    let mut items = Vec::new();
+    let mut pages = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page =
+            retry(|| api.list_metadata(&lp)).await.map_err(|e| KubeError::of(format!("list {} (metadata)", r.resource.plural), e))?;
+        pages += 1;
+        items.extend(page.items.iter().map(|o| meta_json(&o.metadata, r)));
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok((items, pages)),
+        }
+    }
+}
+
+fn meta_json(meta: &ObjectMeta, r: &Resolved) -> Json {
+    serde_json::json!({
+        "apiVersion": r.resource.api_version,
+        "kind": r.resource.kind,
+        "metadata": serde_json::to_value(meta).unwrap_or_default(),
+    })
+}
+
+/// The namespaces a set of objects live in.
+pub fn namespaces<'a>(keys: impl Iterator<Item = &'a ObjectKey>) -> BTreeSet<String> {
+    keys.filter_map(|k| k.namespace.clone()).collect()
+}

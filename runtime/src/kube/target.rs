@@ -1,0 +1,241 @@
+//! A plan's steps as Kubernetes calls (DESIGN.md §2 step 10): server-side apply with field
+//! manager `cairn` (force for drift, or with `--force-conflicts`), deletes with propagation,
+//! replaces as delete-then-create (a StatefulSet's with `Orphan`, so its pods and volumes
+//! survive), and waits that fail fast with the cause.
+
+use std::time::Duration;
+
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy};
+use serde_json::Value as Json;
+
+use super::health::{self, Health};
+use super::{retry, to_json, Kube, KubeError, Resolved};
+use crate::apply::{StepError, Target};
+use crate::hash::applied_body;
+use crate::model::{Desired, ObjectKey, FIELD_MANAGER};
+use crate::plan::{Action, Step};
+
+/// How often waits look again.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Runs steps against one cluster.
+pub struct KubeTarget<'a> {
+    pub kube: &'a Kube,
+    pub desired: &'a Desired,
+    /// The stack's key (applied-hash annotations).
+    pub key: &'a [u8],
+    /// `--force-conflicts`: take fields other managers own.
+    pub force_conflicts: bool,
+    /// How long one wait may take.
+    pub timeout: Duration,
+}
+
+impl Target for KubeTarget<'_> {
+    async fn run(&self, _index: usize, step: &Step) -> Result<String, StepError> {
+        match step.action {
+            Action::Noop => Ok("unchanged".into()),
+            Action::Create | Action::Update => {
+                let body = self.body(step)?;
+                self.apply(&step.key, &body, step.force).await?;
+                let waited = self.wait(step, &body).await?;
+                Ok(join(if step.action == Action::Create { "created" } else { "updated" }, waited))
+            }
+            Action::Replace => {
+                let body = self.body(step)?;
+                self.delete(&step.key, true).await?;
+                self.gone(&step.key).await?;
+                self.apply(&step.key, &body, true).await?;
+                let waited = self.wait(step, &body).await?;
+                Ok(join("replaced", waited))
+            }
+            Action::Delete => {
+                let existed = self.delete(&step.key, false).await?;
+                Ok(if existed { "deleted".into() } else { "already gone".into() })
+            }
+        }
+    }
+}
+
+fn join(what: &str, waited: Option<String>) -> String {
+    match waited {
+        Some(w) => format!("{what}, {w}"),
+        None => what.to_string(),
+    }
+}
+
+fn failed(message: impl Into<String>, help: Option<&str>) -> StepError {
+    StepError { message: message.into(), help: help.map(str::to_string) }
+}
+
+impl KubeTarget<'_> {
+    fn body(&self, step: &Step) -> Result<Json, StepError> {
+        let obj = step
+            .desired
+            .and_then(|i| self.desired.objects.get(i))
+            .ok_or_else(|| failed(format!("{} has no declared body", step.key), None))?;
+        Ok(applied_body(obj, self.key))
+    }
+
+    async fn resolved(&self, key: &ObjectKey) -> Result<Resolved, StepError> {
+        match self.kube.resolve(&key.api_version, &key.kind).await {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err(failed(
+                format!("the cluster does not serve {} {}", key.api_version, key.kind),
+                Some("install the CustomResourceDefinition of this kind first (or declare it in the stack), or fix the apiVersion"),
+            )),
+            Err(e) => Err(kube_failed(e)),
+        }
+    }
+
+    /// Server-side apply with field manager `cairn`.
+    async fn apply(&self, key: &ObjectKey, body: &Json, force: bool) -> Result<(), StepError> {
+        let r = self.resolved(key).await?;
+        let api = self.kube.api_for(&r, key);
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        if force || self.force_conflicts {
+            params = params.force();
+        }
+        let patch = Patch::Apply(body);
+        match retry(|| api.patch(&key.name, &params, &patch)).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => Err(failed(
+                format!("conflict: {}", s.message),
+                Some("another field manager owns these fields: remove them from the stack, or re-run with --force-conflicts to take them over"),
+            )),
+            Err(e) => Err(kube_failed(KubeError::of(format!("apply {key}"), e))),
+        }
+    }
+
+    /// Deletes; `false` when it was already gone.
+    async fn delete(&self, key: &ObjectKey, replacing: bool) -> Result<bool, StepError> {
+        let r = self.resolved(key).await?;
+        let api = self.kube.api_for(&r, key);
+        // A StatefulSet is swapped without its pods and volumes: they are adopted by the new one.
+        let propagation = if replacing && key.kind == "StatefulSet" { PropagationPolicy::Orphan } else { PropagationPolicy::Background };
+        let params = DeleteParams { propagation_policy: Some(propagation), ..DeleteParams::default() };
+        match retry(|| api.delete(&key.name, &params)).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(kube_failed(KubeError::of(format!("delete {key}"), e))),
+        }
+    }
+
+    /// Waits until the object is gone (before re-creating it).
+    async fn gone(&self, key: &ObjectKey) -> Result<(), StepError> {
+        let r = self.resolved(key).await?;
+        let api = self.kube.api_for(&r, key);
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            match retry(|| api.get_opt(&key.name)).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(_)) if tokio::time::Instant::now() >= deadline => {
+                    return Err(failed(
+                        format!("{key} was not gone after {}s", self.timeout.as_secs()),
+                        Some("a finalizer may hold it: `kubectl get` it and look at metadata.finalizers"),
+                    ))
+                }
+                Ok(Some(_)) => tokio::time::sleep(POLL).await,
+                Err(e) => return Err(kube_failed(KubeError::of(format!("read {key}"), e))),
+            }
+        }
+    }
+
+    /// Waits where it matters; `Some(text)` says what was waited for.
+    async fn wait(&self, step: &Step, body: &Json) -> Result<Option<String>, StepError> {
+        let key = &step.key;
+        let wants_wait = step.desired.and_then(|i| self.desired.objects.get(i)).is_some_and(|o| o.wait);
+        match (key.group(), key.kind.as_str()) {
+            ("", "Namespace") => self.poll(key, |obj, _, _| health::namespace(obj), false).await.map(|_| None),
+            ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+                self.poll(key, |obj, _, _| health::crd(obj), false).await?;
+                if let Some(group) = body.pointer("/spec/group").and_then(Json::as_str) {
+                    self.kube.forget_group(group);
+                }
+                Ok(Some("established".into()))
+            }
+            ("apps", "Deployment" | "StatefulSet") if wants_wait => {
+                let obj = self.poll(key, health::workload, true).await?;
+                let ready = obj.pointer("/status/readyReplicas").and_then(Json::as_i64).unwrap_or(0);
+                let want = obj.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+                Ok(Some(format!("rolled out {ready}/{want}")))
+            }
+            ("", "PersistentVolumeClaim") if self.binds_immediately(body).await? => {
+                self.poll(key, |obj, _, _| health::pvc(obj), false).await.map(|_| Some("bound".into()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether a claim's StorageClass binds at once (so waiting for `Bound` makes sense).
+    async fn binds_immediately(&self, body: &Json) -> Result<bool, StepError> {
+        let Some(class) = body.pointer("/spec/storageClassName").and_then(Json::as_str) else { return Ok(false) };
+        let api: kube::Api<k8s_openapi::api::storage::v1::StorageClass> = kube::Api::all(self.kube.client().clone());
+        match retry(|| api.get_opt(class)).await {
+            Ok(Some(sc)) => Ok(sc.volume_binding_mode.as_deref().unwrap_or("Immediate") == "Immediate"),
+            Ok(None) => Ok(false),
+            Err(e) => Err(kube_failed(KubeError::of(format!("read StorageClass {class}"), e))),
+        }
+    }
+
+    /// Reads the object (and for workloads its ReplicaSets and pods) until `judge` says ready
+    /// or failed, or the timeout passes.
+    async fn poll(&self, key: &ObjectKey, judge: impl Fn(&Json, &[Json], &[Json]) -> Health, with_pods: bool) -> Result<Json, StepError> {
+        let r = self.resolved(key).await?;
+        let api = self.kube.api_for(&r, key);
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let obj = match retry(|| api.get_opt(&key.name)).await {
+                Ok(Some(o)) => to_json(&o, &r.resource),
+                Ok(None) => return Err(failed(format!("{key} disappeared while cairn waited for it"), None)),
+                Err(e) => return Err(kube_failed(KubeError::of(format!("read {key}"), e))),
+            };
+            let (sets, pods) = if with_pods { self.pods_of(key, &obj).await? } else { (Vec::new(), Vec::new()) };
+            match judge(&obj, &sets, &pods) {
+                Health::Ready => return Ok(obj),
+                Health::Failed(why) => {
+                    return Err(failed(why, Some("fix the cause (image, command, resources, quota) in the stack and apply again; `kubectl describe` shows the events")))
+                }
+                Health::Progressing(what) if tokio::time::Instant::now() >= deadline => {
+                    return Err(failed(format!("{key}: timed out after {}s: {what}", self.timeout.as_secs()), Some("raise --timeout if it is only slow")));
+                }
+                Health::Progressing(_) => {}
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A workload's ReplicaSets (Deployments) and pods, by its selector.
+    async fn pods_of(&self, key: &ObjectKey, obj: &Json) -> Result<(Vec<Json>, Vec<Json>), StepError> {
+        let Some(ns) = key.namespace.as_deref() else { return Ok((Vec::new(), Vec::new())) };
+        let selector: Vec<String> = obj
+            .pointer("/spec/selector/matchLabels")
+            .and_then(Json::as_object)
+            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}"))).collect())
+            .unwrap_or_default();
+        if selector.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let lp = ListParams::default().labels(&selector.join(","));
+        let list = |ar: kube::api::ApiResource| {
+            let api: kube::Api<DynamicObject> = kube::Api::namespaced_with(self.kube.client().clone(), ns, &ar);
+            let lp = lp.clone();
+            async move {
+                retry(|| api.list(&lp))
+                    .await
+                    .map(|l| l.items.iter().map(|o| to_json(o, &ar)).collect::<Vec<Json>>())
+                    .map_err(|e| kube_failed(KubeError::of(format!("list pods of {key}"), e)))
+            }
+        };
+        let sets = if key.kind == "Deployment" {
+            list(kube::api::ApiResource::erase::<k8s_openapi::api::apps::v1::ReplicaSet>(&())).await?
+        } else {
+            Vec::new()
+        };
+        let pods = list(kube::api::ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&())).await?;
+        Ok((sets, pods))
+    }
+}
+
+fn kube_failed(e: KubeError) -> StepError {
+    StepError { message: e.to_string(), help: None }
+}
