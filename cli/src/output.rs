@@ -44,6 +44,19 @@ impl Output {
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {line}");
     }
 
+    /// Writes an error value with its help line, if any.
+    pub fn report(&self, e: &dyn miette::Diagnostic) {
+        self.error(&e.to_string());
+        if let Some(help) = e.help() {
+            self.info(&format!("  help: {help}"));
+        }
+    }
+
+    /// Whether output may be colored.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
     /// Writes diagnostics as graphical reports to stderr, with a summary line; source text
     /// under `mask` (secrets written in the sources) is blanked.
     pub fn diagnostics(&self, sources: &SourceMap, diags: &[Diagnostic], mask: &[Span]) {

@@ -52,7 +52,10 @@ fn every_readme_snippet_checks_without_diagnostics() {
 #[test]
 fn readme_gives_the_main_command_and_the_test_command_ci_runs() {
     let text = read("README.md");
-    assert!(text.contains("\ncairn render examples/shop\n"));
+    assert!(
+        text.contains("\neval \"$(cairn sandbox up)\"\ncairn apply examples/shop --auto-approve\ncairn plan examples/shop\n"),
+        "the README's main job is sandbox up, apply, plan"
+    );
     assert!(text.contains("\ncargo install --path cli\n"));
     let test_cmd = "cargo test --workspace --locked";
     assert!(text.contains(&format!("\n{test_cmd}\n")), "README must give `{test_cmd}`");

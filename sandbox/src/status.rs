@@ -118,6 +118,10 @@ impl ApiError {
         if let (Some(details), Some(map)) = (&self.details, status.as_object_mut()) {
             map.insert("details".into(), (**details).clone());
         }
+        // As the apiserver: a throttled request's Status says when to come back.
+        if let Some(seconds) = self.retry_after {
+            status["details"]["retryAfterSeconds"] = json!(seconds);
+        }
         status
     }
 }

@@ -1,9 +1,12 @@
 //! One module per command.
 
+pub mod apply;
 pub mod check;
 pub mod fmt;
 pub mod graph;
+pub mod live;
 pub mod lsp;
+pub mod plan;
 pub mod render;
 pub mod sandbox;
 

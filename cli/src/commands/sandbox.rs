@@ -34,6 +34,13 @@ fn read_pid_file(dir: &Path) -> Option<Running> {
     Some(Running { pid, port })
 }
 
+/// The kubeconfig of a sandbox running from `dir`, if one runs.
+pub fn running_kubeconfig(dir: &Path) -> Option<PathBuf> {
+    let running = read_pid_file(dir)?;
+    let path = dir.join("kubeconfig");
+    (process_alive(running.pid) && path.exists()).then(|| absolute(&path))
+}
+
 fn process_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))

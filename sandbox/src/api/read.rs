@@ -117,8 +117,23 @@ pub fn list(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         drop(state);
         return Ok(Response::ok(table::table(rtype, &items, &rv.to_string(), metadata.get("continue").and_then(Value::as_str))));
     }
+    if metadata_only(req) {
+        let items: Vec<Value> = selected
+            .iter()
+            .map(|o| json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": o["metadata"]}))
+            .collect();
+        return Ok(Response::ok(
+            json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList", "metadata": metadata, "items": items}),
+        ));
+    }
     // Written straight from the store, under the lock: no copy of the objects.
     Ok(Response { status: 200, headers: Vec::new(), body: Body::Raw(list_bytes(rtype, &metadata, &selected)) })
+}
+
+/// Whether the client asked for metadata only (`as=PartialObjectMetadataList`, what
+/// `kubectl get -o name` and kube-rs' `list_metadata` send).
+fn metadata_only(req: &Request) -> bool {
+    req.accept.as_deref().is_some_and(|a| a.contains("as=PartialObjectMetadataList"))
 }
 
 /// The JSON of a `<Kind>List`, each item as served at `rtype`'s version.

@@ -1,0 +1,306 @@
+//! `cairn apply` and `cairn destroy`: lock, read, plan, confirm, execute, report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, Summary};
+use cairn_runtime::kube::inventory;
+use cairn_runtime::kube::lock;
+use cairn_runtime::kube::target::KubeTarget;
+use cairn_runtime::kube::Kube;
+use cairn_runtime::model::Desired;
+use cairn_runtime::plan::{Action, Options, Plan};
+
+use super::live::{self, ClusterFlags, Live, Stack};
+use super::plan::{runtime, ERROR, OK};
+use crate::output::Output;
+use crate::plan_view;
+use crate::saved_plan::SavedPlan;
+
+/// `apply`'s and `destroy`'s arguments.
+pub struct ApplyArgs {
+    /// A stack directory, or a plan file.
+    pub path: PathBuf,
+    pub auto_approve: bool,
+    pub parallelism: usize,
+    pub allow_data_loss: bool,
+    pub adopt: bool,
+    pub force_conflicts: bool,
+    pub lock_timeout: Duration,
+    /// How long one wait (rollout, namespace, CRD) may take.
+    pub timeout: Duration,
+    pub targets: Vec<String>,
+    pub quiet: bool,
+    pub destroy: bool,
+}
+
+/// Runs `apply` (or `destroy`); returns the exit code.
+pub fn run(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
+    let Some(rt) = runtime(out) else { return ERROR };
+    rt.block_on(run_async(out, flags, args))
+}
+
+async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
+    let saved = if args.path.is_file() {
+        match SavedPlan::read(&args.path) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                out.report(&e);
+                return ERROR;
+            }
+        }
+    } else {
+        None
+    };
+    let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
+    let Some(stack) = live::load_stack(out, &dir) else { return ERROR };
+    let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
+    let stack_name = stack.desired.stack.clone();
+    let holder = lock::holder_identity();
+    let mut waiting = |h: &str| out.info(&format!("stack `{stack_name}` is locked by {h}; waiting up to {}s", args.lock_timeout.as_secs()));
+    let guard = match lock::acquire(&kube, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting).await {
+        Ok(g) => g,
+        Err(e) => {
+            out.report(&e);
+            return ERROR;
+        }
+    };
+    let code = locked(out, &kube, &stack, saved.as_ref(), args).await;
+    if let Err(e) = guard.release().await {
+        out.report(&e);
+    }
+    code
+}
+
+/// Everything done while holding the lock.
+async fn locked(out: &Output, kube: &Kube, stack: &Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
+    let options = match saved {
+        Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
+        None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
+    };
+    let Some(mut state) = live::read_live(out, kube, &stack.desired, options.adopt).await else { return ERROR };
+    let plan = live::make_plan(&stack.desired, &state, &options);
+    if let Some(saved) = saved {
+        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &state.key, kube.server(), &plan);
+        if !stale.is_empty() {
+            out.error("the saved plan is stale; nothing was applied:");
+            for why in &stale {
+                out.info(&format!("  - {why}"));
+            }
+            out.info("  help: make a new plan with `cairn plan -o FILE` and review it");
+            return ERROR;
+        }
+    }
+    out.stdout(&plan_view::text(&plan, kube.server(), out.color()));
+    if !plan.refusals.is_empty() {
+        out.error("the plan refuses some objects (above); nothing was applied");
+        return ERROR;
+    }
+    let protected: Vec<String> = plan.protected().map(|s| s.key.to_string()).collect();
+    if !protected.is_empty() && !args.allow_data_loss {
+        out.error(&format!("the plan deletes or replaces protected objects ({}); nothing was applied", protected.join(", ")));
+        out.info("  help: these destroy data; re-run with --allow-data-loss if that is intended, or set `protect = false` first");
+        return ERROR;
+    }
+    if plan.is_empty() {
+        return OK;
+    }
+    if saved.is_none() && !args.auto_approve && !confirm(out, args.destroy) {
+        return ERROR;
+    }
+    let started = Instant::now();
+    // Record the kinds before writing, so a run cut short is still found by the next plan.
+    state.inventory.key = Some(state.key.clone());
+    let before = inventory_for(&state, &stack.desired, &plan, None);
+    if let Err(e) = inventory::write(kube, &stack.desired.stack, &before).await {
+        out.report(&e);
+        out.info("nothing was applied");
+        return ERROR;
+    }
+    let target =
+        KubeTarget { kube, desired: &stack.desired, key: &state.key, force_conflicts: args.force_conflicts, timeout: args.timeout };
+    let mut progress = Progress::new(out, &plan, args.quiet);
+    let summary = apply::execute(&plan, &target, &ExecOptions { parallelism: args.parallelism.max(1) }, &mut |e| progress.event(e)).await;
+    progress.finish();
+    let after = inventory_for(&state, &stack.desired, &plan, Some(&summary));
+    if let Err(e) = inventory::write(kube, &stack.desired.stack, &after).await {
+        out.report(&e);
+    }
+    report(out, &plan, &summary, started.elapsed());
+    if summary.is_success() {
+        OK
+    } else {
+        ERROR
+    }
+}
+
+/// The inventory to record: before a run, every kind and namespace live or desired; after it,
+/// the declared ones plus those of deletes that did not happen.
+fn inventory_for(state: &Live, desired: &Desired, plan: &Plan, summary: Option<&Summary>) -> inventory::Inventory {
+    let mut inv = state.inventory.clone();
+    match summary {
+        None => {
+            inv.kinds.extend(desired.group_kinds());
+            inv.kinds.extend(state.snapshot.owned.keys().map(|k| k.group_kind()));
+            inv.namespaces.extend(desired.objects.iter().filter_map(|o| o.key.namespace.clone()));
+        }
+        Some(summary) => {
+            inv.kinds = desired.group_kinds().into_iter().collect();
+            inv.namespaces = desired.objects.iter().filter_map(|o| o.key.namespace.clone()).collect();
+            for (i, s) in plan.steps.iter().enumerate() {
+                let done = matches!(summary.outcomes.get(i), Some(Some(Outcome::Done(_))));
+                if s.action == Action::Delete && !done {
+                    inv.kinds.insert(s.key.group_kind());
+                    inv.namespaces.extend(s.key.namespace.clone());
+                }
+            }
+        }
+    }
+    inv
+}
+
+/// Asks on the terminal; anything but `yes` declines.
+fn confirm(out: &Output, destroy: bool) -> bool {
+    if !std::io::stdin().is_terminal() {
+        out.error("apply needs confirmation and there is no terminal to ask on; nothing was applied");
+        out.info("  help: review the plan above and re-run with --auto-approve, or apply a saved plan (`cairn plan -o FILE`)");
+        return false;
+    }
+    let what = if destroy { "destroy everything above" } else { "apply these changes" };
+    eprint!("Do you want to {what}? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+        out.info("Cancelled; nothing was applied.");
+        return false;
+    }
+    true
+}
+
+/// Progress on stderr: a line per finished step, and on a terminal a live status line.
+struct Progress<'a> {
+    out: &'a Output,
+    plan: &'a Plan,
+    live: bool,
+    quiet: bool,
+    started: Vec<Option<Instant>>,
+    running: usize,
+    done: usize,
+    total: usize,
+}
+
+impl<'a> Progress<'a> {
+    fn new(out: &'a Output, plan: &'a Plan, quiet: bool) -> Progress<'a> {
+        Progress {
+            out,
+            plan,
+            live: std::io::stderr().is_terminal() && !quiet,
+            quiet,
+            started: vec![None; plan.steps.len()],
+            running: 0,
+            done: 0,
+            total: plan.changes().count(),
+        }
+    }
+
+    fn event(&mut self, e: &Event) {
+        match e {
+            Event::Started { index } => {
+                if let Some(slot) = self.started.get_mut(*index) {
+                    *slot = Some(Instant::now());
+                }
+                self.running = self.running.saturating_add(1);
+            }
+            Event::Finished { index, outcome } => {
+                self.running = self.running.saturating_sub(1);
+                self.done = self.done.saturating_add(1);
+                let key = self.plan.steps.get(*index).map(|s| s.key.to_string()).unwrap_or_default();
+                let took = self
+                    .started
+                    .get(*index)
+                    .copied()
+                    .flatten()
+                    .map(|t| format!(" ({:.1}s)", t.elapsed().as_secs_f64()))
+                    .unwrap_or_default();
+                let line = match outcome {
+                    Outcome::Done(what) => format!("{key}: {what}{took}"),
+                    Outcome::Failed(err) => format!("{key}: FAILED: {}{took}", err.message),
+                    Outcome::Skipped { because } => {
+                        format!("{key}: skipped: {} failed", self.plan.steps.get(*because).map(|s| s.key.to_string()).unwrap_or_default())
+                    }
+                };
+                if !self.quiet || !matches!(outcome, Outcome::Done(_)) {
+                    self.clear();
+                    self.out.info(&line);
+                }
+            }
+        }
+        if self.live {
+            eprint!("\r\x1b[Kapplying: {}/{} done, {} running", self.done, self.total, self.running);
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn clear(&self) {
+        if self.live {
+            eprint!("\r\x1b[K");
+        }
+    }
+
+    fn finish(&self) {
+        self.clear();
+    }
+}
+
+/// The summary of every step's outcome.
+fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration) {
+    let failed: Vec<(usize, &Outcome)> = summary
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .collect();
+    for (i, o) in &failed {
+        if let (Some(step), Outcome::Failed(err)) = (plan.steps.get(*i), o) {
+            out.error(&format!("{}: {}", step.key, err.message));
+            if let Some(help) = &err.help {
+                out.info(&format!("  help: {help}"));
+            }
+        }
+    }
+    let not_done: Vec<String> = plan
+        .steps
+        .iter()
+        .zip(&summary.outcomes)
+        .filter(|(_, o)| !matches!(o, Some(Outcome::Done(_)) | None))
+        .map(|(s, _)| format!("{} {}", s.action.as_str(), s.key))
+        .collect();
+    out.stdout(&format!(
+        "Apply {}: {} done, {} failed, {} skipped in {:.1}s.\n",
+        if summary.is_success() { "complete" } else { "incomplete" },
+        summary.succeeded(),
+        summary.failed(),
+        summary.skipped(),
+        took.as_secs_f64()
+    ));
+    if !not_done.is_empty() {
+        out.stdout(&format!("Not done (re-run apply to converge): {}\n", not_done.join(", ")));
+    }
+}
+
+/// Parses `0`, `30s`, `5m`, `1h` (as Terraform's `-lock-timeout`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, ""), |i| s.split_at(i));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration: use e.g. 0, 30s, 5m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "ms" => return Ok(Duration::from_millis(n)),
+        _ => return Err(format!("`{s}` is not a duration: use e.g. 0, 30s, 5m or 1h")),
+    };
+    Ok(Duration::from_secs(secs))
+}

@@ -1,0 +1,200 @@
+//! What `plan`, `apply`, `drift` and `destroy` share: compile the stack into desired objects,
+//! choose and reach the cluster, read the inventory and the live snapshot, and plan.
+
+use std::path::{Path, PathBuf};
+
+use cairn_compiler::lower::Target as ObjectTarget;
+use cairn_compiler::schema::Kind;
+use cairn_compiler::{Compilation, Mode};
+use cairn_runtime::kube::config::{self, Choices};
+use cairn_runtime::kube::inventory::{self, Inventory};
+use cairn_runtime::kube::read::{self, ReadStats};
+use cairn_runtime::kube::Kube;
+use cairn_runtime::model::{Desired, DesiredObject, ObjectKey, Snapshot};
+use cairn_runtime::plan::{self, Options, Plan};
+use petgraph::Direction;
+
+use crate::output::Output;
+
+/// The cluster flags every live command takes.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterFlags {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// A compiled stack and its desired Kubernetes objects.
+pub struct Stack {
+    pub compilation: Compilation,
+    pub desired: Desired,
+    /// The stack directory, absolute.
+    pub dir: PathBuf,
+    /// SHA-256 over every source file (path and text): a saved plan's staleness check.
+    pub sources_hash: String,
+}
+
+/// Compiles the stack for a live command; `None` (after printing the diagnostics) on errors.
+pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
+    let c = super::compile_dir(out, dir, Mode::Render)?;
+    out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
+    if c.has_errors() {
+        return None;
+    }
+    let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
+    let desired = desired_of(&c, &stack);
+    let sources_hash = sources_hash(&c);
+    let dir = c.program.root_dir.clone();
+    Some(Stack { compilation: c, desired, dir, sources_hash })
+}
+
+/// The Kubernetes objects of a compilation, in apply order, with their dependencies.
+pub fn desired_of(c: &Compilation, stack: &str) -> Desired {
+    // Index of each Kubernetes object among the kept ones (direct-mode pools are not Kubernetes').
+    let mut kept = vec![None; c.objects.len()];
+    let mut n = 0usize;
+    for (i, o) in c.objects.iter().enumerate() {
+        if o.target == ObjectTarget::Kube {
+            if let Some(slot) = kept.get_mut(i) {
+                *slot = Some(n);
+            }
+            n = n.saturating_add(1);
+        }
+    }
+    let mut objects = Vec::with_capacity(n);
+    for (i, o) in c.objects.iter().enumerate() {
+        if o.target != ObjectTarget::Kube {
+            continue;
+        }
+        let node = petgraph::graph::NodeIndex::new(i);
+        let mut deps: Vec<usize> =
+            c.graph.graph.neighbors_directed(node, Direction::Incoming).filter_map(|d| kept.get(d.index()).copied().flatten()).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        let wait = o.address.kind != Kind::Workload
+            || c.resources
+                .iter()
+                .find(|r| r.addr == o.address)
+                .and_then(|r| cairn_compiler::access::bool_of(&r.body, "wait"))
+                .unwrap_or(true);
+        objects.push(DesiredObject {
+            key: ObjectKey {
+                api_version: o.api_version.clone(),
+                kind: o.kind.clone(),
+                namespace: o.namespace.clone(),
+                name: o.name.clone(),
+            },
+            address: o.address.to_string(),
+            body: o.body.clone(),
+            sensitive: o.sensitive.clone(),
+            protect: o.protect,
+            wait,
+            deps,
+        });
+    }
+    Desired { stack: stack.to_string(), objects }
+}
+
+/// SHA-256 over the stack's own source files (paths and texts, in load order).
+pub fn sources_hash(c: &Compilation) -> String {
+    let mut all = Vec::new();
+    for (_, f) in c.program.sources.iter() {
+        all.extend_from_slice(f.display.as_bytes());
+        all.push(0);
+        all.extend_from_slice(f.text.as_bytes());
+        all.push(0);
+    }
+    cairn_runtime::hash::sha256_hex(&all)
+}
+
+/// The `cluster` block's `kube { kubeconfig, context }` (the stack's only or default cluster).
+fn cluster_block(c: &Compilation) -> (Option<PathBuf>, Option<String>) {
+    let clusters: Vec<_> = c.resources.iter().filter(|r| r.addr.kind == Kind::Cluster).collect();
+    let stack_default =
+        c.resources.iter().find(|r| r.addr.kind == Kind::Stack).and_then(|r| cairn_compiler::access::name_of(&r.body, "cluster"));
+    let chosen = match (clusters.as_slice(), stack_default) {
+        ([only], _) => Some(*only),
+        (many, Some(name)) => many.iter().copied().find(|r| r.addr.name == name),
+        _ => None,
+    };
+    let Some(kube) = chosen.and_then(|r| r.body.block("kube")) else { return (None, None) };
+    (cairn_compiler::access::str_of(&kube.body, "kubeconfig").map(PathBuf::from), cairn_compiler::access::str_of(&kube.body, "context"))
+}
+
+/// Chooses the cluster (DESIGN.md §3) and connects; says on stderr when it uses the sandbox.
+pub async fn connect(out: &Output, flags: &ClusterFlags, c: &Compilation) -> Option<Kube> {
+    let (block_kubeconfig, block_context) = cluster_block(c);
+    let choices = Choices {
+        flag_kubeconfig: flags.kubeconfig.clone(),
+        flag_context: flags.context.clone(),
+        block_kubeconfig,
+        block_context,
+        env_kubeconfig: std::env::var_os("KUBECONFIG").as_deref().and_then(config::first_path),
+        sandbox_kubeconfig: super::sandbox::running_kubeconfig(&super::sandbox::default_dir()),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+    };
+    let Some(chosen) = config::choose(&choices) else {
+        out.error("no cluster to talk to: no --kubeconfig, KUBECONFIG, running sandbox or ~/.kube/config");
+        out.info("  help: start a local one with `eval \"$(cairn sandbox up)\"`, or pass --kubeconfig");
+        return None;
+    };
+    if chosen.sandbox {
+        out.info(&format!("using the running sandbox ({})", chosen.kubeconfig.display()));
+    }
+    let kube = match Kube::connect(&chosen.kubeconfig, chosen.context.as_deref()).await {
+        Ok(k) => k,
+        Err(e) => {
+            out.report(&e);
+            return None;
+        }
+    };
+    if let Err(e) = kube.ping().await {
+        out.report(&e);
+        return None;
+    }
+    Some(kube)
+}
+
+/// The live state a plan is made from.
+pub struct Live {
+    pub inventory: Inventory,
+    pub snapshot: Snapshot,
+    /// The key for secret HMACs: the inventory's, or a fresh one before the first apply.
+    pub key: Vec<u8>,
+    pub stats: ReadStats,
+}
+
+/// Reads the inventory and the snapshot.
+pub async fn read_live(out: &Output, kube: &Kube, desired: &Desired, adopt: bool) -> Option<Live> {
+    let inventory = match inventory::read(kube, &desired.stack).await {
+        Ok(i) => i,
+        Err(e) => {
+            out.report(&e);
+            return None;
+        }
+    };
+    let kinds: Vec<_> = inventory.kinds.iter().cloned().collect();
+    let (mut snapshot, stats) = match read::snapshot(kube, desired, &kinds, adopt).await {
+        Ok(s) => s,
+        Err(e) => {
+            out.report(&e);
+            return None;
+        }
+    };
+    let key = match &inventory.key {
+        Some(k) => k.clone(),
+        None => match inventory::new_key() {
+            Ok(k) => k,
+            Err(e) => {
+                out.report(&e);
+                return None;
+            }
+        },
+    };
+    snapshot.secret_key = inventory.key.clone();
+    Some(Live { inventory, snapshot, key, stats })
+}
+
+/// Plans (pure).
+pub fn make_plan(desired: &Desired, live: &Live, options: &Options) -> Plan {
+    plan::plan(desired, &live.snapshot, &live.key, options)
+}

@@ -1,0 +1,104 @@
+//! `cairn plan` and `cairn drift`: read live state, plan, show it.
+
+use std::path::{Path, PathBuf};
+
+use cairn_runtime::kube::inventory;
+use cairn_runtime::plan::Options;
+
+use super::live::{self, ClusterFlags};
+use crate::output::Output;
+use crate::saved_plan::SavedPlan;
+use crate::{plan_view, DriftFormat};
+
+/// Exit codes of DESIGN.md §3.
+pub const OK: u8 = 0;
+pub const ERROR: u8 = 1;
+pub const CHANGES: u8 = 2;
+
+/// `plan`'s arguments.
+pub struct PlanArgs {
+    pub dir: PathBuf,
+    pub out_file: Option<PathBuf>,
+    pub json: bool,
+    pub detailed_exitcode: bool,
+    pub targets: Vec<String>,
+    pub adopt: bool,
+}
+
+/// A current-thread runtime for one command.
+pub fn runtime(out: &Output) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            out.error(&format!("cannot start the async runtime: {e}"));
+            None
+        }
+    }
+}
+
+/// Runs `plan`; returns the exit code.
+pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
+    let Some(rt) = runtime(out) else { return ERROR };
+    rt.block_on(plan_async(out, flags, args))
+}
+
+async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
+    let Some(stack) = live::load_stack(out, &args.dir) else { return ERROR };
+    let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
+    let Some(mut state) = live::read_live(out, &kube, &stack.desired, args.adopt).await else { return ERROR };
+    let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
+    let plan = live::make_plan(&stack.desired, &state, &options);
+    out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
+    if args.json {
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "plan")));
+    } else {
+        out.stdout(&plan_view::text(&plan, kube.server(), out.color()));
+    }
+    if let Some(file) = &args.out_file {
+        // A saved plan's secret HMACs must survive until apply: the key is stored now.
+        if state.inventory.key.is_none() {
+            state.inventory.key = Some(state.key.clone());
+            if let Err(e) = inventory::write(&kube, &stack.desired.stack, &state.inventory).await {
+                out.report(&e);
+                return ERROR;
+            }
+        }
+        let saved = SavedPlan::new(&stack.desired, &state.key, &stack.dir, &stack.sources_hash, kube.server(), &options, &plan);
+        if let Err(e) = saved.write(file) {
+            out.report(&e);
+            return ERROR;
+        }
+        out.info(&format!("saved the plan to {}; apply it with `cairn apply {}`", file.display(), file.display()));
+    }
+    if !plan.refusals.is_empty() {
+        return ERROR;
+    }
+    if args.detailed_exitcode && !plan.is_empty() {
+        return CHANGES;
+    }
+    OK
+}
+
+/// Runs `drift`: 0 in sync, 2 differences, 1 error.
+pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat) -> u8 {
+    let Some(rt) = runtime(out) else { return ERROR };
+    rt.block_on(async {
+        let Some(stack) = live::load_stack(out, dir) else { return ERROR };
+        let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
+        let Some(state) = live::read_live(out, &kube, &stack.desired, false).await else { return ERROR };
+        let plan = live::make_plan(&stack.desired, &state, &Options::default());
+        match format {
+            DriftFormat::Text => out.stdout(&plan_view::text(&plan, kube.server(), out.color())),
+            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "drift"))),
+            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, kube.server())),
+        }
+        if !plan.refusals.is_empty() {
+            return ERROR;
+        }
+        if plan.is_empty() {
+            OK
+        } else {
+            CHANGES
+        }
+    })
+}

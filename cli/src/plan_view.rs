@@ -1,0 +1,231 @@
+//! Plans as people and programs read them: Terraform-style text with unified diffs of changed
+//! fields, the versioned JSON of `docs/plan-format.md`, and markdown for CI summaries. Values
+//! come from the plan, which holds `(sensitive)` in place of every secret value.
+
+use cairn_runtime::plan::{Action, Class, FieldChange, FieldOp, Plan, Step};
+use serde_json::{json, Value as Json};
+
+/// The JSON format's version: minor versions only add fields.
+pub const FORMAT_VERSION: &str = "1.0";
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn action(&self, a: Action, text: &str) -> String {
+        let code = match a {
+            Action::Create => "32",
+            Action::Update => "33",
+            Action::Replace => "35",
+            Action::Delete => "31",
+            Action::Noop => "0",
+        };
+        self.wrap(code, text)
+    }
+}
+
+/// A value as one or more YAML lines.
+fn yaml_lines(v: &Json) -> String {
+    match v {
+        Json::String(s) if !s.contains('\n') => format!("{v}\n"),
+        Json::Null | Json::Bool(_) | Json::Number(_) => format!("{v}\n"),
+        other => serde_yaml::to_string(other).unwrap_or_else(|_| format!("{other}\n")),
+    }
+}
+
+/// A unified diff of a field's old and new value (`similar`), indented.
+fn field_diff(c: &FieldChange, paint: &Paint, indent: &str) -> String {
+    let before = c.before.as_ref().map(yaml_lines).unwrap_or_default();
+    let after = match c.op {
+        FieldOp::Release => before.clone(),
+        _ => c.after.as_ref().map(yaml_lines).unwrap_or_default(),
+    };
+    let mut out = String::new();
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        match change.tag() {
+            similar::ChangeTag::Delete => out.push_str(&format!("{indent}{}\n", paint.wrap("31", &format!("- {line}")))),
+            similar::ChangeTag::Insert => out.push_str(&format!("{indent}{}\n", paint.wrap("32", &format!("+ {line}")))),
+            similar::ChangeTag::Equal => out.push_str(&format!("{indent}  {line}\n")),
+        }
+    }
+    out
+}
+
+fn op_note(c: &FieldChange) -> &'static str {
+    match c.op {
+        FieldOp::Set if c.before.is_none() => " (added)",
+        FieldOp::Set => "",
+        FieldOp::Remove => " (removed: no longer declared)",
+        FieldOp::Release => " (released: no longer declared, another manager keeps it)",
+    }
+}
+
+/// One step's header and diffs.
+fn step_text(s: &Step, paint: &Paint, out: &mut String) {
+    let sign = format!("{:>3}", s.action.sign());
+    let mut line = format!("  {} {}", paint.action(s.action, &sign), s.key);
+    if let Some(a) = &s.address {
+        line.push_str(&format!("  ({a})"));
+    }
+    let mut notes = Vec::new();
+    if s.action == Action::Replace {
+        notes.push(format!("replace: {}", s.reason.as_deref().unwrap_or("an immutable field changed")));
+    }
+    if let Some(class) = s.class {
+        if s.action != Action::Create && s.action != Action::Delete {
+            notes.push(class.as_str().to_string());
+        }
+    }
+    if s.adopt {
+        notes.push("adopt".into());
+    }
+    if s.protected {
+        notes.push(paint.wrap("1;31", "protected: destroys data, needs --allow-data-loss"));
+    }
+    if !notes.is_empty() {
+        line.push_str(&format!("  [{}]", notes.join("; ")));
+    }
+    out.push_str(&line);
+    out.push('\n');
+    for c in &s.changes {
+        out.push_str(&format!("        {}{}\n", c.path, op_note(c)));
+        out.push_str(&field_diff(c, paint, "          "));
+    }
+}
+
+/// The plan as text; `what` is "plan" or "drift" (drift lists differences, not actions).
+pub fn text(plan: &Plan, server: &str, color: bool) -> String {
+    let paint = Paint { on: color };
+    let mut out = String::new();
+    for r in &plan.refusals {
+        out.push_str(&format!("{}: {}\n  help: {}\n", paint.wrap("1;31", "refused"), r.message, r.help));
+    }
+    let changes: Vec<&Step> = plan.changes().collect();
+    if changes.is_empty() {
+        out.push_str(&format!("No changes: stack `{}` matches {server}.\n", plan.stack));
+    } else {
+        out.push_str(&format!("Stack `{}` on {server}: cairn will\n\n", plan.stack));
+        for s in changes {
+            step_text(s, &paint, &mut out);
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+/// `Plan: 1 to create, 2 to update, 0 to replace, 0 to delete (1 drift, 2 pending).`
+pub fn summary_line(plan: &Plan) -> String {
+    let drift = plan.changes().filter(|s| s.class == Some(Class::Drift)).count();
+    let pending = plan.changes().filter(|s| s.class == Some(Class::Pending)).count();
+    let mut line = format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete ({drift} drift, {pending} pending).",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Replace),
+        plan.count(Action::Delete),
+    );
+    let protected = plan.protected().count();
+    if protected > 0 {
+        line.push_str(&format!(" {protected} protected."));
+    }
+    if !plan.refusals.is_empty() {
+        line.push_str(&format!(" {} refused.", plan.refusals.len()));
+    }
+    line
+}
+
+fn step_json(s: &Step) -> Json {
+    json!({
+        "address": s.address,
+        "object": {"apiVersion": s.key.api_version, "kind": s.key.kind, "namespace": s.key.namespace, "name": s.key.name},
+        "action": s.action.as_str(),
+        "class": s.class.map(Class::as_str),
+        "reason": s.reason,
+        "protected": s.protected,
+        "adopt": s.adopt,
+        "changes": s.changes,
+    })
+}
+
+/// The plan as versioned JSON (`docs/plan-format.md`).
+pub fn json(plan: &Plan, server: &str, command: &str) -> Json {
+    let drift: Vec<Json> = plan.changes().filter(|s| s.class == Some(Class::Drift)).map(step_json).collect();
+    let changes: Vec<Json> = plan.changes().map(step_json).collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "command": command,
+        "stack": plan.stack,
+        "cluster": server,
+        "resource_drift": drift,
+        "resource_changes": changes,
+        "refusals": plan.refusals,
+        "summary": {
+            "create": plan.count(Action::Create),
+            "update": plan.count(Action::Update),
+            "replace": plan.count(Action::Replace),
+            "delete": plan.count(Action::Delete),
+            "unchanged": plan.count(Action::Noop),
+            "drift": plan.changes().filter(|s| s.class == Some(Class::Drift)).count(),
+            "pending": plan.changes().filter(|s| s.class == Some(Class::Pending)).count(),
+            "protected": plan.protected().count(),
+            "refused": plan.refusals.len(),
+        },
+        "applyable": plan.refusals.is_empty(),
+    })
+}
+
+/// Drift as markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+pub fn markdown(plan: &Plan, server: &str) -> String {
+    let changes: Vec<&Step> = plan.changes().collect();
+    let mut out = format!("### cairn drift: stack `{}`\n\n", plan.stack);
+    if changes.is_empty() && plan.refusals.is_empty() {
+        out.push_str(&format!("✅ In sync with `{server}`: no differences.\n"));
+        return out;
+    }
+    let drift = changes.iter().filter(|s| s.class == Some(Class::Drift)).count();
+    let pending = changes.len().saturating_sub(drift);
+    out.push_str(&format!(
+        "**{} difference{}** with `{server}`: {drift} drift (changed outside cairn), {pending} pending (declared, not applied yet).\n\n",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    ));
+    if !changes.is_empty() {
+        out.push_str("| | object | address | class | fields |\n|---|---|---|---|---|\n");
+        for s in &changes {
+            let fields: Vec<String> = s.changes.iter().map(|c| format!("`{}`", c.path)).collect();
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} | {} |\n",
+                s.action.sign(),
+                s.key,
+                s.address.as_deref().map(|a| format!("`{a}`")).unwrap_or_default(),
+                s.class.map_or("", Class::as_str),
+                if fields.is_empty() { s.action.as_str().to_string() } else { fields.join(", ") }
+            ));
+        }
+        let paint = Paint { on: false };
+        for s in changes.iter().filter(|s| !s.changes.is_empty()) {
+            out.push_str(&format!("\n<details><summary><code>{}</code></summary>\n\n```diff\n", s.key));
+            for c in &s.changes {
+                out.push_str(&format!("# {}{}\n", c.path, op_note(c)));
+                out.push_str(&field_diff(c, &paint, ""));
+            }
+            out.push_str("```\n\n</details>\n");
+        }
+    }
+    for r in &plan.refusals {
+        out.push_str(&format!("\n> **refused**: {} — {}\n", r.message, r.help));
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! `cairn plan | apply | drift | destroy` through the real binary against the sandbox over
+//! loopback (DESIGN.md §2 steps 7–11, §3).
+
+mod common;
+
+use common::*;
+
+/// The dependency edges of a stack, from `cairn graph --format json`.
+fn edges(env: &Env, dir: &std::path::Path) -> Vec<(String, String)> {
+    let g = env.cairn(&["graph", dir.to_str().unwrap(), "--format", "json"]).code(0).json();
+    g["edges"].as_array().unwrap().iter().map(|e| (e["from"].as_str().unwrap().to_owned(), e["to"].as_str().unwrap().to_owned())).collect()
+}
+
+#[test]
+fn first_apply_creates_everything_in_dependency_order_then_plan_is_empty() {
+    let env = env();
+    let shop = env.stack("shop");
+    let shop_s = shop.to_str().unwrap();
+    let first = env.cairn(&["apply", shop_s, "--auto-approve"]).code(0);
+    assert!(first.stdout.contains("Apply complete"), "{}", first.stdout);
+    assert_no_secret("apply output", &first.all());
+
+    // Every declared object was written, each once, and never before what it depends on.
+    let writes = env.client_writes();
+    let applied: Vec<&str> =
+        writes.iter().filter(|(verb, id)| verb == "apply" && !id.contains("cairn-system")).map(|(_, id)| id.as_str()).collect();
+    let graph = edges(&env, &shop);
+    let nodes = env.cairn(&["graph", shop_s, "--format", "json"]).json()["nodes"].as_array().unwrap().len();
+    assert_eq!(applied.len(), nodes, "one write per object: {applied:?}");
+    let pos = |id: &str| applied.iter().position(|a| *a == id).unwrap_or_else(|| panic!("{id} was not applied: {applied:?}"));
+    for (from, to) in &graph {
+        assert!(pos(from) < pos(to), "{to} was written before {from}, which it depends on: {applied:?}");
+    }
+    // Workloads rolled out before apply returned.
+    let web = env.get("apps", "deployments", "shop", "web").unwrap();
+    assert_eq!(web["status"]["availableReplicas"], 3, "{web}");
+    assert!(web["metadata"]["annotations"]["cairn.dev/applied-hash"].is_string());
+
+    let plan = env.cairn(&["plan", shop_s, "--detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    let drift = env.cairn(&["drift", shop_s]).code(0);
+    assert_no_secret("drift", &drift.all());
+}
+
+#[test]
+fn out_of_band_changes_are_drift_undeclared_labels_are_not_and_edits_are_pending() {
+    let env = env();
+    let shop = env.stack("shop");
+    let shop_s = shop.to_str().unwrap();
+    env.cairn(&["apply", shop_s, "--auto-approve"]).code(0);
+
+    // A label nobody declared, added by someone else: not drift.
+    if let Some(r) = env.kubectl(&["label", "deployment", "web", "-n", "shop", "owner=alice"]) {
+        r.code(0);
+        env.cairn(&["drift", shop_s]).code(0);
+        // `kubectl set image` of the declared image: drift, naming exactly that field.
+        env.kubectl(&["set", "image", "deployment/web", "-n", "shop", "web=ghcr.io/acme/shop-web:9.9.9"]).unwrap().code(0);
+    } else {
+        env.call(
+            "PATCH",
+            "/apis/apps/v1/namespaces/shop/deployments/web?fieldManager=kubectl-set",
+            "application/strategic-merge-patch+json",
+            &json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "ghcr.io/acme/shop-web:9.9.9"}]}}}}),
+        );
+    }
+    let drift = env.cairn(&["drift", shop_s, "--format", "json"]).code(2);
+    let report = drift.json();
+    let changes = report["resource_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{report:#}");
+    assert_eq!(changes[0]["object"]["kind"], "Deployment");
+    assert_eq!(changes[0]["class"], "drift");
+    let fields: Vec<&str> = changes[0]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["spec.template.spec.containers[name=web].image"], "{report:#}");
+    assert_eq!(report["resource_drift"].as_array().unwrap().len(), 1);
+    let text = env.cairn(&["drift", shop_s]).code(2);
+    assert!(text.stdout.contains("9.9.9") && text.stdout.contains("2.3.1") && text.stdout.contains("drift"), "{}", text.stdout);
+    let md = env.cairn(&["drift", shop_s, "--format", "markdown"]).code(2);
+    assert!(md.stdout.contains("| `~` | `Deployment/shop/web` |") && md.stdout.contains("```diff"), "{}", md.stdout);
+
+    // A declared label changed out of band: drift too.
+    env.call(
+        "PATCH",
+        "/api/v1/namespaces/shop?fieldManager=someone",
+        "application/merge-patch+json",
+        &json!({"metadata": {"labels": {"team": "other"}}}),
+    );
+    let both = env.cairn(&["drift", shop_s, "--format", "json"]).code(2).json();
+    let ns = both["resource_changes"].as_array().unwrap().iter().find(|c| c["object"]["kind"] == "Namespace").expect("namespace differs");
+    assert_eq!(ns["class"], "drift");
+    assert_eq!(ns["changes"][0]["path"], "metadata.labels.team");
+
+    // Apply takes drift back (force), and the stranger's label stays.
+    env.cairn(&["apply", shop_s, "--auto-approve"]).code(0);
+    let web = env.get("apps", "deployments", "shop", "web").unwrap();
+    assert_eq!(web["spec"]["template"]["spec"]["containers"][0]["image"], "ghcr.io/acme/shop-web:2.3.1");
+    env.cairn(&["drift", shop_s]).code(0);
+
+    // Editing the stack: pending, not drift.
+    let apps = shop.join("apps.cairn");
+    let text = std::fs::read_to_string(&apps).unwrap().replace("replicas  = 3", "replicas  = 4");
+    std::fs::write(&apps, text).unwrap();
+    let pending = env.cairn(&["drift", shop_s, "--format", "json"]).code(2).json();
+    let c = &pending["resource_changes"][0];
+    assert_eq!((c["class"].as_str(), c["changes"][0]["path"].as_str()), (Some("pending"), Some("spec.replicas")), "{pending:#}");
+    assert!(pending["resource_drift"].as_array().unwrap().is_empty());
+
+    // Removing a block plans a delete.
+    let main = shop.join("main.cairn");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let start = text.find("  limits {").unwrap();
+    let end = start + text[start..].find("  }\n").unwrap() + 4;
+    std::fs::write(&main, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let plan = env.cairn(&["plan", shop_s, "--json"]).code(0).json();
+    let del = plan["resource_changes"].as_array().unwrap().iter().find(|c| c["action"] == "delete").expect("a delete");
+    assert_eq!(del["object"]["kind"], "LimitRange", "{plan:#}");
+}
+
+#[test]
+fn an_autoscaler_owned_replicas_is_not_drift() {
+    let env = env();
+    let dir = env.write_stack(
+        "auto",
+        r#"namespace "auto" {}
+workload "api" {
+  namespace = namespace.auto
+  image     = "nginx:1.27"
+}
+"#,
+    );
+    let d = dir.to_str().unwrap();
+    env.cairn(&["apply", d, "--auto-approve"]).code(0);
+    // An HPA (another field manager) scales it.
+    env.call(
+        "PATCH",
+        "/apis/apps/v1/namespaces/auto/deployments/api/scale?fieldManager=horizontal-pod-autoscaler",
+        "application/merge-patch+json",
+        &json!({"spec": {"replicas": 5}}),
+    );
+    assert_eq!(env.get("apps", "deployments", "auto", "api").unwrap()["spec"]["replicas"], 5);
+    env.cairn(&["drift", d]).code(0);
+    env.cairn(&["plan", d, "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn no_secret_value_in_plan_text_json_saved_plans_drift_or_logs() {
+    let env = env();
+    let shop = env.stack("shop");
+    let shop_s = shop.to_str().unwrap();
+    let plan_file = env.dir.path().join("shop.plan");
+    let mut outputs = vec![
+        ("plan", env.cairn(&["plan", shop_s]).code(0).all()),
+        ("plan --json", env.cairn(&["plan", shop_s, "--json"]).code(0).all()),
+        ("plan -o", env.cairn(&["plan", shop_s, "-o", plan_file.to_str().unwrap()]).code(0).all()),
+    ];
+    outputs.push(("saved plan", std::fs::read_to_string(&plan_file).unwrap()));
+    outputs.push(("apply PLANFILE", env.cairn(&["apply", plan_file.to_str().unwrap()]).code(0).all()));
+    // The secret changes in the environment: the plan shows a sensitive change, not the value.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["--color", "never", "--kubeconfig"])
+        .arg(&env.kubeconfig)
+        .args(["plan", shop_s, "--json"])
+        .env("SHOP_DB_PASSWORD", "another-planted-value")
+        .output()
+        .unwrap();
+    let changed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(changed.contains("(sensitive)"), "{changed}");
+    assert!(!changed.contains("another-planted-value"));
+    outputs.push(("plan after a secret change", changed));
+    outputs.push(("drift", env.cairn(&["drift", shop_s]).all()));
+    outputs.push(("drift markdown", env.cairn(&["drift", shop_s, "--format", "markdown"]).all()));
+    outputs.push(("destroy", env.cairn(&["destroy", shop_s, "--auto-approve", "--allow-data-loss"]).code(0).all()));
+    for (what, text) in &outputs {
+        assert_no_secret(what, text);
+    }
+}
+
+/// The README's main job, as a newcomer runs it: `eval "$(cairn sandbox up)"`, apply, plan.
+#[test]
+fn readme_main_job_sandbox_up_apply_then_plan_shows_no_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop");
+    let run = |args: &[&str], kubeconfig: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
+        c.current_dir(tmp.path()).args(["--color", "never"]).args(args).env_remove("KUBECONFIG").env("HOME", tmp.path());
+        if let Some(k) = kubeconfig {
+            c.env("KUBECONFIG", k);
+        }
+        c.output().unwrap()
+    };
+    let up = run(&["sandbox", "up", "--port", &port], None);
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let export = String::from_utf8_lossy(&up.stdout).to_string();
+    let kubeconfig = export.trim().strip_prefix("export KUBECONFIG=").unwrap().trim_matches('\'').trim_matches('"').to_owned();
+    let apply = run(&["apply", shop.to_str().unwrap(), "--auto-approve"], Some(&kubeconfig));
+    let plan = run(&["plan", shop.to_str().unwrap()], Some(&kubeconfig));
+    // Without KUBECONFIG cairn finds the sandbox running from this directory, and says so.
+    let found = run(&["plan", shop.to_str().unwrap(), "--detailed-exitcode"], None);
+    let down = run(&["sandbox", "down"], None);
+    assert!(apply.status.success(), "{}{}", String::from_utf8_lossy(&apply.stdout), String::from_utf8_lossy(&apply.stderr));
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("No changes"), "{}", String::from_utf8_lossy(&plan.stdout));
+    assert_eq!(found.status.code(), Some(0), "{}", String::from_utf8_lossy(&found.stderr));
+    assert!(String::from_utf8_lossy(&found.stderr).contains("using the running sandbox"), "{}", String::from_utf8_lossy(&found.stderr));
+    assert!(down.status.success());
+}
