@@ -43,6 +43,14 @@ fn yaml_lines(v: &Json) -> String {
 
 /// A unified diff of a field's old and new value (`similar`), indented.
 fn field_diff(c: &FieldChange, paint: &Paint, indent: &str) -> String {
+    if c.sensitive {
+        let what = match (c.op, &c.before) {
+            (FieldOp::Set, None) => "+ (sensitive value)",
+            (FieldOp::Set, Some(_)) => "~ (sensitive value changed)",
+            _ => "- (sensitive value)",
+        };
+        return format!("{indent}{}\n", paint.wrap("33", what));
+    }
     let before = c.before.as_ref().map(yaml_lines).unwrap_or_default();
     let after = match c.op {
         FieldOp::Release => before.clone(),

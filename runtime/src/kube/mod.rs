@@ -16,7 +16,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use kube::api::{ApiResource, DynamicObject};
-use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, Scope};
 use kube::{Api, Client};
 
@@ -132,10 +131,21 @@ impl Kube {
         if let Some(r) = self.cached(&gk) {
             return Ok(Some(r));
         }
-        let gvk = GroupVersionKind::gvk(group, version, kind);
+        // One request per group-version: every kind it serves is remembered.
+        let gv = kube::core::GroupVersion::gv(group, version);
         self.discovery_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match retry(|| kube::discovery::pinned_kind(&self.client, &gvk)).await {
-            Ok((ar, caps)) => Ok(Some(self.remember(gk, ar, &caps))),
+        match retry(|| kube::discovery::pinned_group(&self.client, &gv)).await {
+            Ok(g) => {
+                for (ar, caps) in g.versioned_resources(version) {
+                    if ar.group == group && ar.version == version && !ar.plural.contains('/') {
+                        let k = GroupKind { group: ar.group.clone(), kind: ar.kind.clone() };
+                        if self.cached(&k).is_none() {
+                            self.remember(k, ar, &caps);
+                        }
+                    }
+                }
+                Ok(self.cached(&gk))
+            }
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
             Err(kube::Error::Discovery(_)) => Ok(None),
             Err(e) => Err(KubeError::of(format!("discover {api_version} {kind}"), e)),
