@@ -69,12 +69,17 @@ fn field_diff(c: &FieldChange, paint: &Paint, indent: &str) -> String {
     out
 }
 
-fn op_note(c: &FieldChange) -> &'static str {
-    match c.op {
+fn op_note(c: &FieldChange) -> String {
+    let op = match c.op {
         FieldOp::Set if c.before.is_none() => " (added)",
         FieldOp::Set => "",
         FieldOp::Remove => " (removed: no longer declared)",
         FieldOp::Release => " (released: no longer declared, another manager keeps it)",
+    };
+    if c.managers.is_empty() || c.op == FieldOp::Release {
+        op.to_string()
+    } else {
+        format!("{op} (live value set by {})", c.managers.join(", "))
     }
 }
 

@@ -71,6 +71,8 @@ fn out_of_band_changes_are_drift_undeclared_labels_are_not_and_edits_are_pending
     assert_eq!(changes[0]["class"], "drift");
     let fields: Vec<&str> = changes[0]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(fields, ["spec.template.spec.containers[name=web].image"], "{report:#}");
+    // It says who changed it.
+    assert_eq!(changes[0]["changes"][0]["managers"], json!(["kubectl-set"]), "{report:#}");
     assert_eq!(report["resource_drift"].as_array().unwrap().len(), 1);
     let text = env.cairn(&["drift", shop_s]).code(2);
     assert!(text.stdout.contains("9.9.9") && text.stdout.contains("2.3.1") && text.stdout.contains("drift"), "{}", text.stdout);

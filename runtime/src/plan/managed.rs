@@ -40,6 +40,43 @@ pub(crate) fn resolve<'a>(value: &'a Json, seg: &Seg) -> Option<&'a Json> {
     }
 }
 
+/// Whether a path step matches a parsed `fieldsV1` key.
+fn seg_matches(seg: &Seg, key: &Seg) -> bool {
+    match (seg, key) {
+        (Seg::Key(a), Seg::Key(b)) => a == b,
+        (Seg::Index(a), Seg::Index(b)) => a == b,
+        (Seg::Value(a), Seg::Value(b)) => values_eq(a, b),
+        // A declared item key may leave out `protocol`, which the server records as TCP.
+        (Seg::Item(a), Seg::Item(b)) => {
+            a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && values_eq(v, v2)))
+                && b.iter().all(|(k, v)| a.iter().any(|(k2, _)| k == k2) || (k == "protocol" && v.as_str() == Some("TCP")))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a `fieldsV1` tree holds the path (or something below it).
+fn tree_holds(tree: &Json, segs: &[Seg]) -> bool {
+    let Some((first, rest)) = segs.split_first() else { return true };
+    let Some(map) = tree.as_object() else { return false };
+    map.iter().any(|(k, child)| parse_key(k).is_some_and(|key| seg_matches(first, &key)) && tree_holds(child, rest))
+}
+
+/// The field managers other than cairn's apply that own a path of the live object (who
+/// changed it, for plans: `kubectl-set`, `horizontal-pod-autoscaler`).
+pub(crate) fn owners(live: &Json, segs: &[Seg]) -> Vec<String> {
+    let Some(entries) = live.pointer("/metadata/managedFields").and_then(Json::as_array) else { return Vec::new() };
+    let mut out: Vec<String> = entries
+        .iter()
+        .filter(|e| !is_cairn_apply(e))
+        .filter(|e| e.get("fieldsV1").is_some_and(|t| tree_holds(t, segs)))
+        .filter_map(|e| e.get("manager").and_then(Json::as_str).map(str::to_string))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Whether an entry is cairn's own server-side apply of the main resource.
 fn is_cairn_apply(entry: &Json) -> bool {
     entry.get("manager").and_then(Json::as_str) == Some(FIELD_MANAGER)

@@ -178,7 +178,13 @@ fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, ke
     };
     step.force = step.class == Some(Class::Drift);
     step.protected = step.action == Action::Replace && (obj.protect || annotation(live_obj, PROTECT) == Some("true"));
-    step.changes = diffs.into_iter().map(|d| field_change(obj, d)).collect();
+    step.changes = diffs
+        .into_iter()
+        .map(|d| {
+            let managers = if d.before.is_some() { managed::owners(live_obj, &d.segs) } else { Vec::new() };
+            FieldChange { managers, ..field_change(obj, d) }
+        })
+        .collect();
     Ok(step)
 }
 
@@ -193,5 +199,5 @@ fn is_secret_value(key: &ObjectKey, d: &Diff) -> bool {
 fn field_change(obj: &DesiredObject, d: Diff) -> FieldChange {
     let sensitive = is_secret_value(&obj.key, &d) || (!d.pointer.is_empty() && obj.is_sensitive(&d.pointer));
     let hide = |v: Option<Json>| if sensitive { v.map(|_| Json::String(SENSITIVE.into())) } else { v };
-    FieldChange { path: render(&d.segs), op: d.op, before: hide(d.before), after: hide(d.after), sensitive }
+    FieldChange { path: render(&d.segs), op: d.op, before: hide(d.before), after: hide(d.after), sensitive, managers: Vec::new() }
 }

@@ -166,7 +166,10 @@ fn a_freshly_applied_deployment_is_a_noop() {
 #[test]
 fn an_image_changed_out_of_band_is_drift() {
     let d = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);
-    let mut l = served(&d, cairn_fields(true), kubectl_set());
+    // `kubectl set image` records its Update of the container's image.
+    let set_image =
+        ("kubectl-set", json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {"f:image": {}}}}}}}));
+    let mut l = served(&d, cairn_fields(true), set_image);
     l["spec"]["template"]["spec"]["containers"][0]["image"] = json!("ghcr.io/acme/shop-web:2.3.0-hotfix");
     let p = plan(&desired(vec![d]), &owned(vec![l]), KEY, &Options::default());
     let s = only_step(&p);
@@ -179,6 +182,7 @@ fn an_image_changed_out_of_band_is_drift() {
             before: Some(json!("ghcr.io/acme/shop-web:2.3.0-hotfix")),
             after: Some(json!("ghcr.io/acme/shop-web:2.3.1")),
             sensitive: false,
+            managers: vec!["kubectl-set".into()],
         }]
     );
 }
@@ -236,7 +240,14 @@ fn replicas_dropped_from_the_declaration_are_removed_or_released() {
     assert_eq!((s.action, s.class), (Action::Update, Some(Class::Pending)));
     assert_eq!(
         s.changes,
-        vec![FieldChange { path: "spec.replicas".into(), op: FieldOp::Remove, before: Some(json!(3)), after: None, sensitive: false }]
+        vec![FieldChange {
+            path: "spec.replicas".into(),
+            op: FieldOp::Remove,
+            before: Some(json!(3)),
+            after: None,
+            sensitive: false,
+            managers: vec![]
+        }]
     );
 
     let l = served(&before, cairn_fields(true), ("horizontal-pod-autoscaler", json!({"f:spec": {"f:replicas": {}}})));

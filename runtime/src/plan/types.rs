@@ -85,6 +85,9 @@ pub struct FieldChange {
     /// The value is a secret: `before`/`after` hold `"(sensitive)"`, never the value.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+    /// Field managers other than cairn that own the live value (`kubectl-set`): who changed it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managers: Vec<String>,
 }
 
 /// One object's step.
