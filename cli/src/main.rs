@@ -27,9 +27,15 @@ struct Cli {
     /// The kubeconfig context (else the cluster block's, else the current one).
     #[arg(long, global = true, value_name = "NAME")]
     context: Option<String>,
+    /// Which `cluster` block's `kube` settings to use when the stack has several.
+    #[arg(long, global = true, value_name = "NAME")]
+    cluster: Option<String>,
     /// Print only results and errors (no progress lines).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// Also say which cluster was chosen and why, and what reading it cost.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -226,7 +232,8 @@ pub enum GraphFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = output::Output::new(cli.color);
-    let flags = commands::live::ClusterFlags { kubeconfig: cli.kubeconfig, context: cli.context };
+    let flags =
+        commands::live::ClusterFlags { kubeconfig: cli.kubeconfig, context: cli.context, cluster: cli.cluster, verbose: cli.verbose };
     let quiet = cli.quiet;
     let apply_args = |path: PathBuf, c: ApplyFlags, adopt, force_conflicts, targets, destroy| commands::apply::ApplyArgs {
         path,

@@ -21,6 +21,10 @@ use crate::output::Output;
 pub struct ClusterFlags {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// `--cluster`: the `cluster` block whose `kube` settings apply.
+    pub cluster: Option<String>,
+    /// `-v`: say what was chosen and what reading cost.
+    pub verbose: bool,
 }
 
 /// A compiled stack and its desired Kubernetes objects.
@@ -106,14 +110,16 @@ pub fn sources_hash(c: &Compilation) -> String {
     cairn_runtime::hash::sha256_hex(&all)
 }
 
-/// The `cluster` block's `kube { kubeconfig, context }` (the stack's only or default cluster).
-fn cluster_block(c: &Compilation) -> (Option<PathBuf>, Option<String>) {
+/// The `cluster` block's `kube { kubeconfig, context }`: the one `--cluster` names, else the
+/// stack's default cluster, else the only one.
+fn cluster_block(c: &Compilation, wanted: Option<&str>) -> (Option<PathBuf>, Option<String>) {
     let clusters: Vec<_> = c.resources.iter().filter(|r| r.addr.kind == Kind::Cluster).collect();
-    let stack_default =
-        c.resources.iter().find(|r| r.addr.kind == Kind::Stack).and_then(|r| cairn_compiler::access::name_of(&r.body, "cluster"));
+    let stack_default = wanted.map(str::to_string).or_else(|| {
+        c.resources.iter().find(|r| r.addr.kind == Kind::Stack).and_then(|r| cairn_compiler::access::name_of(&r.body, "cluster"))
+    });
     let chosen = match (clusters.as_slice(), stack_default) {
-        ([only], _) => Some(*only),
         (many, Some(name)) => many.iter().copied().find(|r| r.addr.name == name),
+        ([only], None) => Some(*only),
         _ => None,
     };
     let Some(kube) = chosen.and_then(|r| r.body.block("kube")) else { return (None, None) };
@@ -122,7 +128,13 @@ fn cluster_block(c: &Compilation) -> (Option<PathBuf>, Option<String>) {
 
 /// Chooses the cluster (DESIGN.md §3) and connects; says on stderr when it uses the sandbox.
 pub async fn connect(out: &Output, flags: &ClusterFlags, c: &Compilation) -> Option<Kube> {
-    let (block_kubeconfig, block_context) = cluster_block(c);
+    if let Some(name) = &flags.cluster {
+        if !c.resources.iter().any(|r| r.addr.kind == Kind::Cluster && &r.addr.name == name) {
+            out.error(&format!("--cluster {name}: the stack declares no `cluster \"{name}\"` block"));
+            return None;
+        }
+    }
+    let (block_kubeconfig, block_context) = cluster_block(c, flags.cluster.as_deref());
     let choices = Choices {
         flag_kubeconfig: flags.kubeconfig.clone(),
         flag_context: flags.context.clone(),
@@ -139,6 +151,9 @@ pub async fn connect(out: &Output, flags: &ClusterFlags, c: &Compilation) -> Opt
     };
     if chosen.sandbox {
         out.info(&format!("using the running sandbox ({})", chosen.kubeconfig.display()));
+    } else if flags.verbose {
+        let context = chosen.context.as_deref().map(|c| format!(", context {c}")).unwrap_or_default();
+        out.info(&format!("using {} (from {}){context}", chosen.kubeconfig.display(), chosen.source));
     }
     let kube = match Kube::connect(&chosen.kubeconfig, chosen.context.as_deref()).await {
         Ok(k) => k,

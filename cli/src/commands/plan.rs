@@ -48,7 +48,9 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     let Some(mut state) = live::read_live(out, &kube, &stack.desired, args.adopt).await else { return ERROR };
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
     let plan = live::make_plan(&stack.desired, &state, &options);
-    out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
+    if flags.verbose {
+        out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
+    }
     if args.json {
         out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "plan")));
     } else {

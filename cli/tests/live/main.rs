@@ -205,3 +205,48 @@ fn readme_main_job_sandbox_up_apply_then_plan_shows_no_changes() {
     assert!(String::from_utf8_lossy(&found.stderr).contains("using the running sandbox"), "{}", String::from_utf8_lossy(&found.stderr));
     assert!(down.status.success());
 }
+
+/// The cluster block's `kube { kubeconfig, context }` chooses the cluster when no flag or
+/// KUBECONFIG does; a context the kubeconfig lacks is a clear error.
+#[test]
+fn the_cluster_block_chooses_the_kubeconfig_and_context() {
+    let env = env();
+    let dir = env.write_stack(
+        "blocky",
+        &format!(
+            r#"cluster "lab" {{
+  kube {{
+    kubeconfig = "{}"
+    context    = "sandbox"
+  }}
+}}
+
+namespace "blocky" {{}}
+"#,
+            env.kubeconfig.display()
+        ),
+    );
+    let run = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "-v"])
+            .args(extra)
+            .arg(&dir)
+            .args(["--auto-approve"])
+            .env_remove("KUBECONFIG")
+            .env("HOME", env.dir.path())
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let (code, stderr) = run(&["apply"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("cluster block"), "-v says where the kubeconfig came from: {stderr}");
+    assert!(env.get("", "namespaces", "", "blocky").is_some());
+    let (code, stderr) = run(&["--context", "nope", "apply"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("nope") && stderr.contains("kubeconfig"), "{stderr}");
+    let (code, stderr) = run(&["--cluster", "prod", "apply"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no `cluster \"prod\"` block"), "{stderr}");
+}

@@ -103,40 +103,50 @@ pub async fn snapshot(kube: &Kube, desired: &Desired, inventoried: &[GroupKind],
 /// Every object of a kind with the stack's label, all namespaces, page by page.
 async fn list_owned(kube: &Kube, r: &Resolved, selector: &str) -> Result<(Vec<Json>, usize), KubeError> {
     let api = kube::Api::<kube::api::DynamicObject>::all_with(kube.client().clone(), &r.resource);
-    let mut items = Vec::new();
-    let mut pages = 0;
-    let mut token: Option<String> = None;
-    loop {
-        let mut lp = ListParams::default().labels(selector).limit(PAGE);
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
+    let base = ListParams::default().labels(selector).limit(PAGE);
+    paged(&base, format!("list {}", r.resource.plural), |lp| {
+        let api = api.clone();
+        async move {
+            let page = api.list(&lp).await?;
+            Ok((page.items.iter().map(|o| to_json(o, &r.resource)).collect(), page.metadata.continue_))
         }
-        let page = retry(|| api.list(&lp)).await.map_err(|e| KubeError::of(format!("list {}", r.resource.plural), e))?;
-        pages += 1;
-        items.extend(page.items.iter().map(|o| to_json(o, &r.resource)));
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok((items, pages)),
-        }
-    }
+    })
+    .await
 }
 
 /// The metadata of every object of a kind, all namespaces, page by page.
 async fn list_metadata(kube: &Kube, r: &Resolved) -> Result<(Vec<Json>, usize), KubeError> {
     let api = kube::Api::<kube::api::DynamicObject>::all_with(kube.client().clone(), &r.resource);
+    let base = ListParams::default().limit(PAGE);
+    paged(&base, format!("list {} (metadata)", r.resource.plural), |lp| {
+        let api = api.clone();
+        async move {
+            let page = api.list_metadata(&lp).await?;
+            Ok((page.items.iter().map(|o| meta_json(&o.metadata, r)).collect(), page.metadata.continue_))
+        }
+    })
+    .await
+}
+
+/// Runs one LIST to its last page (`continue` tokens), retrying each page; returns the items
+/// and the number of pages.
+async fn paged<F, Fut>(base: &ListParams, what: String, mut page: F) -> Result<(Vec<Json>, usize), KubeError>
+where
+    F: FnMut(ListParams) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<Json>, Option<String>), kube::Error>>,
+{
     let mut items = Vec::new();
     let mut pages = 0;
     let mut token: Option<String> = None;
     loop {
-        let mut lp = ListParams::default().limit(PAGE);
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        let page =
-            retry(|| api.list_metadata(&lp)).await.map_err(|e| KubeError::of(format!("list {} (metadata)", r.resource.plural), e))?;
+        let lp = match &token {
+            Some(t) => base.clone().continue_token(t),
+            None => base.clone(),
+        };
+        let (batch, next) = retry(|| page(lp.clone())).await.map_err(|e| KubeError::of(what.clone(), e))?;
         pages += 1;
-        items.extend(page.items.iter().map(|o| meta_json(&o.metadata, r)));
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+        items.extend(batch);
+        match next.filter(|t| !t.is_empty()) {
             Some(t) => token = Some(t),
             None => return Ok((items, pages)),
         }
