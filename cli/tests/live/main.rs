@@ -250,3 +250,58 @@ namespace "blocky" {{}}
     assert_eq!(code, Some(1));
     assert!(stderr.contains("no `cluster \"prod\"` block"), "{stderr}");
 }
+
+/// A CustomResourceDefinition and an object of its kind in one stack: plan before the kind is
+/// served, apply waits for the CRD to be Established and then applies the object (the
+/// `kubernetes_manifest` trap Terraform users hit).
+#[test]
+fn a_crd_and_its_custom_object_apply_in_one_run() {
+    let env = env();
+    let dir = env.write_stack("widgets", "namespace \"w\" {}\n");
+    std::fs::write(
+        dir.join("crd.yaml"),
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: w
+spec:
+  size: 3
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("main.cairn"), "namespace \"w\" {}\nmanifest \"widgets\" {\n  source = file(\"crd.yaml\")\n}\n").unwrap();
+    let d = dir.to_str().unwrap();
+    let plan = env.cairn(&["plan", d, "--json"]).code(0).json();
+    assert_eq!(plan["summary"]["create"], 3, "{plan:#}");
+    env.cairn(&["apply", d, "--auto-approve"]).code(0);
+    let w = env.get("example.com", "widgets", "w", "w1").expect("the widget exists");
+    assert_eq!(w["spec"]["size"], 3);
+    env.cairn(&["plan", d, "--detailed-exitcode"]).code(0);
+    // Destroy deletes the widget before its CRD.
+    env.cairn(&["destroy", d, "--auto-approve"]).code(0);
+    let deletes: Vec<String> = env.client_writes().into_iter().filter(|(v, _)| v == "delete").map(|(_, id)| id).collect();
+    let pos = |id: &str| deletes.iter().position(|d| d == id).unwrap_or_else(|| panic!("{id} not deleted: {deletes:?}"));
+    assert!(pos("Widget/w/w1") < pos("CustomResourceDefinition/widgets.example.com"), "{deletes:?}");
+}
