@@ -183,7 +183,12 @@ pub fn json(plan: &Plan, server: &str, command: &str) -> Json {
         "cluster": server,
         "resource_drift": drift,
         "resource_changes": changes,
-        "refusals": plan.refusals,
+        "refusals": plan.refusals.iter().map(|r| json!({
+            "object": {"apiVersion": r.key.api_version, "kind": r.key.kind, "namespace": r.key.namespace, "name": r.key.name},
+            "address": r.address,
+            "message": r.message,
+            "help": r.help,
+        })).collect::<Vec<Json>>(),
         "summary": {
             "create": plan.count(Action::Create),
             "update": plan.count(Action::Update),

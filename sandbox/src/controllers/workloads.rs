@@ -43,6 +43,26 @@ fn owned_by<'a>(items: &'a [Value], owner: &Value) -> impl Iterator<Item = &'a V
     })
 }
 
+/// Adopts the alive pods of `ns` that no controller owns and that match the owner's selector,
+/// as Kubernetes' ControllerRefManager does: a StatefulSet deleted with `Orphan` and created
+/// again takes its pods back instead of leaving them out of its counts.
+fn adopt_orphans(state: &mut State, pod_type: &ResourceType, owner: &Value, ns: &str) {
+    let Some(selector) = owner["spec"]["selector"]["matchLabels"].as_object().filter(|m| !m.is_empty()).cloned() else { return };
+    for pod in objects(state, "", "pods", Some(ns)) {
+        let controlled = pod["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|r| r["controller"] == true);
+        let matches = selector.iter().all(|(k, v)| &pod["metadata"]["labels"][k] == v);
+        if controlled || !matches || !alive(&pod) {
+            continue;
+        }
+        let mut next = pod.clone();
+        let mut refs = pod["metadata"]["ownerReferences"].as_array().cloned().unwrap_or_default();
+        refs.push(owner_ref(owner));
+        next["metadata"]["ownerReferences"] = json!(refs);
+        let ctx = WriteCtx::controller("update", MANAGER, None);
+        let _ = commit(state, pod_type, Some(&pod), next, &ctx, Ownership::Update);
+    }
+}
+
 fn alive(obj: &Value) -> bool {
     obj["metadata"]["deletionTimestamp"].is_null()
 }
@@ -273,6 +293,7 @@ fn stateful_sets(state: &mut State) {
         let want = replicas(&sts);
         let templates = sts["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
         let selector_labels = sts["spec"]["selector"]["matchLabels"].clone();
+        adopt_orphans(state, &pod_type, &sts, &ns);
         for i in 0..want {
             let pod_name = format!("{name}-{i}");
             // Claims first, as the StatefulSet controller does; they carry no owner references
