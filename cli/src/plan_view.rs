@@ -93,6 +93,8 @@ fn step_text(s: &Step, paint: &Paint, out: &mut String) {
     let mut notes = Vec::new();
     if s.action == Action::Replace {
         notes.push(format!("replace: {}", s.reason.as_deref().unwrap_or("an immutable field changed")));
+    } else if let Some(reason) = &s.reason {
+        notes.push(reason.clone());
     }
     if let Some(class) = s.class {
         if s.action != Action::Create && s.action != Action::Delete {

@@ -306,3 +306,24 @@ spec:
     let pos = |id: &str| deletes.iter().position(|d| d == id).unwrap_or_else(|| panic!("{id} not deleted: {deletes:?}"));
     assert!(pos("Widget/w/w1") < pos("CustomResourceDefinition/widgets.example.com"), "{deletes:?}");
 }
+
+/// Destroy then apply at once: the namespace is still Terminating, so apply waits for it to go
+/// and creates it again instead of failing on "being terminated".
+#[test]
+fn apply_right_after_destroy_waits_for_the_terminating_namespace() {
+    let env = env();
+    let dir =
+        env.write_stack("again", "namespace \"again\" {}\nconfig \"c\" {\n  namespace = namespace.again\n  data      = { a = \"b\" }\n}\n");
+    let d = dir.to_str().unwrap();
+    env.cairn(&["apply", d, "--auto-approve"]).code(0);
+    env.cairn(&["destroy", d, "--auto-approve"]).code(0);
+    let ns = env.get("", "namespaces", "", "again").expect("still terminating");
+    assert!(ns["metadata"]["deletionTimestamp"].is_string(), "{ns}");
+    let plan = env.cairn(&["plan", d]).code(0);
+    assert!(plan.stdout.contains("being deleted"), "{}", plan.stdout);
+    env.cairn(&["apply", d, "--auto-approve"]).code(0);
+    let ns = env.get("", "namespaces", "", "again").expect("created again");
+    assert!(ns["metadata"]["deletionTimestamp"].is_null(), "{ns}");
+    assert!(env.get("", "configmaps", "again", "c").is_some());
+    env.cairn(&["plan", d, "--detailed-exitcode"]).code(0);
+}

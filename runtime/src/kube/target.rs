@@ -36,6 +36,10 @@ impl Target for KubeTarget<'_> {
             Action::Noop => Ok("unchanged".into()),
             Action::Create | Action::Update => {
                 let body = self.body(step)?;
+                if step.action == Action::Create && step.live_fingerprint.is_some() {
+                    // It was still being deleted when planned.
+                    self.gone(&step.key).await?;
+                }
                 self.apply(&step.key, &body, step.force).await?;
                 let waited = self.wait(step, &body).await?;
                 Ok(join(if step.action == Action::Create { "created" } else { "updated" }, waited))

@@ -67,7 +67,7 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
         .owned
         .iter()
         .filter(|(k, _)| opts.destroy || !declared.contains_key(k))
-        .filter(|(_, body)| !has_owner(body))
+        .filter(|(_, body)| !has_owner(body) && !terminating(body))
         .map(|(k, body)| delete_step(k, body, declared.get(k).and_then(|i| desired.objects.get(*i).map(|o| (*i, o)))))
         .collect();
     order::order_deletes(&mut deletes, plan.steps.len());
@@ -85,6 +85,11 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
 /// An annotation of a live object.
 fn annotation<'a>(body: &'a Json, name: &str) -> Option<&'a str> {
     body.get("metadata")?.get("annotations")?.get(name)?.as_str()
+}
+
+/// Whether the object is being deleted (`metadata.deletionTimestamp` is set).
+fn terminating(body: &Json) -> bool {
+    body.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null())
 }
 
 /// Whether the object has a non-empty `metadata.ownerReferences` (then something else owns it).
@@ -152,6 +157,12 @@ fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, ke
         live_fingerprint: None,
     };
     let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
+    if terminating(live_obj) {
+        // Still going away (a namespace empties first): apply waits until it is gone, then creates it.
+        step.reason = Some(format!("{} is being deleted: apply waits until it is gone, then creates it", obj.key));
+        step.live_fingerprint = Some(fingerprint(live_obj, None));
+        return Ok(step);
+    }
     let applied_raw = applied_body(obj, key);
     let applied = compare::as_stored(&applied_raw);
     let applied = applied.as_ref();

@@ -606,3 +606,22 @@ fn secret_string_data_matches_the_stored_data() {
     let text = serde_json::to_string(&p).unwrap();
     assert!(!text.contains("s3cr3t") && !text.contains("czNjcjN0") && !text.contains("b3RoZXI="));
 }
+
+#[test]
+fn an_object_still_being_deleted_is_created_again_not_left_alone() {
+    let d = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);
+    let mut l = served(&d, cairn_fields(true), kubectl_set());
+    l["metadata"]["deletionTimestamp"] = json!("2026-11-23T10:00:00Z");
+    let orphan = {
+        let mut o = l.clone();
+        o["metadata"]["name"] = json!("old");
+        o
+    };
+    let p = plan(&desired(vec![d]), &owned(vec![l, orphan]), KEY, &Options::default());
+    // The terminating declared object is a create that waits; the terminating undeclared one is
+    // not deleted twice.
+    let s = only_step(&p);
+    assert_eq!(s.action, Action::Create);
+    assert!(s.reason.as_deref().is_some_and(|r| r.contains("being deleted")), "{s:?}");
+    assert!(s.live_fingerprint.is_some());
+}

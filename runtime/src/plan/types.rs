@@ -102,7 +102,8 @@ pub struct Step {
     pub class: Option<Class>,
     /// Field changes (updates and replaces); empty for creates and deletes.
     pub changes: Vec<FieldChange>,
-    /// Why a replace is needed (`spec.selector is immutable`).
+    /// Why a replace is needed (`spec.selector is immutable`), or why a create waits (the
+    /// object is still being deleted; then `live_fingerprint` is set too).
     pub reason: Option<String>,
     /// A delete or replace of a protected object: apply refuses without `--allow-data-loss`.
     pub protected: bool,
