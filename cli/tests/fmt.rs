@@ -22,7 +22,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn examples() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).expect("examples").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).expect("examples").flatten().map(|e| e.path()).filter(|p| is_stack(p)).collect();
     dirs.sort();
     assert!(dirs.len() >= 2, "expected example stacks in {}", root.display());
     dirs
@@ -129,4 +129,9 @@ fn fmt_refuses_a_file_with_syntax_errors_and_leaves_it_alone() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("E01"));
     assert_eq!(std::fs::read_to_string(&f).expect("read"), text);
+}
+
+/// A directory of `examples/` that holds a stack (`examples/ci/` holds a CI workflow).
+fn is_stack(dir: &Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| e.path().extension().is_some_and(|x| x == "cairn"))
 }

@@ -46,7 +46,7 @@ fn success(args: &[&str], env: &[(&str, &str)]) -> String {
 fn examples() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut dirs: Vec<PathBuf> =
-        fs::read_dir(&root).expect("examples/").filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        fs::read_dir(&root).expect("examples/").filter_map(Result::ok).map(|e| e.path()).filter(|p| is_stack(p)).collect();
     dirs.sort();
     assert!(dirs.iter().any(|d| d.ends_with("shop")) && dirs.iter().any(|d| d.ends_with("analytics")), "{dirs:?}");
     dirs
@@ -719,4 +719,9 @@ fn graph_of_a_failing_stack_prints_nothing_on_stdout() {
         assert!(stdout(&o).is_empty(), "{}", show(&o));
         assert!(stderr(&o).contains("lables"));
     }
+}
+
+/// A directory of `examples/` that holds a stack (`examples/ci/` holds a CI workflow).
+fn is_stack(dir: &Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| e.path().extension().is_some_and(|x| x == "cairn"))
 }
