@@ -1,7 +1,8 @@
 //! Completion: block kinds and keywords at top level; inside a block, the attributes and nested
 //! blocks of its schema that are not set yet; after `attr = "`, the attribute's enum values; after
-//! `namespace.` (any addressable kind and a dot), the names declared of that kind in the stack.
-//! Works on the buffer's own syntax tree (the parser recovers from broken code), so an unclosed
+//! `namespace.` (any addressable kind and a dot), the names declared of that kind in the stack
+//! (template instances' resources included); after `alias.` of an import, the module's templates
+//! and lets; inside `import "`, the `std/` modules. Works on the buffer's own syntax tree (the parser recovers from broken code), so an unclosed
 //! block elsewhere in the file does not stop it.
 
 use std::collections::BTreeSet;
@@ -18,9 +19,16 @@ const KEYWORDS: [(&str, &str); 3] = [
     ("template", "`template name(params) { … }`: blocks to instantiate with arguments."),
 ];
 
-/// The completions at `offset` of `text`; `declared` gives the names declared of a kind in the
-/// document's stack.
-pub fn complete(text: &str, offset: u32, declared: impl FnOnce(Kind) -> BTreeSet<String>) -> Vec<CompletionItem> {
+/// What completion needs to know beyond the buffer.
+pub trait Context {
+    /// The names declared of `kind` in the document's stack.
+    fn declared(&self, kind: Kind) -> BTreeSet<String>;
+    /// The source texts of the module an import path names (`std/apps`, `../shared`).
+    fn module_texts(&self, import_path: &str) -> Vec<String>;
+}
+
+/// The completions at `offset` of `text`.
+pub fn complete(text: &str, offset: u32, cx: &dyn Context) -> Vec<CompletionItem> {
     let at = clamp(text, offset);
     let before = text.get(..at).unwrap_or("");
     let line = before.rsplit('\n').next().unwrap_or("");
@@ -28,11 +36,19 @@ pub fn complete(text: &str, offset: u32, declared: impl FnOnce(Kind) -> BTreeSet
     let word_start = line.trim_end_matches(is_ident_char).len();
     let head = line.get(..word_start).unwrap_or("");
 
+    if let Some(path_head) = line.trim_start().strip_prefix("import \"") {
+        return import_paths(path_head);
+    }
+
     if let Some(rest) = head.strip_suffix('.') {
         let kind_word = rest.get(rest.trim_end_matches(is_ident_char).len()..).unwrap_or("");
         let preceded = rest.get(..rest.len().saturating_sub(kind_word.len())).unwrap_or("");
+        if preceded.ends_with('.') {
+            return Vec::new();
+        }
         return match Kind::from_name(kind_word) {
-            Some(kind) if kind.addressable() && !preceded.ends_with('.') => declared(kind)
+            Some(kind) if kind.addressable() => cx
+                .declared(kind)
                 .into_iter()
                 .map(|name| CompletionItem {
                     label: name,
@@ -41,7 +57,10 @@ pub fn complete(text: &str, offset: u32, declared: impl FnOnce(Kind) -> BTreeSet
                     ..CompletionItem::default()
                 })
                 .collect(),
-            _ => Vec::new(),
+            _ => match import_path_of(text, kind_word) {
+                Some(path) => module_members(&cx.module_texts(&path), &path),
+                None => Vec::new(),
+            },
         };
     }
 
@@ -73,13 +92,117 @@ pub fn complete(text: &str, offset: u32, declared: impl FnOnce(Kind) -> BTreeSet
         return Vec::new();
     }
 
-    let Some(innermost) = blocks.last() else { return top_level() };
+    let Some(innermost) = blocks.last() else { return top_level(text) };
     let Some(schema) = schema_of(&blocks) else { return Vec::new() };
     body_items(schema, innermost, offset_u32(at))
 }
 
-/// Block kinds and keywords, for the top level of a file.
-fn top_level() -> Vec<CompletionItem> {
+/// The `std/` modules, inside `import "…` (`typed` is what is typed after the quote).
+fn import_paths(typed: &str) -> Vec<CompletionItem> {
+    if typed.contains('"') {
+        return Vec::new();
+    }
+    cairn_stdlib::module_names()
+        .map(|m| CompletionItem {
+            label: format!("std/{m}"),
+            kind: Some(CompletionItemKind::MODULE),
+            detail: Some("standard library module".into()),
+            documentation: cairn_stdlib::module(m).map(|(_, src)| Documentation::String(leading_comment(src))),
+            ..CompletionItem::default()
+        })
+        .collect()
+}
+
+/// The first comment lines of a source (a module's or a template's description).
+fn leading_comment(src: &str) -> String {
+    src.lines().take_while(|l| l.starts_with('#')).map(|l| l.trim_start_matches('#').trim()).collect::<Vec<_>>().join("\n")
+}
+
+/// The import path of `alias` in `text` (`import "std/apps" as apps`, or the path's last segment
+/// without an `as`).
+fn import_path_of(text: &str, alias: &str) -> Option<String> {
+    let parsed = cairn_lang::parse(text, FileId(0));
+    parsed.file.stmts.iter().find_map(|s| match s {
+        Stmt::Import(i) => {
+            let name = match &i.alias {
+                Some(a) => a.name.clone(),
+                None => i.path.trim_end_matches('/').rsplit('/').next().unwrap_or("").trim_end_matches(".cairn").to_string(),
+            };
+            (name == alias).then(|| i.path.clone())
+        }
+        _ => None,
+    })
+}
+
+/// The templates (with their parameters) and lets of a module, after `alias.`.
+fn module_members(texts: &[String], path: &str) -> Vec<CompletionItem> {
+    let mut items = Vec::new();
+    for text in texts {
+        let parsed = cairn_lang::parse(text, FileId(0));
+        for s in &parsed.file.stmts {
+            match s {
+                Stmt::Template(t) => {
+                    let params: Vec<String> = t
+                        .params
+                        .iter()
+                        .map(|p| if p.default.is_some() { format!("{}?", p.name.name) } else { p.name.name.clone() })
+                        .collect();
+                    let doc = comment_above(text, t.span.start as usize);
+                    items.push(CompletionItem {
+                        label: t.name.name.clone(),
+                        kind: Some(CompletionItemKind::CLASS),
+                        detail: Some(format!("template from {path}({})", params.join(", "))),
+                        documentation: (!doc.is_empty()).then_some(Documentation::String(doc)),
+                        ..CompletionItem::default()
+                    });
+                }
+                Stmt::Let(l) => items.push(CompletionItem {
+                    label: l.name.name.clone(),
+                    kind: Some(CompletionItemKind::VARIABLE),
+                    detail: Some(format!("let from {path}")),
+                    ..CompletionItem::default()
+                }),
+                _ => {}
+            }
+        }
+    }
+    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items.dedup_by(|a, b| a.label == b.label);
+    items
+}
+
+/// The comment lines just above byte `start` of `text`.
+fn comment_above(text: &str, start: usize) -> String {
+    let before = text.get(..start).unwrap_or("");
+    let mut lines: Vec<&str> =
+        before.lines().rev().skip_while(|l| l.trim().is_empty()).take_while(|l| l.trim_start().starts_with('#')).collect();
+    lines.reverse();
+    lines.iter().map(|l| l.trim_start().trim_start_matches('#').trim()).collect::<Vec<_>>().join("\n")
+}
+
+/// Block kinds, keywords and the templates the file imports (`apps.web_app`), for the top level
+/// of a file.
+fn top_level(text: &str) -> Vec<CompletionItem> {
+    let parsed = cairn_lang::parse(text, FileId(0));
+    let templates: Vec<CompletionItem> = parsed
+        .file
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Import(i) if i.path.starts_with("std/") => {
+                let alias = i.alias.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| i.path.trim_start_matches("std/").to_string());
+                let (_, src) = cairn_stdlib::module(i.path.trim_start_matches("std/"))?;
+                Some(module_members(&[src.to_string()], &i.path).into_iter().filter(|m| m.kind == Some(CompletionItemKind::CLASS)).map(
+                    move |mut m| {
+                        m.label = format!("{alias}.{}", m.label);
+                        m
+                    },
+                ))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let kinds = Kind::ALL.into_iter().map(|k| CompletionItem {
         label: k.as_str().to_string(),
         kind: Some(CompletionItemKind::STRUCT),
@@ -93,7 +216,7 @@ fn top_level() -> Vec<CompletionItem> {
         documentation: Some(Documentation::String(doc.to_string())),
         ..CompletionItem::default()
     });
-    kinds.chain(keywords).collect()
+    kinds.chain(keywords).chain(templates).collect()
 }
 
 /// The attributes and nested blocks of `schema` that `block` does not set yet (the statement the

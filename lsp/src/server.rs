@@ -24,6 +24,22 @@ use crate::convert::{offset, path_to_uri, whole};
 use crate::documents::{Document, Documents, OverlayLoader};
 use crate::{completion, definition, diagnostics, hover, symbols, Error};
 
+/// Completion's view of a document's stack.
+struct StackContext<'a> {
+    server: &'a Server,
+    doc: &'a Document,
+}
+
+impl completion::Context for StackContext<'_> {
+    fn declared(&self, kind: cairn_compiler::schema::Kind) -> BTreeSet<String> {
+        self.server.declared(self.doc, kind)
+    }
+
+    fn module_texts(&self, import_path: &str) -> Vec<String> {
+        self.server.module_texts(self.doc, import_path)
+    }
+}
+
 /// An error answer to a request.
 struct Failure {
     code: ErrorCode,
@@ -171,13 +187,14 @@ impl Server {
     fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>, Failure> {
         let doc = self.doc(&p.text_document_position.text_document.uri)?;
         let at = offset(&doc.text, p.text_document_position.position);
-        let items = completion::complete(&doc.text, at, |kind| self.declared(doc, kind));
+        let items = completion::complete(&doc.text, at, &StackContext { server: self, doc });
         Ok(Some(CompletionResponse::Array(items)))
     }
 
     /// The names declared of `kind` in the stack of `doc`: the top-level blocks of every `.cairn`
     /// file of its directory, read through the `OverlayLoader` (open buffers first), each parsed
-    /// on its own so a broken file does not hide the others' names.
+    /// on its own so a broken file does not hide the others' names; plus the resources template
+    /// instances make (`apps.web_app "web"` makes `workload.web`), from a compilation.
     fn declared(&self, doc: &Document, kind: cairn_compiler::schema::Kind) -> BTreeSet<String> {
         let mut names = BTreeSet::new();
         completion::declared_in(&doc.text, kind, &mut names);
@@ -190,7 +207,23 @@ impl Server {
                 }
             }
         }
+        if let Ok(c) = self.compile(&dir) {
+            names.extend(c.resources.iter().filter(|r| r.addr.kind == kind).map(|r| r.addr.name.clone()));
+        }
         names
+    }
+
+    /// The texts of the module an import of `doc` names: a `std/` module, a `.cairn` file, or
+    /// the `.cairn` files of a directory (relative to the document's directory).
+    fn module_texts(&self, doc: &Document, import_path: &str) -> Vec<String> {
+        if let Some(name) = import_path.strip_prefix("std/") {
+            return cairn_stdlib::module(name).map(|(_, src)| vec![src.to_string()]).unwrap_or_default();
+        }
+        let Some(dir) = doc.stack_dir() else { return Vec::new() };
+        let target = dir.join(import_path);
+        let loader = OverlayLoader { docs: &self.docs };
+        let files = if import_path.ends_with(".cairn") { vec![target] } else { loader.cairn_files(&target).unwrap_or_default() };
+        files.iter().filter_map(|f| loader.read(f).ok()).collect()
     }
 
     // ---- notifications --------------------------------------------------------------------------

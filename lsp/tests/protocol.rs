@@ -490,3 +490,37 @@ fn completion_works_after_an_unclosed_block() {
     assert!(!got.iter().any(|l| l == "image"), "{got:?}");
     c.shutdown();
 }
+
+#[test]
+fn completion_of_imports_templates_and_resources_templates_make() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["main.cairn", "apps.cairn", "storage.cairn"] {
+        std::fs::copy(examples("shop").join(f), dir.join(f)).unwrap();
+    }
+    let mut c = Client::start();
+    let apps = std::fs::read_to_string(dir.join("apps.cairn")).unwrap();
+    // Inside `import "`: the standard modules.
+    let text = format!("import \"\n{apps}");
+    let u = c.open(&dir.join("apps.cairn"), &text);
+    assert_eq!(labels(c.at("textDocument/completion", &u, 0, 8)), ["std/apps", "std/storage"]);
+    // After `apps.`: the module's templates, with their parameters.
+    let text = format!("{apps}\napps.\n");
+    let line = u32::try_from(text.lines().count()).unwrap() - 1;
+    c.change(&u, 2, &text);
+    let got = labels(c.at("textDocument/completion", &u, line, 5));
+    assert_eq!(got, ["database", "web_app"], "{got:?}");
+    let web = item(c.at("textDocument/completion", &u, line, 5), "web_app");
+    assert!(web["detail"].as_str().unwrap().contains("template from std/apps(name, image, namespace, replicas?"), "{web}");
+    // At the top level: the imported templates beside the block kinds.
+    let top = labels(c.at("textDocument/completion", &u, line + 1, 0));
+    assert!(top.iter().any(|l| l == "apps.web_app") && top.iter().any(|l| l == "workload"), "{top:?}");
+    // After `workload.`: the workloads the templates make (`web`, `db`), though no `workload`
+    // block is written anywhere.
+    let text = format!("{apps}\nconfig \"x\" {{\n  namespace = namespace.shop\n  data = {{ a = workload. }}\n}}\n");
+    c.change(&u, 3, &text);
+    let line = u32::try_from(text.lines().count()).unwrap() - 2;
+    assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "web"]);
+    c.shutdown();
+}
