@@ -12,6 +12,7 @@ mod budget;
 mod expand;
 mod expr;
 mod functions;
+pub use functions::FUNCTIONS;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
