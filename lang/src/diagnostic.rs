@@ -55,6 +55,11 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
     }
 
+    /// An informational note with `code` and `message` at `span`.
+    pub fn info(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Info, ..Diagnostic::error(code, span, message) }
+    }
+
     /// Sets the message shown under the primary span.
     pub fn with_primary(mut self, message: impl Into<String>) -> Diagnostic {
         self.primary_label = Some(message.into());

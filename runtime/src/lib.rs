@@ -13,5 +13,6 @@ pub mod hash;
 pub mod kube;
 pub mod model;
 pub mod plan;
+pub mod policy;
 
 pub use model::{Desired, DesiredObject, ObjectKey, Snapshot};

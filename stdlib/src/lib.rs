@@ -1,5 +1,8 @@
-//! cairn-stdlib: the standard library shipped inside the binary. `import "std/apps"` reads
+//! cairn-stdlib: the standard library shipped inside the binary, and the built-in policies
+//! ([`policy`]). `import "std/apps"` reads
 //! [`module`]`("apps")`. Each module is one `.cairn` file under `stdlib/std/`.
+
+pub mod policy;
 
 /// Every standard module: (name, file name, source).
 pub const MODULES: [(&str, &str, &str); 2] =

@@ -9,7 +9,12 @@ use crate::{report, CheckFormat};
 
 /// Runs `check`; true when there are no errors.
 pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
-    let Some(c) = super::compile_dir(out, dir, Mode::Check) else { return false };
+    let Some(mut c) = super::compile_dir(out, dir, Mode::Check) else { return false };
+    // Policies judge a stack that compiles (DESIGN.md §2 step 9, phase `check`).
+    if !c.has_errors() {
+        let found = super::policies::diagnostics(&c, "check");
+        c.diagnostics.extend(found);
+    }
     // The process ends after this command: freeing a large compilation allocation by
     // allocation takes longer than writing it out, so it is left to the operating system.
     let c = std::mem::ManuallyDrop::new(c);

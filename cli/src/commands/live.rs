@@ -39,7 +39,13 @@ pub struct Stack {
 
 /// Compiles the stack for a live command; `None` (after printing the diagnostics) on errors.
 pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
-    let c = super::compile_dir(out, dir, Mode::Render)?;
+    let mut c = super::compile_dir(out, dir, Mode::Render)?;
+    // Policies judge the stack before anything is read or written (phase `plan`); a deny
+    // fails the command and blocks apply.
+    if !c.has_errors() {
+        let found = super::policies::diagnostics(&c, "plan");
+        c.diagnostics.extend(found);
+    }
     out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
     if c.has_errors() {
         return None;

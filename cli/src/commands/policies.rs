@@ -1,0 +1,66 @@
+//! The stack's `policy` blocks run over its objects; their findings become diagnostics (P0001 a
+//! violation — deny an error, warn a warning, info an info — and P0002 a policy that could not
+//! run), placed at the resource they name, with a label at the policy block.
+
+use cairn_compiler::schema::Kind;
+use cairn_compiler::Compilation;
+use cairn_lang::{Diagnostic, Span};
+use cairn_runtime::policy::{self, Enforce, Finding, Loaded};
+use cairn_stdlib::policy::Severity;
+use serde_json::Value as Json;
+
+/// Runs the policies of `c` in `phase`; the findings as diagnostics.
+pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
+    let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
+    let mut out = Vec::new();
+    let mut loaded: Vec<(Loaded, Span)> = Vec::new();
+    for r in c.resources.iter().filter(|r| r.addr.kind == Kind::Policy) {
+        let source = cairn_compiler::access::str_of(&r.body, "source").unwrap_or_default();
+        let sha256 = cairn_compiler::access::str_of(&r.body, "sha256");
+        let enforce = match cairn_compiler::access::str_of(&r.body, "enforce").as_deref() {
+            Some("warn") => Enforce::Warn,
+            _ => Enforce::Deny,
+        };
+        let config = r.body.get("config").and_then(cairn_compiler::convert::value_to_json).unwrap_or(Json::Null);
+        match policy::load(&r.addr.name, &source, sha256.as_deref(), enforce, config, &c.program.root_dir) {
+            Ok(p) => loaded.push((p, r.label_span)),
+            Err(message) => out.push(
+                Diagnostic::error("P0002", r.label_span, format!("policy `{}` cannot run: {message}", r.addr.name))
+                    .with_help("fix the policy's `source`, or remove the policy block"),
+            ),
+        }
+    }
+    if loaded.is_empty() {
+        return out;
+    }
+    let spans: Vec<Span> = loaded.iter().map(|(_, s)| *s).collect();
+    let policies: Vec<Loaded> = loaded.into_iter().map(|(p, _)| p).collect();
+    let span_of_policy = |name: &str| policies.iter().position(|p| p.name == name).and_then(|i| spans.get(i).copied()).unwrap_or_default();
+    for f in policy::run(&policies, phase, &stack, &c.objects) {
+        match f {
+            Finding::Violation { policy, source, violation } => {
+                let at = c
+                    .resources
+                    .iter()
+                    .find(|r| r.addr.to_string() == violation.address)
+                    .map_or_else(|| span_of_policy(&policy), |r| r.label_span);
+                let message = format!("policy `{policy}` ({source}): {}", violation.message);
+                let d = match violation.severity {
+                    Severity::Deny => Diagnostic::error("P0001", at, message),
+                    Severity::Warn => Diagnostic::warning("P0001", at, message),
+                    Severity::Info => Diagnostic::info("P0001", at, message),
+                };
+                let d = d.with_label(span_of_policy(&policy), "the policy");
+                out.push(match violation.path {
+                    Some(p) => d.with_help(format!("at `{p}` of {}", violation.address)),
+                    None => d,
+                });
+            }
+            Finding::Failure { policy, source, message } => out.push(
+                Diagnostic::error("P0002", span_of_policy(&policy), format!("policy `{policy}` ({source}) failed: {message}"))
+                    .with_help("fix the policy or its `config`; a policy that cannot judge the stack fails the check"),
+            ),
+        }
+    }
+    out
+}

@@ -1,0 +1,149 @@
+//! Running policies (DESIGN.md §4): loading each `policy` block's source — a built-in `std:`
+//! policy (native, in `cairn-stdlib`) or, later, a WebAssembly component — building the JSON
+//! input (sensitive values as `"(sensitive)"`), evaluating independent policies in parallel, and
+//! applying `enforce`. Every failure is a finding with the policy's name, never a panic.
+
+use std::path::Path;
+
+use cairn_compiler::lower::{Object, Target};
+use cairn_stdlib::policy::{self as std_policy, Input, Policy, Resource, Severity, Violation};
+use serde_json::Value as Json;
+
+/// `enforce` of a policy block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enforce {
+    Deny,
+    /// Denials become warnings.
+    Warn,
+}
+
+/// A policy block, loaded.
+pub struct Loaded {
+    /// The block's label (`no-latest`).
+    pub name: String,
+    /// Its `source` (`std:no-latest-tag`).
+    pub source: String,
+    pub enforce: Enforce,
+    pub config: Json,
+    policy: Box<dyn Policy>,
+}
+
+/// What one policy said.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finding {
+    /// A violation, its severity after `enforce`.
+    Violation { policy: String, source: String, violation: Violation },
+    /// The policy could not judge (load error, `err`, trap, timeout, bad output).
+    Failure { policy: String, source: String, message: String },
+}
+
+/// Loads the policy at `source` (relative paths from `stack_dir`); `sha256` pins a component.
+pub fn load(name: &str, source: &str, sha256: Option<&str>, enforce: Enforce, config: Json, stack_dir: &Path) -> Result<Loaded, String> {
+    let policy: Box<dyn Policy> = match source.strip_prefix("std:") {
+        Some(builtin) => std_policy::builtin(builtin).ok_or_else(|| {
+            format!(
+                "there is no built-in policy `{source}`; the built-ins are {}",
+                std_policy::BUILTINS.map(|b| format!("`std:{b}`")).join(", ")
+            )
+        })?,
+        None => {
+            let path = stack_dir.join(source);
+            let _ = sha256;
+            return Err(format!(
+                "cannot run `{}`: WebAssembly policy components are not supported by this build yet; use a built-in `std:` policy",
+                path.display()
+            ));
+        }
+    };
+    Ok(Loaded { name: name.to_string(), source: source.to_string(), enforce, config, policy })
+}
+
+/// The input of a policy in phase `check`: one resource per lowered object, redacted.
+pub fn input(phase: &str, stack: &str, config: &Json, objects: &[Object]) -> Input {
+    let resources = objects
+        .iter()
+        .map(|o| Resource {
+            address: o.address.to_string(),
+            kind: match o.target {
+                Target::Ceph => "CephPool".to_string(),
+                Target::Kube => o.kind.clone(),
+            },
+            object: o.redacted(),
+        })
+        .collect();
+    Input { phase: phase.to_string(), stack: stack.to_string(), config: config.clone(), resources, changes: Vec::new() }
+}
+
+/// Evaluates every policy (in parallel, one thread each) on the stack's objects.
+pub fn run(policies: &[Loaded], phase: &str, stack: &str, objects: &[Object]) -> Vec<Finding> {
+    let results: Vec<Vec<Finding>> = std::thread::scope(|s| {
+        let handles: Vec<_> = policies
+            .iter()
+            .map(|p| {
+                s.spawn(move || {
+                    let input = input(phase, stack, &p.config, objects);
+                    evaluate(p, &input)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(policies)
+            .map(|(h, p)| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Finding::Failure { policy: p.name.clone(), source: p.source.clone(), message: "the policy crashed".into() }]
+                })
+            })
+            .collect()
+    });
+    results.into_iter().flatten().collect()
+}
+
+fn evaluate(p: &Loaded, input: &Input) -> Vec<Finding> {
+    match p.policy.evaluate(input) {
+        Ok(vs) => vs
+            .into_iter()
+            .map(|mut v| {
+                if p.enforce == Enforce::Warn && v.severity == Severity::Deny {
+                    v.severity = Severity::Warn;
+                }
+                Finding::Violation { policy: p.name.clone(), source: p.source.clone(), violation: v }
+            })
+            .collect(),
+        Err(message) => vec![Finding::Failure { policy: p.name.clone(), source: p.source.clone(), message }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_builtins_and_components_fail_to_load_with_what_to_do() {
+        let e = load("x", "std:nope", None, Enforce::Deny, Json::Null, Path::new(".")).err().unwrap();
+        assert!(e.contains("std:no-latest-tag"), "{e}");
+        let e = load("x", "./p.wasm", None, Enforce::Deny, Json::Null, Path::new("/s")).err().unwrap();
+        assert!(e.contains("/s/./p.wasm") && e.contains("std:"), "{e}");
+    }
+
+    #[test]
+    fn enforce_warn_downgrades_denials_and_errors_are_failures() {
+        let p = load("pins", "std:min-replication", None, Enforce::Warn, json!({"size": "x"}), Path::new(".")).ok().unwrap();
+        let input = Input { phase: "check".into(), stack: "s".into(), config: json!({"size": "x"}), resources: vec![], changes: vec![] };
+        assert!(matches!(&evaluate(&p, &input)[..], [Finding::Failure { message, .. }] if message.contains("integer")));
+        let p = load("tags", "std:no-latest-tag", None, Enforce::Warn, Json::Null, Path::new(".")).ok().unwrap();
+        let input = Input {
+            resources: vec![Resource {
+                address: "workload.w".into(),
+                kind: "Deployment".into(),
+                object: json!({"metadata": {"name": "w"}, "spec": {"template": {"spec": {"containers": [{"name": "w", "image": "nginx"}]}}}}),
+            }],
+            ..input
+        };
+        match &evaluate(&p, &input)[..] {
+            [Finding::Violation { violation, .. }] => assert_eq!(violation.severity, Severity::Warn),
+            other => panic!("{other:?}"),
+        }
+    }
+}
