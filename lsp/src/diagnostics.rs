@@ -72,6 +72,13 @@ fn to_lsp(d: &Diagnostic, text: &str, span: Span, related: Vec<DiagnosticRelated
         source: Some("cairn".to_string()),
         message,
         related_information: if related.is_empty() { None } else { Some(related) },
+        // The "did you mean" suggestion, for the quick fix.
+        data: d
+            .help
+            .as_deref()
+            .and_then(crate::quickfix::suggestion)
+            .or_else(|| crate::quickfix::suggestion(&d.message))
+            .map(|s| serde_json::json!({ "suggestion": s })),
         ..lsp_types::Diagnostic::default()
     }
 }

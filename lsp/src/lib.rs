@@ -3,7 +3,9 @@
 //! disk), and answers over LSP: diagnostics of the document's stack on open, change and save;
 //! hover with the schema's docs; completion of block kinds, attributes, enum values and
 //! declared names; formatting with `cairn fmt`'s formatter; the document outline;
-//! go to definition of resource references. [`Server`] works on any
+//! go to definition of resource references, lets, templates and imports; find references and
+//! rename of resources and lets; the "did you mean" quick fix; hover on the values of lets and
+//! references (never a sensitive one). [`Server`] works on any
 //! [`lsp_server::Connection`]; [`run_stdio`] is what the CLI calls.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
@@ -14,6 +16,9 @@ mod definition;
 mod diagnostics;
 mod documents;
 mod hover;
+mod index;
+mod navigate;
+mod quickfix;
 mod server;
 mod symbols;
 

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use cairn_compiler::{compile, Compilation, Mode, ProcessEnv, SourceLoader, StackError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, PrepareRenameResponse, ReferenceParams,
+    RenameOptions, RenameParams, TextDocumentPositionParams,
+};
+use lsp_types::{
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams, DocumentSymbolResponse,
     GotoDefinitionParams, GotoDefinitionResponse, HoverParams, HoverProviderCapability, MessageType, OneOf, PositionEncodingKind,
@@ -22,7 +26,7 @@ use serde_json::Value;
 
 use crate::convert::{offset, path_to_uri, whole};
 use crate::documents::{Document, Documents, OverlayLoader};
-use crate::{completion, definition, diagnostics, hover, symbols, Error};
+use crate::{completion, definition, diagnostics, hover, navigate, quickfix, symbols, Error};
 
 /// Completion's view of a document's stack.
 struct StackContext<'a> {
@@ -83,6 +87,15 @@ impl Server {
             document_formatting_provider: Some(OneOf::Left(true)),
             document_symbol_provider: Some(OneOf::Left(true)),
             definition_provider: Some(OneOf::Left(true)),
+            references_provider: Some(OneOf::Left(true)),
+            rename_provider: Some(OneOf::Right(RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: Default::default(),
+            })),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                ..CodeActionOptions::default()
+            })),
             completion_provider: Some(CompletionOptions {
                 trigger_characters: Some(vec![".".to_string(), "\"".to_string()]),
                 ..CompletionOptions::default()
@@ -142,6 +155,10 @@ impl Server {
                 "textDocument/documentSymbol" => call(req.params, |p: DocumentSymbolParams| self.symbols(p)),
                 "textDocument/definition" => call(req.params, |p: GotoDefinitionParams| self.definition(p)),
                 "textDocument/completion" => call(req.params, |p: CompletionParams| self.completion(p)),
+                "textDocument/references" => call(req.params, |p: ReferenceParams| self.references(p)),
+                "textDocument/prepareRename" => call(req.params, |p: TextDocumentPositionParams| self.prepare_rename(p)),
+                "textDocument/rename" => call(req.params, |p: RenameParams| self.rename(p)),
+                "textDocument/codeAction" => call(req.params, |p: CodeActionParams| self.code_action(p)),
                 m => Err(Failure::new(ErrorCode::MethodNotFound, format!("cairn does not implement `{m}`"))),
             }
         };
@@ -158,7 +175,51 @@ impl Server {
 
     fn hover(&self, p: HoverParams) -> Result<Option<lsp_types::Hover>, Failure> {
         let doc = self.doc(&p.text_document_position_params.text_document.uri)?;
-        Ok(hover::hover(&doc.text, offset(&doc.text, p.text_document_position_params.position)))
+        let at = offset(&doc.text, p.text_document_position_params.position);
+        Ok(hover::hover(&doc.text, at).or_else(|| self.value_hover(doc, at)))
+    }
+
+    /// The value of the `let` or reference at `at`, from a compilation of the document's stack.
+    fn value_hover(&self, doc: &Document, at: u32) -> Option<lsp_types::Hover> {
+        let (path, c) = self.stack_of(doc)?;
+        let lets = || cairn_compiler::eval::let_values(&c.program, &OverlayLoader { docs: &self.docs }, &ProcessEnv, Mode::Check);
+        navigate::value_hover(&c, lets, &path, at)
+    }
+
+    /// The document's path and a compilation of its stack (`None` outside a stack).
+    fn stack_of(&self, doc: &Document) -> Option<(PathBuf, Compilation)> {
+        let (path, dir) = (doc.path.clone()?, doc.stack_dir()?);
+        Some((path, self.compile(&dir).ok()?))
+    }
+
+    fn references(&self, p: ReferenceParams) -> Result<Option<Vec<lsp_types::Location>>, Failure> {
+        let doc = self.doc(&p.text_document_position.text_document.uri)?;
+        let Some((path, c)) = self.stack_of(doc) else { return Ok(None) };
+        let at = offset(&doc.text, p.text_document_position.position);
+        Ok(navigate::references(&c, &path, at, p.context.include_declaration))
+    }
+
+    fn prepare_rename(&self, p: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>, Failure> {
+        let doc = self.doc(&p.text_document.uri)?;
+        let Some((path, c)) = self.stack_of(doc) else { return Ok(None) };
+        let found =
+            navigate::prepare_rename(&c, &path, offset(&doc.text, p.position)).map_err(|m| Failure::new(ErrorCode::RequestFailed, m))?;
+        Ok(found.map(|(range, placeholder)| PrepareRenameResponse::RangeWithPlaceholder { range, placeholder }))
+    }
+
+    fn rename(&self, p: RenameParams) -> Result<Option<lsp_types::WorkspaceEdit>, Failure> {
+        let doc = self.doc(&p.text_document_position.text_document.uri)?;
+        let Some((path, c)) = self.stack_of(doc) else { return Ok(None) };
+        let at = offset(&doc.text, p.text_document_position.position);
+        navigate::rename(&c, &path, at, &p.new_name).map_err(|m| Failure::new(ErrorCode::RequestFailed, m))
+    }
+
+    fn code_action(&self, p: CodeActionParams) -> Result<Option<lsp_types::CodeActionResponse>, Failure> {
+        let doc = self.doc(&p.text_document.uri)?;
+        if p.context.only.as_ref().is_some_and(|only| !only.iter().any(|k| k.as_str().starts_with("quickfix"))) {
+            return Ok(Some(Vec::new()));
+        }
+        Ok(Some(quickfix::code_actions(&doc.uri, &doc.text, &p.context.diagnostics)))
     }
 
     fn formatting(&self, p: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>, Failure> {

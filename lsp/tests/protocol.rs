@@ -359,7 +359,7 @@ fn bad_requests_get_error_responses_and_the_server_keeps_serving() {
     );
     assert_eq!(err(c.request("textDocument/hover", json!({ "textDocument": 7 }))), -32602, "invalid params");
     assert_eq!(err(c.request("textDocument/hover", Value::Null)), -32602);
-    assert_eq!(err(c.request("textDocument/rename", json!({}))), -32601, "method not found");
+    assert_eq!(err(c.request("textDocument/signatureHelp", json!({}))), -32601, "method not found");
     // Malformed notifications are logged, not fatal.
     c.notify("textDocument/didChange", json!({ "textDocument": "nope" }));
     let h = ok(c.at("textDocument/hover", &u, 5, 4));

@@ -234,6 +234,24 @@ pub fn evaluate(prog: &Program, loader: &dyn SourceLoader, env: &dyn Environment
     Evaluated { resources, diagnostics: ev.diags }
 }
 
+/// The value of every `let` of the stack's own modules (not `std/`), evaluated as [`evaluate`]
+/// evaluates them: `(module, name, value)`. For editors' hovers: a value may be sensitive, so
+/// print it only with [`Value::display`].
+pub fn let_values(prog: &Program, loader: &dyn SourceLoader, env: &dyn Environment, mode: Mode) -> Vec<(ModuleId, String, Value)> {
+    let mut ev = Evaluator::new(prog, loader, env, mode);
+    ev.declare();
+    ev.expand_all();
+    ev.phase = Phase::Evaluating;
+    let names: Vec<(ModuleId, String, Span)> = ev
+        .lets
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| prog.module(ModuleId(*m)).is_some_and(|md| !md.is_std))
+        .flat_map(|(m, lets)| lets.iter().map(move |(n, s)| (ModuleId(m), n.clone(), s.decl.name.span)))
+        .collect();
+    names.into_iter().filter_map(|(m, n, span)| ev.let_value(m, &n, span).map(|v| (m, n, v))).collect()
+}
+
 impl<'p> Evaluator<'p> {
     fn new(prog: &'p Program, loader: &'p dyn SourceLoader, env: &'p dyn Environment, mode: Mode) -> Evaluator<'p> {
         Evaluator {
