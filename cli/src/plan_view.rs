@@ -3,6 +3,8 @@
 //! come from the plan, which holds `(sensitive)` in place of every secret value.
 
 use cairn_runtime::plan::{Action, Class, FieldChange, FieldOp, Plan, Step};
+use cairn_runtime::policy::Finding;
+use cairn_stdlib::policy::Severity;
 use serde_json::{json, Value as Json};
 
 /// The JSON format's version: minor versions only add fields.
@@ -118,8 +120,51 @@ fn step_text(s: &Step, paint: &Paint, out: &mut String) {
     }
 }
 
-/// The plan as text; `what` is "plan" or "drift" (drift lists differences, not actions).
-pub fn text(plan: &Plan, server: &str, color: bool) -> String {
+/// `(denied, warnings, infos, failures)` among policy findings.
+fn policy_counts(findings: &[Finding]) -> (usize, usize, usize, usize) {
+    let sev =
+        |s: Severity| findings.iter().filter(|f| matches!(f, Finding::Violation { violation, .. } if violation.severity == s)).count();
+    let failed = findings.iter().filter(|f| matches!(f, Finding::Failure { .. })).count();
+    (sev(Severity::Deny), sev(Severity::Warn), sev(Severity::Info), failed)
+}
+
+/// `Policies: 0 denied, 1 warning.` (nothing when the stack has no findings).
+fn policy_line(findings: &[Finding]) -> Option<String> {
+    if findings.is_empty() {
+        return None;
+    }
+    let (deny, warn, info, failed) = policy_counts(findings);
+    let mut line = format!("Policies: {deny} denied, {warn} warning{}", if warn == 1 { "" } else { "s" });
+    if info > 0 {
+        line.push_str(&format!(", {info} info"));
+    }
+    if failed > 0 {
+        line.push_str(&format!(", {failed} failed to run"));
+    }
+    line.push('.');
+    Some(line)
+}
+
+/// The findings as JSON.
+fn policies_json(findings: &[Finding]) -> Json {
+    Json::Array(
+        findings
+            .iter()
+            .map(|f| match f {
+                Finding::Violation { policy, source, violation } => json!({
+                    "policy": policy, "source": source, "result": "violation",
+                    "severity": violation.severity, "address": violation.address, "message": violation.message, "path": violation.path,
+                }),
+                Finding::Failure { policy, source, message } => json!({
+                    "policy": policy, "source": source, "result": "failure", "message": message,
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// The plan as text, with the policy results' count on the last line.
+pub fn text(plan: &Plan, server: &str, color: bool, findings: &[Finding]) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     for r in &plan.refusals {
@@ -136,6 +181,10 @@ pub fn text(plan: &Plan, server: &str, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&summary_line(plan));
+    if let Some(line) = policy_line(findings) {
+        out.push(' ');
+        out.push_str(&line);
+    }
     out.push('\n');
     out
 }
@@ -175,7 +224,7 @@ fn step_json(s: &Step) -> Json {
 }
 
 /// The plan as versioned JSON (`docs/plan-format.md`).
-pub fn json(plan: &Plan, server: &str, command: &str) -> Json {
+pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding]) -> Json {
     let drift: Vec<Json> = plan.changes().filter(|s| s.class == Some(Class::Drift)).map(step_json).collect();
     let changes: Vec<Json> = plan.changes().map(step_json).collect();
     json!({
@@ -202,12 +251,34 @@ pub fn json(plan: &Plan, server: &str, command: &str) -> Json {
             "protected": plan.protected().count(),
             "refused": plan.refusals.len(),
         },
-        "applyable": plan.refusals.is_empty(),
+        "policies": policies_json(findings),
+        "applyable": plan.refusals.is_empty() && policy_counts(findings).0 == 0 && policy_counts(findings).3 == 0,
     })
 }
 
 /// Drift as markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
-pub fn markdown(plan: &Plan, server: &str) -> String {
+pub fn markdown(plan: &Plan, server: &str, findings: &[Finding]) -> String {
+    let mut out = drift_markdown(plan, server);
+    if let Some(line) = policy_line(findings) {
+        out.push_str(&format!("\n**{line}**\n\n"));
+        for f in findings {
+            match f {
+                Finding::Violation { policy, violation, .. } => {
+                    let sev = match violation.severity {
+                        Severity::Deny => "deny",
+                        Severity::Warn => "warn",
+                        Severity::Info => "info",
+                    };
+                    out.push_str(&format!("- {sev} `{policy}` on `{}`: {}\n", violation.address, violation.message));
+                }
+                Finding::Failure { policy, message, .. } => out.push_str(&format!("- failed `{policy}`: {message}\n")),
+            }
+        }
+    }
+    out
+}
+
+fn drift_markdown(plan: &Plan, server: &str) -> String {
     let changes: Vec<&Step> = plan.changes().collect();
     let mut out = format!("### cairn drift: stack `{}`\n\n", plan.stack);
     if changes.is_empty() && plan.refusals.is_empty() {

@@ -92,7 +92,7 @@ async fn locked(out: &Output, kube: &Kube, stack: &Stack, saved: Option<&SavedPl
             return ERROR;
         }
     }
-    out.stdout(&plan_view::text(&plan, kube.server(), out.color()));
+    out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings));
     if !plan.refusals.is_empty() {
         out.error("the plan refuses some objects (above); nothing was applied");
         return ERROR;

@@ -35,6 +35,8 @@ pub struct Stack {
     pub dir: PathBuf,
     /// SHA-256 over every source file (path and text): a saved plan's staleness check.
     pub sources_hash: String,
+    /// What the stack's policies found (phase `plan`), for plan output.
+    pub findings: Vec<cairn_runtime::policy::Finding>,
 }
 
 /// Compiles the stack for a live command; `None` (after printing the diagnostics) on errors.
@@ -42,8 +44,10 @@ pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
     let mut c = super::compile_dir(out, dir, Mode::Render)?;
     // Policies judge the stack before anything is read or written (phase `plan`); a deny
     // fails the command and blocks apply.
+    let mut findings = Vec::new();
     if !c.has_errors() {
-        let found = super::policies::diagnostics(&c, "plan");
+        let (f, found) = super::policies::evaluate(&c, "plan");
+        findings = f;
         c.diagnostics.extend(found);
     }
     out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
@@ -54,7 +58,7 @@ pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
     let desired = desired_of(&c, &stack);
     let sources_hash = sources_hash(&c);
     let dir = c.program.root_dir.clone();
-    Some(Stack { compilation: c, desired, dir, sources_hash })
+    Some(Stack { compilation: c, desired, dir, sources_hash, findings })
 }
 
 /// The Kubernetes objects of a compilation, in apply order, with their dependencies.

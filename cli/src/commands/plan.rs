@@ -52,9 +52,9 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
         out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
     }
     if args.json {
-        out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "plan")));
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "plan", &stack.findings)));
     } else {
-        out.stdout(&plan_view::text(&plan, kube.server(), out.color()));
+        out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings));
     }
     if let Some(file) = &args.out_file {
         // A saved plan's secret HMACs must survive until apply: the key is stored now.
@@ -90,9 +90,9 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
         let Some(state) = live::read_live(out, &kube, &stack.desired, false).await else { return ERROR };
         let plan = live::make_plan(&stack.desired, &state, &Options::default());
         match format {
-            DriftFormat::Text => out.stdout(&plan_view::text(&plan, kube.server(), out.color())),
-            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "drift"))),
-            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, kube.server())),
+            DriftFormat::Text => out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings)),
+            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "drift", &stack.findings))),
+            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, kube.server(), &stack.findings)),
         }
         if !plan.refusals.is_empty() {
             return ERROR;

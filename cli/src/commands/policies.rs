@@ -11,6 +11,12 @@ use serde_json::Value as Json;
 
 /// Runs the policies of `c` in `phase`; the findings as diagnostics.
 pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
+    evaluate(c, phase).1
+}
+
+/// Runs the policies of `c` in `phase`: the findings (for plan output) and the same as
+/// diagnostics (load errors included).
+pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>) {
     let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
     let mut out = Vec::new();
     let mut loaded: Vec<(Loaded, Span)> = Vec::new();
@@ -31,12 +37,13 @@ pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
         }
     }
     if loaded.is_empty() {
-        return out;
+        return (Vec::new(), out);
     }
     let spans: Vec<Span> = loaded.iter().map(|(_, s)| *s).collect();
     let policies: Vec<Loaded> = loaded.into_iter().map(|(p, _)| p).collect();
     let span_of_policy = |name: &str| policies.iter().position(|p| p.name == name).and_then(|i| spans.get(i).copied()).unwrap_or_default();
-    for f in policy::run(&policies, phase, &stack, &c.objects) {
+    let findings = policy::run(&policies, phase, &stack, &c.objects);
+    for f in findings.iter().cloned() {
         match f {
             Finding::Violation { policy, source, violation } => {
                 let at = c
@@ -62,5 +69,5 @@ pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
             ),
         }
     }
-    out
+    (findings, out)
 }

@@ -327,3 +327,31 @@ fn apply_right_after_destroy_waits_for_the_terminating_namespace() {
     assert!(env.get("", "configmaps", "again", "c").is_some());
     env.cairn(&["plan", d, "--detailed-exitcode"]).code(0);
 }
+
+/// Policy results appear in plan text (the last line), plan JSON (`policies`) and drift's
+/// markdown; a warning does not block apply.
+#[test]
+fn policy_results_appear_in_plan_text_json_and_drift() {
+    let env = env();
+    let shop = env.stack("shop");
+    std::fs::write(shop.join("policies.cairn"), "policy \"budgets\" {\n  source = \"std:pdb-for-replicated\"\n}\n").unwrap();
+    let s = shop.to_str().unwrap();
+    let text = env.cairn(&["plan", s]).code(0);
+    let last = text.stdout.lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("Plan: 12 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
+    let json = env.cairn(&["plan", s, "--json"]).code(0).json();
+    let p = &json["policies"][0];
+    assert_eq!(
+        (p["policy"].as_str(), p["severity"].as_str(), p["address"].as_str()),
+        (Some("budgets"), Some("warn"), Some("workload.web")),
+        "{json:#}"
+    );
+    assert_eq!(json["applyable"], true);
+    env.cairn(&["apply", s, "--auto-approve"]).code(0);
+    let md = env.cairn(&["drift", s, "--format", "markdown"]).code(0);
+    assert!(
+        md.stdout.contains("**Policies: 0 denied, 1 warning.**") && md.stdout.contains("- warn `budgets` on `workload.web`"),
+        "{}",
+        md.stdout
+    );
+}
