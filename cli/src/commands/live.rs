@@ -46,7 +46,7 @@ pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
     // fails the command and blocks apply.
     let mut findings = Vec::new();
     if !c.has_errors() {
-        let (f, found) = super::policies::evaluate(&c, "plan");
+        let (f, found) = cairn_runtime::policy::stack::evaluate(&c, "plan");
         findings = f;
         c.diagnostics.extend(found);
     }

@@ -7,7 +7,6 @@ pub mod graph;
 pub mod live;
 pub mod lsp;
 pub mod plan;
-pub mod policies;
 pub mod render;
 pub mod sandbox;
 

@@ -3,6 +3,8 @@
 //! input (sensitive values as `"(sensitive)"`), evaluating independent policies in parallel, and
 //! applying `enforce`. Every failure is a finding with the policy's name, never a panic.
 
+pub mod stack;
+
 use std::path::Path;
 
 use cairn_compiler::lower::{Object, Target};

@@ -1,11 +1,11 @@
-//! The stack's `policy` blocks run over its objects; their findings become diagnostics (P0001 a
+//! A compiled stack's `policy` blocks run over its objects; their findings become diagnostics (P0001 a
 //! violation — deny an error, warn a warning, info an info — and P0002 a policy that could not
 //! run), placed at the resource they name, with a label at the policy block.
 
+use super::{Enforce, Finding, Loaded};
 use cairn_compiler::schema::Kind;
 use cairn_compiler::Compilation;
 use cairn_lang::{Diagnostic, Span};
-use cairn_runtime::policy::{self, Enforce, Finding, Loaded};
 use cairn_stdlib::policy::Severity;
 use serde_json::Value as Json;
 
@@ -28,7 +28,7 @@ pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>)
             _ => Enforce::Deny,
         };
         let config = r.body.get("config").and_then(cairn_compiler::convert::value_to_json).unwrap_or(Json::Null);
-        match policy::load(&r.addr.name, &source, sha256.as_deref(), enforce, config, &c.program.root_dir) {
+        match super::load(&r.addr.name, &source, sha256.as_deref(), enforce, config, &c.program.root_dir) {
             Ok(p) => loaded.push((p, r.label_span)),
             Err(message) => out.push(
                 Diagnostic::error("P0002", r.label_span, format!("policy `{}` cannot run: {message}", r.addr.name))
@@ -42,7 +42,7 @@ pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>)
     let spans: Vec<Span> = loaded.iter().map(|(_, s)| *s).collect();
     let policies: Vec<Loaded> = loaded.into_iter().map(|(p, _)| p).collect();
     let span_of_policy = |name: &str| policies.iter().position(|p| p.name == name).and_then(|i| spans.get(i).copied()).unwrap_or_default();
-    let findings = policy::run(&policies, phase, &stack, &c.objects);
+    let findings = super::run(&policies, phase, &stack, &c.objects);
     for f in findings.iter().cloned() {
         match f {
             Finding::Violation { policy, source, violation } => {
