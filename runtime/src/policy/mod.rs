@@ -1,9 +1,10 @@
 //! Running policies (DESIGN.md §4): loading each `policy` block's source — a built-in `std:`
-//! policy (native, in `cairn-stdlib`) or, later, a WebAssembly component — building the JSON
+//! policy (native, in `cairn-stdlib`) or a WebAssembly component ([`wasm`]) — building the JSON
 //! input (sensitive values as `"(sensitive)"`), evaluating independent policies in parallel, and
 //! applying `enforce`. Every failure is a finding with the policy's name, never a panic.
 
 pub mod stack;
+pub mod wasm;
 
 use std::path::Path;
 
@@ -48,14 +49,7 @@ pub fn load(name: &str, source: &str, sha256: Option<&str>, enforce: Enforce, co
                 std_policy::BUILTINS.map(|b| format!("`std:{b}`")).join(", ")
             )
         })?,
-        None => {
-            let path = stack_dir.join(source);
-            let _ = sha256;
-            return Err(format!(
-                "cannot run `{}`: WebAssembly policy components are not supported by this build yet; use a built-in `std:` policy",
-                path.display()
-            ));
-        }
+        None => Box::new(wasm::WasmPolicy::load(&stack_dir.join(source), sha256)?),
     };
     Ok(Loaded { name: name.to_string(), source: source.to_string(), enforce, config, policy })
 }
@@ -126,7 +120,7 @@ mod tests {
         let e = load("x", "std:nope", None, Enforce::Deny, Json::Null, Path::new(".")).err().unwrap();
         assert!(e.contains("std:no-latest-tag"), "{e}");
         let e = load("x", "./p.wasm", None, Enforce::Deny, Json::Null, Path::new("/s")).err().unwrap();
-        assert!(e.contains("/s/./p.wasm") && e.contains("std:"), "{e}");
+        assert!(e.contains("cannot read /s/./p.wasm"), "{e}");
     }
 
     #[test]
