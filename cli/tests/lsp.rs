@@ -77,3 +77,91 @@ fn cairn_lsp_speaks_json_rpc_on_stdio_and_exits_cleanly() {
     assert!(status.success(), "{status:?}: {stderr}");
     assert_eq!(stderr, "", "nothing on stderr");
 }
+
+fn send_raw(stdin: &mut impl Write, bytes: &[u8]) {
+    stdin.write_all(bytes).expect("write to the server");
+    stdin.flush().expect("flush");
+}
+
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut f = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    f.extend_from_slice(body);
+    f
+}
+
+#[test]
+fn malformed_frames_get_error_responses_and_the_server_keeps_serving() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("stack");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let uri = format!("file://{}", dir.join("main.cairn").display());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cairn lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+
+    // Before the handshake too: garbage never reaches the server.
+    send_raw(&mut stdin, &framed(b"{this is not json"));
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&Value::Null, &json!(-32700)), "{e}");
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }));
+    assert_eq!(recv(&mut stdout)["id"], 1);
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+
+    // Not UTF-8.
+    send_raw(&mut stdin, &framed(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}"));
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&Value::Null, &json!(-32700)), "{e}");
+    // JSON, but not a message: Invalid Request, with the id when there is one.
+    send_raw(&mut stdin, &framed(b"[1, 2, 3]"));
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&Value::Null, &json!(-32600)), "{e}");
+    send_raw(&mut stdin, &framed(br#"{"jsonrpc":"2.0","id":41,"method":42}"#));
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&json!(41), &json!(-32600)), "{e}");
+    // A header block without Content-Length, then a bad one: each is reported, and the reader
+    // finds the next frame (here, right after a body with no newline).
+    send_raw(&mut stdin, b"Content-Type: application/vscode-jsonrpc\r\n\r\n{}");
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&Value::Null, &json!(-32700)), "the block without Content-Length: {e}");
+    send_raw(&mut stdin, b"Content-Length: lots\r\n\r\n{\"jsonrpc\":\"2.0\"}\r\n");
+    let e = recv(&mut stdout);
+    assert_eq!((&e["id"], &e["error"]["code"]), (&Value::Null, &json!(-32700)), "{e}");
+
+    let text = "pool \"p\" {\n  size = 3\n}\n";
+    send(
+        &mut stdin,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen",
+                 "params": { "textDocument": { "uri": uri, "languageId": "cairn", "version": 1, "text": text } } }),
+    );
+    let published = recv(&mut stdout);
+    assert_eq!(published["method"], "textDocument/publishDiagnostics", "{published}");
+    assert_eq!(published["params"]["diagnostics"], json!([]));
+
+    send(
+        &mut stdin,
+        &json!({ "jsonrpc": "2.0", "id": 2, "method": "textDocument/hover",
+                 "params": { "textDocument": { "uri": uri }, "position": { "line": 1, "character": 3 } } }),
+    );
+    let hover = recv(&mut stdout);
+    assert_eq!(hover["id"], 2);
+    assert!(hover["result"]["contents"].to_string().contains("size"), "{hover}");
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 3, "method": "shutdown" }));
+    let down = recv(&mut stdout);
+    assert_eq!((&down["id"], &down["result"]), (&json!(3), &Value::Null));
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "exit" }));
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert_eq!(stderr, "", "nothing on stderr");
+}

@@ -9,7 +9,7 @@ use crate::eval::{self, Mode, Resource};
 use crate::graph::{self, DepGraph};
 use crate::loader::{Environment, SourceLoader};
 use crate::lower::{self, Object};
-use crate::program::{self, Program, StackError};
+use crate::program::{self, ParseCache, Program, StackError};
 use crate::render;
 
 /// Everything a compilation produces. Objects are in apply order and node `i` of the graph is
@@ -30,6 +30,24 @@ pub struct Compilation {
 /// Compiles the stack in `dir`.
 pub fn compile(loader: &dyn SourceLoader, env: &dyn Environment, dir: &Path, mode: Mode) -> Result<Compilation, StackError> {
     let program = program::load(loader, dir)?;
+    finish(program, loader, env, mode)
+}
+
+/// [`compile`], reusing the parses of `cache` for the files whose text did not change since
+/// its last load (see [`program::load_with`]).
+pub fn compile_with(
+    loader: &dyn SourceLoader,
+    env: &dyn Environment,
+    dir: &Path,
+    mode: Mode,
+    cache: &mut ParseCache,
+) -> Result<Compilation, StackError> {
+    let program = program::load_with(loader, dir, cache)?;
+    finish(program, loader, env, mode)
+}
+
+/// Everything after loading: evaluate, check, lower, graph.
+fn finish(program: Program, loader: &dyn SourceLoader, env: &dyn Environment, mode: Mode) -> Result<Compilation, StackError> {
     let mut diagnostics = program.diagnostics.clone();
     let evaluated = eval::evaluate(&program, loader, env, mode);
     diagnostics.extend(evaluated.diagnostics);

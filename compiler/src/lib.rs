@@ -27,8 +27,8 @@ pub mod value;
 pub mod yaml;
 
 mod compile;
-pub use compile::{compile, Compilation};
+pub use compile::{compile, compile_with, Compilation};
 
 pub use eval::Mode;
 pub use loader::{DiskLoader, Environment, MapEnv, MemoryLoader, ProcessEnv, SourceLoader};
-pub use program::StackError;
+pub use program::{ParseCache, StackError};

@@ -71,8 +71,98 @@ impl Program {
     }
 }
 
+/// Parses kept from one load of a stack to the next, so a load after an edit re-parses only
+/// the files whose text changed (the language server keeps one per stack). An entry is reused
+/// when the file has the same path, the same [`FileId`] (spans carry it) and the same text; a
+/// load keeps only the entries it used.
+#[derive(Debug)]
+pub struct ParseCache {
+    enabled: bool,
+    entries: Entries,
+    parsed: usize,
+    reused: usize,
+}
+
+/// Cached parses: (path, file id) → (text, parse).
+type Entries = BTreeMap<(PathBuf, FileId), (String, File, Vec<Diagnostic>)>;
+
+impl Default for ParseCache {
+    fn default() -> ParseCache {
+        ParseCache::new()
+    }
+}
+
+impl ParseCache {
+    /// An empty cache.
+    pub fn new() -> ParseCache {
+        ParseCache { enabled: true, entries: Entries::new(), parsed: 0, reused: 0 }
+    }
+
+    /// A cache that keeps nothing (what [`load`] uses).
+    fn off() -> ParseCache {
+        ParseCache { enabled: false, ..ParseCache::new() }
+    }
+
+    /// How many files were parsed (not found in the cache) since the cache was made.
+    pub fn parsed(&self) -> usize {
+        self.parsed
+    }
+
+    /// How many parses were reused since the cache was made.
+    pub fn reused(&self) -> usize {
+        self.reused
+    }
+
+    /// How many parses the cache holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache holds no parse.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn parse(&mut self, previous: &mut Entries, path: &Path, id: FileId, text: &str) -> cairn_lang::Parsed {
+        if !self.enabled {
+            return cairn_lang::parse(text, id);
+        }
+        let key = (path.to_path_buf(), id);
+        if let Some((t, file, diags)) = previous.remove(&key) {
+            if t == text {
+                self.reused = self.reused.saturating_add(1);
+                let parsed = cairn_lang::Parsed { file: file.clone(), diagnostics: diags.clone() };
+                self.entries.insert(key, (t, file, diags));
+                return parsed;
+            }
+        }
+        self.parsed = self.parsed.saturating_add(1);
+        let parsed = cairn_lang::parse(text, id);
+        self.entries.insert(key, (text.to_string(), parsed.file.clone(), parsed.diagnostics.clone()));
+        parsed
+    }
+}
+
 /// Loads the stack in `dir` and everything it imports.
 pub fn load(loader: &dyn SourceLoader, dir: &Path) -> Result<Program, StackError> {
+    load_with(loader, dir, &mut ParseCache::off())
+}
+
+/// [`load`], reusing the parses of `cache` for files whose text did not change since the
+/// cache's last load, and leaving in it the parses of this load.
+pub fn load_with(loader: &dyn SourceLoader, dir: &Path, cache: &mut ParseCache) -> Result<Program, StackError> {
+    let previous = std::mem::take(&mut cache.entries);
+    let mut c = Cache { cache, previous };
+    load_cached(loader, dir, &mut c)
+}
+
+/// A load's view of the cache: the entries of the last load still unclaimed.
+struct Cache<'a> {
+    cache: &'a mut ParseCache,
+    previous: Entries,
+}
+
+fn load_cached(loader: &dyn SourceLoader, dir: &Path, cache: &mut Cache<'_>) -> Result<Program, StackError> {
     let dir = normalize(dir);
     let files = loader.cairn_files(&dir).map_err(|e| StackError::Unreadable(dir.clone(), e.to_string()))?;
     if files.is_empty() {
@@ -80,12 +170,12 @@ pub fn load(loader: &dyn SourceLoader, dir: &Path) -> Result<Program, StackError
     }
     let mut p = Program { root_dir: dir.clone(), ..Program::default() };
     let mut queue = Vec::new();
-    let root = add_module(&mut p, loader, dir, files, false, &mut queue);
+    let root = add_module(&mut p, cache, loader, dir, files, false, &mut queue);
     debug_assert_eq!(root, ModuleId(0));
     let mut by_path: BTreeMap<PathBuf, ModuleId> = BTreeMap::new();
     by_path.insert(p.root_dir.clone(), ModuleId(0));
     while let Some(m) = queue.pop() {
-        resolve_imports(&mut p, loader, m, &mut by_path, &mut queue);
+        resolve_imports(&mut p, cache, loader, m, &mut by_path, &mut queue);
     }
     report_import_cycles(&mut p);
     Ok(p)
@@ -93,6 +183,7 @@ pub fn load(loader: &dyn SourceLoader, dir: &Path) -> Result<Program, StackError
 
 fn add_module(
     p: &mut Program,
+    cache: &mut Cache<'_>,
     loader: &dyn SourceLoader,
     path: PathBuf,
     files: Vec<PathBuf>,
@@ -107,7 +198,7 @@ fn add_module(
             Err(e) => {
                 // Keep an empty file so the error has a place to point at.
                 let display = display_path(&p.root_dir, &f);
-                let fid = add_file(p, f.clone(), display.clone(), String::new());
+                let fid = add_file(p, cache, f.clone(), display.clone(), String::new());
                 let help = match e {
                     LoadError::NotUtf8 => "cairn sources must be UTF-8; re-save the file as UTF-8",
                     _ => "check that the file exists and is readable",
@@ -119,25 +210,25 @@ fn add_module(
             }
         };
         let display = display_path(&p.root_dir, &f);
-        ids.push(add_file(p, f, display, text));
+        ids.push(add_file(p, cache, f, display, text));
     }
     p.modules.push(Module { path, files: ids, imports: BTreeMap::new(), is_std });
     queue.push(id);
     id
 }
 
-fn add_std_module(p: &mut Program, name: &str, queue: &mut Vec<ModuleId>) -> Option<ModuleId> {
+fn add_std_module(p: &mut Program, cache: &mut Cache<'_>, name: &str, queue: &mut Vec<ModuleId>) -> Option<ModuleId> {
     let (file, src) = cairn_stdlib::module(name)?;
     let id = ModuleId(p.modules.len());
-    let fid = add_file(p, PathBuf::from(file), file.to_string(), src.to_string());
+    let fid = add_file(p, cache, PathBuf::from(file), file.to_string(), src.to_string());
     p.modules.push(Module { path: PathBuf::from(file), files: vec![fid], imports: BTreeMap::new(), is_std: true });
     queue.push(id);
     Some(id)
 }
 
-fn add_file(p: &mut Program, path: PathBuf, display: String, text: String) -> FileId {
+fn add_file(p: &mut Program, cache: &mut Cache<'_>, path: PathBuf, display: String, text: String) -> FileId {
     let id = p.sources.add(path, display, text);
-    let parsed = p.sources.get(id).map(|f| cairn_lang::parse(&f.text, id)).unwrap_or_default();
+    let parsed = p.sources.get(id).map(|f| cache.cache.parse(&mut cache.previous, &f.path, id, &f.text)).unwrap_or_default();
     p.files.push(parsed.file);
     p.diagnostics.extend(parsed.diagnostics);
     id
@@ -149,6 +240,7 @@ fn display_path(root: &Path, file: &Path) -> String {
 
 fn resolve_imports(
     p: &mut Program,
+    cache: &mut Cache<'_>,
     loader: &dyn SourceLoader,
     m: ModuleId,
     by_path: &mut BTreeMap<PathBuf, ModuleId>,
@@ -175,7 +267,7 @@ fn resolve_imports(
             let key = PathBuf::from(format!("std/{}", name.trim_end_matches(".cairn")));
             match by_path.get(&key) {
                 Some(id) => Some(*id),
-                None => match add_std_module(p, name, queue) {
+                None => match add_std_module(p, cache, name, queue) {
                     Some(id) => {
                         by_path.insert(key, id);
                         Some(id)
@@ -196,7 +288,7 @@ fn resolve_imports(
             } else {
                 let base = p.sources.get(fid).and_then(|f| f.path.parent().map(Path::to_path_buf)).unwrap_or_default();
                 let target = normalize(&base.join(&imp.path));
-                import_path(p, loader, &imp.path, imp.path_span, target, by_path, queue)
+                import_path(p, cache, loader, &imp.path, imp.path_span, target, by_path, queue)
             }
         } else {
             p.diagnostics.push(
@@ -225,8 +317,10 @@ fn resolve_imports(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the load state, threaded as the other loaders do
 fn import_path(
     p: &mut Program,
+    cache: &mut Cache<'_>,
     loader: &dyn SourceLoader,
     written: &str,
     span: Span,
@@ -267,7 +361,7 @@ fn import_path(
             }
         }
     };
-    let id = add_module(p, loader, target.clone(), files, false, queue);
+    let id = add_module(p, cache, loader, target.clone(), files, false, queue);
     by_path.insert(target, id);
     Some(id)
 }

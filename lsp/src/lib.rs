@@ -21,9 +21,10 @@ mod navigate;
 mod quickfix;
 mod server;
 mod symbols;
+pub mod transport;
 
 pub use convert::{path_to_uri, uri_to_path};
-pub use server::Server;
+pub use server::{Server, DEBOUNCE};
 
 /// Why the server stopped other than by `shutdown` then `exit`.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,9 @@ pub enum Error {
 
 /// Serves LSP on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> Result<(), Error> {
-    let (conn, io_threads) = lsp_server::Connection::stdio();
+    // Our own transport, not `Connection::stdio()`: a malformed frame gets an error response
+    // instead of ending the server (see `transport`).
+    let (conn, io_threads) = transport::stdio();
     Server::new(conn).run()?;
     // The reader stops after `exit`; the writer once the server's sender is dropped (when
     // `run` returns). On an error the reader may still wait on stdin, so it is not joined.

@@ -3,11 +3,19 @@
 //! completion, symbols, formatting) or from a compilation of the document's stack (definition).
 //! A request that cannot be served gets an error response; nothing a client sends ends the loop
 //! except `exit`.
+//!
+//! Changes are debounced: after a `didChange` the stack is recompiled and its diagnostics
+//! published only once no further change has come for [`DEBOUNCE`], so a burst of keystrokes
+//! costs one compilation. Requests that arrive meanwhile are answered at once, from the latest
+//! text. Each stack keeps a [`ParseCache`], so a recompilation re-parses only the files that
+//! changed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use cairn_compiler::{compile, Compilation, Mode, ProcessEnv, SourceLoader, StackError};
+use cairn_compiler::{compile_with, Compilation, Mode, ParseCache, ProcessEnv, SourceLoader, StackError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, PrepareRenameResponse, ReferenceParams,
@@ -56,6 +64,10 @@ impl Failure {
     }
 }
 
+/// How long the server waits after a `didChange` for another one before it recompiles the stack
+/// and publishes its diagnostics.
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
+
 /// The language server over one connection.
 pub struct Server {
     conn: Connection,
@@ -65,12 +77,26 @@ pub struct Server {
     published: BTreeMap<PathBuf, BTreeSet<String>>,
     /// Set by `shutdown`: later requests are refused, `exit` ends the loop cleanly.
     shutdown: bool,
+    /// Documents changed since their stack's diagnostics were last published, by URI.
+    dirty: BTreeMap<String, Uri>,
+    /// When the dirty documents are published: [`DEBOUNCE`] after the last change.
+    due: Option<Instant>,
+    /// The parses of each stack's last compilation, by stack directory.
+    parses: RefCell<BTreeMap<PathBuf, ParseCache>>,
 }
 
 impl Server {
     /// A server on `conn` (stdio in `cairn lsp`, `Connection::memory()` in tests).
     pub fn new(conn: Connection) -> Server {
-        Server { conn, docs: Documents::default(), published: BTreeMap::new(), shutdown: false }
+        Server {
+            conn,
+            docs: Documents::default(),
+            published: BTreeMap::new(),
+            shutdown: false,
+            dirty: BTreeMap::new(),
+            due: None,
+            parses: RefCell::new(BTreeMap::new()),
+        }
     }
 
     /// What the server offers.
@@ -114,8 +140,19 @@ impl Server {
         });
         self.conn.initialize_finish(id, result)?;
         let receiver = self.conn.receiver.clone();
-        for msg in &receiver {
-            match msg {
+        loop {
+            let next = match self.due {
+                None => receiver.recv().map_err(|_| Error::Disconnected),
+                Some(due) => match receiver.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                    Ok(msg) => Ok(msg),
+                    Err(e) if e.is_timeout() => {
+                        self.flush()?;
+                        continue;
+                    }
+                    Err(_) => Err(Error::Disconnected),
+                },
+            };
+            match next? {
                 Message::Request(req) => self.on_request(req)?,
                 Message::Notification(n) if n.method == "exit" => {
                     return if self.shutdown { Ok(()) } else { Err(Error::ExitWithoutShutdown) };
@@ -124,7 +161,6 @@ impl Server {
                 Message::Response(_) => {}
             }
         }
-        Err(Error::Disconnected)
     }
 
     fn send(&self, msg: Message) -> Result<(), Error> {
@@ -290,6 +326,11 @@ impl Server {
     // ---- notifications --------------------------------------------------------------------------
 
     fn on_notification(&mut self, n: Notification) -> Result<(), Error> {
+        // Opening or closing a buffer ends a debounce: the changes before it are published
+        // first, as they would have been had it come later. (A save publishes them with its own.)
+        if matches!(n.method.as_str(), "textDocument/didOpen" | "textDocument/didClose") && !self.dirty.is_empty() {
+            self.flush()?;
+        }
         let result = match n.method.as_str() {
             "textDocument/didOpen" => parse(n.params).map(|p: DidOpenTextDocumentParams| {
                 let d = p.text_document;
@@ -318,14 +359,47 @@ impl Server {
             _ => Ok(None),
         };
         match result {
-            Ok(Some(uri)) => self.refresh(&uri),
+            Ok(Some(uri)) => {
+                self.dirty.insert(uri.as_str().to_string(), uri);
+                if n.method == "textDocument/didChange" {
+                    // A newer change supersedes: wait for the burst to end.
+                    self.due = Some(Instant::now().checked_add(DEBOUNCE).unwrap_or_else(Instant::now));
+                    Ok(())
+                } else {
+                    self.flush()
+                }
+            }
             Ok(None) => Ok(()),
             Err(e) => self.log(MessageType::ERROR, format!("ignored `{}`: {e}", n.method)),
         }
     }
 
+    /// Compiles the stack in `dir` from the latest buffers, reusing the parses of the files
+    /// that did not change since its last compilation.
     fn compile(&self, dir: &Path) -> Result<Compilation, StackError> {
-        compile(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check)
+        let mut parses = self.parses.borrow_mut();
+        let cache = parses.entry(dir.to_path_buf()).or_default();
+        compile_with(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check, cache)
+    }
+
+    /// Republishes the diagnostics of the stacks of every dirty document, compiling each stack
+    /// once.
+    fn flush(&mut self) -> Result<(), Error> {
+        self.due = None;
+        let mut done: BTreeSet<PathBuf> = BTreeSet::new();
+        for (_, uri) in std::mem::take(&mut self.dirty) {
+            let stack = match self.docs.get(&uri) {
+                Some(doc) => doc.stack_dir(),
+                None => crate::convert::uri_to_path(&uri).as_deref().and_then(Path::parent).map(Path::to_path_buf),
+            };
+            if let Some(dir) = stack {
+                if !done.insert(dir) {
+                    continue;
+                }
+            }
+            self.refresh(&uri)?;
+        }
+        Ok(())
     }
 
     /// Republishes the diagnostics of the stack `uri` belongs to (or of the buffer alone when it
@@ -340,6 +414,7 @@ impl Server {
             None => match crate::convert::uri_to_path(uri).as_deref().and_then(Path::parent) {
                 Some(dir) if self.docs.any_in(dir) => dir.to_path_buf(),
                 Some(dir) => {
+                    self.parses.borrow_mut().remove(dir);
                     for gone in self.published.remove(dir).unwrap_or_default() {
                         self.publish_str(&gone, Vec::new())?;
                     }
@@ -376,6 +451,12 @@ impl Server {
     }
 
     fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) -> Result<(), Error> {
+        // Never diagnostics of an older text than the buffer's.
+        if let (Some(v), Some(doc)) = (version, self.docs.get(&uri)) {
+            if v < doc.version {
+                return Ok(());
+            }
+        }
         self.notify("textDocument/publishDiagnostics", PublishDiagnosticsParams { uri, diagnostics, version })
     }
 
@@ -396,3 +477,6 @@ fn call<P: DeserializeOwned, R: Serialize>(params: Value, f: impl FnOnce(P) -> R
 fn parse<P: DeserializeOwned>(params: Value) -> Result<P, serde_json::Error> {
     serde_json::from_value(params)
 }
+
+#[cfg(test)]
+mod tests;
