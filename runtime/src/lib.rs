@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod apply;
+pub mod ceph;
 pub mod hash;
 pub mod kube;
 pub mod model;

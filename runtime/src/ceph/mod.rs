@@ -1,0 +1,4 @@
+//! The Ceph provider for direct mode (DESIGN.md §2 steps 7–10): live state as the monitor
+//! reports it ([`state`]).
+
+pub mod state;
