@@ -165,3 +165,69 @@ fn malformed_frames_get_error_responses_and_the_server_keeps_serving() {
     assert!(status.success(), "{status:?}: {stderr}");
     assert_eq!(stderr, "", "nothing on stderr");
 }
+
+/// The next `publishDiagnostics` for `uri`, skipping other messages.
+fn diagnostics_for(stdout: &mut BufReader<ChildStdout>, uri: &str) -> Vec<Value> {
+    loop {
+        let msg = recv(stdout);
+        if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["uri"] == uri {
+            return msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+        }
+    }
+}
+
+#[test]
+fn policies_run_on_save_and_their_findings_go_at_the_next_change() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("stack");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("main.cairn");
+    let text = "namespace \"team\" {}\n\nworkload \"edge\" {\n  namespace = namespace.team\n  image     = \"ghcr.io/acme/edge:latest\"\n  replicas  = 1\n  resources { memory = 128Mi }\n}\n\npolicy \"tags\" {\n  source = \"std:no-latest-tag\"\n}\n";
+    std::fs::write(&path, text).expect("write the stack");
+    let uri = format!("file://{}", path.display());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cairn lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }));
+    let _ = recv(&mut stdout);
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+
+    let p0001 = |diags: &[Value]| diags.iter().filter(|d| d["code"] == "P0001").cloned().collect::<Vec<_>>();
+    send(
+        &mut stdin,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen",
+                 "params": { "textDocument": { "uri": uri, "languageId": "cairn", "version": 1, "text": text } } }),
+    );
+    let opened = diagnostics_for(&mut stdout, &uri);
+    assert!(p0001(&opened).is_empty(), "policies wait for a save: {opened:?}");
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "textDocument/didSave", "params": { "textDocument": { "uri": uri } } }));
+    let saved = diagnostics_for(&mut stdout, &uri);
+    let found = p0001(&saved);
+    assert_eq!(found.len(), 1, "one violation, at the workload: {saved:?}");
+    assert_eq!(found[0]["severity"], 1, "deny is an error");
+    assert_eq!(found[0]["range"]["start"]["line"], 2, "at `workload \"edge\"`: {found:?}");
+    assert!(found[0]["message"].as_str().unwrap_or_default().contains("latest"), "{found:?}");
+
+    let edited = text.replace("replicas  = 1", "replicas  = 2");
+    send(
+        &mut stdin,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didChange",
+                 "params": { "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": edited }] } }),
+    );
+    let changed = diagnostics_for(&mut stdout, &uri);
+    assert!(p0001(&changed).is_empty(), "a change drops the findings of the last save: {changed:?}");
+
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "id": 2, "method": "shutdown" }));
+    let _ = recv(&mut stdout);
+    send(&mut stdin, &json!({ "jsonrpc": "2.0", "method": "exit" }));
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+}

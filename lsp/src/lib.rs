@@ -24,7 +24,7 @@ mod symbols;
 pub mod transport;
 
 pub use convert::{path_to_uri, uri_to_path};
-pub use server::{Server, DEBOUNCE};
+pub use server::{PolicyCheck, Server, DEBOUNCE};
 
 /// Why the server stopped other than by `shutdown` then `exit`.
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +39,17 @@ pub enum Error {
     ExitWithoutShutdown,
 }
 
-/// Serves LSP on stdin/stdout until the client says `exit`.
-pub fn run_stdio() -> Result<(), Error> {
+/// Serves LSP on stdin/stdout until the client says `exit`; `policies`, when given, checks each
+/// stack's policies on save.
+pub fn run_stdio(policies: Option<server::PolicyCheck>) -> Result<(), Error> {
     // Our own transport, not `Connection::stdio()`: a malformed frame gets an error response
     // instead of ending the server (see `transport`).
     let (conn, io_threads) = transport::stdio();
-    Server::new(conn).run()?;
+    let server = Server::new(conn);
+    match policies {
+        Some(check) => server.with_policies(check).run()?,
+        None => server.run()?,
+    }
     // The reader stops after `exit`; the writer once the server's sender is dropped (when
     // `run` returns). On an error the reader may still wait on stdin, so it is not joined.
     io_threads.join()?;

@@ -68,6 +68,11 @@ impl Failure {
 /// and publishes its diagnostics.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
+/// Runs a compiled stack's policies (phase `check`) and returns their findings as diagnostics.
+/// `cairn lsp` passes the runtime's policy host; the server runs it on save only, since a plugin
+/// may take longer than a keystroke should.
+pub type PolicyCheck = Box<dyn Fn(&Compilation) -> Vec<cairn_lang::Diagnostic>>;
+
 /// The language server over one connection.
 pub struct Server {
     conn: Connection,
@@ -83,6 +88,11 @@ pub struct Server {
     due: Option<Instant>,
     /// The parses of each stack's last compilation, by stack directory.
     parses: RefCell<BTreeMap<PathBuf, ParseCache>>,
+    /// Runs the stack's policies; `None`: policies are not checked.
+    policies: Option<PolicyCheck>,
+    /// Stack directories saved since their diagnostics were last published: the next publish
+    /// runs their policies too.
+    saved: BTreeSet<PathBuf>,
 }
 
 impl Server {
@@ -96,7 +106,17 @@ impl Server {
             dirty: BTreeMap::new(),
             due: None,
             parses: RefCell::new(BTreeMap::new()),
+            policies: None,
+            saved: BTreeSet::new(),
         }
+    }
+
+    /// The server, checking each stack's policies with `check` when one of its files is saved.
+    /// Policy findings are published with the save's diagnostics and dropped at the next change
+    /// (their positions would be stale), until the next save.
+    pub fn with_policies(mut self, check: PolicyCheck) -> Server {
+        self.policies = Some(check);
+        self
     }
 
     /// What the server offers.
@@ -350,6 +370,11 @@ impl Server {
                     let version = self.docs.get(&uri).map_or(0, |d| d.version);
                     self.docs.change(&uri, text, version);
                 }
+                let dir = match self.docs.get(&uri) {
+                    Some(doc) => doc.stack_dir(),
+                    None => crate::convert::uri_to_path(&uri).as_deref().and_then(Path::parent).map(Path::to_path_buf),
+                };
+                self.saved.extend(dir);
                 Some(uri)
             }),
             "textDocument/didClose" => parse(n.params).map(|p: DidCloseTextDocumentParams| {
@@ -424,7 +449,15 @@ impl Server {
             },
         };
         let by_file = match self.compile(&dir) {
-            Ok(c) => diagnostics::of_compilation(&c),
+            Ok(mut c) => {
+                if self.saved.remove(&dir) && !c.has_errors() {
+                    if let Some(check) = &self.policies {
+                        let found = check(&c);
+                        c.diagnostics.extend(found);
+                    }
+                }
+                diagnostics::of_compilation(&c)
+            }
             // The directory cannot be read as a stack: each open buffer of it on its own.
             Err(_) => {
                 let mut m = BTreeMap::new();

@@ -5,7 +5,9 @@ use crate::output::Output;
 
 /// Runs the server until the editor says `exit`; false when it stopped otherwise.
 pub fn run(out: &Output) -> bool {
-    match cairn_lsp::run_stdio() {
+    // Policies run on save, in phase `check` as `cairn check` runs them.
+    let policies: cairn_lsp::PolicyCheck = Box::new(|c| cairn_runtime::policy::stack::diagnostics(c, "check"));
+    match cairn_lsp::run_stdio(Some(policies)) {
         Ok(()) => true,
         Err(e) => {
             out.error(&format!("language server: {e}"));
