@@ -101,20 +101,3 @@ fn enforce_warn_downgrades_and_bad_policies_fail_naming_themselves() {
     assert!(msgs.iter().any(|m| m.contains("policy `odd` cannot run: there is no built-in policy `std:no-such`")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("policy `typo` (std:min-replication) failed: config `size` must be an integer")), "{msgs:?}");
 }
-
-#[test]
-fn a_deny_fails_plan_before_any_cluster_is_touched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("team");
-    stack(&dir, &format!("{STACK}{}", policies("deny")));
-    // No cluster anywhere: the policy stops plan first, with the policy's message.
-    let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["--color", "never", "--kubeconfig", "/nonexistent/kubeconfig", "plan"])
-        .arg(&dir)
-        .env("HOME", tmp.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err.contains("uses the `latest` tag") && !err.contains("kubeconfig"), "{err}");
-}

@@ -54,7 +54,7 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
         None
     };
     let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
-    let Some(stack) = live::load_stack(out, &dir) else { return ERROR };
+    let Some(mut stack) = live::load_stack(out, &dir) else { return ERROR };
     let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
     let stack_name = stack.desired.stack.clone();
     let holder = lock::holder_identity();
@@ -66,7 +66,7 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
             return ERROR;
         }
     };
-    let code = locked(out, &kube, &stack, saved.as_ref(), args).await;
+    let code = locked(out, &kube, &mut stack, saved.as_ref(), args).await;
     if let Err(e) = guard.release().await {
         out.report(&e);
     }
@@ -74,7 +74,7 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
 }
 
 /// Everything done while holding the lock.
-async fn locked(out: &Output, kube: &Kube, stack: &Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
+async fn locked(out: &Output, kube: &Kube, stack: &mut Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
     let options = match saved {
         Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
         None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
@@ -92,7 +92,13 @@ async fn locked(out: &Output, kube: &Kube, stack: &Stack, saved: Option<&SavedPl
             return ERROR;
         }
     }
+    let allowed = live::judge(out, stack, &plan);
     out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings));
+    if !allowed {
+        out.error("a policy denies the plan (above); nothing was applied");
+        out.info("  help: change the stack so the policy passes, or set the policy's `enforce = \"warn\"`");
+        return ERROR;
+    }
     if !plan.refusals.is_empty() {
         out.error("the plan refuses some objects (above); nothing was applied");
         return ERROR;

@@ -40,16 +40,9 @@ pub struct Stack {
 }
 
 /// Compiles the stack for a live command; `None` (after printing the diagnostics) on errors.
+/// Policies run later, on the plan ([`judge`]).
 pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
-    let mut c = super::compile_dir(out, dir, Mode::Render)?;
-    // Policies judge the stack before anything is read or written (phase `plan`); a deny
-    // fails the command and blocks apply.
-    let mut findings = Vec::new();
-    if !c.has_errors() {
-        let (f, found) = cairn_runtime::policy::stack::evaluate(&c, "plan");
-        findings = f;
-        c.diagnostics.extend(found);
-    }
+    let c = super::compile_dir(out, dir, Mode::Render)?;
     out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
     if c.has_errors() {
         return None;
@@ -58,7 +51,19 @@ pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
     let desired = desired_of(&c, &stack);
     let sources_hash = sources_hash(&c);
     let dir = c.program.root_dir.clone();
-    Some(Stack { compilation: c, desired, dir, sources_hash, findings })
+    Some(Stack { compilation: c, desired, dir, sources_hash, findings: Vec::new() })
+}
+
+/// Runs the stack's policies in phase `plan` on `plan`'s changes, prints their diagnostics and
+/// keeps the findings for plan output. False when a policy denies the plan (or cannot run): the
+/// command then fails, and apply changes nothing.
+pub fn judge(out: &Output, stack: &mut Stack, plan: &Plan) -> bool {
+    let changes = cairn_runtime::policy::changes::of_plan(plan, &stack.desired);
+    let (findings, found) = cairn_runtime::policy::stack::evaluate_plan(&stack.compilation, &changes);
+    let c = &stack.compilation;
+    out.diagnostics(&c.program.sources, &found, &c.secret_spans);
+    stack.findings = findings;
+    !found.iter().any(|d| d.is_error())
 }
 
 /// The Kubernetes objects of a compilation, in apply order, with their dependencies.

@@ -43,11 +43,12 @@ pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 }
 
 async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
-    let Some(stack) = live::load_stack(out, &args.dir) else { return ERROR };
+    let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
     let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
     let Some(mut state) = live::read_live(out, &kube, &stack.desired, args.adopt).await else { return ERROR };
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
     let plan = live::make_plan(&stack.desired, &state, &options);
+    let allowed = live::judge(out, &mut stack, &plan);
     if flags.verbose {
         out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
     }
@@ -72,7 +73,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
         }
         out.info(&format!("saved the plan to {}; apply it with `cairn apply {}`", file.display(), file.display()));
     }
-    if !plan.refusals.is_empty() {
+    if !plan.refusals.is_empty() || !allowed {
         return ERROR;
     }
     if args.detailed_exitcode && !plan.is_empty() {
@@ -85,16 +86,17 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat) -> u8 {
     let Some(rt) = runtime(out) else { return ERROR };
     rt.block_on(async {
-        let Some(stack) = live::load_stack(out, dir) else { return ERROR };
+        let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
         let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
         let Some(state) = live::read_live(out, &kube, &stack.desired, false).await else { return ERROR };
         let plan = live::make_plan(&stack.desired, &state, &Options::default());
+        let allowed = live::judge(out, &mut stack, &plan);
         match format {
             DriftFormat::Text => out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings)),
             DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "drift", &stack.findings))),
             DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, kube.server(), &stack.findings)),
         }
-        if !plan.refusals.is_empty() {
+        if !plan.refusals.is_empty() || !allowed {
             return ERROR;
         }
         if plan.is_empty() {

@@ -355,3 +355,27 @@ fn policy_results_appear_in_plan_text_json_and_drift() {
         md.stdout
     );
 }
+
+/// A deny (phase `plan`, judged on the plan) fails `plan` and `drift` with the policy's message,
+/// and blocks `apply`: nothing is written.
+#[test]
+fn a_deny_fails_plan_and_blocks_apply() {
+    let env = env();
+    let shop = env.stack("shop");
+    std::fs::write(
+        shop.join("policies.cairn"),
+        "policy \"replication\" {\n  source = \"std:min-replication\"\n  config = { size = 5 }\n}\n",
+    )
+    .unwrap();
+    let s = shop.to_str().unwrap();
+    let plan = env.cairn(&["plan", s]).code(1);
+    assert!(plan.stderr.contains("policy `replication` (std:min-replication)"), "{}", plan.all());
+    assert!(plan.stdout.contains("Policies: 1 denied"), "{}", plan.stdout);
+    // The lock (its Lease, in namespace cairn-system) is all apply writes.
+    let objects = || env.client_writes().into_iter().filter(|(_, id)| !id.contains("cairn-system")).collect::<Vec<_>>();
+    let before = objects();
+    let apply = env.cairn(&["apply", s, "--auto-approve"]).code(1);
+    assert!(apply.stderr.contains("a policy denies the plan (above); nothing was applied"), "{}", apply.all());
+    assert_eq!(objects(), before, "apply wrote nothing but the lock");
+    env.cairn(&["drift", s]).code(1);
+}

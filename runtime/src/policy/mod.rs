@@ -3,13 +3,14 @@
 //! input (sensitive values as `"(sensitive)"`), evaluating independent policies in parallel, and
 //! applying `enforce`. Every failure is a finding with the policy's name, never a panic.
 
+pub mod changes;
 pub mod stack;
 pub mod wasm;
 
 use std::path::Path;
 
 use cairn_compiler::lower::{Object, Target};
-use cairn_stdlib::policy::{self as std_policy, Input, Policy, Resource, Severity, Violation};
+use cairn_stdlib::policy::{self as std_policy, Change, Input, Policy, Resource, Severity, Violation};
 use serde_json::Value as Json;
 
 /// `enforce` of a policy block.
@@ -54,8 +55,14 @@ pub fn load(name: &str, source: &str, sha256: Option<&str>, enforce: Enforce, co
     Ok(Loaded { name: name.to_string(), source: source.to_string(), enforce, config, policy })
 }
 
-/// The input of a policy in phase `check`: one resource per lowered object, redacted.
+/// The input of a policy: one resource per lowered object, redacted, and no changes (phase
+/// `check`; see [`input_with_changes`] for phase `plan`).
 pub fn input(phase: &str, stack: &str, config: &Json, objects: &[Object]) -> Input {
+    input_with_changes(phase, stack, config, objects, &[])
+}
+
+/// The input of a policy with the plan's `changes` (phase `plan`).
+pub fn input_with_changes(phase: &str, stack: &str, config: &Json, objects: &[Object], changes: &[Change]) -> Input {
     let resources = objects
         .iter()
         .map(|o| Resource {
@@ -67,17 +74,22 @@ pub fn input(phase: &str, stack: &str, config: &Json, objects: &[Object]) -> Inp
             object: o.redacted(),
         })
         .collect();
-    Input { phase: phase.to_string(), stack: stack.to_string(), config: config.clone(), resources, changes: Vec::new() }
+    Input { phase: phase.to_string(), stack: stack.to_string(), config: config.clone(), resources, changes: changes.to_vec() }
 }
 
 /// Evaluates every policy (in parallel, one thread each) on the stack's objects.
 pub fn run(policies: &[Loaded], phase: &str, stack: &str, objects: &[Object]) -> Vec<Finding> {
+    run_with_changes(policies, phase, stack, objects, &[])
+}
+
+/// [`run`] with the plan's changes in every policy's input.
+pub fn run_with_changes(policies: &[Loaded], phase: &str, stack: &str, objects: &[Object], changes: &[Change]) -> Vec<Finding> {
     let results: Vec<Vec<Finding>> = std::thread::scope(|s| {
         let handles: Vec<_> = policies
             .iter()
             .map(|p| {
                 s.spawn(move || {
-                    let input = input(phase, stack, &p.config, objects);
+                    let input = input_with_changes(phase, stack, &p.config, objects, changes);
                     evaluate(p, &input)
                 })
             })

@@ -6,7 +6,7 @@ use super::{Enforce, Finding, Loaded};
 use cairn_compiler::schema::Kind;
 use cairn_compiler::Compilation;
 use cairn_lang::{Diagnostic, Span};
-use cairn_stdlib::policy::Severity;
+use cairn_stdlib::policy::{Change, Severity};
 use serde_json::Value as Json;
 
 /// Runs the policies of `c` in `phase`; the findings as diagnostics.
@@ -17,6 +17,16 @@ pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
 /// Runs the policies of `c` in `phase`: the findings (for plan output) and the same as
 /// diagnostics (load errors included).
 pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>) {
+    evaluate_with_changes(c, phase, &[])
+}
+
+/// [`evaluate`] in phase `plan`, with the plan's changes in the input
+/// ([`super::changes::of_plan`]).
+pub fn evaluate_plan(c: &Compilation, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
+    evaluate_with_changes(c, "plan", changes)
+}
+
+fn evaluate_with_changes(c: &Compilation, phase: &str, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
     let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
     let mut out = Vec::new();
     let mut loaded: Vec<(Loaded, Span)> = Vec::new();
@@ -42,7 +52,7 @@ pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>)
     let spans: Vec<Span> = loaded.iter().map(|(_, s)| *s).collect();
     let policies: Vec<Loaded> = loaded.into_iter().map(|(p, _)| p).collect();
     let span_of_policy = |name: &str| policies.iter().position(|p| p.name == name).and_then(|i| spans.get(i).copied()).unwrap_or_default();
-    let findings = super::run(&policies, phase, &stack, &c.objects);
+    let findings = super::run_with_changes(&policies, phase, &stack, &c.objects, changes);
     for f in findings.iter().cloned() {
         match f {
             Finding::Violation { policy, source, violation } => {
