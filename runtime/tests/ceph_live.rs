@@ -1,0 +1,362 @@
+//! The direct-mode Ceph provider against a real cluster: one monitor, one manager and three
+//! memstore OSDs started by `tests/ceph/cluster.sh` once for this test binary and shared by its
+//! tests (each uses its own pool, profile and stack names). The cluster is stopped when the
+//! binary exits (`atexit`), and by the script's watchdog if the binary is killed instead.
+//! Without the Debian packages every test prints one line and passes.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use cairn_runtime::ceph::error::errno;
+use cairn_runtime::ceph::lock::{self, LockRecord};
+use cairn_runtime::ceph::state::{POOL_STACK_KEY, POOL_TYPE_ERASURE, POOL_TYPE_REPLICATED};
+use cairn_runtime::ceph::{ensure_absent_or_owned, read, read_state, run_commands, CephError, Client, Settings};
+use serde_json::{json, Value as Json};
+
+/// A running test cluster.
+struct Cluster {
+    dir: PathBuf,
+    conf: PathBuf,
+    keyring: PathBuf,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ceph/cluster.sh")
+}
+
+fn packages_installed() -> bool {
+    let installed = Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists();
+    if !installed {
+        println!("skipping: Ceph packages not installed (tests/ceph/install.sh installs them)");
+    }
+    installed
+}
+
+/// The shared cluster, started on first use; `None` (after printing why) without the packages.
+fn cluster() -> Option<&'static Cluster> {
+    if !packages_installed() {
+        return None;
+    }
+    match CLUSTER.get_or_init(start) {
+        Ok(c) => Some(c),
+        Err(e) => panic!("the test cluster did not start: {e}"),
+    }
+}
+
+fn start() -> Result<Cluster, String> {
+    let out = std::process::Command::new("bash")
+        .arg(script())
+        .args(["start", "--timeout", "120", "--watch", &std::process::id().to_string()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let var = |name: &str| stdout.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).map(PathBuf::from);
+    // Registered before checking the status: a half-started cluster is stopped too.
+    if let Some(dir) = var("CEPH_CLUSTER_DIR") {
+        let _ = STARTED_DIR.set(dir);
+        // SAFETY: registering a plain `extern "C" fn` with no captured state.
+        unsafe { atexit(stop_at_exit) };
+    }
+    if !out.status.success() {
+        return Err(format!("cluster.sh start failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
+    }
+    match (var("CEPH_CLUSTER_DIR"), var("CEPH_CONF"), var("CEPH_KEYRING")) {
+        (Some(dir), Some(conf), Some(keyring)) => Ok(Cluster { dir, conf, keyring }),
+        _ => Err(format!("cluster.sh printed no CEPH_CONF/CEPH_KEYRING/CEPH_CLUSTER_DIR:\n{stdout}")),
+    }
+}
+
+static STARTED_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" {
+    /// C's `atexit`: libtest's `main` returns (or calls `exit`) when the tests are done.
+    fn atexit(f: extern "C" fn()) -> std::ffi::c_int;
+}
+
+extern "C" fn stop_at_exit() {
+    if let Some(dir) = STARTED_DIR.get() {
+        let _ = std::process::Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+impl Cluster {
+    fn settings(&self) -> Settings {
+        Settings { conf: Some(self.conf.clone()), keyring: Some(self.keyring.clone()), ..Settings::default() }
+    }
+
+    async fn client(&self) -> Client {
+        match Client::connect(&self.settings()).await {
+            Ok(c) => c,
+            Err(e) => panic!("cannot connect to the test cluster in {}: {e}", self.dir.display()),
+        }
+    }
+}
+
+fn create_pool(name: &str) -> Json {
+    json!({"prefix": "osd pool create", "pool": name, "pg_num": 8, "pgp_num": 8, "pool_type": "replicated", "autoscale_mode": "off"})
+}
+
+fn delete_pool(name: &str) -> Json {
+    json!({"prefix": "osd pool delete", "pool": name, "pool2": name, "yes_i_really_really_mean_it": true})
+}
+
+fn help(e: &CephError) -> String {
+    miette::Diagnostic::help(e).map(|h| h.to_string()).unwrap_or_default()
+}
+
+/// A keyring for `client.admin` with a well-formed but random key.
+fn random_keyring(path: &Path) {
+    let mut secret = [0u8; 16];
+    getrandom::getrandom(&mut secret).unwrap();
+    // CryptoKey encoding: type 1 (AES), creation time (8 bytes), length 16, the secret.
+    let mut raw = vec![1u8, 0];
+    raw.extend_from_slice(&[0u8; 8]);
+    raw.extend_from_slice(&[16, 0]);
+    raw.extend_from_slice(&secret);
+    let key = base64::engine::general_purpose::STANDARD.encode(raw);
+    std::fs::write(path, format!("[client.admin]\n\tkey = {key}\n")).unwrap();
+}
+
+#[tokio::test]
+async fn connects_and_reads_the_state_of_a_new_cluster() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let state = read_state(&client).await.unwrap();
+    // The manager's own pool is there from the start (named `.mgr` from Ceph 17 on).
+    assert!(state.pool("device_health_metrics").or(state.pool(".mgr")).is_some(), "{:?}", state.pools);
+    let default = &state.ec_profiles["default"];
+    assert_eq!(default.get("k").map(String::as_str), Some("2"));
+    assert_eq!(default.get("plugin").map(String::as_str), Some("jerasure"));
+    let rule = state.crush_rules.iter().find(|r| r.rule_name == "replicated_rule").unwrap();
+    assert_eq!(rule.rule_type, POOL_TYPE_REPLICATED);
+    // osd_crush_chooseleaf_type = 0: one host, replicas spread over OSDs.
+    assert_eq!(rule.failure_domain(), Some("osd"));
+    // Three commands plus one per EC profile, however many pools there are.
+    assert_eq!(client.commands_issued(), 3 + state.ec_profiles.len() as u64);
+
+    let conf = std::fs::read_to_string(&cluster.conf).unwrap();
+    let fsid = read::fsid(&client).await.unwrap();
+    assert!(conf.contains(&format!("fsid = {fsid}")), "fsid {fsid} not in the conf");
+    assert!(client.describe().starts_with("client.admin@"), "{}", client.describe());
+}
+
+#[tokio::test]
+async fn a_pool_made_with_raw_commands_reads_back_with_its_settings_and_marker() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let pool = "t-repl";
+    let cmds = [
+        create_pool(pool),
+        json!({"prefix": "osd pool set", "pool": pool, "var": "size", "val": "2"}),
+        json!({"prefix": "osd pool set", "pool": pool, "var": "min_size", "val": "1"}),
+        json!({"prefix": "osd pool application enable", "pool": pool, "app": "rbd"}),
+        json!({"prefix": "osd pool application set", "pool": pool, "app": "rbd", "key": POOL_STACK_KEY, "value": "shop"}),
+        json!({"prefix": "osd pool set-quota", "pool": pool, "field": "max_bytes", "val": "1073741824"}),
+    ];
+    let said = run_commands(&client, &cmds).await.unwrap();
+    assert!(said.contains(&format!("pool '{pool}' created")), "{said}");
+
+    let state = read_state(&client).await.unwrap();
+    let live = state.pool(pool).unwrap();
+    assert_eq!(live.pool_type, POOL_TYPE_REPLICATED);
+    assert_eq!((live.size, live.min_size), (2, 1));
+    assert_eq!(live.pg_num_target, 8);
+    assert_eq!(live.pg_autoscale_mode, "off");
+    assert_eq!(live.quota_max_bytes, 1 << 30);
+    assert_eq!(live.quota_max_objects, 0);
+    assert_eq!(live.owner(), Some("shop"));
+    assert!(live.application_metadata.contains_key("rbd"));
+    assert_eq!(state.rule(live.crush_rule).map(|r| r.rule_name.as_str()), Some("replicated_rule"));
+
+    // The ownership check before a create.
+    ensure_absent_or_owned(&client, pool, "shop").await.unwrap();
+    ensure_absent_or_owned(&client, "t-repl-absent", "shop").await.unwrap();
+    let e = ensure_absent_or_owned(&client, pool, "other").await.unwrap_err();
+    assert!(matches!(&e, CephError::NotOwned { owner: Some(o), .. } if o == "shop"), "{e:?}");
+    assert!(e.to_string().contains("belongs to stack `shop`"), "{e}");
+
+    run_commands(&client, &[delete_pool(pool)]).await.unwrap();
+    assert!(read_state(&client).await.unwrap().pool(pool).is_none());
+}
+
+#[tokio::test]
+async fn a_pool_without_a_marker_is_not_owned() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let pool = "t-foreign";
+    run_commands(&client, &[create_pool(pool)]).await.unwrap();
+    let e = ensure_absent_or_owned(&client, pool, "shop").await.unwrap_err();
+    assert!(matches!(&e, CephError::NotOwned { owner: None, .. }), "{e:?}");
+    assert!(help(&e).contains("never writes a pool it does not own"), "{}", help(&e));
+    run_commands(&client, &[delete_pool(pool)]).await.unwrap();
+}
+
+#[tokio::test]
+async fn erasure_code_profiles_and_crush_rules_read_back() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let cmds = [
+        json!({"prefix": "osd erasure-code-profile set", "name": "t-k2m1", "profile": ["k=2", "m=1", "crush-failure-domain=osd"]}),
+        json!({"prefix": "osd pool create", "pool": "t-ec", "pg_num": 8, "pgp_num": 8, "pool_type": "erasure",
+               "erasure_code_profile": "t-k2m1", "autoscale_mode": "off"}),
+        json!({"prefix": "osd pool set", "pool": "t-ec", "var": "allow_ec_overwrites", "val": "true"}),
+        json!({"prefix": "osd crush rule create-replicated", "name": "t-osd-rule", "root": "default", "type": "osd"}),
+    ];
+    run_commands(&client, &cmds).await.unwrap();
+
+    let state = read_state(&client).await.unwrap();
+    let profile = &state.ec_profiles["t-k2m1"];
+    assert_eq!(profile.get("k").map(String::as_str), Some("2"));
+    assert_eq!(profile.get("m").map(String::as_str), Some("1"));
+    assert_eq!(profile.get("crush-failure-domain").map(String::as_str), Some("osd"));
+    let pool = state.pool("t-ec").unwrap();
+    assert_eq!(pool.pool_type, POOL_TYPE_ERASURE);
+    assert_eq!(pool.erasure_code_profile, "t-k2m1");
+    assert_eq!(pool.size, 3);
+    assert!(pool.flags_names.contains("ec_overwrites"), "{}", pool.flags_names);
+    // Creating an EC pool adds a rule named after the pool.
+    let rule = state.rule(pool.crush_rule).unwrap();
+    assert_eq!((rule.rule_name.as_str(), rule.rule_type), ("t-ec", POOL_TYPE_ERASURE));
+    let rule = state.crush_rules.iter().find(|r| r.rule_name == "t-osd-rule").unwrap();
+    assert_eq!(rule.failure_domain(), Some("osd"));
+    assert_eq!(rule.device_class(), None);
+
+    // Removing a profile still in use is refused with EBUSY.
+    let e = run_commands(&client, &[json!({"prefix": "osd erasure-code-profile rm", "name": "t-k2m1"})]).await.unwrap_err();
+    assert_eq!(e.errno(), Some(errno::EBUSY), "{e}");
+
+    run_commands(
+        &client,
+        &[
+            delete_pool("t-ec"),
+            json!({"prefix": "osd crush rule rm", "name": "t-ec"}),
+            json!({"prefix": "osd crush rule rm", "name": "t-osd-rule"}),
+            json!({"prefix": "osd erasure-code-profile rm", "name": "t-k2m1"}),
+        ],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn monitor_errors_carry_errno_message_and_help() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+
+    let e = client.mon_command(json!({"prefix": "osd pool set", "pool": "t-missing", "var": "size", "val": "3"})).await.unwrap_err();
+    assert_eq!(e.errno(), Some(errno::ENOENT));
+    assert_eq!(e.to_string(), "ceph `osd pool set` failed with ENOENT: unrecognized pool 't-missing'");
+    assert!(help(&e).contains("does not exist"), "{}", help(&e));
+
+    let e = client
+        .mon_command(json!({"prefix": "osd pool create", "pool": "t-huge", "pg_num": 4096, "pool_type": "replicated"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(errno::ERANGE), "{e}");
+    assert!(e.to_string().contains("exceeds max"), "{e}");
+    assert!(help(&e).contains("mon_max_pg_per_osd"), "{}", help(&e));
+
+    // run_commands stops at the first failure: the pool after it is never created.
+    let cmds = [json!({"prefix": "osd pool set", "pool": "t-missing", "var": "size", "val": "3"}), create_pool("t-never")];
+    let e = run_commands(&client, &cmds).await.unwrap_err();
+    assert_eq!(e.errno(), Some(errno::ENOENT));
+    assert!(read_state(&client).await.unwrap().pool("t-never").is_none());
+}
+
+#[tokio::test]
+async fn the_lock_names_its_holder_is_released_and_taken_over_when_expired() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let stack = "t-lock";
+    let mut quiet = |_: &str| {};
+
+    let first = lock::acquire(&client, stack, "alice@host pid 1", Duration::ZERO, &mut quiet).await.unwrap();
+    assert_eq!(lock::current(&client, stack).await.unwrap().map(|r| r.holder).as_deref(), Some("alice@host pid 1"));
+    first.renew().await.unwrap();
+
+    let e = lock::acquire(&client, stack, "bob@host pid 2", Duration::ZERO, &mut quiet).await.err().unwrap();
+    assert!(matches!(&e, CephError::Locked { holder, .. } if holder == "alice@host pid 1"), "{e:?}");
+    assert!(e.to_string().contains("locked by alice@host pid 1 (config-key cairn/lock/t-lock"), "{e}");
+
+    // A waiting taker gets it once the holder releases.
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        first.release().await
+    });
+    let mut waited_for = Vec::new();
+    let second =
+        lock::acquire(&client, stack, "bob@host pid 2", Duration::from_secs(10), &mut |h| waited_for.push(h.to_string())).await.unwrap();
+    releaser.await.unwrap().unwrap();
+    assert_eq!(waited_for, ["alice@host pid 1"]);
+    second.release().await.unwrap();
+    assert_eq!(lock::current(&client, stack).await.unwrap(), None);
+
+    // A holder that died leaves an expired record, which the next taker takes over.
+    let dead =
+        LockRecord { holder: "carol@host pid 3".into(), acquired: "2020-01-01T00:00:00Z".into(), expires: "2020-01-01T00:00:30Z".into() };
+    let val = serde_json::to_string(&dead).unwrap();
+    client.mon_command(json!({"prefix": "config-key set", "key": lock::lock_key(stack), "val": val})).await.unwrap();
+    let third = lock::acquire(&client, stack, "dave@host pid 4", Duration::ZERO, &mut quiet).await.unwrap();
+    assert_eq!(lock::current(&client, stack).await.unwrap().map(|r| r.holder).as_deref(), Some("dave@host pid 4"));
+    third.release().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_with_eacces() {
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = dir.path().join("wrong.keyring");
+    random_keyring(&keyring);
+    let settings = Settings { keyring: Some(keyring), connect_timeout: Duration::from_secs(5), ..cluster.settings() };
+    let e = Client::connect(&settings).await.unwrap_err();
+    assert_eq!(e.errno(), Some(errno::EACCES), "{e}");
+    assert!(help(&e).contains("keyring"), "{}", help(&e));
+}
+
+#[tokio::test]
+async fn connecting_to_a_dead_monitor_fails_within_the_timeout() {
+    if !packages_installed() {
+        return;
+    }
+    // A port nobody listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("ceph.conf");
+    let keyring = dir.path().join("keyring");
+    random_keyring(&keyring);
+    std::fs::write(&conf, format!("[global]\nmon_host = v2:127.0.0.1:{port}\nms_bind_msgr1 = false\n")).unwrap();
+    let timeout = Duration::from_secs(3);
+    let settings = Settings { conf: Some(conf.clone()), keyring: Some(keyring), connect_timeout: timeout, ..Settings::default() };
+    let started = Instant::now();
+    let e = Client::connect(&settings).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < timeout + Duration::from_secs(2), "took {took:?}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(text.contains(&conf.display().to_string()), "{text}");
+    assert!(help(&e).contains("cluster is up"), "{}", help(&e));
+}
+
+#[tokio::test]
+async fn a_missing_conf_is_named() {
+    if !packages_installed() {
+        return;
+    }
+    let settings = Settings { conf: Some("/nonexistent/ceph.conf".into()), ..Settings::default() };
+    let e = Client::connect(&settings).await.unwrap_err();
+    assert!(matches!(&e, CephError::Conf { path, .. } if path == "/nonexistent/ceph.conf"), "{e:?}");
+    assert!(help(&e).contains("CEPH_CONF"), "{}", help(&e));
+}
