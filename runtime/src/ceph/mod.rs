@@ -4,18 +4,30 @@
 //! - [`client`]: [`Client`], a connection from CLI-like [`Settings`]; `mon_command` and its count.
 //! - [`error`]: [`CephError`], with errno, command prefix, the monitor's message and a help line.
 //! - [`state`]: live state as the monitor reports it; [`read`] fills it (3 + EC-profile commands).
+//! - [`spec`]: declared pools (`PoolSpec` from a lowered `CephPool`), rule and profile names.
+//! - [`plan`]: the pure pool planner — steps of the same types as the Kubernetes plan.
+//! - [`commands`]: the monitor commands that carry out a step (pure).
 //! - [`lock`]: the direct-mode apply lock in the config-key store (`cairn/lock/<stack>`).
 //! - [`target`]: running a step's commands in order; the ownership check before a create.
+//! - [`executor`]: the executor's `Target` for pool steps.
 
 pub mod client;
+pub mod commands;
 pub mod error;
+pub mod executor;
 pub mod lock;
+pub mod plan;
 pub mod rados;
 pub mod read;
+pub mod spec;
 pub mod state;
 pub mod target;
+
+#[cfg(test)]
+mod plan_tests;
 
 pub use client::{Client, MonReply, Settings};
 pub use error::CephError;
 pub use read::read_state;
+pub use state::CephState;
 pub use target::{ensure_absent_or_owned, run_commands};
