@@ -27,9 +27,13 @@ struct Cli {
     /// The kubeconfig context (else the cluster block's, else the current one).
     #[arg(long, global = true, value_name = "NAME")]
     context: Option<String>,
-    /// Which `cluster` block's `kube` settings to use when the stack has several.
+    /// Which `cluster` block's settings to use when the stack has several.
     #[arg(long, global = true, value_name = "NAME")]
     cluster: Option<String>,
+    /// The ceph.conf of a direct-mode cluster (else the cluster block's `conf`, CEPH_CONF,
+    /// /etc/ceph/ceph.conf).
+    #[arg(long, global = true, value_name = "FILE")]
+    ceph_conf: Option<PathBuf>,
     /// Print only results and errors (no progress lines).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
@@ -232,8 +236,13 @@ pub enum GraphFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = output::Output::new(cli.color);
-    let flags =
-        commands::live::ClusterFlags { kubeconfig: cli.kubeconfig, context: cli.context, cluster: cli.cluster, verbose: cli.verbose };
+    let flags = commands::live::ClusterFlags {
+        kubeconfig: cli.kubeconfig,
+        context: cli.context,
+        cluster: cli.cluster,
+        ceph_conf: cli.ceph_conf,
+        verbose: cli.verbose,
+    };
     let quiet = cli.quiet;
     let apply_args = |path: PathBuf, c: ApplyFlags, adopt, force_conflicts, targets, destroy| commands::apply::ApplyArgs {
         path,

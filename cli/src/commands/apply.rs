@@ -4,15 +4,17 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, Summary};
+use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, StepError, Summary, Target};
+use cairn_runtime::ceph::executor::CephTarget;
+use cairn_runtime::ceph::lock as ceph_lock;
+use cairn_runtime::ceph::spec::{POOL_API_VERSION, POOL_KIND};
 use cairn_runtime::kube::inventory;
 use cairn_runtime::kube::lock;
 use cairn_runtime::kube::target::KubeTarget;
-use cairn_runtime::kube::Kube;
 use cairn_runtime::model::Desired;
-use cairn_runtime::plan::{Action, Options, Plan};
+use cairn_runtime::plan::{Action, Options, Plan, Step};
 
-use super::live::{self, ClusterFlags, Live, Stack};
+use super::live::{self, ClusterFlags, Live, Session, Stack};
 use super::plan::{runtime, ERROR, OK};
 use crate::output::Output;
 use crate::plan_view;
@@ -55,34 +57,78 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
     };
     let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
     let Some(mut stack) = live::load_stack(out, &dir) else { return ERROR };
-    let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
+    let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
     let stack_name = stack.desired.stack.clone();
     let holder = lock::holder_identity();
     let mut waiting = |h: &str| out.info(&format!("stack `{stack_name}` is locked by {h}; waiting up to {}s", args.lock_timeout.as_secs()));
-    let guard = match lock::acquire(&kube, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting).await {
-        Ok(g) => g,
-        Err(e) => {
-            out.report(&e);
-            return ERROR;
-        }
+    // The stack's lock: the Lease when it has Kubernetes objects, else the monitor's config-key.
+    let guard = match (&session.kube, &session.ceph) {
+        (Some(kube), _) => lock::acquire(kube, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting)
+            .await
+            .map(|g| Guard::Kube(Box::new(g)))
+            .map_err(|e| out.report(&e)),
+        (None, Some((_, client))) => ceph_lock::acquire(client, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting)
+            .await
+            .map(Guard::Ceph)
+            .map_err(|e| out.report(&e)),
+        (None, None) => return ERROR,
     };
-    let code = locked(out, &kube, &mut stack, saved.as_ref(), args).await;
-    if let Err(e) = guard.release().await {
-        out.report(&e);
+    let Ok(guard) = guard else { return ERROR };
+    let code = locked(out, &session, &mut stack, saved.as_ref(), args).await;
+    match guard {
+        Guard::Kube(g) => {
+            if let Err(e) = g.release().await {
+                out.report(&e);
+            }
+        }
+        Guard::Ceph(g) => {
+            if let Err(e) = g.release().await {
+                out.report(&e);
+            }
+        }
     }
     code
 }
 
+/// A held stack lock.
+enum Guard {
+    Kube(Box<lock::Guard>),
+    Ceph(ceph_lock::Guard),
+}
+
+/// Runs each step on its system: pools with monitor commands, everything else on Kubernetes.
+struct Targets<'a> {
+    kube: Option<KubeTarget<'a>>,
+    ceph: Option<CephTarget<'a>>,
+}
+
+impl Target for Targets<'_> {
+    async fn run(&self, index: usize, step: &Step) -> Result<String, StepError> {
+        if step.key.api_version == POOL_API_VERSION && step.key.kind == POOL_KIND {
+            match &self.ceph {
+                Some(t) => t.run(index, step).await,
+                None => Err(StepError::new(format!("{}: no Ceph cluster to apply it to", step.key))),
+            }
+        } else {
+            match &self.kube {
+                Some(t) => t.run(index, step).await,
+                None => Err(StepError::new(format!("{}: no Kubernetes cluster to apply it to", step.key))),
+            }
+        }
+    }
+}
+
 /// Everything done while holding the lock.
-async fn locked(out: &Output, kube: &Kube, stack: &mut Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
+async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
     let options = match saved {
         Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
         None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
     };
-    let Some(mut state) = live::read_live(out, kube, &stack.desired, options.adopt).await else { return ERROR };
-    let plan = live::make_plan(&stack.desired, &state, &options);
+    let Some(mut state) = live::read_live(out, session, &stack.desired, options.adopt).await else { return ERROR };
+    let plan = live::make_plan(session, &stack.desired, &state, &options);
+    let server = session.server();
     if let Some(saved) = saved {
-        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &state.key, kube.server(), &plan);
+        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &state.key, &server, &plan);
         if !stale.is_empty() {
             out.error("the saved plan is stale; nothing was applied:");
             for why in &stale {
@@ -93,7 +139,7 @@ async fn locked(out: &Output, kube: &Kube, stack: &mut Stack, saved: Option<&Sav
         }
     }
     let allowed = live::judge(out, stack, &plan);
-    out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings));
+    out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
     if !allowed {
         out.error("a policy denies the plan (above); nothing was applied");
         out.info("  help: change the stack so the policy passes, or set the policy's `enforce = \"warn\"`");
@@ -119,19 +165,34 @@ async fn locked(out: &Output, kube: &Kube, stack: &mut Stack, saved: Option<&Sav
     // Record the kinds before writing, so a run cut short is still found by the next plan.
     state.inventory.key = Some(state.key.clone());
     let before = inventory_for(&state, &stack.desired, &plan, None);
-    if let Err(e) = inventory::write(kube, &stack.desired.stack, &before).await {
-        out.report(&e);
-        out.info("nothing was applied");
-        return ERROR;
+    if let Some(kube) = &session.kube {
+        if let Err(e) = inventory::write(kube, &stack.desired.stack, &before).await {
+            out.report(&e);
+            out.info("nothing was applied");
+            return ERROR;
+        }
     }
-    let target =
-        KubeTarget { kube, desired: &stack.desired, key: &state.key, force_conflicts: args.force_conflicts, timeout: args.timeout };
+    let target = Targets {
+        kube: session.kube.as_ref().map(|kube| KubeTarget {
+            kube,
+            desired: &stack.desired,
+            key: &state.key,
+            force_conflicts: args.force_conflicts,
+            timeout: args.timeout,
+        }),
+        ceph: match (&session.ceph, &state.ceph) {
+            (Some((direct, client)), Some(live)) => Some(CephTarget { client, stack: &stack.desired.stack, pools: &direct.pools, live }),
+            _ => None,
+        },
+    };
     let mut progress = Progress::new(out, &plan, args.quiet);
     let summary = apply::execute(&plan, &target, &ExecOptions { parallelism: args.parallelism.max(1) }, &mut |e| progress.event(e)).await;
     progress.finish();
     let after = inventory_for(&state, &stack.desired, &plan, Some(&summary));
-    if let Err(e) = inventory::write(kube, &stack.desired.stack, &after).await {
-        out.report(&e);
+    if let Some(kube) = &session.kube {
+        if let Err(e) = inventory::write(kube, &stack.desired.stack, &after).await {
+            out.report(&e);
+        }
     }
     report(out, &plan, &summary, started.elapsed());
     if summary.is_success() {

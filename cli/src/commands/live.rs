@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use cairn_compiler::lower::Target as ObjectTarget;
 use cairn_compiler::schema::Kind;
 use cairn_compiler::{Compilation, Mode};
+use cairn_runtime::ceph::CephState;
 use cairn_runtime::kube::config::{self, Choices};
 use cairn_runtime::kube::inventory::{self, Inventory};
 use cairn_runtime::kube::read::{self, ReadStats};
@@ -14,6 +15,7 @@ use cairn_runtime::model::{Desired, DesiredObject, ObjectKey, Snapshot};
 use cairn_runtime::plan::{self, Options, Plan};
 use petgraph::Direction;
 
+use super::ceph::{self, DirectPools};
 use crate::output::Output;
 
 /// The cluster flags every live command takes.
@@ -21,8 +23,10 @@ use crate::output::Output;
 pub struct ClusterFlags {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
-    /// `--cluster`: the `cluster` block whose `kube` settings apply.
+    /// `--cluster`: the `cluster` block whose settings apply.
     pub cluster: Option<String>,
+    /// `--ceph-conf`: a direct-mode cluster's ceph.conf.
+    pub ceph_conf: Option<PathBuf>,
     /// `-v`: say what was chosen and what reading cost.
     pub verbose: bool,
 }
@@ -184,6 +188,41 @@ pub async fn connect(out: &Output, flags: &ClusterFlags, c: &Compilation) -> Opt
     Some(kube)
 }
 
+/// The live systems a stack needs: Kubernetes when it has Kubernetes objects (or no
+/// direct-mode pools), Ceph when it has direct-mode pools. A stack of direct-mode pools alone
+/// touches no Kubernetes API.
+pub struct Session {
+    pub kube: Option<Kube>,
+    pub ceph: Option<(DirectPools, cairn_runtime::ceph::Client)>,
+}
+
+impl Session {
+    /// What the plan is against, for plan output and saved plans.
+    pub fn server(&self) -> String {
+        let ceph = self.ceph.as_ref().map(|(d, c)| format!("Ceph cluster `{}` ({})", d.cluster, c.describe()));
+        match (self.kube.as_ref().map(|k| k.server().to_string()), ceph) {
+            (Some(k), Some(c)) => format!("{k} and {c}"),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => "no cluster".into(),
+        }
+    }
+}
+
+/// Chooses and connects to what the stack needs (see [`Session`]); errors printed.
+pub async fn open(out: &Output, flags: &ClusterFlags, stack: &Stack) -> Option<Session> {
+    let direct = ceph::direct_pools(out, &stack.compilation, flags).ok()?;
+    let kube =
+        if !stack.desired.objects.is_empty() || direct.is_none() { Some(connect(out, flags, &stack.compilation).await?) } else { None };
+    let ceph = match direct {
+        Some(d) => {
+            let client = ceph::connect(out, &d, flags.verbose).await?;
+            Some((d, client))
+        }
+        None => None,
+    };
+    Some(Session { kube, ceph })
+}
+
 /// The live state a plan is made from.
 pub struct Live {
     pub inventory: Inventory,
@@ -191,10 +230,26 @@ pub struct Live {
     /// The key for secret HMACs: the inventory's, or a fresh one before the first apply.
     pub key: Vec<u8>,
     pub stats: ReadStats,
+    /// The Ceph cluster's pools, EC profiles and CRUSH rules (direct mode).
+    pub ceph: Option<CephState>,
 }
 
-/// Reads the inventory and the snapshot.
-pub async fn read_live(out: &Output, kube: &Kube, desired: &Desired, adopt: bool) -> Option<Live> {
+/// Reads the inventory and the snapshot (Kubernetes), and the pools (Ceph).
+pub async fn read_live(out: &Output, session: &Session, desired: &Desired, adopt: bool) -> Option<Live> {
+    let ceph = match &session.ceph {
+        Some((_, client)) => Some(ceph::read(out, client).await?),
+        None => None,
+    };
+    let Some(kube) = &session.kube else {
+        let key = match inventory::new_key() {
+            Ok(k) => k,
+            Err(e) => {
+                out.report(&e);
+                return None;
+            }
+        };
+        return Some(Live { inventory: Inventory::default(), snapshot: Snapshot::default(), key, stats: ReadStats::default(), ceph });
+    };
     let inventory = match inventory::read(kube, &desired.stack).await {
         Ok(i) => i,
         Err(e) => {
@@ -221,10 +276,17 @@ pub async fn read_live(out: &Output, kube: &Kube, desired: &Desired, adopt: bool
         },
     };
     snapshot.secret_key = inventory.key.clone();
-    Some(Live { inventory, snapshot, key, stats })
+    Some(Live { inventory, snapshot, key, stats, ceph })
 }
 
-/// Plans (pure).
-pub fn make_plan(desired: &Desired, live: &Live, options: &Options) -> Plan {
-    plan::plan(desired, &live.snapshot, &live.key, options)
+/// Plans (pure): the Kubernetes objects, and the pools merged in ([`ceph::merge`]).
+pub fn make_plan(session: &Session, desired: &Desired, live: &Live, options: &Options) -> Plan {
+    let kube = plan::plan(desired, &live.snapshot, &live.key, options);
+    match (&session.ceph, &live.ceph) {
+        (Some((direct, _)), Some(state)) => {
+            let pools = ceph::plan(&desired.stack, direct, state, options.adopt, options.destroy);
+            ceph::merge(kube, pools)
+        }
+        _ => kube,
+    }
 }

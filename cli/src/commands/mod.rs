@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod apply;
+pub mod ceph;
 pub mod check;
 pub mod fmt;
 pub mod graph;

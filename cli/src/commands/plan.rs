@@ -44,29 +44,33 @@ pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 
 async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
-    let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
-    let Some(mut state) = live::read_live(out, &kube, &stack.desired, args.adopt).await else { return ERROR };
+    let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
+    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt).await else { return ERROR };
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
-    let plan = live::make_plan(&stack.desired, &state, &options);
+    let plan = live::make_plan(&session, &stack.desired, &state, &options);
+    let server = session.server();
     let allowed = live::judge(out, &mut stack, &plan);
     if flags.verbose {
         out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
+        if let Some((_, client)) = &session.ceph {
+            out.info(&format!("read the Ceph cluster with {} monitor commands", client.commands_issued()));
+        }
     }
     if args.json {
-        out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "plan", &stack.findings)));
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &stack.findings)));
     } else {
-        out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings));
+        out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
     }
     if let Some(file) = &args.out_file {
         // A saved plan's secret HMACs must survive until apply: the key is stored now.
-        if state.inventory.key.is_none() {
+        if let (None, Some(kube)) = (&state.inventory.key, &session.kube) {
             state.inventory.key = Some(state.key.clone());
-            if let Err(e) = inventory::write(&kube, &stack.desired.stack, &state.inventory).await {
+            if let Err(e) = inventory::write(kube, &stack.desired.stack, &state.inventory).await {
                 out.report(&e);
                 return ERROR;
             }
         }
-        let saved = SavedPlan::new(&stack.desired, &state.key, &stack.dir, &stack.sources_hash, kube.server(), &options, &plan);
+        let saved = SavedPlan::new(&stack.desired, &state.key, &stack.dir, &stack.sources_hash, &server, &options, &plan);
         if let Err(e) = saved.write(file) {
             out.report(&e);
             return ERROR;
@@ -87,14 +91,15 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
     let Some(rt) = runtime(out) else { return ERROR };
     rt.block_on(async {
         let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
-        let Some(kube) = live::connect(out, flags, &stack.compilation).await else { return ERROR };
-        let Some(state) = live::read_live(out, &kube, &stack.desired, false).await else { return ERROR };
-        let plan = live::make_plan(&stack.desired, &state, &Options::default());
+        let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
+        let Some(state) = live::read_live(out, &session, &stack.desired, false).await else { return ERROR };
+        let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
+        let server = session.server();
         let allowed = live::judge(out, &mut stack, &plan);
         match format {
-            DriftFormat::Text => out.stdout(&plan_view::text(&plan, kube.server(), out.color(), &stack.findings)),
-            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, kube.server(), "drift", &stack.findings))),
-            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, kube.server(), &stack.findings)),
+            DriftFormat::Text => out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings)),
+            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &stack.findings))),
+            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &stack.findings)),
         }
         if !plan.refusals.is_empty() || !allowed {
             return ERROR;

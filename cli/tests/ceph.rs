@@ -1,0 +1,368 @@
+//! Direct-mode pools through the real binary against a real Ceph cluster (tests/ceph/cluster.sh:
+//! one monitor, one manager, three memstore OSDs on 127.0.0.1). Every check reads the cluster
+//! back with the `ceph` and `rados` CLIs, independently of cairn. Where Debian's Ceph packages
+//! are missing, each test prints one `skipping:` line (tests/ceph/install.sh installs them).
+//!
+//! One cluster serves the whole binary; each test has its own stack and pool names.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+struct Cluster {
+    conf: PathBuf,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+fn cluster() -> Option<&'static Cluster> {
+    if !(Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists()) {
+        println!("skipping: Ceph packages not installed (tests/ceph/install.sh installs them)");
+        return None;
+    }
+    match CLUSTER.get_or_init(start) {
+        Ok(c) => Some(c),
+        Err(e) => panic!("the test cluster did not start: {e}"),
+    }
+}
+
+fn start() -> Result<Cluster, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ceph/cluster.sh");
+    // `--watch` stops the cluster once this test binary is gone.
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["start", "--timeout", "120", "--watch", &std::process::id().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("cluster.sh start failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
+    }
+    let conf = stdout.lines().find_map(|l| l.strip_prefix("CEPH_CONF=")).map(PathBuf::from);
+    conf.map(|conf| Cluster { conf }).ok_or_else(|| format!("cluster.sh printed no CEPH_CONF:\n{stdout}"))
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn code(self, want: i32) -> Run {
+        assert_eq!(self.code, want, "exit {} (wanted {want})\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+}
+
+fn run(o: Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A temp dir holding one stack directory.
+struct Stack {
+    tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Stack {
+    fn new(name: &str, text: &str) -> Stack {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let s = Stack { tmp, dir };
+        s.write(text);
+        s
+    }
+
+    fn write(&self, text: &str) {
+        std::fs::write(self.dir.join("main.cairn"), format!("{CLUSTER_BLOCK}\n{text}")).expect("write the stack");
+    }
+
+    /// `cairn ARGS DIR --ceph-conf CONF`, with no Kubernetes anywhere (no kubeconfig, no sandbox).
+    fn cairn(&self, c: &Cluster, args: &[&str]) -> Run {
+        run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "--ceph-conf"])
+            .arg(&c.conf)
+            .args(args)
+            .arg(&self.dir)
+            .env("HOME", self.tmp.path())
+            .env("XDG_CACHE_HOME", self.tmp.path().join("cache"))
+            .env("XDG_STATE_HOME", self.tmp.path().join("state"))
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cairn"))
+    }
+}
+
+const CLUSTER_BLOCK: &str = "cluster \"lab\" {\n  ceph {\n    mode = \"direct\"\n  }\n}\n";
+
+/// The `ceph` CLI against the test cluster (Debian's Python, not a pyenv shim).
+fn ceph(c: &Cluster, args: &[&str]) -> Run {
+    run(Command::new("/usr/bin/ceph").arg("-c").arg(&c.conf).args(args).stdin(Stdio::null()).output().expect("run ceph"))
+}
+
+fn ceph_json(c: &Cluster, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["-f", "json"]);
+    let r = ceph(c, &all).code(0);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+/// `ceph ARGS -f json`, or `None` when it fails (a new pool has no stats until the manager's
+/// next report, and `get-quota` needs them).
+fn ceph_try_json(c: &Cluster, args: &[&str]) -> Option<Value> {
+    let mut all = args.to_vec();
+    all.extend(["-f", "json"]);
+    let r = ceph(c, &all);
+    if r.code != 0 {
+        return None;
+    }
+    serde_json::from_str(&r.stdout).ok()
+}
+
+/// Retries `f` for up to 20 s.
+#[track_caller]
+fn eventually(f: impl Fn() -> Option<Value>) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no answer within 20 s");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+fn pool_names(c: &Cluster) -> Vec<String> {
+    ceph_json(c, &["osd", "pool", "ls"]).as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+}
+
+fn rados(c: &Cluster, args: &[&str]) -> Run {
+    run(Command::new("/usr/bin/rados").arg("-c").arg(&c.conf).args(args).stdin(Stdio::null()).output().expect("run rados"))
+}
+
+#[test]
+fn apply_creates_pools_with_exactly_the_declared_properties_and_a_plan_after_is_empty() {
+    let Some(c) = cluster() else { return };
+    let stack = Stack::new(
+        "props",
+        r#"
+pool "props-rep" {
+  size           = 3
+  min_size       = 2
+  pg_num         = 8
+  autoscale      = "off"
+  failure_domain = "osd"
+  application    = "rbd"
+  quota { max_bytes = 1Gi, max_objects = 1000 }
+}
+
+pool "props-ec" {
+  type           = "erasure"
+  erasure { k = 2, m = 1 }
+  pg_num         = 8
+  autoscale      = "warn"
+  failure_domain = "osd"
+  application    = "rgw"
+}
+"#,
+    );
+    let first = stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    assert!(first.stdout.contains("props-rep") && first.stdout.contains("props-ec"), "{}", first.stdout);
+
+    let rep = ceph_json(c, &["osd", "pool", "get", "props-rep", "all"]);
+    assert_eq!((rep["size"].as_u64(), rep["min_size"].as_u64(), rep["pg_num"].as_u64()), (Some(3), Some(2), Some(8)), "{rep}");
+    assert_eq!(rep["pg_autoscale_mode"], "off", "{rep}");
+    let quota = eventually(|| ceph_try_json(c, &["osd", "pool", "get-quota", "props-rep"]));
+    assert_eq!((quota["quota_max_bytes"].as_u64(), quota["quota_max_objects"].as_u64()), (Some(1 << 30), Some(1000)), "{quota}");
+    let apps = ceph_json(c, &["osd", "pool", "application", "get", "props-rep"]);
+    assert_eq!(apps["rbd"]["cairn.dev/stack"], "props", "the ownership marker: {apps}");
+    let rule = rep["crush_rule"].as_str().unwrap_or_default().to_string();
+    let rule = ceph_json(c, &["osd", "crush", "rule", "dump", &rule]);
+    let chooses: Vec<&Value> =
+        rule["steps"].as_array().into_iter().flatten().filter(|s| s["op"].as_str().unwrap_or("").starts_with("choose")).collect();
+    assert_eq!(chooses.first().map(|s| &s["type"]), Some(&Value::from("osd")), "failure domain osd: {rule}");
+
+    let ec = ceph_json(c, &["osd", "pool", "get", "props-ec", "all"]);
+    assert_eq!(ec["pg_autoscale_mode"], "warn", "{ec}");
+    let profile = ceph_json(c, &["osd", "pool", "get", "props-ec", "erasure_code_profile"]);
+    let profile = ceph_json(c, &["osd", "erasure-code-profile", "get", profile["erasure_code_profile"].as_str().unwrap_or_default()]);
+    assert_eq!((profile["k"].as_str(), profile["m"].as_str()), (Some("2"), Some("1")), "{profile}");
+    assert_eq!(profile["crush-failure-domain"], "osd", "{profile}");
+    let apps = ceph_json(c, &["osd", "pool", "application", "get", "props-ec"]);
+    assert!(apps.get("rgw").is_some(), "{apps}");
+
+    stack.cairn(c, &["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn drift_is_named_a_quota_edit_is_in_place_and_a_removed_pool_is_deleted_only_with_allow_data_loss() {
+    let Some(c) = cluster() else { return };
+    let pool = |max_objects: u32| {
+        format!(
+            "pool \"drift-a\" {{\n  size = 3\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n  quota {{ max_objects = {max_objects} }}\n}}\n"
+        )
+    };
+    let keep = "pool \"drift-b\" {\n  size = 3\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}\n";
+    let stack = Stack::new("drift", &format!("{}{keep}", pool(100)));
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+
+    ceph(c, &["osd", "pool", "set", "drift-a", "size", "2"]).code(0);
+    let d = stack.cairn(c, &["drift", "--format", "json"]).code(2);
+    let json: Value = serde_json::from_str(&d.stdout).unwrap_or_else(|e| panic!("{e}: {}", d.stdout));
+    let text = json.to_string();
+    assert!(text.contains("spec.size") && text.contains("\"drift\""), "size named, classed drift: {json:#}");
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    assert_eq!(ceph_json(c, &["osd", "pool", "get", "drift-a", "size"])["size"], 3, "drift taken back");
+
+    let id_before = ceph_json(c, &["osd", "pool", "get", "drift-a", "all"])["pool_id"].clone();
+    stack.write(&format!("{}{keep}", pool(200)));
+    let p = stack.cairn(c, &["plan"]).code(0);
+    assert!(p.stdout.contains("max_objects") && !p.stdout.contains("-/+"), "an in-place update: {}", p.stdout);
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    assert_eq!(eventually(|| ceph_try_json(c, &["osd", "pool", "get-quota", "drift-a"]))["quota_max_objects"], 200);
+    assert_eq!(ceph_json(c, &["osd", "pool", "get", "drift-a", "all"])["pool_id"], id_before, "the same pool");
+
+    stack.write(&pool(200));
+    let p = stack.cairn(c, &["plan"]).code(0);
+    assert!(p.stdout.contains("drift-b") && p.stdout.to_lowercase().contains("protect"), "delete shown as protected: {}", p.stdout);
+    let refused = stack.cairn(c, &["apply", "--auto-approve"]).code(1);
+    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
+    assert!(pool_names(c).contains(&"drift-b".to_string()), "nothing deleted while protected");
+    stack.cairn(c, &["apply", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(!pool_names(c).contains(&"drift-b".to_string()), "deleted with --allow-data-loss");
+    stack.cairn(c, &["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn moved_renames_a_pool_and_its_data_survives_and_an_ec_profile_change_is_a_guarded_replace() {
+    let Some(c) = cluster() else { return };
+    let stack =
+        Stack::new("moves", "pool \"moves-old\" {\n  size = 3\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}\n");
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    let data = stack.tmp.path().join("object.bin");
+    std::fs::write(&data, b"cairn was here").expect("write the object");
+    rados(c, &["-p", "moves-old", "put", "greeting", data.to_str().unwrap_or_default()]).code(0);
+
+    stack.write(
+        "pool \"moves-new\" {\n  size = 3\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}\n\nmoved {\n  from = \"pool.moves-old\"\n  to   = pool.moves-new\n}\n",
+    );
+    let p = stack.cairn(c, &["plan"]).code(0);
+    assert!(p.stdout.contains("moves-old") && p.stdout.contains("moves-new") && !p.stdout.contains("-/+"), "a rename: {}", p.stdout);
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    let names = pool_names(c);
+    assert!(names.contains(&"moves-new".to_string()) && !names.contains(&"moves-old".to_string()), "{names:?}");
+    let back = stack.tmp.path().join("back.bin");
+    rados(c, &["-p", "moves-new", "get", "greeting", back.to_str().unwrap_or_default()]).code(0);
+    assert_eq!(std::fs::read(&back).expect("read back"), b"cairn was here");
+    stack.cairn(c, &["plan", "--detailed-exitcode"]).code(0);
+
+    let ec = |k: u32| {
+        format!(
+            "pool \"moves-new\" {{\n  size = 3\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}}\n\npool \"moves-ec\" {{\n  type = \"erasure\"\n  erasure {{ k = {k}, m = 1 }}\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}}\n"
+        )
+    };
+    stack.write(&ec(2));
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    stack.write(&ec(3));
+    let p = stack.cairn(c, &["plan"]).code(0);
+    assert!(p.stdout.contains("-/+") && p.stdout.contains("moves-ec"), "a replace: {}", p.stdout);
+    let refused = stack.cairn(c, &["apply", "--auto-approve"]).code(1);
+    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
+    let profile = ceph_json(c, &["osd", "pool", "get", "moves-ec", "erasure_code_profile"]);
+    let profile = ceph_json(c, &["osd", "erasure-code-profile", "get", profile["erasure_code_profile"].as_str().unwrap_or_default()]);
+    assert_eq!(profile["k"], "2", "unchanged while protected: {profile}");
+}
+
+#[test]
+fn a_pool_made_by_hand_without_the_marker_is_left_alone_by_plan_apply_and_destroy() {
+    let Some(c) = cluster() else { return };
+    ceph(c, &["osd", "pool", "create", "handmade", "8", "8"]).code(0);
+    let before = ceph_json(c, &["osd", "pool", "get", "handmade", "all"]);
+    let stack =
+        Stack::new("hands", "pool \"handmade\" {\n  size = 2\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n}\n");
+    let p = stack.cairn(c, &["plan"]).code(1);
+    assert!(p.stdout.contains("handmade") || p.stderr.contains("handmade"), "the refusal names the pool: {}{}", p.stdout, p.stderr);
+    stack.cairn(c, &["apply", "--auto-approve"]).code(1);
+    stack.write("");
+    stack.cairn(c, &["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(pool_names(c).contains(&"handmade".to_string()), "never deleted");
+    assert_eq!(ceph_json(c, &["osd", "pool", "get", "handmade", "all"]), before, "never changed");
+}
+
+#[test]
+fn an_unreachable_monitor_is_a_clear_error_within_the_connect_timeout() {
+    let Some(c) = cluster() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // The test cluster's conf and keyring, pointed at a port nobody listens on.
+    let conf = std::fs::read_to_string(&c.conf).expect("read ceph.conf");
+    let dead: String = conf
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("mon host") || l.trim_start().starts_with("mon_host") {
+                "mon host = v2:127.0.0.1:9".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dead_conf = tmp.path().join("dead.conf");
+    std::fs::write(&dead_conf, dead).expect("write the conf");
+    let stack = Stack::new("unreach", "pool \"unreach-a\" {\n  size = 3\n  failure_domain = \"osd\"\n}\n");
+    let started = std::time::Instant::now();
+    let r = run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["--color", "never", "--ceph-conf"])
+        .arg(&dead_conf)
+        .args(["apply", "--auto-approve"])
+        .arg(&stack.dir)
+        .env("HOME", stack.tmp.path())
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cairn"));
+    let took = started.elapsed();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(took < std::time::Duration::from_secs(20), "failed within the connect timeout (10 s): {took:?}");
+    assert!(r.stderr.contains("127.0.0.1:9") || r.stderr.contains("dead.conf"), "names where it tried: {}", r.stderr);
+    assert!(!pool_names(c).contains(&"unreach-a".to_string()), "nothing applied");
+}
+
+#[test]
+fn the_analytics_example_applies_and_then_plans_no_changes() {
+    let Some(c) = cluster() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("analytics");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/analytics");
+    for e in std::fs::read_dir(&example).expect("the example").flatten() {
+        std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy");
+    }
+    let cairn = |args: &[&str]| {
+        run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "--ceph-conf"])
+            .arg(&c.conf)
+            .args(args)
+            .arg(&dir)
+            .env("HOME", tmp.path())
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cairn"))
+    };
+    cairn(&["apply", "--auto-approve"]).code(0);
+    let names = pool_names(c);
+    assert!(names.contains(&"lake-data".to_string()) && names.contains(&"lake-index".to_string()), "{names:?}");
+    let plan = cairn(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+}
