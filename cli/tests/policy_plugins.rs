@@ -8,7 +8,8 @@
 //! virtualenv, componentize-js's node_modules) are cached too. When a build script cannot install
 //! its tools (exit 75: no python3 or npm, or no registry), the test prints `skipping: …` and
 //! passes — unless `CAIRN_REQUIRE_PLUGINS` is set, as on a machine where they must run. The Rust
-//! guest is built only when the `wasm32-wasip2` target is installed.
+//! guest is built only when the `wasm32-wasip2` target is installed, and skipped otherwise even
+//! under `CAIRN_REQUIRE_PLUGINS`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -128,8 +129,10 @@ fn plugin(lang: &str) -> Option<PathBuf> {
     match built {
         Ok(p) => Some(p.clone()),
         Err(why) => {
+            // The Rust guest needs a target CI machines need not have; the issue asks for it
+            // only where the target is installed.
             assert!(
-                std::env::var_os("CAIRN_REQUIRE_PLUGINS").is_none(),
+                lang == "rust" || std::env::var_os("CAIRN_REQUIRE_PLUGINS").is_none(),
                 "CAIRN_REQUIRE_PLUGINS is set, but the {lang} plugin cannot be built: {why}"
             );
             println!("skipping: the {lang} example plugin cannot be built here: {why}");
