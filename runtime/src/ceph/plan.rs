@@ -126,20 +126,7 @@ pub fn pool_fingerprint(pool: &LivePool, state: &CephState) -> String {
 
 /// The step of one declared pool, or why it may not be touched.
 fn declared_step(input: &PoolPlanInput, pool: &DesiredPool) -> Result<Step, Box<Refusal>> {
-    let mut step = Step {
-        key: pool_key(&pool.name),
-        address: Some(pool.address.clone()),
-        action: Action::Create,
-        class: Some(Class::Pending),
-        changes: Vec::new(),
-        reason: None,
-        protected: false,
-        adopt: false,
-        force: false,
-        desired: pool.desired,
-        after: Vec::new(),
-        live_fingerprint: None,
-    };
+    let mut step = Step::create(pool_key(&pool.name), pool.address.clone(), pool.desired);
     let mut changes = Vec::new();
     let (live, adopt) = match input.live.pool(&pool.name) {
         Some(live) => {
@@ -237,21 +224,14 @@ fn refusal(pool: &DesiredPool, message: String, help: String) -> Box<Refusal> {
 
 /// The delete of a pool this stack owns (`declared`: its declaration, under `destroy`).
 fn delete_step(live: &LivePool, declared: Option<&DesiredPool>, state: &CephState) -> Step {
-    Step {
-        key: pool_key(&live.pool_name),
-        address: declared.map(|d| d.address.clone()).or_else(|| live.meta(POOL_ADDRESS_KEY).map(str::to_string)),
-        action: Action::Delete,
-        class: Some(Class::Pending),
-        changes: Vec::new(),
-        reason: None,
+    Step::delete(
+        pool_key(&live.pool_name),
+        declared.map(|d| d.address.clone()).or_else(|| live.meta(POOL_ADDRESS_KEY).map(str::to_string)),
         // A pool is protected unless its declaration or its metadata says otherwise.
-        protected: declared.map_or_else(|| live.meta(POOL_PROTECT_KEY) != Some("false"), |d| d.protect),
-        adopt: false,
-        force: false,
-        desired: declared.and_then(|d| d.desired),
-        after: Vec::new(),
-        live_fingerprint: Some(pool_fingerprint(live, state)),
-    }
+        declared.map_or_else(|| live.meta(POOL_PROTECT_KEY) != Some("false"), |d| d.protect),
+        declared.and_then(|d| d.desired),
+        pool_fingerprint(live, state),
+    )
 }
 
 /// A [`FieldOp::Set`] change, or [`FieldOp::Remove`] when the declared value is absent.

@@ -99,20 +99,13 @@ fn has_owner(body: &Json) -> bool {
 
 /// The delete of an owned object (`declared`: its index and declaration, under `destroy`).
 fn delete_step(key: &ObjectKey, body: &Json, declared: Option<(usize, &DesiredObject)>) -> Step {
-    Step {
-        key: key.clone(),
-        address: declared.map(|(_, o)| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
-        action: Action::Delete,
-        class: Some(Class::Pending),
-        changes: Vec::new(),
-        reason: None,
-        protected: annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect),
-        adopt: false,
-        force: false,
-        desired: declared.map(|(i, _)| i),
-        after: Vec::new(),
-        live_fingerprint: Some(fingerprint(body, None)),
-    }
+    Step::delete(
+        key.clone(),
+        declared.map(|(_, o)| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
+        annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect),
+        declared.map(|(i, _)| i),
+        fingerprint(body, None),
+    )
 }
 
 /// The live object to compare against, and whether it is being adopted; or the refusal.
@@ -142,20 +135,7 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
 
 /// The step of one declared object.
 fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
-    let mut step = Step {
-        key: obj.key.clone(),
-        address: Some(obj.address.clone()),
-        action: Action::Create,
-        class: Some(Class::Pending),
-        changes: Vec::new(),
-        reason: None,
-        protected: false,
-        adopt: false,
-        force: false,
-        desired: Some(i),
-        after: Vec::new(),
-        live_fingerprint: None,
-    };
+    let mut step = Step::create(obj.key.clone(), obj.address.clone(), Some(i));
     let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
     if terminating(live_obj) {
         // Still going away (a namespace empties first): apply waits until it is gone, then creates it.

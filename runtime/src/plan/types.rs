@@ -121,6 +121,45 @@ pub struct Step {
     pub live_fingerprint: Option<String>,
 }
 
+impl Step {
+    /// A create of a declared object, pending: the planner turns it into an update, replace or
+    /// no-op once it has compared it with the live object.
+    pub fn create(key: ObjectKey, address: String, desired: Option<usize>) -> Step {
+        Step {
+            key,
+            address: Some(address),
+            action: Action::Create,
+            class: Some(Class::Pending),
+            changes: Vec::new(),
+            reason: None,
+            protected: false,
+            adopt: false,
+            force: false,
+            desired,
+            after: Vec::new(),
+            live_fingerprint: None,
+        }
+    }
+
+    /// The delete of an owned object as read (`live_fingerprint`), pending.
+    pub fn delete(key: ObjectKey, address: Option<String>, protected: bool, desired: Option<usize>, live_fingerprint: String) -> Step {
+        Step {
+            key,
+            address,
+            action: Action::Delete,
+            class: Some(Class::Pending),
+            changes: Vec::new(),
+            reason: None,
+            protected,
+            adopt: false,
+            force: false,
+            desired,
+            after: Vec::new(),
+            live_fingerprint: Some(live_fingerprint),
+        }
+    }
+}
+
 /// An object the planner refuses to touch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Refusal {
