@@ -6,7 +6,8 @@ mod quota;
 mod rules;
 mod types;
 
-pub use rules::{image_tag_problem, workload_kind};
+pub use cairn_stdlib::policy::image_tag_problem;
+pub use rules::workload_kind;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 use cairn_lang::{Diagnostic, Span};
 
-use super::{CephMode, Checker, Facts};
+use super::{image_tag_problem, CephMode, Checker, Facts};
 use crate::access::{int_of, name_of, qty_of, str_of};
 use crate::eval::{BodyValue, Resource};
 use crate::names;
@@ -432,20 +432,6 @@ fn check_env_namespaces(cx: &mut Checker<'_>, res: &Resource) {
                 .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
             );
         }
-    }
-}
-
-/// Why an image reference is not pinned, if it is not.
-pub fn image_tag_problem(image: &str) -> Option<&'static str> {
-    if image.contains('@') {
-        return None;
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => Some("has no tag (Kubernetes pulls `latest`)"),
-        Some((_, "latest")) => Some("uses the `latest` tag"),
-        Some((_, "")) => Some("has an empty tag"),
-        Some(_) => None,
     }
 }
 

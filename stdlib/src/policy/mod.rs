@@ -9,6 +9,7 @@ mod quota_fit;
 mod require_resources;
 mod workloads;
 
+pub use no_latest_tag::image_tag_problem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 

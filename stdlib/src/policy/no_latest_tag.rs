@@ -6,13 +6,15 @@ use super::{info, Info, Input, Policy, Severity, Violation};
 pub struct NoLatestTag;
 
 /// Why an image reference is not pinned, if it is not.
-fn problem(image: &str) -> Option<&'static str> {
+/// What is wrong with an image reference's tag for reproducible deploys: none, `latest` or
+/// empty (a digest is always fine). Also the compiler's warning W0406.
+pub fn image_tag_problem(image: &str) -> Option<&'static str> {
     if image.contains('@') {
         return None;
     }
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.split_once(':') {
-        None => Some("has no tag, so Kubernetes pulls `latest`"),
+        None => Some("has no tag (Kubernetes pulls `latest`)"),
         Some((_, "latest")) => Some("uses the `latest` tag"),
         Some((_, "")) => Some("has an empty tag"),
         Some(_) => None,
@@ -31,7 +33,7 @@ impl Policy for NoLatestTag {
             for (list, c) in containers(spec) {
                 let name = c.get("name").and_then(|n| n.as_str()).unwrap_or("?");
                 let image = c.get("image").and_then(|i| i.as_str()).unwrap_or("");
-                if let Some(why) = problem(image) {
+                if let Some(why) = image_tag_problem(image) {
                     out.push(Violation {
                         address: r.address.clone(),
                         message: format!("{} {}: container `{name}` image `{image}` {why}; pin a version", r.kind, object_name(r)),
