@@ -318,6 +318,12 @@ fn python_plugin_denies_unpinned_images_and_warns_on_min_size_one() {
 
 #[test]
 fn javascript_plugin_denies_unpinned_images_and_warns_on_min_size_one() {
+    // Built as componentize-js builds by default, the component imports `wasi:http`; the host
+    // links it (refusing every request), so the plugin still loads and judges.
+    if let Some(wasm) = plugin("js") {
+        let bytes = std::fs::read(&wasm).unwrap();
+        assert!(bytes.windows(26).any(|w| w == b"wasi:http/outgoing-handler"), "the JS plugin does not import wasi:http");
+    }
     exercise("js");
 }
 

@@ -325,3 +325,276 @@ fn policy_blocks_with_components_run_next_to_builtins_and_failures_are_findings(
     })
     .is_file());
 }
+
+/// Encodes a core module as a component of `world` in `wit`, with the WIT packages `deps`
+/// (each one package, in dependency order) that `wit` imports from.
+fn component_with(wat: &str, wit: &str, deps: &[&str]) -> Vec<u8> {
+    let mut resolve = wit_parser::Resolve::default();
+    for (i, dep) in deps.iter().enumerate() {
+        resolve.push_str(format!("dep{i}.wit"), dep).unwrap();
+    }
+    let pkg = resolve.push_str("policy.wit", wit).unwrap();
+    let world = resolve.select_world(&[pkg], Some("policy")).unwrap();
+    let mut module = wat::parse_str(wat).unwrap();
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8, false).unwrap();
+    wit_component::ComponentEncoder::default().module(&module).unwrap().validate(true).encode().unwrap()
+}
+
+/// The policy world importing `imports` (fully qualified interface names) besides `log`.
+fn world_importing(imports: &[&str]) -> String {
+    let extra: String = imports.iter().map(|i| format!("\n  import {i};")).collect();
+    WIT.replace("import log: func(message: string);", &format!("import log: func(message: string);{extra}"))
+}
+
+/// The subset of WASI 0.2's filesystem that a file read starts from (names and types as WASI's).
+const WASI_FILESYSTEM: &str = r#"package wasi:filesystem@0.2.0;
+interface types { resource descriptor; }
+interface preopens {
+  use types.{descriptor};
+  get-directories: func() -> list<tuple<descriptor, string>>;
+}"#;
+
+/// The subset of WASI 0.2's sockets that opening a TCP socket needs.
+const WASI_SOCKETS: &str = r#"package wasi:sockets@0.2.0;
+interface network {
+  enum error-code {
+    unknown, access-denied, not-supported, invalid-argument, out-of-memory, timeout, concurrency-conflict,
+    not-in-progress, would-block, invalid-state, new-socket-limit, address-not-bindable, address-in-use,
+    remote-unreachable, connection-refused, connection-reset, connection-aborted, datagram-too-large,
+    name-unresolvable, temporary-resolver-failure, permanent-resolver-failure,
+  }
+  enum ip-address-family { ipv4, ipv6 }
+}
+interface tcp { resource tcp-socket; }
+interface tcp-create-socket {
+  use network.{error-code, ip-address-family};
+  use tcp.{tcp-socket};
+  create-tcp-socket: func(address-family: ip-address-family) -> result<tcp-socket, error-code>;
+}"#;
+
+/// The pollable of WASI 0.2, to wait on a future.
+const WASI_IO: &str = r#"package wasi:io@0.2.0;
+interface poll { resource pollable { block: func(); } }"#;
+
+/// The subset of `wasi:http@0.2.0` an outgoing request needs (componentize-js imports it all).
+const WASI_HTTP: &str = r#"package wasi:http@0.2.0;
+interface types {
+  use wasi:io/poll@0.2.0.{pollable};
+  record DNS-error-payload { rcode: option<string>, info-code: option<u16> }
+  record TLS-alert-received-payload { alert-id: option<u8>, alert-message: option<string> }
+  record field-size-payload { field-name: option<string>, field-size: option<u32> }
+  variant error-code {
+    DNS-timeout, DNS-error(DNS-error-payload), destination-not-found, destination-unavailable,
+    destination-IP-prohibited, destination-IP-unroutable, connection-refused, connection-terminated,
+    connection-timeout, connection-read-timeout, connection-write-timeout, connection-limit-reached,
+    TLS-protocol-error, TLS-certificate-error, TLS-alert-received(TLS-alert-received-payload),
+    HTTP-request-denied, HTTP-request-length-required, HTTP-request-body-size(option<u64>),
+    HTTP-request-method-invalid, HTTP-request-URI-invalid, HTTP-request-URI-too-long,
+    HTTP-request-header-section-size(option<u32>), HTTP-request-header-size(option<field-size-payload>),
+    HTTP-request-trailer-section-size(option<u32>), HTTP-request-trailer-size(field-size-payload),
+    HTTP-response-incomplete, HTTP-response-header-section-size(option<u32>),
+    HTTP-response-header-size(field-size-payload), HTTP-response-body-size(option<u64>),
+    HTTP-response-trailer-section-size(option<u32>), HTTP-response-trailer-size(field-size-payload),
+    HTTP-response-transfer-coding(option<string>), HTTP-response-content-coding(option<string>),
+    HTTP-response-timeout, HTTP-upgrade-failed, HTTP-protocol-error, loop-detected, configuration-error,
+    internal-error(option<string>),
+  }
+  resource fields { constructor(); }
+  type headers = fields;
+  resource outgoing-request {
+    constructor(headers: headers);
+    set-path-with-query: func(path-with-query: option<string>) -> result;
+    set-authority: func(authority: option<string>) -> result;
+  }
+  resource request-options;
+  resource incoming-response;
+  resource future-incoming-response {
+    subscribe: func() -> pollable;
+    get: func() -> option<result<result<incoming-response, error-code>>>;
+  }
+}
+interface outgoing-handler {
+  use types.{outgoing-request, request-options, future-incoming-response, error-code};
+  handle: func(request: outgoing-request, options: option<request-options>) -> result<future-incoming-response, error-code>;
+}"#;
+
+/// Where the hostile bodies below keep their scratch data: a return area and a message.
+const RET: u32 = 8192;
+const MSG: u32 = 8448;
+
+/// A body that answers one violation whose message is the `n` bytes at [`MSG`].
+fn answer(n: u32) -> String {
+    format!("(i32.store (i32.const $MSG_PTR) (i32.const {MSG})) (i32.store (i32.const $MSG_LEN) (i32.const {n})) (i32.const $OK)")
+}
+
+/// Stores the ASCII digit of the byte at `from` (0–9) at `to`.
+fn digit(from: u32, to: u32) -> String {
+    format!("(i32.store8 (i32.const {to}) (i32.add (i32.const 48) (i32.load8_u (i32.const {from}))))")
+}
+
+fn message_of(p: &WasmPolicy) -> String {
+    match &p.evaluate(&input()).unwrap()[..] {
+        [v] => v.message.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn giant_output_is_refused_before_the_host_allocates_it() {
+    // 20,000 violations, each pointing at the same 1 MiB message: 20 GiB once copied out.
+    let body = r#"(local $i i32)
+    (drop (memory.grow (i32.const 63)))
+    (loop $fill
+      (i32.store (i32.add (i32.const 0x200000) (i32.mul (local.get $i) (i32.const 32))) (i32.load (i32.const $ADDR)))
+      (i32.store (i32.add (i32.const 0x200004) (i32.mul (local.get $i) (i32.const 32))) (i32.load (i32.const $ADDR_LEN)))
+      (i32.store (i32.add (i32.const 0x200008) (i32.mul (local.get $i) (i32.const 32))) (i32.const 0x100000))
+      (i32.store (i32.add (i32.const 0x20000c) (i32.mul (local.get $i) (i32.const 32))) (i32.const 0x100000))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 20000))))
+    (i32.store (i32.const 0x380000) (i32.const 0))
+    (i32.store (i32.const 0x380004) (i32.const 0x200000))
+    (i32.store (i32.const 0x380008) (i32.const 20000))
+    (i32.const 0x380000)"#;
+    let violation = layout().violation;
+    let body = body.replace("$ADDR_LEN", &(violation + 4).to_string()).replace("$ADDR", &violation.to_string());
+    let p = load(&component(&module(&body, ""), WIT)).unwrap();
+    let e = p.evaluate(&input()).unwrap_err();
+    assert!(e.contains("handed the host more than 32 MiB in one call"), "{e}");
+    still_runs();
+}
+
+#[test]
+fn log_in_a_tight_loop_ends_at_the_deadline_with_a_capped_log() {
+    let body = "(loop $l (call $log (i32.const $LOG_PTR) (i32.const $LOG_LEN)) (br $l)) (i32.const $OK)";
+    let p = load(&component(&module(body, ""), WIT)).unwrap();
+    let e = p.evaluate(&input()).unwrap_err();
+    assert!(e.contains("timed out after 2 s") || e.contains("ran out of fuel"), "{e}");
+    let log = p.log();
+    assert_eq!(log.len(), policy::wasm::LOG_LINES + 1, "{:?}", &log[..3]);
+    assert_eq!(log.last().map(String::as_str), Some("… (further lines dropped)"));
+    still_runs();
+}
+
+#[test]
+fn wasi_gives_no_directory_to_read_and_a_forged_descriptor_traps() {
+    let wit = world_importing(&["wasi:filesystem/preopens@0.2.0", "wasi:filesystem/types@0.2.0"]);
+    let imports = r#"(import "wasi:filesystem/preopens@0.2.0" "get-directories" (func $dirs (param i32)))
+  (import "wasi:filesystem/types@0.2.0" "[resource-drop]descriptor" (func $drop (param i32)))"#;
+    // The preopened directories: their count as the message.
+    let body = format!("(call $dirs (i32.const {RET})) {} {}", digit(RET + 4, MSG), answer(1));
+    let p = load(&component_with(&module(&body, imports), &wit, &[WASI_FILESYSTEM])).unwrap();
+    assert_eq!(message_of(&p), "0", "a policy sees no preopened directory");
+    // A descriptor the host never handed out.
+    let p = load(&component_with(&module("(call $drop (i32.const 7)) (i32.const $OK)", imports), &wit, &[WASI_FILESYSTEM])).unwrap();
+    let e = p.evaluate(&input()).unwrap_err();
+    assert!(e.contains("failed") || e.contains("trapped"), "{e}");
+    still_runs();
+}
+
+#[test]
+fn wasi_refuses_to_open_a_socket() {
+    let wit = world_importing(&["wasi:sockets/tcp-create-socket@0.2.0"]);
+    let imports = r#"(import "wasi:sockets/tcp-create-socket@0.2.0" "create-tcp-socket" (func $tcp (param i32 i32)))"#;
+    // result<tcp-socket, error-code>: the case at RET, the error code at RET + 4.
+    let body = format!("(call $tcp (i32.const 0) (i32.const {RET})) {} {} {}", digit(RET, MSG), digit(RET + 4, MSG + 1), answer(2));
+    let p = load(&component_with(&module(&body, imports), &wit, &[WASI_SOCKETS])).unwrap();
+    assert_eq!(message_of(&p), "11", "create-tcp-socket answers err(access-denied)");
+    still_runs();
+}
+
+#[test]
+fn a_guest_importing_wasi_http_runs_and_its_outgoing_request_is_refused() {
+    let wit = world_importing(&["wasi:http/outgoing-handler@0.2.0", "wasi:http/types@0.2.0"]);
+    let imports = r#"(import "wasi:http/types@0.2.0" "[constructor]fields" (func $fields (result i32)))
+  (import "wasi:http/types@0.2.0" "[constructor]outgoing-request" (func $request (param i32) (result i32)))
+  (import "wasi:http/types@0.2.0" "[method]outgoing-request.set-authority" (func $authority (param i32 i32 i32 i32) (result i32)))
+  (import "wasi:http/types@0.2.0" "[method]outgoing-request.set-path-with-query" (func $path (param i32 i32 i32 i32) (result i32)))
+  (import "wasi:http/types@0.2.0" "[method]future-incoming-response.get" (func $get (param i32 i32)))
+  (import "wasi:http/types@0.2.0" "[method]future-incoming-response.subscribe" (func $subscribe (param i32) (result i32)))
+  (import "wasi:io/poll@0.2.0" "[method]pollable.block" (func $block (param i32)))
+  (import "wasi:http/outgoing-handler@0.2.0" "handle" (func $handle (param i32 i32 i32 i32)))"#;
+    let host = "127.0.0.1:9";
+    let at = MSG + 64;
+    let data = format!("(data (i32.const {at}) \"{host}/\")");
+    // handle → result<future, error-code> (case at RET, future or code at RET + 8); then wait on
+    // the future and get it: option at RET2, result at +8, inner result at +16, code at +24.
+    let ret2 = RET + 64;
+    let body = format!(
+        r#"(local $req i32) (local $future i32)
+    (local.set $req (call $request (call $fields)))
+    (drop (call $authority (local.get $req) (i32.const 1) (i32.const {at}) (i32.const {len})))
+    (drop (call $path (local.get $req) (i32.const 1) (i32.const {slash}) (i32.const 1)))
+    (call $handle (local.get $req) (i32.const 0) (i32.const 0) (i32.const {RET}))
+    (if (i32.load8_u (i32.const {RET}))
+      (then (i32.store8 (i32.const {MSG}) (i32.const 69)) (i32.store8 (i32.const {msg1}) (i32.const 69)) {code_now})
+      (else
+        (local.set $future (i32.load (i32.const {future})))
+        (call $block (call $subscribe (local.get $future)))
+        (call $get (local.get $future) (i32.const {ret2}))
+        {outer} {inner} {code_later}))
+    {answer}"#,
+        len = host.len(),
+        slash = at + host.len() as u32,
+        msg1 = MSG + 1,
+        future = RET + 8,
+        code_now = two_digits(RET + 8, MSG + 2),
+        outer = digit(ret2 + 8, MSG),
+        inner = digit(ret2 + 16, MSG + 1),
+        code_later = two_digits(ret2 + 24, MSG + 2),
+        answer = answer(4),
+    );
+    let p = load(&component_with(&module(&body, &format!("{imports}\n  {data}")), &wit, &[WASI_IO, WASI_HTTP])).unwrap();
+    // ok(err(HTTP-request-denied)): the request was made and the host refused it.
+    assert_eq!(message_of(&p), "0115", "the future resolves to err(HTTP-request-denied), case 15");
+    still_runs();
+}
+
+/// Stores the byte at `from` (0–99) as two ASCII digits at `to`.
+fn two_digits(from: u32, to: u32) -> String {
+    format!(
+        "(i32.store8 (i32.const {to}) (i32.add (i32.const 48) (i32.div_u (i32.load8_u (i32.const {from})) (i32.const 10)))) \
+         (i32.store8 (i32.const {}) (i32.add (i32.const 48) (i32.rem_u (i32.load8_u (i32.const {from})) (i32.const 10))))",
+        to + 1
+    )
+}
+
+#[test]
+fn sensitive_values_never_reach_a_component() {
+    use cairn_compiler::{compile, MapEnv, MemoryLoader, Mode};
+    let stack = r#"
+namespace "shop" {}
+secret "db" { namespace = namespace.shop, data = { password = env("DB_PASSWORD") }, type = "Opaque" }
+secret "api" { namespace = namespace.shop, data = { token = sensitive("planted-config-token"), key = env("API_TOKEN") } }
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  env       = { DB_PASSWORD = secret.db.password, API_TOKEN = secret.api.token }
+  resources { cpu = 100m, memory = 128Mi }
+}
+"#;
+    let loader = MemoryLoader::new().with("/s/main.cairn", stack);
+    let env = MapEnv(
+        [("DB_PASSWORD", "planted-db-password"), ("API_TOKEN", "planted-api-token")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let c = compile(&loader, &env, Path::new("/s"), Mode::Render).unwrap();
+    assert!(!c.diagnostics.iter().any(|d| d.is_error()), "{:?}", c.diagnostics);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("echo.wasm"), good()).unwrap();
+    let echo = policy::load("echo", "./echo.wasm", None, Enforce::Deny, json!({"note": "config reaches it"}), dir.path()).unwrap();
+    let findings = policy::run(&[echo], "check", "shop", &c.objects);
+    let [Finding::Violation { violation, .. }] = &findings[..] else { panic!("{findings:#?}") };
+    // The component got the whole input (it echoes it) …
+    let echoed: Input = serde_json::from_str(&violation.message).unwrap();
+    assert_eq!(echoed.resources.len(), c.objects.len());
+    assert!(violation.message.contains("config reaches it") && violation.message.contains("(sensitive)"), "{}", violation.message);
+    // … and no secret, plain or base64.
+    use base64::Engine as _;
+    for planted in ["planted-db-password", "planted-config-token", "planted-api-token"] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(planted);
+        assert!(!violation.message.contains(planted) && !violation.message.contains(&b64), "{planted} reached the plugin");
+    }
+}

@@ -7,8 +7,8 @@
 # to target/plugins at the repository's root). componentize-js is installed by npm, at the versions
 # package-lock.json pins, into $CAIRN_PLUGIN_CACHE (not next to the sources), once per lock file.
 # (`npm install` from a copy, not `npm ci`: npm 11's `ci` rejects this lock file for lacking other
-# platforms' optional packages.) WASI features the policy does not use are disabled: with `http` and `fetch-event` off,
-# the component imports no `wasi:http`, only WASI 0.2 interfaces the cairn host offers.
+# platforms' optional packages.) `fetch-event` (an exported HTTP handler) is disabled; `wasi:http` stays imported, as
+# componentize-js builds by default: the cairn host links it and refuses every outgoing request.
 # Exits 75 when node/npm are missing or the packages cannot be installed.
 set -euo pipefail
 
@@ -40,7 +40,7 @@ fi
 mkdir -p "$out"
 "$tools/node_modules/.bin/componentize-js" "$here/policy.js" \
   --wit "$root/stdlib/wit" --world-name policy \
-  --disable http fetch-event \
+  --disable fetch-event \
   --out "$out/policy.wasm.tmp" >/dev/null
 mv "$out/policy.wasm.tmp" "$out/policy.wasm"
 echo "$out/policy.wasm"

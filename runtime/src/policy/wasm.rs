@@ -4,11 +4,13 @@
 //! One shared [`Engine`] (fuel, epoch interruption, component model) with an epoch ticker thread;
 //! each component compiled once and cached on disk by the SHA-256 of its bytes
 //! (`$XDG_CACHE_HOME/cairn/policies/<sha256>.cwasm`, else `~/.cache/…`); a fresh [`Store`] per
-//! call from an `InstancePre`, with [`FUEL`], a [`DEADLINE`] and [`MEMORY_LIMIT`]. The guest sees
-//! only `log` and WASI 0.2 with an empty context. Every failure is an `Err(String)` that says
-//! what went wrong, never a panic.
+//! call from an `InstancePre`, with [`FUEL`], a [`DEADLINE`], [`MEMORY_LIMIT`] and
+//! [`TRANSFER_LIMIT`]. The guest sees only `log`, WASI 0.2 with an empty context, and `wasi:http`
+//! whose every outgoing request is refused (componentize-js imports it by default). Every failure
+//! is an `Err(String)` that says what went wrong, never a panic.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -20,6 +22,7 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 mod bindings {
     wasmtime::component::bindgen!({ path: "../stdlib/wit", world: "policy" });
@@ -35,6 +38,9 @@ pub const DEADLINE: Duration = Duration::from_secs(2);
 const TICK: Duration = Duration::from_millis(10);
 /// The largest linear memory a component may grow.
 pub const MEMORY_LIMIT: usize = 256 << 20;
+/// The most bytes a guest may hand the host in one call (`evaluate`'s violations, a `log`
+/// line): wasmtime's hostcall fuel, checked before the host allocates anything.
+pub const TRANSFER_LIMIT: usize = 32 << 20;
 /// Caps on a store's instances, tables, memories and table elements.
 const INSTANCES: usize = 256;
 const TABLES: usize = 256;
@@ -94,10 +100,12 @@ impl WasmPolicy {
             compile(engine, &bytes, &digest, cache).map_err(|e| format!("{shown} is not a valid WebAssembly component: {e}"))?;
         let mut linker = Linker::<State>::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("cannot set up WASI for {shown}: {e:#}"))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+            .map_err(|e| format!("cannot set up wasi:http for {shown}: {e:#}"))?;
         bindings::Policy::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| format!("cannot set up the host for {shown}: {e:#}"))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
-            format!("{shown} needs an import this host does not offer (only `log` and WASI 0.2 with an empty context): {e:#}")
+            format!("{shown} needs an import this host does not offer (only `log`, WASI 0.2 with an empty context and a refusing `wasi:http`): {e:#}")
         })?;
         let pre = bindings::PolicyPre::new(pre).map_err(|e| format!("{shown} does not implement {WORLD}: {e:#}"))?;
         let mut policy = WasmPolicy {
@@ -149,9 +157,17 @@ impl WasmPolicy {
             .memories(MEMORIES)
             .table_elements(TABLE_ELEMENTS)
             .build();
-        let state = State { wasi, table: ResourceTable::new(), limits: Limits { inner: limits, memory_exceeded: false }, log: Vec::new() };
+        let state = State {
+            wasi,
+            http: WasiHttpCtx::new(),
+            refuse: RefuseHttp,
+            table: ResourceTable::new(),
+            limits: Limits { inner: limits, memory_exceeded: false },
+            log: Vec::new(),
+        };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_hostcall_fuel(TRANSFER_LIMIT);
         store.set_fuel(self.fuel).map_err(|e| format!("cannot set fuel: {e:#}"))?;
         store.set_epoch_deadline(DEADLINE.as_millis().div_ceil(TICK.as_millis()) as u64);
         let result = self
@@ -205,13 +221,19 @@ fn failure(e: &wasmtime::Error, store: &Store<State>, fuel: u64) -> String {
         Some(Trap::OutOfFuel) => format!("ran out of fuel ({fuel} units)"),
         Some(Trap::Interrupt) => format!("timed out after {} s", DEADLINE.as_secs()),
         Some(trap) => format!("trapped: {}", trap.to_string().trim_start_matches("wasm trap: ")),
+        None if format!("{e:#}").contains("fuel allocated for hostcalls has been exhausted") => {
+            format!("handed the host more than {} MiB in one call", TRANSFER_LIMIT >> 20)
+        }
         None => format!("failed: {e:#}"),
     }
 }
 
-/// The store's data: WASI's empty context, the limits and the collected log.
+/// The store's data: WASI's empty context, `wasi:http` that refuses, the limits and the
+/// collected log.
 struct State {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    refuse: RefuseHttp,
     table: ResourceTable,
     limits: Limits,
     log: Vec<String>,
@@ -220,6 +242,29 @@ struct State {
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.refuse }
+    }
+}
+
+/// `wasi:http` hooks under which every outgoing request fails with `HTTP-request-denied`: a
+/// policy judges the plan it is given and nothing else.
+struct RefuseHttp;
+
+type SendResult = wasmtime_wasi_http::Result<(http::Response<WasiBody>, Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>)>;
+
+impl WasiHttpHooks for RefuseHttp {
+    fn send_request(
+        &mut self,
+        _request: http::Request<WasiBody>,
+        _options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        Box::new(std::future::ready(Err(wasmtime_wasi_http::Error::HttpRequestDenied)))
     }
 }
 
