@@ -155,8 +155,8 @@ fn policies_json(findings: &[Finding]) -> Json {
                     "policy": policy, "source": source, "result": "violation",
                     "severity": violation.severity, "address": violation.address, "message": violation.message, "path": violation.path,
                 }),
-                Finding::Failure { policy, source, message } => json!({
-                    "policy": policy, "source": source, "result": "failure", "message": message,
+                Finding::Failure { policy, source, message, log } => json!({
+                    "policy": policy, "source": source, "result": "failure", "message": message, "log": log,
                 }),
             })
             .collect(),

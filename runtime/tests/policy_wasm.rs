@@ -306,7 +306,8 @@ fn policy_blocks_with_components_run_next_to_builtins_and_failures_are_findings(
     let stack = tempfile::tempdir().unwrap();
     std::fs::create_dir(stack.path().join("policies")).unwrap();
     std::fs::write(stack.path().join("policies/good.wasm"), good()).unwrap();
-    std::fs::write(stack.path().join("policies/trap.wasm"), component(&module("unreachable", ""), WIT)).unwrap();
+    let logs_then_traps = module("(call $log (i32.const $LOG_PTR) (i32.const $LOG_LEN)) unreachable", "");
+    std::fs::write(stack.path().join("policies/trap.wasm"), component(&logs_then_traps, WIT)).unwrap();
     let load = |name: &str, source: &str, enforce| policy::load(name, source, None, enforce, Json::Null, stack.path()).unwrap();
     let policies = vec![
         load("trap", "./policies/trap.wasm", Enforce::Deny),
@@ -315,8 +316,9 @@ fn policy_blocks_with_components_run_next_to_builtins_and_failures_are_findings(
     ];
     let findings = policy::run(&policies, "check", "shop", &[]);
     assert!(
-        matches!(&findings[..], [Finding::Failure { policy, message, .. }, Finding::Violation { policy: good, violation, .. }]
-            if policy == "trap" && message.contains("trapped:") && good == "good" && violation.severity == Severity::Warn),
+        matches!(&findings[..], [Finding::Failure { policy, message, log, .. }, Finding::Violation { policy: good, violation, .. }]
+            if policy == "trap" && message.contains("trapped:") && log == &["hello from wat"]
+                && good == "good" && violation.severity == Severity::Warn),
         "{findings:#?}"
     );
     assert!(cache_file(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("policy-cache/cairn/policies"), &{

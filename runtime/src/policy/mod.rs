@@ -13,6 +13,9 @@ use cairn_compiler::lower::{Object, Target};
 use cairn_stdlib::policy::{self as std_policy, Change, Input, Policy, Resource, Severity, Violation};
 use serde_json::Value as Json;
 
+/// Lines of a failed policy's log kept in its [`Finding::Failure`].
+pub const FAILURE_LOG_LINES: usize = 20;
+
 /// `enforce` of a policy block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enforce {
@@ -37,8 +40,9 @@ pub struct Loaded {
 pub enum Finding {
     /// A violation, its severity after `enforce`.
     Violation { policy: String, source: String, violation: Violation },
-    /// The policy could not judge (load error, `err`, trap, timeout, bad output).
-    Failure { policy: String, source: String, message: String },
+    /// The policy could not judge (load error, `err`, trap, timeout, bad output); `log` is the
+    /// end of what it logged (a Python traceback goes to stderr), at most [`FAILURE_LOG_LINES`].
+    Failure { policy: String, source: String, message: String, log: Vec<String> },
 }
 
 /// Loads the policy at `source` (relative paths from `stack_dir`); `sha256` pins a component.
@@ -99,7 +103,12 @@ pub fn run_with_changes(policies: &[Loaded], phase: &str, stack: &str, objects: 
             .zip(policies)
             .map(|(h, p)| {
                 h.join().unwrap_or_else(|_| {
-                    vec![Finding::Failure { policy: p.name.clone(), source: p.source.clone(), message: "the policy crashed".into() }]
+                    vec![Finding::Failure {
+                        policy: p.name.clone(),
+                        source: p.source.clone(),
+                        message: "the policy crashed".into(),
+                        log: Vec::new(),
+                    }]
                 })
             })
             .collect()
@@ -118,7 +127,11 @@ fn evaluate(p: &Loaded, input: &Input) -> Vec<Finding> {
                 Finding::Violation { policy: p.name.clone(), source: p.source.clone(), violation: v }
             })
             .collect(),
-        Err(message) => vec![Finding::Failure { policy: p.name.clone(), source: p.source.clone(), message }],
+        Err(message) => {
+            let mut log = p.policy.log();
+            log.drain(..log.len().saturating_sub(FAILURE_LOG_LINES));
+            vec![Finding::Failure { policy: p.name.clone(), source: p.source.clone(), message, log }]
+        }
     }
 }
 

@@ -132,12 +132,6 @@ impl WasmPolicy {
         &self.sha256
     }
 
-    /// What the last call logged (`log` lines, then stdout and stderr lines), capped at
-    /// [`LOG_LINES`] lines of [`LOG_LINE_BYTES`] bytes.
-    pub fn log(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
     /// Runs `f` on a fresh instance in a fresh store with the limits set; keeps its log.
     fn call<R>(&self, f: impl FnOnce(&bindings::Policy, &mut Store<State>) -> wasmtime::Result<R>) -> Result<R, String> {
         let engine = self.pre.engine();
@@ -200,6 +194,12 @@ impl Policy for WasmPolicy {
             Ok(Err(reason)) => Err(format!("{} returned an error: {reason}", self.path.display())),
             Err(e) => Err(format!("{} {e}", self.path.display())),
         }
+    }
+
+    /// What the last call logged (`log` lines, then stdout and stderr lines), capped at
+    /// [`LOG_LINES`] lines of [`LOG_LINE_BYTES`] bytes.
+    fn log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 

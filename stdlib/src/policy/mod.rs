@@ -82,6 +82,11 @@ pub trait Policy: Send + Sync {
     fn describe(&self) -> Info;
     /// The violations of `input`, or why the policy could not judge it.
     fn evaluate(&self, input: &Input) -> Result<Vec<Violation>, String>;
+    /// What the last evaluation logged, oldest first (a component's `log` lines, then its
+    /// stdout and stderr); built-in policies log nothing.
+    fn log(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The built-in policies, by the name after `std:`.
