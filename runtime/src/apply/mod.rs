@@ -9,6 +9,9 @@ mod outcome;
 #[cfg(test)]
 mod tests;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::plan::{Action, Plan, Step};
@@ -72,21 +75,21 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
         }
     }
 
+    // waiting[i]: how many of step i's `after` entries have not cleared yet; at 0 it is ready.
+    let mut waiting: Vec<usize> =
+        plan.steps.iter().map(|s| s.after.iter().filter(|&&j| state.get(j).is_some_and(|st| *st != State::Cleared)).count()).collect();
+    // Ready steps, earliest in the plan first.
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| state.get(i) == Some(&State::Pending) && waiting.get(i) == Some(&0)).map(Reverse).collect();
     let mut running = FuturesUnordered::new();
 
     loop {
-        // Start ready steps in plan order while there is room.
-        for (i, step) in plan.steps.iter().enumerate() {
-            if running.len() >= parallelism {
-                break;
-            }
-            if state.get(i) == Some(&State::Pending) && is_ready(step, &state) {
-                if let Some(s) = state.get_mut(i) {
-                    *s = State::Running;
-                }
-                on_event(&Event::Started { index: i });
-                running.push(start(target, i, step));
-            }
+        while running.len() < parallelism {
+            let Some(Reverse(i)) = ready.pop() else { break };
+            let (Some(step), Some(s @ State::Pending)) = (plan.steps.get(i), state.get_mut(i)) else { continue };
+            *s = State::Running;
+            on_event(&Event::Started { index: i });
+            running.push(start(target, i, step));
         }
 
         let Some((index, result)) = running.next().await else {
@@ -103,6 +106,15 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
         finish(index, outcome, &mut outcomes, on_event);
         if failed {
             skip_dependents(index, &dependents, &mut state, &mut outcomes, on_event);
+        } else {
+            for &d in dependents.get(index).map_or(&[][..], Vec::as_slice) {
+                if let Some(w) = waiting.get_mut(d) {
+                    *w = w.saturating_sub(1);
+                    if *w == 0 && state.get(d) == Some(&State::Pending) {
+                        ready.push(Reverse(d));
+                    }
+                }
+            }
         }
     }
 
@@ -133,11 +145,6 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
 /// Runs one step, tagged with its index.
 async fn start<T: Target>(target: &T, index: usize, step: &Step) -> (usize, Result<String, StepError>) {
     (index, target.run(index, step).await)
-}
-
-/// Whether every step `step` waits on succeeded or is a no-op.
-fn is_ready(step: &Step, state: &[State]) -> bool {
-    step.after.iter().all(|&j| state.get(j).is_none_or(|s| *s == State::Cleared))
 }
 
 fn finish(index: usize, outcome: Outcome, outcomes: &mut [Option<Outcome>], on_event: &mut dyn FnMut(&Event)) {
