@@ -112,13 +112,7 @@ pub struct DesiredObject {
 impl DesiredObject {
     /// The body with every sensitive value replaced by `(sensitive)`.
     pub fn redacted(&self) -> Json {
-        let mut body = self.body.clone();
-        for p in &self.sensitive {
-            if let Some(v) = body.pointer_mut(p) {
-                *v = Json::String("(sensitive)".into());
-            }
-        }
-        body
+        cairn_compiler::lower::redact(&self.body, &self.sensitive)
     }
 
     /// Whether the value at `pointer` (or below it) is sensitive.

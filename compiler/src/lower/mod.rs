@@ -55,19 +55,24 @@ impl Object {
 
     /// The object with every sensitive value replaced by `(sensitive)`.
     pub fn redacted(&self) -> Json {
-        let mut body = self.body.clone();
-        for p in &self.sensitive {
-            if let Some(v) = body.pointer_mut(p) {
-                *v = Json::String("(sensitive)".into());
-            }
-        }
-        body
+        redact(&self.body, &self.sensitive)
     }
 
     /// The API group of the object's kind (`""` for the core group).
     pub fn group(&self) -> &str {
         self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
     }
+}
+
+/// `body` with the value at each JSON pointer of `sensitive` replaced by `(sensitive)`.
+pub fn redact(body: &Json, sensitive: &[String]) -> Json {
+    let mut body = body.clone();
+    for p in sensitive {
+        if let Some(v) = body.pointer_mut(p) {
+            *v = Json::String("(sensitive)".into());
+        }
+    }
+    body
 }
 
 /// Lowers every resource; returns the objects (in resource order) and diagnostics.
