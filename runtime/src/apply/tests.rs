@@ -7,19 +7,12 @@ use crate::model::ObjectKey;
 use crate::plan::Class;
 
 fn step(name: &str, action: Action, after: &[usize]) -> Step {
+    let key = ObjectKey { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("app".into()), name: name.into() };
     Step {
-        key: ObjectKey { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("app".into()), name: name.into() },
-        address: Some(format!("config.{name}")),
         action,
         class: (action != Action::Noop).then_some(Class::Pending),
-        changes: Vec::new(),
-        reason: None,
-        protected: false,
-        adopt: false,
-        force: false,
-        desired: None,
         after: after.to_vec(),
-        live_fingerprint: None,
+        ..Step::create(key, format!("config.{name}"), None)
     }
 }
 

@@ -36,8 +36,7 @@ impl Target for KubeTarget<'_> {
             Action::Noop => Ok("unchanged".into()),
             Action::Create | Action::Update => {
                 let body = self.body(step)?;
-                if step.action == Action::Create && step.live_fingerprint.is_some() {
-                    // It was still being deleted when planned.
+                if step.waits_for_deletion {
                     self.gone(&step.key).await?;
                 }
                 self.apply(&step.key, &body, step.force).await?;

@@ -140,6 +140,7 @@ fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, ke
     if terminating(live_obj) {
         // Still going away (a namespace empties first): apply waits until it is gone, then creates it.
         step.reason = Some(format!("{} is being deleted: apply waits until it is gone, then creates it", obj.key));
+        step.waits_for_deletion = true;
         step.live_fingerprint = Some(fingerprint(live_obj, None));
         return Ok(step);
     }

@@ -623,5 +623,5 @@ fn an_object_still_being_deleted_is_created_again_not_left_alone() {
     let s = only_step(&p);
     assert_eq!(s.action, Action::Create);
     assert!(s.reason.as_deref().is_some_and(|r| r.contains("being deleted")), "{s:?}");
-    assert!(s.live_fingerprint.is_some());
+    assert!(s.waits_for_deletion && s.live_fingerprint.is_some(), "{s:?}");
 }

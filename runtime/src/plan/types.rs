@@ -102,9 +102,11 @@ pub struct Step {
     pub class: Option<Class>,
     /// Field changes (updates and replaces); empty for creates and deletes.
     pub changes: Vec<FieldChange>,
-    /// Why a replace is needed (`spec.selector is immutable`), or why a create waits (the
-    /// object is still being deleted; then `live_fingerprint` is set too).
+    /// Why a replace is needed (`spec.selector is immutable`), or why a create waits.
     pub reason: Option<String>,
+    /// A create of an object that is still being deleted: apply waits until it is gone first.
+    #[serde(default)]
+    pub waits_for_deletion: bool,
     /// A delete or replace of a protected object: apply refuses without `--allow-data-loss`.
     pub protected: bool,
     /// The object exists without this stack's label and `--adopt` takes it over.
@@ -132,6 +134,7 @@ impl Step {
             class: Some(Class::Pending),
             changes: Vec::new(),
             reason: None,
+            waits_for_deletion: false,
             protected: false,
             adopt: false,
             force: false,
@@ -150,6 +153,7 @@ impl Step {
             class: Some(Class::Pending),
             changes: Vec::new(),
             reason: None,
+            waits_for_deletion: false,
             protected,
             adopt: false,
             force: false,

@@ -55,20 +55,7 @@ mod tests {
     }
 
     fn step(key: ObjectKey, action: Action, desired: Option<usize>, changes: Vec<FieldChange>) -> Step {
-        Step {
-            key,
-            address: None,
-            action,
-            class: Some(Class::Pending),
-            changes,
-            reason: None,
-            protected: false,
-            adopt: false,
-            force: false,
-            desired,
-            after: vec![],
-            live_fingerprint: None,
-        }
+        Step { address: None, action, changes, ..Step::create(key, String::new(), desired) }
     }
 
     #[test]
