@@ -48,7 +48,7 @@ pub fn of_plan(plan: &Plan, desired: &Desired) -> Vec<Change> {
 mod tests {
     use super::*;
     use crate::model::{DesiredObject, ObjectKey};
-    use crate::plan::{Class, FieldChange, FieldOp, Step};
+    use crate::plan::{FieldChange, FieldOp, Step};
 
     fn key(kind: &str, name: &str) -> ObjectKey {
         ObjectKey { api_version: "v1".into(), kind: kind.into(), namespace: Some("shop".into()), name: name.into() }
