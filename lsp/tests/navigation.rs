@@ -2,122 +2,13 @@
 //! imports; find references and rename of resources and lets; the "did you mean" quick fix;
 //! hover on values (never a secret). On the example stacks and on broken input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
-use cairn_lsp::Server;
-use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use common::{examples, ok, stack_dir, uri, Client};
+use lsp_server::Response;
 use serde_json::{json, Value};
-
-/// The editor's side of the connection.
-struct Client {
-    conn: Connection,
-    next_id: i32,
-    server: Option<JoinHandle<Result<(), cairn_lsp::Error>>>,
-    /// Notifications received while waiting for a response.
-    pending: Vec<Notification>,
-    capabilities: Value,
-}
-
-impl Client {
-    /// Starts a server and runs the initialize handshake.
-    fn start() -> Client {
-        let (server_side, client_side) = Connection::memory();
-        let server = std::thread::spawn(move || Server::new(server_side).run());
-        let mut c = Client { conn: client_side, next_id: 0, server: Some(server), pending: Vec::new(), capabilities: Value::Null };
-        let init = c.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-        c.capabilities = ok(init);
-        c.notify("initialized", json!({}));
-        c
-    }
-
-    fn recv(&self) -> Message {
-        self.conn.receiver.recv_timeout(Duration::from_secs(60)).expect("the server answers within a minute")
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Response {
-        self.next_id += 1;
-        let id = RequestId::from(self.next_id);
-        self.conn.sender.send(Request::new(id.clone(), method.to_string(), params).into()).unwrap();
-        loop {
-            match self.recv() {
-                Message::Response(r) if r.id == id => return r,
-                Message::Notification(n) => self.pending.push(n),
-                other => panic!("unexpected message {other:?}"),
-            }
-        }
-    }
-
-    fn notify(&self, method: &str, params: Value) {
-        self.conn.sender.send(Notification::new(method.to_string(), params).into()).unwrap();
-    }
-
-    /// The next `publishDiagnostics` for `uri`, in the order the server sent them.
-    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
-        loop {
-            let found = self.pending.iter().position(|n| n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri);
-            if let Some(i) = found {
-                let n = self.pending.remove(i);
-                return n.params["diagnostics"].as_array().cloned().unwrap_or_default();
-            }
-            match self.recv() {
-                Message::Notification(n) => self.pending.push(n),
-                other => panic!("unexpected message {other:?}"),
-            }
-        }
-    }
-
-    fn open(&self, path: &Path, text: &str) -> String {
-        let uri = uri(path);
-        self.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "cairn", "version": 1, "text": text } }));
-        uri
-    }
-
-    fn change(&self, uri: &str, version: i32, text: &str) {
-        self.notify(
-            "textDocument/didChange",
-            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
-        );
-    }
-
-    fn at(&mut self, method: &str, uri: &str, line: u32, character: u32) -> Response {
-        self.request(method, json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } }))
-    }
-
-    /// `shutdown` then `exit`; the server must stop cleanly.
-    fn shutdown(mut self) {
-        let r = self.request("shutdown", Value::Null);
-        assert_eq!(ok(r), Value::Null);
-        self.notify("exit", Value::Null);
-        let result = self.server.take().unwrap().join().expect("the server thread does not panic");
-        assert!(result.is_ok(), "{result:?}");
-    }
-}
-
-fn ok(r: Response) -> Value {
-    match r.response_result {
-        Ok(v) => v,
-        Err(e) => panic!("expected a result, got {e:?}"),
-    }
-}
-
-fn uri(path: &Path) -> String {
-    cairn_lsp::path_to_uri(path).unwrap().as_str().to_string()
-}
-
-fn examples(stack: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("examples").join(stack).canonicalize().unwrap()
-}
-
-/// An empty stack directory named `demo` (a temporary directory's own name is not a valid stack
-/// name).
-fn stack_dir() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    std::fs::create_dir(&dir).unwrap();
-    (tmp, dir)
-}
 
 /// The code and message of an error response.
 fn err_msg(r: Response) -> (i32, String) {
