@@ -17,12 +17,17 @@ use crate::convert::{path_to_uri, range};
 /// Every user file of the compilation (with an empty list when it has no problems) and its
 /// diagnostics.
 pub fn of_compilation(c: &Compilation) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
+    of_diagnostics(c, &c.diagnostics)
+}
+
+/// [`of_compilation`] for `diagnostics` of the compilation `c` (its own, and more: a policy's).
+pub fn of_diagnostics(c: &Compilation, diagnostics: &[cairn_lang::Diagnostic]) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
     let sources = &c.program.sources;
     let std_files: BTreeSet<FileId> = c.program.modules.iter().filter(|m| m.is_std).flat_map(|m| m.files.iter().copied()).collect();
     let user = |id: FileId| !std_files.contains(&id);
     let mut out: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> =
         sources.iter().filter(|(id, _)| user(*id)).map(|(_, f)| (f.path.clone(), Vec::new())).collect();
-    for d in &c.diagnostics {
+    for d in diagnostics {
         let span = if user(d.span.file) {
             d.span
         } else if let Some(l) = d.labels.iter().find(|l| user(l.span.file)) {

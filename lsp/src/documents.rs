@@ -31,18 +31,28 @@ impl Document {
 #[derive(Debug, Default)]
 pub struct Documents {
     docs: BTreeMap<String, Document>,
+    /// Bumped by every open, change and close: a compilation made at one generation is current
+    /// while the generation stays the same.
+    generation: u64,
 }
 
 impl Documents {
     /// Opens (or replaces) a buffer.
     pub fn open(&mut self, uri: Uri, text: String, version: i32) {
         let path = uri_to_path(&uri);
+        self.generation = self.generation.wrapping_add(1);
         self.docs.insert(uri.as_str().to_string(), Document { uri, path, text, version });
+    }
+
+    /// How many times the buffers changed (opens, changes and closes).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Replaces a buffer's text; `None` if it is not open.
     pub fn change(&mut self, uri: &Uri, text: String, version: i32) -> Option<&Document> {
         let doc = self.docs.get_mut(uri.as_str())?;
+        self.generation = self.generation.wrapping_add(1);
         doc.text = text;
         doc.version = version;
         Some(doc)
@@ -50,6 +60,7 @@ impl Documents {
 
     /// Closes a buffer, returning it.
     pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        self.generation = self.generation.wrapping_add(1);
         self.docs.remove(uri.as_str())
     }
 

@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use cairn_compiler::{compile_with, Compilation, Mode, ParseCache, ProcessEnv, SourceLoader, StackError};
@@ -88,6 +89,8 @@ pub struct Server {
     due: Option<Instant>,
     /// The parses of each stack's last compilation, by stack directory.
     parses: RefCell<BTreeMap<PathBuf, ParseCache>>,
+    /// Each stack's last compilation and the buffers' generation it was made at.
+    compiled: RefCell<BTreeMap<PathBuf, (u64, Rc<Compilation>)>>,
     /// Runs the stack's policies; `None`: policies are not checked.
     policies: Option<PolicyCheck>,
     /// Stack directories saved since their diagnostics were last published: the next publish
@@ -106,6 +109,7 @@ impl Server {
             dirty: BTreeMap::new(),
             due: None,
             parses: RefCell::new(BTreeMap::new()),
+            compiled: RefCell::new(BTreeMap::new()),
             policies: None,
             saved: BTreeSet::new(),
         }
@@ -243,7 +247,7 @@ impl Server {
     }
 
     /// The document's path and a compilation of its stack (`None` outside a stack).
-    fn stack_of(&self, doc: &Document) -> Option<(PathBuf, Compilation)> {
+    fn stack_of(&self, doc: &Document) -> Option<(PathBuf, Rc<Compilation>)> {
         let (path, dir) = (doc.path.clone()?, doc.stack_dir()?);
         Some((path, self.compile(&dir).ok()?))
     }
@@ -399,12 +403,21 @@ impl Server {
         }
     }
 
-    /// Compiles the stack in `dir` from the latest buffers, reusing the parses of the files
-    /// that did not change since its last compilation.
-    fn compile(&self, dir: &Path) -> Result<Compilation, StackError> {
+    /// The compilation of the stack in `dir` from the latest buffers: the last one while no
+    /// buffer changed since, else a new one that reuses the parses of the files that did not
+    /// change. (A file that is not open and changes on disk is seen at the next buffer change.)
+    fn compile(&self, dir: &Path) -> Result<Rc<Compilation>, StackError> {
+        let generation = self.docs.generation();
+        if let Some((g, c)) = self.compiled.borrow().get(dir) {
+            if *g == generation {
+                return Ok(Rc::clone(c));
+            }
+        }
         let mut parses = self.parses.borrow_mut();
         let cache = parses.entry(dir.to_path_buf()).or_default();
-        compile_with(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check, cache)
+        let c = Rc::new(compile_with(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check, cache)?);
+        self.compiled.borrow_mut().insert(dir.to_path_buf(), (generation, Rc::clone(&c)));
+        Ok(c)
     }
 
     /// Republishes the diagnostics of the stacks of every dirty document, compiling each stack
@@ -440,6 +453,7 @@ impl Server {
                 Some(dir) if self.docs.any_in(dir) => dir.to_path_buf(),
                 Some(dir) => {
                     self.parses.borrow_mut().remove(dir);
+                    self.compiled.borrow_mut().remove(dir);
                     for gone in self.published.remove(dir).unwrap_or_default() {
                         self.publish_str(&gone, Vec::new())?;
                     }
@@ -448,16 +462,16 @@ impl Server {
                 None => return self.publish(uri.clone(), Vec::new(), None),
             },
         };
+        let saved = self.saved.remove(&dir);
         let by_file = match self.compile(&dir) {
-            Ok(mut c) => {
-                if self.saved.remove(&dir) && !c.has_errors() {
-                    if let Some(check) = &self.policies {
-                        let found = check(&c);
-                        c.diagnostics.extend(found);
-                    }
+            Ok(c) => match &self.policies {
+                Some(check) if saved && !c.has_errors() => {
+                    let mut all = c.diagnostics.clone();
+                    all.extend(check(&c));
+                    diagnostics::of_diagnostics(&c, &all)
                 }
-                diagnostics::of_compilation(&c)
-            }
+                _ => diagnostics::of_compilation(&c),
+            },
             // The directory cannot be read as a stack: each open buffer of it on its own.
             Err(_) => {
                 let mut m = BTreeMap::new();
