@@ -600,3 +600,12 @@ workload "web" {
         assert!(!violation.message.contains(planted) && !violation.message.contains(&b64), "{planted} reached the plugin");
     }
 }
+
+#[test]
+fn control_characters_from_a_guest_are_escaped_before_anything_prints_them() {
+    // ESC [ 2 J (clear the screen) as a violation message and as a log line.
+    let body = format!("(i32.store (i32.const {MSG}) (i32.const 0x4a325b1b)) (call $log (i32.const {MSG}) (i32.const 4)) {}", answer(4));
+    let p = load(&component(&module(&body, ""), WIT)).unwrap();
+    assert_eq!(message_of(&p), "\\u{1b}[2J");
+    assert_eq!(p.log(), vec!["\\u{1b}[2J".to_string()]);
+}

@@ -117,7 +117,7 @@ impl WasmPolicy {
             log: Mutex::new(Vec::new()),
         };
         let info = policy.call(|p, store| p.call_describe(store)).map_err(|e| format!("{shown}: `describe` {e}"))?;
-        policy.info = Info { name: info.name, version: info.version, description: info.description };
+        policy.info = Info { name: printable(&info.name), version: printable(&info.version), description: printable(&info.description) };
         Ok((policy, used))
     }
 
@@ -191,7 +191,7 @@ impl Policy for WasmPolicy {
         let json = serde_json::to_string(input).map_err(|e| format!("cannot serialize the input: {e}"))?;
         match self.call(|p, store| p.call_evaluate(store, &json)) {
             Ok(Ok(vs)) => Ok(vs.into_iter().map(violation).collect()),
-            Ok(Err(reason)) => Err(format!("{} returned an error: {reason}", self.path.display())),
+            Ok(Err(reason)) => Err(format!("{} returned an error: {}", self.path.display(), printable(&reason))),
             Err(e) => Err(format!("{} {e}", self.path.display())),
         }
     }
@@ -209,7 +209,20 @@ fn violation(v: wit::Violation) -> Violation {
         wit::Severity::Warn => Severity::Warn,
         wit::Severity::Info => Severity::Info,
     };
-    Violation { address: v.address, message: v.message, severity, path: v.path }
+    Violation { address: printable(&v.address), message: printable(&v.message), severity, path: v.path.as_deref().map(printable) }
+}
+
+/// `text` with every control character but newline and tab escaped (`\u{1b}`): what a guest
+/// says is printed to a terminal, and must not drive it.
+fn printable(text: &str) -> String {
+    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        out
+    })
 }
 
 /// What a failed call says: which limit it hit, or how it trapped.
@@ -291,7 +304,7 @@ fn push_capped(log: &mut Vec<String>, line: &str) {
     while !line.is_char_boundary(end) {
         end -= 1;
     }
-    log.push(line[..end].to_string());
+    log.push(printable(&line[..end]));
 }
 
 /// [`StoreLimits`] that also remember a refused memory growth, and trap on it.
