@@ -75,11 +75,10 @@ fn evaluate_with_changes(c: &Compilation, phase: &str, changes: &[Change]) -> (V
             }
             Finding::Failure { policy, source, message, log } => {
                 let help = "fix the policy or its `config`; a policy that cannot judge the stack fails the check";
-                let help = match log.is_empty() {
-                    true => help.to_string(),
-                    false => {
-                        format!("{help}\nthe end of its log:\n{}", log.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"))
-                    }
+                let help = if log.is_empty() {
+                    help.to_string()
+                } else {
+                    format!("{help}\nthe end of its log:\n{}", log.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"))
                 };
                 out.push(
                     Diagnostic::error("P0002", span_of_policy(&policy), format!("policy `{policy}` ({source}) failed: {message}"))

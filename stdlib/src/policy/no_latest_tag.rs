@@ -5,7 +5,6 @@ use super::{info, Info, Input, Policy, Severity, Violation};
 
 pub struct NoLatestTag;
 
-/// Why an image reference is not pinned, if it is not.
 /// What is wrong with an image reference's tag for reproducible deploys: none, `latest` or
 /// empty (a digest is always fine). Also the compiler's warning W0406.
 pub fn image_tag_problem(image: &str) -> Option<&'static str> {
