@@ -10,6 +10,7 @@ use crate::report;
 use crate::ColorChoice;
 
 /// The process's output streams and color setting.
+#[derive(Clone, Debug)]
 pub struct Output {
     color: bool,
 }

@@ -29,6 +29,10 @@ pub struct SavedPlan {
     pub destroy: bool,
     /// Each desired object with secret values replaced by their HMACs.
     pub desired: Vec<Json>,
+    /// Each direct-mode pool as lowered (`address`, `name`, `body`): what apply would write to
+    /// Ceph, compared as the Kubernetes objects are. A file without it matches no pools.
+    #[serde(default)]
+    pub pools: Vec<Json>,
     pub plan: Plan,
 }
 
@@ -42,9 +46,11 @@ pub struct PlanFileError {
 }
 
 impl SavedPlan {
-    /// Records a plan.
+    /// Records a plan; `pools` from [`pool_bodies`].
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         desired: &Desired,
+        pools: Vec<Json>,
         key: &[u8],
         dir: &Path,
         sources_hash: &str,
@@ -62,6 +68,7 @@ impl SavedPlan {
             targets: options.targets.clone(),
             destroy: options.destroy,
             desired: desired.objects.iter().map(|o| keyed_body(o, key)).collect(),
+            pools,
             plan: plan.clone(),
         }
     }
@@ -84,9 +91,9 @@ impl SavedPlan {
         std::fs::write(path, text + "\n").map_err(|e| PlanFileError { path: path.display().to_string(), message: e.to_string() })
     }
 
-    /// What changed since the plan was made, given the stack compiled again, its key and a
-    /// fresh plan: empty when the plan is still good.
-    pub fn staleness(&self, sources_hash: &str, desired: &Desired, key: &[u8], cluster: &str, fresh: &Plan) -> Vec<String> {
+    /// What changed since the plan was made, given the stack compiled again (its objects, its
+    /// pools from [`pool_bodies`]), its key and a fresh plan: empty when the plan is still good.
+    pub fn staleness(&self, sources_hash: &str, desired: &Desired, pools: &[Json], key: &[u8], cluster: &str, fresh: &Plan) -> Vec<String> {
         let mut why = Vec::new();
         if cluster != self.cluster {
             why.push(format!("the plan was made against {}, not {cluster}", self.cluster));
@@ -105,6 +112,7 @@ impl SavedPlan {
                 why.push("the stack declares a different set of objects".into());
             }
         }
+        why.extend(pool_differences(&self.pools, pools));
         // Per object: a changed live fingerprint, or an object that appeared or went away.
         let old: std::collections::BTreeMap<_, _> = self.plan.steps.iter().map(|s| (&s.key, s)).collect();
         let new: std::collections::BTreeMap<_, _> = fresh.steps.iter().map(|s| (&s.key, s)).collect();
@@ -126,5 +134,82 @@ impl SavedPlan {
             }
         }
         why
+    }
+}
+
+/// Each direct-mode pool of a compilation as lowered: `{address, name, body}`. Pools hold no
+/// secrets, so the bodies are kept as they are.
+pub fn pool_bodies(c: &cairn_compiler::Compilation) -> Vec<Json> {
+    c.objects
+        .iter()
+        .filter(|o| o.target == cairn_compiler::lower::Target::Ceph)
+        .map(|o| serde_json::json!({"address": o.address.to_string(), "name": o.name, "body": o.body}))
+        .collect()
+}
+
+/// How the pools now differ from those recorded: each pool that appeared, went away or
+/// evaluates differently, naming the fields that differ.
+fn pool_differences(saved: &[Json], now: &[Json]) -> Vec<String> {
+    let by_name = |pools: &[Json]| -> std::collections::BTreeMap<String, Json> {
+        pools.iter().map(|p| (p.get("name").and_then(Json::as_str).unwrap_or_default().to_string(), p.clone())).collect()
+    };
+    let (old, new) = (by_name(saved), by_name(now));
+    let mut why = Vec::new();
+    for (name, was) in &old {
+        match new.get(name) {
+            None => why.push(format!("pool {name} is no longer declared")),
+            Some(is) if is != was => {
+                let fields = changed_fields(was.get("body"), is.get("body"));
+                let address = is.get("address").and_then(Json::as_str).unwrap_or_default();
+                why.push(format!(
+                    "pool {name} ({address}) evaluates differently now: {} (an env() or file() value, or a source, changed)",
+                    if fields.is_empty() { "its declaration".to_string() } else { fields.join(", ") }
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for name in new.keys().filter(|n| !old.contains_key(*n)) {
+        why.push(format!("pool {name} is declared now but was not in the plan"));
+    }
+    why
+}
+
+/// The JSON paths (`spec.quota.max_bytes`) where two bodies differ, leaves first found.
+fn changed_fields(a: Option<&Json>, b: Option<&Json>) -> Vec<String> {
+    fn walk(path: &str, a: Option<&Json>, b: Option<&Json>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(Json::Object(x)), Some(Json::Object(y))) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (x, y) if x != y => out.push(if path.is_empty() { "(the whole body)".into() } else { path.to_string() }),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", a, b, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pool_differences_name_the_pool_and_the_fields() {
+        let was =
+            vec![json!({"address": "pool.lake", "name": "lake", "body": {"type": "replicated", "quota": {"max_bytes": 10737418240u64}}})];
+        let is = vec![json!({"address": "pool.lake", "name": "lake", "body": {"type": "erasure", "quota": {"max_bytes": 1024}}})];
+        let why = pool_differences(&was, &is);
+        let [only] = why.as_slice() else { panic!("one difference expected: {why:?}") };
+        assert!(only.contains("pool lake (pool.lake)") && only.contains("quota.max_bytes") && only.contains("type"), "{why:?}");
+        assert!(pool_differences(&was, &was).is_empty());
+        assert_eq!(pool_differences(&was, &[]), ["pool lake is no longer declared"]);
+        assert_eq!(pool_differences(&[], &was), ["pool lake is declared now but was not in the plan"]);
     }
 }

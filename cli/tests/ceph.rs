@@ -366,3 +366,38 @@ fn the_analytics_example_applies_and_then_plans_no_changes() {
     let plan = cairn(&["plan", "--detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
 }
+
+/// A saved plan covers the pools it was made with: applying it after an `env()` value changed
+/// what a pool lowers to is refused, naming the pool and the field, and nothing is created.
+/// Before, a plan reviewed with a 10 GiB quota was applied with a 1 KiB one.
+#[test]
+fn a_saved_plan_is_refused_when_a_pool_evaluates_differently_now() {
+    let Some(c) = cluster() else { return };
+    let stack = Stack::new(
+        "saved",
+        "pool \"saved-a\" {\n  pg_num = 8\n  autoscale = \"off\"\n  failure_domain = \"osd\"\n  quota { max_bytes = quantity(env(\"POOL_QUOTA\")) }\n}\n",
+    );
+    let file = stack.tmp.path().join("plan.json");
+    let cairn = |args: &[&std::ffi::OsStr], quota: &str| {
+        run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "--ceph-conf"])
+            .arg(&c.conf)
+            .args(args)
+            .env("HOME", stack.tmp.path())
+            .env("POOL_QUOTA", quota)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cairn"))
+    };
+    cairn(&["plan".as_ref(), stack.dir.as_os_str(), "-o".as_ref(), file.as_os_str()], "10Gi").code(0);
+    let refused = cairn(&["apply".as_ref(), file.as_os_str()], "1Ki").code(1);
+    let all = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(all.contains("stale") && all.contains("pool saved-a") && all.contains("quota"), "{all}");
+    assert!(!pool_names(c).contains(&"saved-a".to_string()), "the refused plan created the pool");
+    // The same values as reviewed: applied.
+    cairn(&["apply".as_ref(), file.as_os_str()], "10Gi").code(0);
+    let quota = eventually(|| ceph_try_json(c, &["osd", "pool", "get-quota", "saved-a"]));
+    assert_eq!(quota["quota_max_bytes"].as_u64(), Some(10 << 30), "{quota}");
+    cairn(&["destroy".as_ref(), "--auto-approve".as_ref(), "--allow-data-loss".as_ref(), stack.dir.as_os_str()], "10Gi").code(0);
+}

@@ -37,6 +37,7 @@ async fn run() -> Result<(), CephError> {
             run_commands(
                 &client,
                 &[json!({"prefix": "osd pool delete", "pool": name, "pool2": name, "yes_i_really_really_mean_it": true})],
+                None,
             )
             .await?;
         }
@@ -57,7 +58,7 @@ async fn run() -> Result<(), CephError> {
             async move {
                 let create = json!({"prefix": "osd pool create", "pool": name, "pg_num": 1, "pgp_num": 1,
                                     "pool_type": "replicated", "autoscale_mode": "off"});
-                run_commands(&client, &[create]).await
+                run_commands(&client, &[create], None).await
             }
         })
         .buffer_unordered(16)

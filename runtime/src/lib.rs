@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod ceph;
+pub mod fence;
 pub mod hash;
 pub mod kube;
 pub mod model;

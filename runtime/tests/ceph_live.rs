@@ -9,10 +9,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use cairn_runtime::apply::Stop;
 use cairn_runtime::ceph::error::errno;
 use cairn_runtime::ceph::lock::{self, LockRecord};
 use cairn_runtime::ceph::state::{POOL_STACK_KEY, POOL_TYPE_ERASURE, POOL_TYPE_REPLICATED};
 use cairn_runtime::ceph::{ensure_absent_or_owned, read, read_state, run_commands, CephError, Client, Settings};
+use cairn_runtime::fence::Timing;
 use serde_json::{json, Value as Json};
 
 /// A running test cluster.
@@ -166,7 +168,7 @@ async fn a_pool_made_with_raw_commands_reads_back_with_its_settings_and_marker()
         json!({"prefix": "osd pool application set", "pool": pool, "app": "rbd", "key": POOL_STACK_KEY, "value": "shop"}),
         json!({"prefix": "osd pool set-quota", "pool": pool, "field": "max_bytes", "val": "1073741824"}),
     ];
-    let said = run_commands(&client, &cmds).await.unwrap();
+    let said = run_commands(&client, &cmds, None).await.unwrap();
     assert!(said.contains(&format!("pool '{pool}' created")), "{said}");
 
     let state = read_state(&client).await.unwrap();
@@ -188,7 +190,7 @@ async fn a_pool_made_with_raw_commands_reads_back_with_its_settings_and_marker()
     assert!(matches!(&e, CephError::NotOwned { owner: Some(o), .. } if o == "shop"), "{e:?}");
     assert!(e.to_string().contains("belongs to stack `shop`"), "{e}");
 
-    run_commands(&client, &[delete_pool(pool)]).await.unwrap();
+    run_commands(&client, &[delete_pool(pool)], None).await.unwrap();
     assert!(read_state(&client).await.unwrap().pool(pool).is_none());
 }
 
@@ -197,11 +199,11 @@ async fn a_pool_without_a_marker_is_not_owned() {
     let Some(cluster) = cluster() else { return };
     let client = cluster.client().await;
     let pool = "t-foreign";
-    run_commands(&client, &[create_pool(pool)]).await.unwrap();
+    run_commands(&client, &[create_pool(pool)], None).await.unwrap();
     let e = ensure_absent_or_owned(&client, pool, "shop").await.unwrap_err();
     assert!(matches!(&e, CephError::NotOwned { owner: None, .. }), "{e:?}");
     assert!(help(&e).contains("never writes a pool it does not own"), "{}", help(&e));
-    run_commands(&client, &[delete_pool(pool)]).await.unwrap();
+    run_commands(&client, &[delete_pool(pool)], None).await.unwrap();
 }
 
 #[tokio::test]
@@ -215,7 +217,7 @@ async fn erasure_code_profiles_and_crush_rules_read_back() {
         json!({"prefix": "osd pool set", "pool": "t-ec", "var": "allow_ec_overwrites", "val": "true"}),
         json!({"prefix": "osd crush rule create-replicated", "name": "t-osd-rule", "root": "default", "type": "osd"}),
     ];
-    run_commands(&client, &cmds).await.unwrap();
+    run_commands(&client, &cmds, None).await.unwrap();
 
     let state = read_state(&client).await.unwrap();
     let profile = &state.ec_profiles["t-k2m1"];
@@ -235,7 +237,7 @@ async fn erasure_code_profiles_and_crush_rules_read_back() {
     assert_eq!(rule.device_class(), None);
 
     // Removing a profile still in use is refused with EBUSY.
-    let e = run_commands(&client, &[json!({"prefix": "osd erasure-code-profile rm", "name": "t-k2m1"})]).await.unwrap_err();
+    let e = run_commands(&client, &[json!({"prefix": "osd erasure-code-profile rm", "name": "t-k2m1"})], None).await.unwrap_err();
     assert_eq!(e.errno(), Some(errno::EBUSY), "{e}");
 
     run_commands(
@@ -246,6 +248,7 @@ async fn erasure_code_profiles_and_crush_rules_read_back() {
             json!({"prefix": "osd crush rule rm", "name": "t-osd-rule"}),
             json!({"prefix": "osd erasure-code-profile rm", "name": "t-k2m1"}),
         ],
+        None,
     )
     .await
     .unwrap();
@@ -271,7 +274,7 @@ async fn monitor_errors_carry_errno_message_and_help() {
 
     // run_commands stops at the first failure: the pool after it is never created.
     let cmds = [json!({"prefix": "osd pool set", "pool": "t-missing", "var": "size", "val": "3"}), create_pool("t-never")];
-    let e = run_commands(&client, &cmds).await.unwrap_err();
+    let e = run_commands(&client, &cmds, None).await.unwrap_err();
     assert_eq!(e.errno(), Some(errno::ENOENT));
     assert!(read_state(&client).await.unwrap().pool("t-never").is_none());
 }
@@ -282,12 +285,14 @@ async fn the_lock_names_its_holder_is_released_and_taken_over_when_expired() {
     let client = cluster.client().await;
     let stack = "t-lock";
     let mut quiet = |_: &str| {};
+    let timing = Timing::with_lease(Duration::from_secs(2));
+    let stop = Stop::new();
 
-    let first = lock::acquire(&client, stack, "alice@host pid 1", Duration::ZERO, &mut quiet).await.unwrap();
+    let first = lock::acquire(&client, stack, "alice@host pid 1", Duration::ZERO, &timing, &stop, &mut quiet).await.unwrap();
     assert_eq!(lock::current(&client, stack).await.unwrap().map(|r| r.holder).as_deref(), Some("alice@host pid 1"));
     first.renew().await.unwrap();
 
-    let e = lock::acquire(&client, stack, "bob@host pid 2", Duration::ZERO, &mut quiet).await.err().unwrap();
+    let e = lock::acquire(&client, stack, "bob@host pid 2", Duration::ZERO, &timing, &stop, &mut quiet).await.err().unwrap();
     assert!(matches!(&e, CephError::Locked { holder, .. } if holder == "alice@host pid 1"), "{e:?}");
     assert!(e.to_string().contains("locked by alice@host pid 1 (config-key cairn/lock/t-lock"), "{e}");
 
@@ -298,18 +303,24 @@ async fn the_lock_names_its_holder_is_released_and_taken_over_when_expired() {
     });
     let mut waited_for = Vec::new();
     let second =
-        lock::acquire(&client, stack, "bob@host pid 2", Duration::from_secs(10), &mut |h| waited_for.push(h.to_string())).await.unwrap();
+        lock::acquire(&client, stack, "bob@host pid 2", Duration::from_secs(10), &timing, &stop, &mut |h| waited_for.push(h.to_string()))
+            .await
+            .unwrap();
     releaser.await.unwrap().unwrap();
-    assert_eq!(waited_for, ["alice@host pid 1"]);
+    assert_eq!(waited_for.len(), 1, "{waited_for:?}");
+    assert!(waited_for[0].contains("locked by alice@host pid 1"), "{waited_for:?}");
     second.release().await.unwrap();
     assert_eq!(lock::current(&client, stack).await.unwrap(), None);
 
-    // A holder that died leaves an expired record, which the next taker takes over.
+    // A holder that died leaves a record nobody renews, which the next taker takes over once it
+    // has seen it unchanged for a whole lease on its own clock — not at once.
     let dead =
         LockRecord { holder: "carol@host pid 3".into(), acquired: "2020-01-01T00:00:00Z".into(), expires: "2020-01-01T00:00:30Z".into() };
     let val = serde_json::to_string(&dead).unwrap();
     client.mon_command(json!({"prefix": "config-key set", "key": lock::lock_key(stack), "val": val})).await.unwrap();
-    let third = lock::acquire(&client, stack, "dave@host pid 4", Duration::ZERO, &mut quiet).await.unwrap();
+    let t = std::time::Instant::now();
+    let third = lock::acquire(&client, stack, "dave@host pid 4", Duration::ZERO, &timing, &stop, &mut quiet).await.unwrap();
+    assert!(t.elapsed() >= timing.lease, "took over after {:?}", t.elapsed());
     assert_eq!(lock::current(&client, stack).await.unwrap().map(|r| r.holder).as_deref(), Some("dave@host pid 4"));
     third.release().await.unwrap();
 }

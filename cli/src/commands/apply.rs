@@ -4,14 +4,15 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, StepError, Summary, Target};
+use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, StepError, Stop, Summary, Target};
 use cairn_runtime::ceph::executor::CephTarget;
 use cairn_runtime::ceph::lock as ceph_lock;
 use cairn_runtime::ceph::spec::{POOL_API_VERSION, POOL_KIND};
+use cairn_runtime::fence::{Fence, Timing};
 use cairn_runtime::kube::inventory;
 use cairn_runtime::kube::lock;
 use cairn_runtime::kube::target::KubeTarget;
-use cairn_runtime::model::Desired;
+use cairn_runtime::model::{Desired, ObjectKey};
 use cairn_runtime::plan::{Action, Options, Plan, Step};
 
 use super::live::{self, ClusterFlags, Live, Session, Stack};
@@ -55,26 +56,36 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
     } else {
         None
     };
+    live::observe_retries(out, args.quiet, args.timeout);
     let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
     let Some(mut stack) = live::load_stack(out, &dir) else { return ERROR };
     let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
     let stack_name = stack.desired.stack.clone();
     let holder = lock::holder_identity();
-    let mut waiting = |h: &str| out.info(&format!("stack `{stack_name}` is locked by {h}; waiting up to {}s", args.lock_timeout.as_secs()));
+    let timing = lock_timing();
+    let stop = Stop::new();
+    let mut waiting = |why: &str| out.info(why);
     // The stack's lock: the Lease when it has Kubernetes objects, else the monitor's config-key.
     let guard = match (&session.kube, &session.ceph) {
-        (Some(kube), _) => lock::acquire(kube, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting)
+        (Some(kube), _) => lock::acquire(kube, &stack_name, &holder, args.lock_timeout, &timing, &stop, &mut waiting)
             .await
             .map(|g| Guard::Kube(Box::new(g)))
             .map_err(|e| out.report(&e)),
-        (None, Some((_, client))) => ceph_lock::acquire(client, &stack.desired.stack, &holder, args.lock_timeout, &mut waiting)
+        (None, Some((_, client))) => ceph_lock::acquire(client, &stack_name, &holder, args.lock_timeout, &timing, &stop, &mut waiting)
             .await
             .map(Guard::Ceph)
             .map_err(|e| out.report(&e)),
         (None, None) => return ERROR,
     };
     let Ok(guard) = guard else { return ERROR };
-    let code = locked(out, &session, &mut stack, saved.as_ref(), args).await;
+    // From here on a signal stops the run in order: no new step, the lock given back, a summary.
+    let signals = tokio::spawn(stop_on_signal(stop.clone()));
+    let fence = match &guard {
+        Guard::Kube(g) => g.fence().clone(),
+        Guard::Ceph(g) => g.fence().clone(),
+    };
+    let code = locked(out, &session, &mut stack, saved.as_ref(), args, &fence, &stop).await;
+    signals.abort();
     match guard {
         Guard::Kube(g) => {
             if let Err(e) = g.release().await {
@@ -87,7 +98,45 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
             }
         }
     }
+    if stop.reason().is_some_and(|r| r.starts_with(INTERRUPTED)) {
+        return INTERRUPTED_EXIT;
+    }
     code
+}
+
+/// What a stop by a signal says first; the exit code is then [`INTERRUPTED_EXIT`].
+const INTERRUPTED: &str = "interrupted";
+/// The exit code of a run stopped by SIGINT or SIGTERM, as shells report a Ctrl-C.
+const INTERRUPTED_EXIT: u8 = 130;
+
+/// Stops `stop` at the first SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_on_signal(stop: Stop) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+        let name = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+        stop.stop(format!("{INTERRUPTED} by {name}"));
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.stop(format!("{INTERRUPTED} by Ctrl-C"));
+        }
+    }
+}
+
+/// The lock's timing: a 30 s lease unless `CAIRN_LOCK_LEASE_SECONDS` says otherwise (for tests
+/// of lost locks, which cannot wait for 30 s leases).
+fn lock_timing() -> Timing {
+    std::env::var("CAIRN_LOCK_LEASE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .map_or_else(Timing::default, |n| Timing::with_lease(Duration::from_secs(n)))
 }
 
 /// A held stack lock.
@@ -119,7 +168,15 @@ impl Target for Targets<'_> {
 }
 
 /// Everything done while holding the lock.
-async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Option<&SavedPlan>, args: &ApplyArgs) -> u8 {
+async fn locked(
+    out: &Output,
+    session: &Session,
+    stack: &mut Stack,
+    saved: Option<&SavedPlan>,
+    args: &ApplyArgs,
+    fence: &Fence,
+    stop: &Stop,
+) -> u8 {
     let options = match saved {
         Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
         None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
@@ -128,7 +185,8 @@ async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Optio
     let plan = live::make_plan(session, &stack.desired, &state, &options);
     let server = session.server();
     if let Some(saved) = saved {
-        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &state.key, &server, &plan);
+        let pools = crate::saved_plan::pool_bodies(&stack.compilation);
+        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &pools, &state.key, &server, &plan);
         if !stale.is_empty() {
             out.error("the saved plan is stale; nothing was applied:");
             for why in &stale {
@@ -158,15 +216,36 @@ async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Optio
     if plan.is_empty() {
         return OK;
     }
-    if saved.is_none() && !args.auto_approve && !confirm(out, args.destroy) {
+    if saved.is_none() && !args.auto_approve && !confirm(out, args.destroy, stop).await {
+        return ERROR;
+    }
+    if let Some(why) = stop.reason() {
+        out.error(&format!("{why}; nothing was applied"));
         return ERROR;
     }
     let started = Instant::now();
-    // Record the kinds before writing, so a run cut short is still found by the next plan.
-    state.inventory.key = Some(state.key.clone());
-    let before = inventory_for(&state, &stack.desired, &plan, None);
     if let Some(kube) = &session.kube {
-        if let Err(e) = inventory::write(kube, &stack.desired.stack, &before).await {
+        // The key the plan's HMACs use must be the one stored: a `plan -o` running meanwhile
+        // may have stored one first.
+        if state.inventory.key.is_none() {
+            match inventory::ensure_key(kube, &stack.desired.stack, &state.key).await {
+                Ok(key) if key == state.key => {}
+                Ok(_) => {
+                    out.error("another cairn run stored this stack's key while this one planned; nothing was applied");
+                    out.info("  help: run apply again");
+                    return ERROR;
+                }
+                Err(e) => {
+                    out.report(&e);
+                    out.info("nothing was applied");
+                    return ERROR;
+                }
+            }
+        }
+        // Record the kinds before writing, so a run cut short is still found by the next plan.
+        state.inventory.key = Some(state.key.clone());
+        let before = inventory_for(&state, &stack.desired, &plan, None);
+        if let Err(e) = inventory::write(kube, &stack.desired.stack, &before, fence).await {
             out.report(&e);
             out.info("nothing was applied");
             return ERROR;
@@ -179,56 +258,70 @@ async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Optio
             key: &state.key,
             force_conflicts: args.force_conflicts,
             timeout: args.timeout,
+            fence,
         }),
         ceph: match (&session.ceph, &state.ceph) {
-            (Some((direct, client)), Some(live)) => Some(CephTarget { client, stack: &stack.desired.stack, pools: &direct.pools, live }),
+            (Some((direct, client)), Some(live)) => {
+                Some(CephTarget { client, stack: &stack.desired.stack, pools: &direct.pools, live, fence })
+            }
             _ => None,
         },
     };
     let mut progress = Progress::new(out, &plan, args.quiet);
-    let summary = apply::execute(&plan, &target, &ExecOptions { parallelism: args.parallelism.max(1) }, &mut |e| progress.event(e)).await;
+    let exec = ExecOptions { parallelism: args.parallelism.max(1), stop: stop.clone(), grace: STOP_GRACE };
+    let summary = apply::execute(&plan, &target, &exec, &mut |e| progress.event(e)).await;
     progress.finish();
-    let after = inventory_for(&state, &stack.desired, &plan, Some(&summary));
     if let Some(kube) = &session.kube {
-        if let Err(e) = inventory::write(kube, &stack.desired.stack, &after).await {
-            out.report(&e);
+        // Only kinds verified empty leave the inventory; with the lock lost, nothing is written.
+        let after = inventory_for(&state, &stack.desired, &plan, Some(&summary));
+        if fence.check().is_ok() {
+            if let Err(e) = inventory::write(kube, &stack.desired.stack, &after, fence).await {
+                out.report(&e);
+            }
         }
     }
-    report(out, &plan, &summary, started.elapsed());
-    if summary.is_success() {
+    report(out, &plan, &summary, started.elapsed(), stop.reason().as_deref());
+    if summary.is_success() && fence.lost().is_none() {
         OK
     } else {
         ERROR
     }
 }
 
-/// The inventory to record: before a run, every kind and namespace live or desired; after it,
-/// the declared ones plus those of deletes that did not happen.
+/// How long running steps may go on once a run is stopped (a signal, a lost lock).
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// The inventory to record. Before a run: every kind and namespace inventoried, live or desired.
+/// After it: the declared ones, plus every kind and namespace not verified empty — an object of
+/// the stack is left in it (a delete outside `--target`, a delete that failed), or its LIST was
+/// not made (a kind no longer served). A run only ever drops what it has seen to be gone, so no
+/// object of the stack becomes invisible to later plans.
 fn inventory_for(state: &Live, desired: &Desired, plan: &Plan, summary: Option<&Summary>) -> inventory::Inventory {
     let mut inv = state.inventory.clone();
-    match summary {
-        None => {
-            inv.kinds.extend(desired.group_kinds());
-            inv.kinds.extend(state.snapshot.owned.keys().map(|k| k.group_kind()));
-            inv.namespaces.extend(desired.objects.iter().filter_map(|o| o.key.namespace.clone()));
-        }
-        Some(summary) => {
-            inv.kinds = desired.group_kinds().into_iter().collect();
-            inv.namespaces = desired.objects.iter().filter_map(|o| o.key.namespace.clone()).collect();
-            for (i, s) in plan.steps.iter().enumerate() {
-                let done = matches!(summary.outcomes.get(i), Some(Some(Outcome::Done(_))));
-                if s.action == Action::Delete && !done {
-                    inv.kinds.insert(s.key.group_kind());
-                    inv.namespaces.extend(s.key.namespace.clone());
-                }
-            }
-        }
+    inv.kinds.extend(desired.group_kinds());
+    inv.kinds.extend(state.snapshot.owned.keys().map(|k| k.group_kind()));
+    inv.namespaces.extend(desired.objects.iter().filter_map(|o| o.key.namespace.clone()));
+    inv.namespaces.extend(state.snapshot.owned.keys().filter_map(|k| k.namespace.clone()));
+    let Some(summary) = summary else { return inv };
+    let deleted: std::collections::BTreeSet<&ObjectKey> = plan
+        .steps
+        .iter()
+        .zip(&summary.outcomes)
+        .filter(|(s, o)| s.action == Action::Delete && matches!(o, Some(Outcome::Done(_))))
+        .map(|(s, _)| &s.key)
+        .collect();
+    let left: Vec<&ObjectKey> = state.snapshot.owned.keys().filter(|k| !deleted.contains(k)).collect();
+    let unverified: Vec<_> = inv.kinds.iter().filter(|k| !state.stats.listed.contains(*k)).cloned().collect();
+    inv.kinds = desired.group_kinds().into_iter().chain(left.iter().map(|k| k.group_kind())).chain(unverified.iter().cloned()).collect();
+    if unverified.is_empty() {
+        inv.namespaces =
+            desired.objects.iter().filter_map(|o| o.key.namespace.clone()).chain(left.iter().filter_map(|k| k.namespace.clone())).collect();
     }
     inv
 }
 
-/// Asks on the terminal; anything but `yes` declines.
-fn confirm(out: &Output, destroy: bool) -> bool {
+/// Asks on the terminal; anything but `yes` declines, and so does a signal while it asks.
+async fn confirm(out: &Output, destroy: bool, stop: &Stop) -> bool {
     if !std::io::stdin().is_terminal() {
         out.error("apply needs confirmation and there is no terminal to ask on; nothing was applied");
         out.info("  help: review the plan above and re-run with --auto-approve, or apply a saved plan (`cairn plan -o FILE`)");
@@ -237,8 +330,16 @@ fn confirm(out: &Output, destroy: bool) -> bool {
     let what = if destroy { "destroy everything above" } else { "apply these changes" };
     eprint!("Do you want to {what}? Only 'yes' will be accepted: ");
     let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+    let read = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map(|_| answer)
+    });
+    let answer = tokio::select! {
+        answer = read => answer.ok().and_then(Result::ok),
+        () = stop.stopped() => None,
+    };
+    if answer.as_deref().map(str::trim) != Some("yes") {
+        eprintln!();
         out.info("Cancelled; nothing was applied.");
         return false;
     }
@@ -296,8 +397,11 @@ impl<'a> Progress<'a> {
                     Outcome::Skipped { because } => {
                         format!("{key}: skipped: {} failed", self.plan.steps.get(*because).map(|s| s.key.to_string()).unwrap_or_default())
                     }
+                    Outcome::NotStarted(_) | Outcome::Abandoned(_) => format!("{key}: {}", outcome.describe(self.plan)),
                 };
-                if !self.quiet || !matches!(outcome, Outcome::Done(_)) {
+                // Steps a stop kept from starting are listed once, in the summary.
+                let shown = !matches!(outcome, Outcome::NotStarted(_)) && (!self.quiet || !matches!(outcome, Outcome::Done(_)));
+                if shown {
                     self.clear();
                     self.out.info(&line);
                 }
@@ -320,38 +424,46 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// The summary of every step's outcome.
-fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration) {
-    let failed: Vec<(usize, &Outcome)> = summary
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))
-        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
-        .collect();
-    for (i, o) in &failed {
-        if let (Some(step), Outcome::Failed(err)) = (plan.steps.get(*i), o) {
+/// The summary of every step's outcome; `stopped` says why the run was cut short, if it was.
+fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration, stopped: Option<&str>) {
+    for (step, o) in plan.steps.iter().zip(&summary.outcomes) {
+        if let Some(Outcome::Failed(err)) = o {
             out.error(&format!("{}: {}", step.key, err.message));
             if let Some(help) = &err.help {
                 out.info(&format!("  help: {help}"));
             }
         }
     }
-    let not_done: Vec<String> = plan
-        .steps
-        .iter()
-        .zip(&summary.outcomes)
-        .filter(|(_, o)| !matches!(o, Some(Outcome::Done(_)) | None))
-        .map(|(s, _)| format!("{} {}", s.action.as_str(), s.key))
-        .collect();
-    out.stdout(&format!(
-        "Apply {}: {} done, {} failed, {} skipped in {:.1}s.\n",
-        if summary.is_success() { "complete" } else { "incomplete" },
-        summary.succeeded(),
-        summary.failed(),
-        summary.skipped(),
-        took.as_secs_f64()
-    ));
+    let listed = |pick: fn(&Outcome) -> bool| -> Vec<String> {
+        plan.steps
+            .iter()
+            .zip(&summary.outcomes)
+            .filter(|(_, o)| o.as_ref().is_some_and(pick))
+            .map(|(s, _)| format!("{} {}", s.action.as_str(), s.key))
+            .collect()
+    };
+    let status = match stopped {
+        Some(_) => "stopped",
+        None if summary.is_success() => "complete",
+        None => "incomplete",
+    };
+    let mut counts = format!("{} done, {} failed, {} skipped", summary.succeeded(), summary.failed(), summary.skipped());
+    if summary.stopped() > 0 {
+        counts.push_str(&format!(", {} not done because the run stopped", summary.stopped()));
+    }
+    out.stdout(&format!("Apply {status}: {counts} in {:.1}s.\n", took.as_secs_f64()));
+    if let Some(why) = stopped {
+        out.error(&format!("the run stopped: {why}"));
+        let done = listed(|o| matches!(o, Outcome::Done(_)));
+        if !done.is_empty() {
+            out.stdout(&format!("Written: {}\n", done.join(", ")));
+        }
+        let abandoned = listed(|o| matches!(o, Outcome::Abandoned(_)));
+        if !abandoned.is_empty() {
+            out.stdout(&format!("Abandoned while running (may or may not be written): {}\n", abandoned.join(", ")));
+        }
+    }
+    let not_done = listed(|o| !matches!(o, Outcome::Done(_) | Outcome::Abandoned(_)));
     if !not_done.is_empty() {
         out.stdout(&format!("Not done (re-run apply to converge): {}\n", not_done.join(", ")));
     }

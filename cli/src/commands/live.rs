@@ -31,6 +31,18 @@ pub struct ClusterFlags {
     pub verbose: bool,
 }
 
+/// Tells of every retried Kubernetes call on stderr (unless `quiet`), and bounds the time one
+/// call may spend retrying by `budget`.
+pub fn observe_retries(out: &Output, quiet: bool, budget: std::time::Duration) {
+    let observer: Option<cairn_runtime::kube::retry::Observer> = if quiet {
+        None
+    } else {
+        let out = out.clone();
+        Some(std::sync::Arc::new(move |n: &cairn_runtime::kube::retry::Notice| out.info(&n.to_string())))
+    };
+    cairn_runtime::kube::retry::configure(budget, observer);
+}
+
 /// A compiled stack and its desired Kubernetes objects.
 pub struct Stack {
     pub compilation: Compilation,

@@ -43,9 +43,24 @@ pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 }
 
 async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
+    live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
     let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
     let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
     let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt).await else { return ERROR };
+    if args.out_file.is_some() {
+        // A saved plan's secret HMACs must survive until apply: the key is stored now — or,
+        // when another `plan -o` stored one first, that one is used.
+        if let (None, Some(kube)) = (&state.inventory.key, &session.kube) {
+            match inventory::ensure_key(kube, &stack.desired.stack, &state.key).await {
+                Ok(key) => state.key = key,
+                Err(e) => {
+                    out.report(&e);
+                    return ERROR;
+                }
+            }
+            state.inventory.key = Some(state.key.clone());
+        }
+    }
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
     let plan = live::make_plan(&session, &stack.desired, &state, &options);
     let server = session.server();
@@ -62,15 +77,16 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
         out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
     }
     if let Some(file) = &args.out_file {
-        // A saved plan's secret HMACs must survive until apply: the key is stored now.
-        if let (None, Some(kube)) = (&state.inventory.key, &session.kube) {
-            state.inventory.key = Some(state.key.clone());
-            if let Err(e) = inventory::write(kube, &stack.desired.stack, &state.inventory).await {
-                out.report(&e);
-                return ERROR;
-            }
-        }
-        let saved = SavedPlan::new(&stack.desired, &state.key, &stack.dir, &stack.sources_hash, &server, &options, &plan);
+        let saved = SavedPlan::new(
+            &stack.desired,
+            crate::saved_plan::pool_bodies(&stack.compilation),
+            &state.key,
+            &stack.dir,
+            &stack.sources_hash,
+            &server,
+            &options,
+            &plan,
+        );
         if let Err(e) = saved.write(file) {
             out.report(&e);
             return ERROR;
@@ -92,6 +108,7 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
     rt.block_on(async {
         let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
         let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
+        live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
         let Some(state) = live::read_live(out, &session, &stack.desired, false).await else { return ERROR };
         let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
         let server = session.server();

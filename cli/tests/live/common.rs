@@ -166,3 +166,66 @@ pub fn assert_no_secret(what: &str, text: &str) {
     assert!(!text.contains(PLANTED), "{what} shows the secret value:\n{text}");
     assert!(!text.contains(&b64), "{what} shows the secret value in base64:\n{text}");
 }
+
+impl Env {
+    /// The command line of [`Env::cairn`] with piped output, to spawn, signal or run several at once.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        c.current_dir(self.dir.path())
+            .args(["--color", "never", "--kubeconfig"])
+            .arg(&self.kubeconfig)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("HOME", self.dir.path())
+            .env("SHOP_DB_PASSWORD", PLANTED)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// [`Env::cairn`] with extra environment variables.
+    pub fn cairn_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        run_of(c.output().expect("cairn runs"))
+    }
+
+    /// Sets the sandbox's fault rules.
+    pub fn faults(&self, rules: Vec<cairn_sandbox::Fault>) {
+        let (code, v) = self.sb.call(
+            "PUT",
+            "/sandbox.cairn.dev/faults",
+            Some("application/json"),
+            Some(&json!(cairn_sandbox::Faults { rules, seed: 1 })),
+        );
+        assert_eq!(code, 200, "{v}");
+    }
+}
+
+/// What a spawned run did.
+pub fn run_of(o: std::process::Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into(),
+        stderr: String::from_utf8_lossy(&o.stderr).into(),
+    }
+}
+
+/// Sends `signal` (`STOP`, `CONT`, `INT`, `TERM`) to a process with the system's `kill`.
+pub fn signal(child: &std::process::Child, signal: &str) {
+    let ok = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill runs").success();
+    assert!(ok, "kill -{signal} {} failed", child.id());
+}
+
+/// Polls `cond` every 50 ms for up to `secs` seconds; panics with `what` when it never holds.
+#[track_caller]
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out after {secs}s waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -3,6 +3,9 @@
 
 mod common;
 mod guards;
+mod inventory;
+mod lock;
+mod retries;
 
 use common::*;
 

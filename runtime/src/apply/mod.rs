@@ -6,17 +6,20 @@
 //! futures need not be `Send`.
 
 mod outcome;
+mod stop;
 #[cfg(test)]
 mod tests;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::plan::{Action, Plan, Step};
 
 pub use outcome::{Event, Outcome, StepError, Summary};
+pub use stop::Stop;
 
 /// Carries out steps: the write and, where it matters, the wait for the object to be ready.
 pub trait Target {
@@ -26,16 +29,20 @@ pub trait Target {
 }
 
 /// How the executor runs a plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ExecOptions {
     /// How many steps run at once (`--parallelism`); 0 counts as 1.
     pub parallelism: usize,
+    /// Once stopped, no step starts; running ones get [`ExecOptions::grace`] to finish.
+    pub stop: Stop,
+    /// How long running steps may go on after a stop before they are abandoned.
+    pub grace: Duration,
 }
 
 impl Default for ExecOptions {
-    /// Ten at once, as `--parallelism` defaults.
+    /// Ten at once, as `--parallelism` defaults; 10 s of grace.
     fn default() -> Self {
-        ExecOptions { parallelism: 10 }
+        ExecOptions { parallelism: 10, stop: Stop::new(), grace: Duration::from_secs(10) }
     }
 }
 
@@ -60,6 +67,9 @@ enum State {
 /// [`Outcome::Skipped`] without running. `after` indexes outside the plan are ignored; steps
 /// that can never start (a dependency cycle) fail. `on_event` hears of every start and finish
 /// (skips included) as they happen.
+///
+/// Once `opts.stop` is stopped, nothing more starts: pending steps end [`Outcome::NotStarted`],
+/// and running ones that do not finish within `opts.grace` end [`Outcome::Abandoned`].
 pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_event: &mut dyn FnMut(&Event)) -> Summary {
     let n = plan.steps.len();
     let parallelism = opts.parallelism.max(1);
@@ -83,8 +93,9 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
         (0..n).filter(|&i| state.get(i) == Some(&State::Pending) && waiting.get(i) == Some(&0)).map(Reverse).collect();
     let mut running = FuturesUnordered::new();
 
+    let mut grace_ends: Option<tokio::time::Instant> = None;
     loop {
-        while running.len() < parallelism {
+        while running.len() < parallelism && !opts.stop.is_stopped() {
             let Some(Reverse(i)) = ready.pop() else { break };
             let (Some(step), Some(s @ State::Pending)) = (plan.steps.get(i), state.get_mut(i)) else { continue };
             *s = State::Running;
@@ -92,7 +103,23 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
             running.push(start(target, i, step));
         }
 
-        let Some((index, result)) = running.next().await else {
+        if running.is_empty() {
+            break;
+        }
+        let next = if opts.stop.is_stopped() {
+            let ends = *grace_ends.get_or_insert_with(|| tokio::time::Instant::now() + opts.grace);
+            match tokio::time::timeout_at(ends, running.next()).await {
+                Ok(next) => next,
+                // The grace period is over: what still runs is dropped mid-way.
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                next = running.next() => next,
+                () = opts.stop.stopped() => continue,
+            }
+        };
+        let Some((index, result)) = next else {
             break;
         };
         let outcome = match result {
@@ -115,6 +142,21 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
                     }
                 }
             }
+        }
+    }
+
+    drop(running);
+    if let Some(why) = opts.stop.reason() {
+        for i in 0..n {
+            let outcome = match state.get(i) {
+                Some(State::Pending) => Outcome::NotStarted(why.clone()),
+                Some(State::Running) => Outcome::Abandoned(why.clone()),
+                _ => continue,
+            };
+            if let Some(s) = state.get_mut(i) {
+                *s = State::Blocked;
+            }
+            finish(i, outcome, &mut outcomes, on_event);
         }
     }
 

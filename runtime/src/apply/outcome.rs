@@ -31,6 +31,11 @@ pub enum Outcome {
         /// Index of the failed step.
         because: usize,
     },
+    /// It never ran: the run was stopped first (interrupted, or the lock was lost); why.
+    NotStarted(String),
+    /// It was running when the run was stopped and did not finish within the grace period; its
+    /// write may or may not have happened.
+    Abandoned(String),
 }
 
 impl Outcome {
@@ -43,6 +48,8 @@ impl Outcome {
                 Some(step) => format!("skipped: {} failed", step.key.id()),
                 None => "skipped: a step it depends on failed".into(),
             },
+            Outcome::NotStarted(why) => format!("not started: {why}"),
+            Outcome::Abandoned(why) => format!("abandoned while running ({why}); it may or may not have been written"),
         }
     }
 }
@@ -79,9 +86,14 @@ impl Summary {
         self.count(|o| matches!(o, Outcome::Skipped { .. }))
     }
 
-    /// Whether nothing failed or was skipped (exit code 0).
+    /// Steps that never ran, or were abandoned, because the run was stopped.
+    pub fn stopped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotStarted(_) | Outcome::Abandoned(_)))
+    }
+
+    /// Whether nothing failed, was skipped or was stopped (exit code 0).
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.stopped() == 0
     }
 
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {

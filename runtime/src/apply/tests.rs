@@ -63,8 +63,12 @@ impl Target for Fake {
 
 /// Runs the plan and returns the summary with the events as text.
 async fn run(plan: &Plan, fake: &Fake, parallelism: usize) -> (Summary, Vec<String>) {
+    run_with(plan, fake, &ExecOptions { parallelism, ..ExecOptions::default() }).await
+}
+
+async fn run_with(plan: &Plan, fake: &Fake, opts: &ExecOptions) -> (Summary, Vec<String>) {
     let mut events = Vec::new();
-    let summary = execute(plan, fake, &ExecOptions { parallelism }, &mut |e: &Event| {
+    let summary = execute(plan, fake, opts, &mut |e: &Event| {
         events.push(match e {
             Event::Started { index } => format!("started {index}"),
             Event::Finished { index, outcome } => format!("finished {index}: {}", outcome.describe(plan)),
@@ -216,4 +220,43 @@ async fn a_cycle_fails_instead_of_hanging_and_bad_indexes_are_ignored() {
     assert_eq!(summary.failed(), 2);
     let Some(Outcome::Failed(e)) = &summary.outcomes[0] else { panic!("{:?}", summary.outcomes[0]) };
     assert!(e.message.contains("ConfigMap/app/b"), "{}", e.message);
+}
+
+/// A stop starts nothing more: running steps finish within the grace period, pending ones are
+/// reported not started, and the summary is not a success.
+#[tokio::test]
+async fn a_stop_lets_running_steps_finish_and_starts_nothing_more() {
+    let p = plan(vec![step("a", Action::Create, &[]), step("b", Action::Create, &[]), step("c", Action::Create, &[0])]);
+    let fake = Fake::new(100, &[]);
+    let stop = Stop::new();
+    let opts = ExecOptions { parallelism: 1, stop: stop.clone(), grace: Duration::from_secs(5) };
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        stop.stop("interrupted (SIGINT)");
+    };
+    let ((summary, _), ()) = tokio::join!(run_with(&p, &fake, &opts), stopper);
+    assert_eq!(fake.log(), ["start 0", "end 0"], "only the running step went on");
+    assert_eq!(summary.outcomes[0], Some(Outcome::Done("created".into())));
+    assert_eq!(summary.outcomes[1], Some(Outcome::NotStarted("interrupted (SIGINT)".into())));
+    assert_eq!(summary.outcomes[2], Some(Outcome::NotStarted("interrupted (SIGINT)".into())));
+    assert_eq!(summary.stopped(), 2);
+    assert!(!summary.is_success());
+}
+
+/// A step still running when the grace period ends is abandoned, not waited for.
+#[tokio::test]
+async fn a_step_outliving_the_grace_period_is_abandoned() {
+    let p = plan(vec![step("slow", Action::Create, &[])]);
+    let fake = Fake::new(5_000, &[]);
+    let stop = Stop::new();
+    let opts = ExecOptions { parallelism: 1, stop: stop.clone(), grace: Duration::from_millis(50) };
+    let started = std::time::Instant::now();
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stop.stop("the lock was lost");
+    };
+    let ((summary, events), ()) = tokio::join!(run_with(&p, &fake, &opts), stopper);
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?}", started.elapsed());
+    assert_eq!(summary.outcomes[0], Some(Outcome::Abandoned("the lock was lost".into())));
+    assert!(events.last().is_some_and(|e| e.contains("abandoned")), "{events:?}");
 }

@@ -75,6 +75,10 @@ pub enum CephError {
         "cairn never writes a pool it does not own: rename the pool in the stack, or mark the existing pool as this stack's with `ceph osd pool application set {pool} <app> cairn.dev/stack {stack}` if it really is"
     ))]
     NotOwned { pool: String, stack: String, owner: Option<String> },
+
+    #[error("not written: {0}")]
+    #[diagnostic(help("another apply may have taken the stack over; run `cairn plan` to see where it stands"))]
+    LockLost(#[from] crate::fence::LockLost),
 }
 
 fn owner_text(owner: Option<&str>, stack: &str) -> String {

@@ -8,6 +8,7 @@ use super::spec::DesiredPool;
 use super::state::CephState;
 use super::target::{ensure_absent_or_owned, run_commands};
 use crate::apply::{StepError, Target};
+use crate::fence::Fence;
 use crate::plan::{Action, Step};
 
 /// Carries out pool steps on one cluster.
@@ -18,6 +19,8 @@ pub struct CephTarget<'a> {
     pub pools: &'a [DesiredPool],
     /// The live state the plan was made from.
     pub live: &'a CephState,
+    /// The stack's lock: every command asks it first.
+    pub fence: &'a Fence,
 }
 
 impl Target for CephTarget<'_> {
@@ -29,7 +32,7 @@ impl Target for CephTarget<'_> {
             ensure_absent_or_owned(self.client, &step.key.name, self.stack).await.map_err(step_error)?;
         }
         let cmds = commands(step, pool, self.stack, self.live);
-        run_commands(self.client, &cmds).await.map_err(step_error)
+        run_commands(self.client, &cmds, Some(self.fence)).await.map_err(step_error)
     }
 }
 

@@ -1,6 +1,9 @@
 //! The apply lock of a direct-mode stack (DESIGN.md §2 steps 8 and 11): the monitor config-key
-//! `cairn/lock/<stack>` holding `{"holder", "acquired", "expires"}` as JSON. Taken when absent or
-//! expired, renewed in the background while held, removed on release.
+//! `cairn/lock/<stack>` holding `{"holder", "acquired", "expires"}` as JSON. Taken when absent, or
+//! when another holder's record has been seen unchanged for a whole lease on this machine's clock
+//! (never on the record's own `expires`, which clock skew would make unsafe); renewed in the
+//! background while held, with writes fenced as the Lease's are ([`crate::fence`]); removed on
+//! release.
 //!
 //! The config-key store has no compare-and-swap, so two applies starting within milliseconds of
 //! each other could both write. After writing, the taker waits [`SETTLE`] and reads the key back:
@@ -8,18 +11,15 @@
 //! the race unless one writer stalls for longer than [`SETTLE`] between its read and its write —
 //! good enough for a guard against humans running two applies, not a consensus protocol.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::client::Client;
 use super::error::{errno, CephError};
-
-/// How long a lock lasts without renewal.
-pub const LOCK_SECONDS: i64 = 30;
-/// How often the holder renews it.
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+use crate::apply::Stop;
+use crate::fence::{Fence, Timing};
 /// How long a taker waits before reading its write back (see the module doc).
 pub const SETTLE: Duration = Duration::from_millis(250);
 /// How often a waiting taker looks again.
@@ -43,25 +43,28 @@ pub struct LockRecord {
 }
 
 impl LockRecord {
-    fn new(holder: &str, acquired: jiff::Timestamp) -> LockRecord {
+    fn new(holder: &str, acquired: jiff::Timestamp, timing: &Timing) -> LockRecord {
         let now = jiff::Timestamp::now();
-        let expires = now.checked_add(jiff::SignedDuration::from_secs(LOCK_SECONDS)).unwrap_or(now);
+        let expires = now.checked_add(jiff::SignedDuration::from_secs(timing.lease_seconds())).unwrap_or(now);
         LockRecord { holder: holder.to_string(), acquired: acquired.to_string(), expires: expires.to_string() }
     }
 
-    /// Whether the lock has lapsed (an unreadable expiry counts as lapsed: nobody can renew it).
+    /// Whether the lock has lapsed by its own stamp and this machine's clock (an unreadable
+    /// expiry counts as lapsed). A hint only: takeover waits for the record to stay unchanged.
     pub fn expired(&self) -> bool {
         self.expires.parse::<jiff::Timestamp>().map(|t| t <= jiff::Timestamp::now()).unwrap_or(true)
     }
 }
 
 /// A held lock; renewed in the background until [`Guard::release`] or drop (which stops renewal
-/// but leaves the key to expire).
+/// but leaves the key to expire). Writes made under it ask [`Guard::fence`] first.
 pub struct Guard {
     client: Client,
     key: String,
     holder: String,
     acquired: jiff::Timestamp,
+    timing: Timing,
+    fence: Fence,
     renewer: tokio::task::JoinHandle<()>,
 }
 
@@ -72,29 +75,66 @@ impl Drop for Guard {
 }
 
 /// Takes stack `stack`'s lock for `holder`, waiting up to `timeout` (0: fail at once) while
-/// someone else holds it; `on_wait` is told the holder once when waiting starts. An expired lock
-/// is taken over.
+/// someone else holds it; `on_wait` is told once, in a sentence, why it waits. A lock whose holder
+/// stopped renewing is taken over once its record has been seen unchanged for a whole lease, even
+/// past `timeout`. Breaking the guard's fence stops `stop`.
 pub async fn acquire(
     client: &Client,
     stack: &str,
     holder: &str,
     timeout: Duration,
+    timing: &Timing,
+    stop: &Stop,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<Guard, CephError> {
     let key = lock_key(stack);
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = Instant::now() + timeout;
+    let mut watched: Option<(LockRecord, Instant)> = None;
     let mut told = false;
     loop {
+        let taken_at = Fence::now();
         let blocker = match read(client, &key).await? {
-            Some(held) if held.holder != holder && !held.expired() => held,
-            _ => {
+            Some(held) if held.holder != holder => {
+                let seen = Instant::now();
+                let since = match &watched {
+                    Some((record, since)) if *record == held => *since,
+                    changed => {
+                        // Renewed while we watched: its holder is alive.
+                        if changed.is_some() && seen >= deadline {
+                            return Err(locked(stack, held, &key));
+                        }
+                        watched = Some((held.clone(), seen));
+                        seen
+                    }
+                };
+                if seen.saturating_duration_since(since) < timing.lease {
+                    Some(held)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let blocker = match blocker {
+            Some(b) => b,
+            None => {
                 let acquired = jiff::Timestamp::now();
-                write(client, &key, &LockRecord::new(holder, acquired)).await?;
+                write(client, &key, &LockRecord::new(holder, acquired, timing)).await?;
                 tokio::time::sleep(SETTLE).await;
                 match read(client, &key).await? {
                     Some(now) if now.holder == holder => {
-                        let renewer = tokio::spawn(renew(client.clone(), key.clone(), holder.to_string(), acquired));
-                        return Ok(Guard { client: client.clone(), key, holder: holder.to_string(), acquired, renewer });
+                        let fence = Fence::new(stack, timing, taken_at, stop.clone());
+                        let renewer =
+                            tokio::spawn(renew(client.clone(), key.clone(), holder.to_string(), acquired, *timing, fence.clone()));
+                        return Ok(Guard {
+                            client: client.clone(),
+                            key,
+                            holder: holder.to_string(),
+                            acquired,
+                            timing: *timing,
+                            fence,
+                            renewer,
+                        });
                     }
                     // Lost the race to another writer (or it was removed at once): look again.
                     Some(other) if other.holder != holder => other,
@@ -102,15 +142,28 @@ pub async fn acquire(
                 }
             }
         };
-        if tokio::time::Instant::now() >= deadline {
-            return Err(CephError::Locked { stack: stack.to_string(), holder: blocker.holder, key, expires: blocker.expires });
+        let now = Instant::now();
+        if now >= deadline && !blocker.expired() {
+            return Err(locked(stack, blocker, &key));
         }
         if !told {
-            on_wait(&blocker.holder);
+            on_wait(&if now >= deadline {
+                format!(
+                    "stack `{stack}` is locked by {}, whose lock looks expired; watching it for {}s before taking it over",
+                    blocker.holder,
+                    timing.lease.as_secs()
+                )
+            } else {
+                format!("stack `{stack}` is locked by {}; waiting up to {}s", blocker.holder, timeout.as_secs())
+            });
             told = true;
         }
-        tokio::time::sleep(POLL.min(deadline.saturating_duration_since(tokio::time::Instant::now())).max(Duration::from_millis(10))).await;
+        tokio::time::sleep(POLL).await;
     }
+}
+
+fn locked(stack: &str, held: LockRecord, key: &str) -> CephError {
+    CephError::Locked { stack: stack.to_string(), holder: held.holder, key: key.to_string(), expires: held.expires }
 }
 
 /// The lock record stored for stack `stack`, if any.
@@ -124,10 +177,15 @@ impl Guard {
         &self.holder
     }
 
-    /// Pushes the expiry [`LOCK_SECONDS`] ahead now (the background task does this every 10 s).
-    /// Fails with [`CephError::Locked`] when someone else has taken the lock meanwhile.
+    /// What every write made under this lock asks first.
+    pub fn fence(&self) -> &Fence {
+        &self.fence
+    }
+
+    /// Pushes the expiry a lease ahead now (the background task does this regularly). Fails with
+    /// [`CephError::Locked`] when someone else has taken the lock meanwhile.
     pub async fn renew(&self) -> Result<(), CephError> {
-        renew_once(&self.client, &self.key, &self.holder, self.acquired).await
+        renew_once(&self.client, &self.key, &self.holder, self.acquired, &self.timing).await
     }
 
     /// Gives the lock back (removes the key, if it is still ours).
@@ -143,24 +201,39 @@ impl Guard {
     }
 }
 
-async fn renew_once(client: &Client, key: &str, holder: &str, acquired: jiff::Timestamp) -> Result<(), CephError> {
+async fn renew_once(client: &Client, key: &str, holder: &str, acquired: jiff::Timestamp, timing: &Timing) -> Result<(), CephError> {
     match read(client, key).await? {
-        Some(record) if record.holder != holder && !record.expired() => Err(CephError::Locked {
+        Some(record) if record.holder != holder => Err(CephError::Locked {
             stack: key.trim_start_matches("cairn/lock/").to_string(),
             holder: record.holder,
             key: key.to_string(),
             expires: record.expires,
         }),
-        _ => write(client, key, &LockRecord::new(holder, acquired)).await,
+        _ => write(client, key, &LockRecord::new(holder, acquired, timing)).await,
     }
 }
 
-/// Renews the lock every [`RENEW_EVERY`] while it is ours; stops once someone else has it.
-async fn renew(client: Client, key: String, holder: String, acquired: jiff::Timestamp) {
+/// Renews the lock every `timing.renew_every` (sooner after a failure) and tells the fence of
+/// each success; breaks the fence once someone else has it. A fence broken by its deadline stops
+/// renewal: a lost lock is never taken back silently.
+async fn renew(client: Client, key: String, holder: String, acquired: jiff::Timestamp, timing: Timing, fence: Fence) {
+    let mut pause = timing.renew_every;
     loop {
-        tokio::time::sleep(RENEW_EVERY).await;
-        if let Err(CephError::Locked { .. }) = renew_once(&client, &key, &holder, acquired).await {
+        tokio::time::sleep(pause).await;
+        if fence.check().is_err() {
             return;
+        }
+        let started = Fence::now();
+        match renew_once(&client, &key, &holder, acquired, &timing).await {
+            Ok(()) => {
+                fence.renewed(started);
+                pause = timing.renew_every;
+            }
+            Err(CephError::Locked { holder: other, .. }) => {
+                fence.lose(format!("config-key {key} is now held by {other}"));
+                return;
+            }
+            Err(_) => pause = (timing.renew_every / 5).max(Duration::from_millis(100)),
         }
     }
 }
@@ -185,7 +258,7 @@ mod tests {
 
     #[test]
     fn records_expire() {
-        let fresh = LockRecord::new("me@host pid 1", jiff::Timestamp::now());
+        let fresh = LockRecord::new("me@host pid 1", jiff::Timestamp::now(), &Timing::default());
         assert!(!fresh.expired());
         let old = LockRecord { expires: "2020-01-01T00:00:00Z".into(), ..fresh.clone() };
         assert!(old.expired());

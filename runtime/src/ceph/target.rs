@@ -7,13 +7,18 @@ use serde_json::{json, Value as Json};
 use super::client::{command_prefix, Client};
 use super::error::{errno, CephError};
 use super::state::POOL_STACK_KEY;
+use crate::fence::Fence;
 
 /// Runs `cmds` in order, stopping at the first failure. `Ok` holds the monitor's status
 /// messages joined by `; ` (`pool 'fast' created; set pool 5 size to 3`), or `done` when all were
 /// silent.
-pub async fn run_commands(client: &Client, cmds: &[Json]) -> Result<String, CephError> {
+/// Under the stack's lock each command asks `fence` first: none is sent once the lock is lost.
+pub async fn run_commands(client: &Client, cmds: &[Json], fence: Option<&Fence>) -> Result<String, CephError> {
     let mut said = Vec::new();
     for cmd in cmds {
+        if let Some(fence) = fence {
+            fence.check()?;
+        }
         let reply = client.mon_command(cmd.clone()).await?;
         if !reply.status.is_empty() {
             said.push(reply.status);

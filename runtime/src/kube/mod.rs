@@ -7,9 +7,8 @@ pub mod health;
 pub mod inventory;
 pub mod lock;
 pub mod read;
+pub mod retry;
 pub mod target;
-
-mod retry;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,7 +20,7 @@ use kube::{Api, Client};
 
 use crate::model::{GroupKind, ObjectKey};
 
-pub use retry::retry;
+pub use retry::{retry, retry_as};
 
 /// An error talking to the cluster.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -100,6 +99,9 @@ impl Kube {
             .map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
         config.connect_timeout = Some(Duration::from_secs(10));
         config.read_timeout = Some(Duration::from_secs(60));
+        // One retry policy: ours (`retry`), which is bounded and says what it retries. kube-rs's
+        // own layer retries for up to ~30 minutes, silently, under ours.
+        config.default_retry = false;
         let server = config.cluster_url.to_string();
         let client = Client::try_from(config).map_err(|e| KubeError::Unreachable { server: server.clone(), message: describe(&e) })?;
         Ok(Kube { client, server, kinds: Mutex::new(HashMap::new()), discovery_calls: Default::default() })

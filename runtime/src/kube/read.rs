@@ -26,6 +26,8 @@ pub struct ReadStats {
     pub requests: usize,
     /// Declared kinds the server does not serve yet (a CRD in the same stack).
     pub unserved: Vec<GroupKind>,
+    /// The kinds whose labelled LIST was made: what the snapshot says of them is complete.
+    pub listed: BTreeSet<GroupKind>,
 }
 
 /// Reads the snapshot for `desired` plus the kinds the inventory lists. With `adopt`, the
@@ -53,6 +55,7 @@ pub async fn snapshot(kube: &Kube, desired: &Desired, inventoried: &[GroupKind],
         }
     }
     stats.kinds = kinds.len();
+    stats.listed = kinds.iter().map(|(gk, _, _)| gk.clone()).collect();
 
     let selector = format!("{STACK_LABEL}={}", desired.stack);
     let owned_lists: Vec<(Vec<Json>, usize)> =

@@ -9,8 +9,10 @@ use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Pro
 use serde_json::Value as Json;
 
 use super::health::{self, Health};
+use super::retry::{write_as, WriteError};
 use super::{retry, to_json, Kube, KubeError, Resolved};
 use crate::apply::{StepError, Target};
+use crate::fence::Fence;
 use crate::hash::applied_body;
 use crate::model::{Desired, ObjectKey, FIELD_MANAGER};
 use crate::plan::{Action, Step};
@@ -28,6 +30,8 @@ pub struct KubeTarget<'a> {
     pub force_conflicts: bool,
     /// How long one wait may take.
     pub timeout: Duration,
+    /// The stack's lock: every write asks it first.
+    pub fence: &'a Fence,
 }
 
 impl Target for KubeTarget<'_> {
@@ -99,13 +103,13 @@ impl KubeTarget<'_> {
             params = params.force();
         }
         let patch = Patch::Apply(body);
-        match retry(|| api.patch(&key.name, &params, &patch)).await {
+        match write_as(&format!("PATCH {key}"), self.fence, || api.patch(&key.name, &params, &patch)).await {
             Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 409 => Err(failed(
+            Err(WriteError::Kube(kube::Error::Api(s))) if s.code == 409 => Err(failed(
                 format!("conflict: {}", s.message),
                 Some("another field manager owns these fields: remove them from the stack, or re-run with --force-conflicts to take them over"),
             )),
-            Err(e) => Err(kube_failed(KubeError::of(format!("apply {key}"), e))),
+            Err(e) => Err(write_failed(format!("apply {key}"), e)),
         }
     }
 
@@ -116,10 +120,10 @@ impl KubeTarget<'_> {
         // A StatefulSet is swapped without its pods and volumes: they are adopted by the new one.
         let propagation = if replacing && key.kind == "StatefulSet" { PropagationPolicy::Orphan } else { PropagationPolicy::Background };
         let params = DeleteParams { propagation_policy: Some(propagation), ..DeleteParams::default() };
-        match retry(|| api.delete(&key.name, &params)).await {
+        match write_as(&format!("DELETE {key}"), self.fence, || api.delete(&key.name, &params)).await {
             Ok(_) => Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
-            Err(e) => Err(kube_failed(KubeError::of(format!("delete {key}"), e))),
+            Err(WriteError::Kube(kube::Error::Api(s))) if s.code == 404 => Ok(false),
+            Err(e) => Err(write_failed(format!("delete {key}"), e)),
         }
     }
 
@@ -236,6 +240,17 @@ impl KubeTarget<'_> {
         };
         let pods = list(kube::api::ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&())).await?;
         Ok((sets, pods))
+    }
+}
+
+/// A write that failed, or was not made because the lock is gone.
+fn write_failed(what: String, e: WriteError) -> StepError {
+    match e {
+        WriteError::Lost(lost) => failed(
+            format!("not written: {lost}"),
+            Some("another apply may have taken the stack over; run `cairn plan` to see where it stands"),
+        ),
+        WriteError::Kube(e) => kube_failed(KubeError::of(what, e)),
     }
 }
 
