@@ -138,7 +138,7 @@ async fn locked(out: &Output, session: &Session, stack: &mut Stack, saved: Optio
             return ERROR;
         }
     }
-    let allowed = live::judge(out, stack, &plan);
+    let allowed = live::judge(out, stack, &plan, if options.destroy { live::PlanPhase::Destroy } else { live::PlanPhase::Plan });
     out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
     if !allowed {
         out.error("a policy denies the plan (above); nothing was applied");
