@@ -2,6 +2,9 @@
 //! loopback (DESIGN.md §2 steps 7–11, §3).
 
 mod common;
+#[path = "../support/component.rs"]
+mod component;
+mod destroy;
 mod guards;
 
 use common::*;
