@@ -1,7 +1,8 @@
 //! Direct-mode pools through the real binary against a real Ceph cluster (tests/ceph/cluster.sh:
 //! one monitor, one manager, three memstore OSDs on 127.0.0.1). Every check reads the cluster
 //! back with the `ceph` and `rados` CLIs, independently of cairn. Where Debian's Ceph packages
-//! are missing, each test prints one `skipping:` line (tests/ceph/install.sh installs them).
+//! are missing, each test prints one `skipping:` line (tests/ceph/install.sh installs them), and
+//! fails instead under `CI=true` (`support/ci.rs`).
 //!
 //! One cluster serves the whole binary; each test has its own stack and pool names.
 
@@ -11,6 +12,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+#[path = "support/ci.rs"]
+mod ci;
+
 struct Cluster {
     conf: PathBuf,
 }
@@ -19,7 +23,7 @@ static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 
 fn cluster() -> Option<&'static Cluster> {
     if !(Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists()) {
-        println!("skipping: Ceph packages not installed (tests/ceph/install.sh installs them)");
+        ci::missing("Ceph (ceph-mon, ceph-osd)", "tests/ceph/install.sh installs Debian's packages");
         return None;
     }
     match CLUSTER.get_or_init(start) {

@@ -2,13 +2,16 @@
 //! of `examples/shop` with an error planted in `apps.cairn`. Its Lua script (the 0.7 API:
 //! `vim.lsp.start_client` and `buf_attach_client`, as `docs/editors.md` shows) waits for the
 //! diagnostics, asks for a hover and a definition, and writes what it got as JSON. Skipped when
-//! `nvim` is not installed.
+//! `nvim` is not installed, and failing then under `CI=true` (`support/ci.rs`).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+#[path = "support/ci.rs"]
+mod ci;
 
 const INIT_LUA: &str = r#"
 local out = os.getenv("CAIRN_NVIM_OUT")
@@ -64,7 +67,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp() {
     if Command::new("nvim").arg("--version").stdout(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
-        println!("skipped: nvim not installed");
+        ci::missing("nvim (Neovim)", "apt-get install neovim; .ci/run installs it");
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -122,4 +125,11 @@ fn neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp() {
     let def = if def.is_array() { &def[0] } else { def };
     assert!(def["uri"].as_str().expect("a location").ends_with("/shop/main.cairn"), "{def}");
     assert_eq!(def["range"]["start"]["line"], 16, "`namespace \"shop\"` on line 17 of main.cairn: {def}");
+}
+
+/// Under `CI=true`, the Neovim test fails where `nvim` is missing, naming it.
+#[test]
+fn under_ci_the_neovim_test_fails_without_nvim() {
+    let (ok, out) = ci::rerun("neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp", Some("true"), true);
+    assert!(!ok && out.contains("nvim (Neovim) is not installed and CI=true"), "{out}");
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cairn_runtime::policy::wasm::{cache_file, CacheUse, WasmPolicy};
+use cairn_runtime::policy::wasm::{cache_file, cache_sidecar, CacheUse, WasmPolicy};
 use cairn_runtime::policy::{self, Enforce, Finding};
 use cairn_stdlib::policy::{Info, Input, Policy, Resource, Severity, Violation, WIT};
 use serde_json::{json, Value as Json};
@@ -298,6 +298,84 @@ fn compiled_components_are_cached_and_a_corrupt_cache_file_is_recompiled() {
     let (p, used) = WasmPolicy::load_with_cache(&path, None, Some(&blocked.join("sub"))).unwrap();
     assert_eq!(used, CacheUse::Uncached);
     assert_eq!(p.evaluate(&input()).unwrap().len(), 1);
+}
+
+/// The cache loads only what it wrote for this component, wasmtime and cairn, in files only
+/// this user can touch: an entry of another component or version, a loosened file or a
+/// symlink is recompiled and overwritten, never loaded. Directory 0700, files 0600.
+#[test]
+fn a_tampered_or_foreign_cache_entry_is_recompiled_never_loaded() {
+    use std::os::unix::fs::PermissionsExt;
+    let hex = |b: &[u8]| Sha256::digest(b).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    let (bytes, other) = (good(), component(&module("(i32.const $ERR)", ""), WIT));
+    let (_dir, path) = write("cached", &bytes);
+    let (_other_dir, other_path) = write("other", &other);
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cairn/policies");
+    let (file, other_file) = (cache_file(&cache, &hex(&bytes)), cache_file(&cache, &hex(&other)));
+    let load = || {
+        let (p, used) = WasmPolicy::load_with_cache(&path, None, Some(&cache)).unwrap();
+        assert_eq!(p.evaluate(&input()).unwrap().len(), 1, "the component itself ran");
+        used
+    };
+    assert_eq!(load(), CacheUse::Compiled);
+    assert_eq!((mode(&cache), mode(&file), mode(&cache_sidecar(&file))), (0o700, 0o600, 0o600));
+    assert_eq!(load(), CacheUse::Cached);
+    WasmPolicy::load_with_cache(&other_path, None, Some(&cache)).unwrap();
+
+    type Tamper<'a> = Box<dyn Fn() + 'a>;
+    let swap_in_other: Tamper = Box::new(|| {
+        std::fs::copy(&other_file, &file).unwrap();
+        std::fs::copy(cache_sidecar(&other_file), cache_sidecar(&file)).unwrap();
+    });
+    let sidecar_line = |from: &'static str, to: String| -> Tamper {
+        let sidecar = cache_sidecar(&file);
+        Box::new(move || {
+            let text = std::fs::read_to_string(&sidecar).unwrap();
+            let line = text.lines().find(|l| l.starts_with(from)).unwrap().to_string();
+            std::fs::write(&sidecar, text.replace(&line, &to)).unwrap();
+        })
+    };
+    let cases: Vec<(&str, Tamper)> = vec![
+        ("another component's entry under this one's name", swap_in_other),
+        ("an entry of another cairn", sidecar_line("cairn ", "cairn 0.0.1".into())),
+        ("an entry of another wasmtime", sidecar_line("wasmtime ", "wasmtime 1.0.0".into())),
+        (
+            "a cwasm whose hash is not the recorded one",
+            Box::new(|| {
+                let mut data = std::fs::read(&file).unwrap();
+                let mid = data.len() / 2;
+                data[mid] ^= 0xff;
+                std::fs::write(&file, &data).unwrap();
+            }),
+        ),
+        ("a cwasm others can write", Box::new(|| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap())),
+        (
+            "a sidecar others can write",
+            Box::new(|| std::fs::set_permissions(cache_sidecar(&file), std::fs::Permissions::from_mode(0o622)).unwrap()),
+        ),
+        (
+            "a symlink in place of the cwasm",
+            Box::new(|| {
+                let elsewhere = tmp.path().join("elsewhere.cwasm");
+                std::fs::copy(&file, &elsewhere).unwrap();
+                std::fs::remove_file(&file).unwrap();
+                std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+            }),
+        ),
+        ("a missing sidecar", Box::new(|| std::fs::remove_file(cache_sidecar(&file)).unwrap())),
+    ];
+    for (what, tamper) in cases {
+        tamper();
+        assert_eq!(load(), CacheUse::Recompiled, "{what}");
+        assert_eq!((mode(&file), mode(&cache_sidecar(&file))), (0o600, 0o600), "{what}: rewritten private");
+        assert_eq!(load(), CacheUse::Cached, "{what}: the rewritten entry is used");
+    }
+    // A loosened cache directory of this user's is tightened.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(load(), CacheUse::Cached);
+    assert_eq!(mode(&cache), 0o700);
 }
 
 #[test]

@@ -56,6 +56,20 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
     } else {
         None
     };
+    // `destroy FILE` of a plan that is not a destroy would create and change objects, unasked.
+    if let Some(s) = saved.as_ref().filter(|s| args.destroy && !s.destroy) {
+        out.error(&format!(
+            "{} is a saved plan that applies the stack `{}`, not a destroy; nothing was changed",
+            args.path.display(),
+            s.stack
+        ));
+        out.info(&format!(
+            "  help: `cairn destroy {}` plans the destroy from the stack and asks first; `cairn apply {}` applies the saved plan",
+            s.dir.display(),
+            args.path.display()
+        ));
+        return ERROR;
+    }
     live::observe_retries(out, args.quiet, args.timeout);
     let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
     let Some(mut stack) = live::load_stack(out, &dir) else { return ERROR };
@@ -196,7 +210,7 @@ async fn locked(
             return ERROR;
         }
     }
-    let allowed = live::judge(out, stack, &plan);
+    let allowed = live::judge(out, stack, &plan, if options.destroy { live::PlanPhase::Destroy } else { live::PlanPhase::Plan });
     out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
     if !allowed {
         out.error("a policy denies the plan (above); nothing was applied");

@@ -13,6 +13,7 @@ use cairn_runtime::kube::read::{self, ReadStats};
 use cairn_runtime::kube::Kube;
 use cairn_runtime::model::{Desired, DesiredObject, ObjectKey, Snapshot};
 use cairn_runtime::plan::{self, Options, Plan};
+pub use cairn_runtime::policy::PlanPhase;
 use petgraph::Direction;
 
 use super::ceph::{self, DirectPools};
@@ -70,12 +71,13 @@ pub fn load_stack(out: &Output, dir: &Path) -> Option<Stack> {
     Some(Stack { compilation: c, desired, dir, sources_hash, findings: Vec::new() })
 }
 
-/// Runs the stack's policies in phase `plan` on `plan`'s changes, prints their diagnostics and
-/// keeps the findings for plan output. False when a policy denies the plan (or cannot run): the
-/// command then fails, and apply changes nothing.
-pub fn judge(out: &Output, stack: &mut Stack, plan: &Plan) -> bool {
+/// Runs the stack's policies in `phase` on `plan`'s changes (phase `destroy`: on the deletes,
+/// with no declared objects), prints their diagnostics and keeps the findings for plan output.
+/// False when a policy denies the plan (or cannot run): the command then fails, and apply
+/// changes nothing.
+pub fn judge(out: &Output, stack: &mut Stack, plan: &Plan, phase: PlanPhase) -> bool {
     let changes = cairn_runtime::policy::changes::of_plan(plan, &stack.desired);
-    let (findings, found) = cairn_runtime::policy::stack::evaluate_plan(&stack.compilation, &changes);
+    let (findings, found) = cairn_runtime::policy::stack::evaluate_plan(&stack.compilation, phase, &changes);
     let c = &stack.compilation;
     out.diagnostics(&c.program.sources, &found, &c.secret_spans);
     stack.findings = findings;

@@ -64,7 +64,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
     let plan = live::make_plan(&session, &stack.desired, &state, &options);
     let server = session.server();
-    let allowed = live::judge(out, &mut stack, &plan);
+    let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);
     if flags.verbose {
         out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
         if let Some((_, client)) = &session.ceph {
@@ -112,7 +112,7 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
         let Some(state) = live::read_live(out, &session, &stack.desired, false).await else { return ERROR };
         let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
         let server = session.server();
-        let allowed = live::judge(out, &mut stack, &plan);
+        let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);
         match format {
             DriftFormat::Text => out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings)),
             DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &stack.findings))),

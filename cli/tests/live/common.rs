@@ -118,11 +118,12 @@ impl Env {
         v
     }
 
-    /// Runs the real kubectl against the sandbox; `None` when kubectl is not installed.
+    /// Runs the real kubectl against the sandbox; `None` when kubectl is not installed (a
+    /// failure under `CI=true`: [`crate::ci::missing`]).
     pub fn kubectl(&self, args: &[&str]) -> Option<Run> {
         let installed = std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("kubectl").is_file()));
         if !installed {
-            println!("skipped the kubectl part: kubectl not installed");
+            crate::ci::missing("kubectl", "install kubectl to run this test's kubectl part");
             return None;
         }
         let o = Command::new("kubectl")

@@ -1,11 +1,17 @@
 //! `cairn plan | apply | drift | destroy` through the real binary against the sandbox over
 //! loopback (DESIGN.md §2 steps 7–11, §3).
 
+#[path = "../support/ci.rs"]
+mod ci;
 mod common;
+#[path = "../support/component.rs"]
+mod component;
+mod destroy;
 mod guards;
 mod inventory;
 mod lock;
 mod retries;
+mod tools;
 
 use common::*;
 

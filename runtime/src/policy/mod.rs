@@ -24,6 +24,25 @@ pub enum Enforce {
     Warn,
 }
 
+/// The phase a plan is judged in (the input's `phase`, docs/policy-abi.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanPhase {
+    /// `plan`, `apply`, `drift`: the resources are the declared objects.
+    Plan,
+    /// `destroy`: no resources (nothing is declared any more); the changes are the deletes.
+    Destroy,
+}
+
+impl PlanPhase {
+    /// `plan` or `destroy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanPhase::Plan => "plan",
+            PlanPhase::Destroy => "destroy",
+        }
+    }
+}
+
 /// A policy block, loaded.
 pub struct Loaded {
     /// The block's label (`no-latest`).
@@ -65,7 +84,7 @@ pub fn input(phase: &str, stack: &str, config: &Json, objects: &[Object]) -> Inp
     input_with_changes(phase, stack, config, objects, &[])
 }
 
-/// The input of a policy with the plan's `changes` (phase `plan`).
+/// The input of a policy with the plan's `changes` (phase `plan` or `destroy`).
 pub fn input_with_changes(phase: &str, stack: &str, config: &Json, objects: &[Object], changes: &[Change]) -> Input {
     let resources = objects
         .iter()

@@ -2,7 +2,8 @@
 //! violation — deny an error, warn a warning, info an info — and P0002 a policy that could not
 //! run), placed at the resource they name, with a label at the policy block.
 
-use super::{Enforce, Finding, Loaded};
+use super::{Enforce, Finding, Loaded, PlanPhase};
+use cairn_compiler::lower::Object;
 use cairn_compiler::schema::Kind;
 use cairn_compiler::Compilation;
 use cairn_lang::{Diagnostic, Span};
@@ -17,16 +18,21 @@ pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
 /// Runs the policies of `c` in `phase`: the findings (for plan output) and the same as
 /// diagnostics (load errors included).
 pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>) {
-    evaluate_with_changes(c, phase, &[])
+    evaluate_objects(c, phase, &c.objects, &[])
 }
 
-/// [`evaluate`] in phase `plan`, with the plan's changes in the input
-/// ([`super::changes::of_plan`]).
-pub fn evaluate_plan(c: &Compilation, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
-    evaluate_with_changes(c, "plan", changes)
+/// [`evaluate`] on a plan, with its changes in the input ([`super::changes::of_plan`]): in phase
+/// `plan` the resources are the declared objects; in phase `destroy` there are none (nothing is
+/// declared any more) and the changes are the deletes.
+pub fn evaluate_plan(c: &Compilation, phase: PlanPhase, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let objects = match phase {
+        PlanPhase::Plan => c.objects.as_slice(),
+        PlanPhase::Destroy => &[],
+    };
+    evaluate_objects(c, phase.as_str(), objects, changes)
 }
 
-fn evaluate_with_changes(c: &Compilation, phase: &str, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
+fn evaluate_objects(c: &Compilation, phase: &str, objects: &[Object], changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
     let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
     let mut out = Vec::new();
     let mut loaded: Vec<(Loaded, Span)> = Vec::new();
@@ -52,7 +58,7 @@ fn evaluate_with_changes(c: &Compilation, phase: &str, changes: &[Change]) -> (V
     let spans: Vec<Span> = loaded.iter().map(|(_, s)| *s).collect();
     let policies: Vec<Loaded> = loaded.into_iter().map(|(p, _)| p).collect();
     let span_of_policy = |name: &str| policies.iter().position(|p| p.name == name).and_then(|i| spans.get(i).copied()).unwrap_or_default();
-    let findings = super::run_with_changes(&policies, phase, &stack, &c.objects, changes);
+    let findings = super::run_with_changes(&policies, phase, &stack, objects, changes);
     for f in findings.iter().cloned() {
         match f {
             Finding::Violation { policy, source, violation } => {

@@ -2,8 +2,10 @@
 //! `stdlib/wit/policy.wit` behind the [`Policy`] trait.
 //!
 //! One shared [`Engine`] (fuel, epoch interruption, component model) with an epoch ticker thread;
-//! each component compiled once and cached on disk by the SHA-256 of its bytes
-//! (`$XDG_CACHE_HOME/cairn/policies/<sha256>.cwasm`, else `~/.cache/…`); a fresh [`Store`] per
+//! each component compiled once and cached on disk, keyed by the SHA-256 of its bytes and the
+//! wasmtime and cairn versions, in a directory and files only the user can write, verified
+//! against a recorded SHA-256 before loading ([`cache_file`]; `$XDG_CACHE_HOME/cairn/policies/`,
+//! else `~/.cache/…`); a fresh [`Store`] per
 //! call from an `InstancePre`, with [`FUEL`], a [`DEADLINE`], [`MEMORY_LIMIT`] and
 //! [`TRANSFER_LIMIT`]. The guest sees only `log`, WASI 0.2 with an empty context, and `wasi:http`
 //! whose every outgoing request is refused (componentize-js imports it by default). Every failure
@@ -73,13 +75,15 @@ pub enum CacheUse {
     Compiled,
     /// Read from the cache.
     Cached,
-    /// The cache file was corrupt or from another engine: compiled again and overwritten.
+    /// The cache entry was tampered with, not private, or of another component, wasmtime or
+    /// cairn: compiled again and overwritten.
     Recompiled,
 }
 
 impl WasmPolicy {
     /// Loads the component at `path`, caching compiled code in [`cache_dir`]; `sha256` (hex,
-    /// optionally `sha256:`-prefixed) must match the file's hash when given.
+    /// optionally `sha256:`-prefixed) must match the file's hash when given. A cache directory
+    /// of another user is an error.
     pub fn load(path: &Path, sha256: Option<&str>) -> Result<WasmPolicy, String> {
         Self::load_with_cache(path, sha256, cache_dir().as_deref()).map(|(p, _)| p)
     }
@@ -96,6 +100,11 @@ impl WasmPolicy {
             }
         }
         let engine = engine()?;
+        // A cache directory only this user can write, or none.
+        let cache = match cache {
+            Some(dir) if private_dir(dir, euid())? => Some(dir),
+            _ => None,
+        };
         let (component, used) =
             compile(engine, &bytes, &digest, cache).map_err(|e| format!("{shown} is not a valid WebAssembly component: {e}"))?;
         let mut linker = Linker::<State>::new(engine);
@@ -375,9 +384,33 @@ pub fn cache_dir() -> Option<PathBuf> {
     Some(base.join("cairn").join("policies"))
 }
 
-/// The cache file of the component whose bytes hash to `sha256`.
+/// The wasmtime cairn is built with (as in Cargo.lock; a test keeps them equal): part of every
+/// cache entry's key, so an upgrade never loads another version's native code.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// What a cache entry is keyed by besides the component's hash: wasmtime's and cairn's versions.
+fn cache_key() -> String {
+    format!("wasmtime {WASMTIME_VERSION}\ncairn {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The cache file of the component whose bytes hash to `sha256`, for this wasmtime and cairn:
+/// `<sha256>-<16 hex digits of the versions' hash>.cwasm`.
 pub fn cache_file(dir: &Path, sha256: &str) -> PathBuf {
-    dir.join(format!("{sha256}.cwasm"))
+    let key = hex_sha256(cache_key().as_bytes());
+    dir.join(format!("{sha256}-{}.cwasm", key.get(..16).unwrap_or(&key)))
+}
+
+/// The sidecar of a cache file (`….cwasm.sha256`): the entry's key and the SHA-256 of the
+/// `.cwasm` bytes, checked before they are loaded.
+pub fn cache_sidecar(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
+/// The sidecar's text for a component (`sha256`) compiled into `cwasm`.
+fn sidecar_text(sha256: &str, cwasm: &[u8]) -> String {
+    format!("cairn-policy-cache 1\ncomponent {sha256}\n{}\ncwasm {}\n", cache_key(), hex_sha256(cwasm))
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -387,23 +420,33 @@ fn hex_sha256(bytes: &[u8]) -> String {
     })
 }
 
-/// The component, from the cache when a valid entry exists. A cache file is the engine's
-/// serialized component followed by the SHA-256 of those bytes; one whose checksum or
-/// deserialization fails is recompiled and overwritten, never trusted.
+/// The component, from the cache `dir` (private to this user: [`private_dir`]) when a valid
+/// entry exists. An entry is used only when its files are private to this user and its sidecar
+/// names this component, this wasmtime and this cairn, and the SHA-256 of the `.cwasm` bytes
+/// read; anything else is recompiled and overwritten, never loaded.
 fn compile(engine: &Engine, bytes: &[u8], digest: &str, cache: Option<&Path>) -> Result<(Component, CacheUse), String> {
     let Some(dir) = cache else {
         return Ok((Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?, CacheUse::Uncached));
     };
     let file = cache_file(dir, digest);
+    let sidecar = cache_sidecar(&file);
     let mut stale = false;
-    if let Ok(data) = std::fs::read(&file) {
-        if let Some(component) = deserialize(engine, &data) {
-            return Ok((component, CacheUse::Cached));
+    if let (Some(code), Some(sum)) = (read_private(&file), read_private(&sidecar)) {
+        if sum == sidecar_text(digest, &code).as_bytes() {
+            // SAFETY: the bytes are the ones whose hash the sidecar records, in a directory and
+            // files only this user can write, written by `precompile_component` of this wasmtime
+            // for this cairn; wasmtime also refuses artifacts of another version or configuration.
+            if let Ok(component) = unsafe { Component::deserialize(engine, &code) } {
+                return Ok((component, CacheUse::Cached));
+            }
         }
+        stale = true;
+    } else if file.symlink_metadata().is_ok() || sidecar.symlink_metadata().is_ok() {
         stale = true;
     }
     let compiled = engine.precompile_component(bytes).map_err(|e| format!("{e:#}"))?;
-    let written = store_cache(dir, &file, &compiled).is_ok();
+    let written =
+        store_cache(dir, &file, &compiled).and_then(|()| store_cache(dir, &sidecar, sidecar_text(digest, &compiled).as_bytes())).is_ok();
     // SAFETY: `compiled` was produced just now by `precompile_component` on this engine.
     let component = unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| format!("{e:#}"))?;
     let used = match (written, stale) {
@@ -414,29 +457,111 @@ fn compile(engine: &Engine, bytes: &[u8], digest: &str, cache: Option<&Path>) ->
     Ok((component, used))
 }
 
-/// A cache entry's component, if its checksum holds and the engine accepts it.
-fn deserialize(engine: &Engine, data: &[u8]) -> Option<Component> {
-    let split = data.len().checked_sub(32)?;
-    let (code, sum) = data.split_at(split);
-    if Sha256::digest(code).as_slice() != sum {
-        return None;
-    }
-    // SAFETY: the bytes are ones `precompile_component` wrote (their checksum matches), and
-    // wasmtime refuses artifacts from another version or configuration.
-    unsafe { Component::deserialize(engine, code) }.ok()
+/// This process's effective user id.
+fn euid() -> u32 {
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
-/// Writes a cache entry atomically (temporary file, then rename).
-fn store_cache(dir: &Path, file: &Path, compiled: &[u8]) -> std::io::Result<()> {
+/// Makes `dir` a cache directory only user `uid` can write: created 0700, or an existing one of
+/// theirs tightened to 0700. `Ok(false)` when it cannot be created or tightened (compile in
+/// memory); an error for a directory of another user, who could put native code there.
+fn private_dir(dir: &Path, uid: u32) -> Result<bool, String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    if std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).is_err() {
+        return Ok(false);
+    }
+    let Ok(meta) = std::fs::metadata(dir) else { return Ok(false) };
+    if meta.uid() != uid {
+        return Err(format!(
+            "the compiled-policy cache {} belongs to user {}, not to you (user {uid}), so it could hold native code cairn would run; remove it, or set XDG_CACHE_HOME to a directory of your own",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o077 != 0 && std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).is_err() {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A cache file's bytes, if it is a regular file (not a symlink) of this user that no one else
+/// can write or read; checked on the open file, so nothing can be swapped in between.
+fn read_private(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path).ok()?;
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o077 != 0 {
+        return None;
+    }
+    let mut data = Vec::new();
+    f.read_to_end(&mut data).ok()?;
+    Some(data)
+}
+
+/// Writes a cache file atomically: a new temporary file, 0600, then renamed over `file`.
+fn store_cache(dir: &Path, file: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
-    let mut data = Vec::with_capacity(compiled.len() + 32);
-    data.extend_from_slice(compiled);
-    data.extend_from_slice(Sha256::digest(compiled).as_slice());
-    let result = std::fs::write(&tmp, &data).and_then(|()| std::fs::rename(&tmp, file));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(data))
+        .and_then(|()| std::fs::rename(&tmp, file));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_wasmtime_version_in_the_cache_key_is_the_one_in_cargo_lock() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).unwrap();
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("\nname = \"wasmtime\"\n"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"").and_then(|v| v.strip_suffix('"'))));
+        assert_eq!(version, Some(WASMTIME_VERSION), "update WASMTIME_VERSION to Cargo.lock's wasmtime");
+    }
+
+    #[test]
+    fn cache_files_are_keyed_by_component_wasmtime_and_cairn() {
+        let file = cache_file(Path::new("/c"), "ab12");
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("ab12-") && name.ends_with(".cwasm") && name.len() == "ab12-".len() + 16 + ".cwasm".len(), "{name}");
+        assert_eq!(cache_sidecar(&file), Path::new(&format!("/c/{name}.sha256")));
+        let text = sidecar_text("ab12", b"code");
+        assert!(text.contains("component ab12\n") && text.contains(&format!("wasmtime {WASMTIME_VERSION}\n")), "{text}");
+        assert!(text.contains(&format!("cairn {}\n", env!("CARGO_PKG_VERSION"))) && text.contains(&hex_sha256(b"code")), "{text}");
+    }
+
+    #[test]
+    fn a_cache_directory_is_created_0700_tightened_or_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tmp.path().join("a/policies");
+        assert_eq!(private_dir(&dir, euid()), Ok(true));
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(private_dir(&dir, euid()), Ok(true));
+        assert_eq!(mode(&dir), 0o700, "tightened");
+        // A directory of another user is refused, saying why and what to do.
+        let other = euid().wrapping_add(1);
+        let e = private_dir(&dir, other).unwrap_err();
+        assert!(e.contains(&format!("belongs to user {}, not to you (user {other})", euid())) && e.contains("XDG_CACHE_HOME"), "{e}");
+        // One that cannot be created: compile in memory.
+        std::fs::write(tmp.path().join("file"), "").unwrap();
+        assert_eq!(private_dir(&tmp.path().join("file/sub"), euid()), Ok(false));
+    }
 }

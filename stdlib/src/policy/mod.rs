@@ -55,7 +55,7 @@ pub struct Resource {
     pub object: Json,
 }
 
-/// One planned change in a policy's input (phase `plan`).
+/// One planned change in a policy's input (phase `plan` or `destroy`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub address: String,
@@ -67,7 +67,7 @@ pub struct Change {
 /// The JSON a policy evaluates (`docs/policy-abi.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Input {
-    /// `check` or `plan`.
+    /// `check`, `plan` or `destroy`.
     pub phase: String,
     pub stack: String,
     /// The policy block's `config` (`null` when unset).

@@ -136,3 +136,27 @@ fn pdb_for_replicated_warns_without_a_budget() {
     let v = run("pdb-for-replicated", &i);
     assert_eq!(v.iter().map(|v| (v.address.as_str(), v.severity)).collect::<Vec<_>>(), [("workload.api", Severity::Warn)]);
 }
+
+/// Phase `destroy` has no resources, only the deletes: no built-in policy (each judges declared
+/// objects) finds anything to deny, whatever is deleted.
+#[test]
+fn no_builtin_denies_a_destroy() {
+    let delete = |address: &str, kind: &str, name: &str| Change {
+        address: address.into(),
+        action: "delete".into(),
+        before: Some(json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"}})),
+        after: None,
+    };
+    let i = Input {
+        phase: "destroy".into(),
+        changes: vec![
+            delete("workload.web", "Deployment", "web"),
+            delete("pool.fast", "CephBlockPool", "fast"),
+            delete("ResourceQuota/shop/q", "ResourceQuota", "q"),
+        ],
+        ..input(vec![], json!({"size": 5, "min_size": 4}))
+    };
+    for name in BUILTINS {
+        assert_eq!(run(name, &i), vec![], "std:{name} on a destroy");
+    }
+}
