@@ -45,7 +45,7 @@ pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
     let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
-    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt).await else { return ERROR };
+    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt, false).await else { return ERROR };
     let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
     let plan = live::make_plan(&session, &stack.desired, &state, &options);
     let server = session.server();
@@ -92,7 +92,7 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
     rt.block_on(async {
         let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
         let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
-        let Some(state) = live::read_live(out, &session, &stack.desired, false).await else { return ERROR };
+        let Some(state) = live::read_live(out, &session, &stack.desired, false, false).await else { return ERROR };
         let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
         let server = session.server();
         let allowed = live::judge(out, &mut stack, &plan);

@@ -2,6 +2,7 @@
 //! loopback (DESIGN.md §2 steps 7–11, §3).
 
 mod common;
+mod data_loss;
 mod guards;
 
 use common::*;
