@@ -92,8 +92,9 @@ const HOLDINGS_SHOWN: usize = 10;
 fn holdings_line(holds: &[Holding]) -> String {
     let names: Vec<String> = holds.iter().take(HOLDINGS_SHOWN).map(|h| format!("{} ({})", h.key, h.reason.as_str())).collect();
     let mut line = format!("data loss: deleting it deletes {}", names.join(", "));
-    if holds.len() > HOLDINGS_SHOWN {
-        line.push_str(&format!(" and {} more", holds.len() - HOLDINGS_SHOWN));
+    let more = holds.len().saturating_sub(HOLDINGS_SHOWN);
+    if more > 0 {
+        line.push_str(&format!(" and {more} more"));
     }
     line
 }
@@ -339,4 +340,27 @@ fn drift_markdown(plan: &Plan, server: &str) -> String {
         out.push_str(&format!("\n> **refused**: {} — {}\n", r.message, r.help));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_runtime::model::ObjectKey;
+    use cairn_runtime::plan::HoldReason;
+
+    #[test]
+    fn a_namespace_names_ten_holdings_then_counts_the_rest() {
+        let key = |i: usize| ObjectKey {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("db".into()),
+            name: format!("c{i:02}"),
+        };
+        let holds: Vec<Holding> = (0..13).map(|i| Holding { key: key(i), reason: HoldReason::Foreign }).collect();
+        let line = holdings_line(&holds);
+        assert!(line.starts_with("data loss: deleting it deletes ConfigMap/db/c00 (not this stack's), "), "{line}");
+        assert!(line.contains("ConfigMap/db/c09") && !line.contains("ConfigMap/db/c10"), "{line}");
+        assert!(line.ends_with(" and 3 more"), "{line}");
+        assert!(!holdings_line(holds.get(..2).unwrap_or_default()).contains("more"));
+    }
 }
