@@ -2,13 +2,13 @@
 //! fields, the versioned JSON of `docs/plan-format.md`, and markdown for CI summaries. Values
 //! come from the plan, which holds `(sensitive)` in place of every secret value.
 
-use cairn_runtime::plan::{Action, Class, FieldChange, FieldOp, Plan, Step};
+use cairn_runtime::plan::{Action, Class, FieldChange, FieldOp, Holding, Plan, Step};
 use cairn_runtime::policy::Finding;
 use cairn_stdlib::policy::Severity;
 use serde_json::{json, Value as Json};
 
 /// The JSON format's version: minor versions only add fields.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 struct Paint {
     on: bool,
@@ -85,6 +85,20 @@ fn op_note(c: &FieldChange) -> String {
     }
 }
 
+/// How many of a namespace's holdings the text names before `and N more`.
+const HOLDINGS_SHOWN: usize = 10;
+
+/// `data loss: deleting it deletes PersistentVolumeClaim/db/data (claim), … and 3 more`.
+fn holdings_line(holds: &[Holding]) -> String {
+    let names: Vec<String> = holds.iter().take(HOLDINGS_SHOWN).map(|h| format!("{} ({})", h.key, h.reason.as_str())).collect();
+    let mut line = format!("data loss: deleting it deletes {}", names.join(", "));
+    let more = holds.len().saturating_sub(HOLDINGS_SHOWN);
+    if more > 0 {
+        line.push_str(&format!(" and {more} more"));
+    }
+    line
+}
+
 /// One step's header and diffs.
 fn step_text(s: &Step, paint: &Paint, out: &mut String) {
     let sign = format!("{:>3}", s.action.sign());
@@ -114,6 +128,9 @@ fn step_text(s: &Step, paint: &Paint, out: &mut String) {
     }
     out.push_str(&line);
     out.push('\n');
+    if !s.holds.is_empty() {
+        out.push_str(&format!("        {}\n", paint.wrap("1;31", &holdings_line(&s.holds))));
+    }
     for c in &s.changes {
         out.push_str(&format!("        {}{}\n", c.path, op_note(c)));
         out.push_str(&field_diff(c, paint, "          "));
@@ -218,6 +235,10 @@ fn step_json(s: &Step) -> Json {
         "class": s.class.map(Class::as_str),
         "reason": s.reason,
         "protected": s.protected,
+        "holds": s.holds.iter().map(|h| json!({
+            "object": {"apiVersion": h.key.api_version, "kind": h.key.kind, "namespace": h.key.namespace, "name": h.key.name},
+            "reason": h.reason,
+        })).collect::<Vec<Json>>(),
         "adopt": s.adopt,
         "changes": s.changes,
     })
@@ -319,4 +340,27 @@ fn drift_markdown(plan: &Plan, server: &str) -> String {
         out.push_str(&format!("\n> **refused**: {} — {}\n", r.message, r.help));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_runtime::model::ObjectKey;
+    use cairn_runtime::plan::HoldReason;
+
+    #[test]
+    fn a_namespace_names_ten_holdings_then_counts_the_rest() {
+        let key = |i: usize| ObjectKey {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("db".into()),
+            name: format!("c{i:02}"),
+        };
+        let holds: Vec<Holding> = (0..13).map(|i| Holding { key: key(i), reason: HoldReason::Foreign }).collect();
+        let line = holdings_line(&holds);
+        assert!(line.starts_with("data loss: deleting it deletes ConfigMap/db/c00 (not this stack's), "), "{line}");
+        assert!(line.contains("ConfigMap/db/c09") && !line.contains("ConfigMap/db/c10"), "{line}");
+        assert!(line.ends_with(" and 3 more"), "{line}");
+        assert!(!holdings_line(holds.get(..2).unwrap_or_default()).contains("more"));
+    }
 }

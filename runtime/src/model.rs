@@ -149,4 +149,9 @@ pub struct Snapshot {
     pub foreign: BTreeMap<ObjectKey, Json>,
     /// The stack's key for secret HMACs, from the inventory (`None` before the first apply).
     pub secret_key: Option<Vec<u8>>,
+    /// What lives in each namespace the plan may delete (owned Namespaces no longer declared,
+    /// or every owned one for `destroy`): `apiVersion`, `kind` and `metadata` of every object
+    /// of every served, listable namespaced kind, read with one LIST per kind. A namespace the
+    /// planner deletes without an entry here is treated as holding unknown data.
+    pub namespace_contents: BTreeMap<String, Vec<Json>>,
 }

@@ -195,7 +195,7 @@ async fn locked(
         Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
         None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
     };
-    let Some(mut state) = live::read_live(out, session, &stack.desired, options.adopt).await else { return ERROR };
+    let Some(mut state) = live::read_live(out, session, &stack.desired, options.adopt, options.destroy).await else { return ERROR };
     let plan = live::make_plan(session, &stack.desired, &state, &options);
     let server = session.server();
     if let Some(saved) = saved {
@@ -224,7 +224,7 @@ async fn locked(
     let protected: Vec<String> = plan.protected().map(|s| s.key.to_string()).collect();
     if !protected.is_empty() && !args.allow_data_loss {
         out.error(&format!("the plan deletes or replaces protected objects ({}); nothing was applied", protected.join(", ")));
-        out.info("  help: these destroy data; re-run with --allow-data-loss if that is intended, or set `protect = false` first");
+        out.info("  help: these destroy data (protected objects, volume claims, namespaces that hold data: see the plan above); re-run with --allow-data-loss if that is intended, or set `protect = false` first");
         return ERROR;
     }
     if plan.is_empty() {

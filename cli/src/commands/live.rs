@@ -248,8 +248,9 @@ pub struct Live {
     pub ceph: Option<CephState>,
 }
 
-/// Reads the inventory and the snapshot (Kubernetes), and the pools (Ceph).
-pub async fn read_live(out: &Output, session: &Session, desired: &Desired, adopt: bool) -> Option<Live> {
+/// Reads the inventory and the snapshot (Kubernetes), and the pools (Ceph). `destroy`: the plan
+/// deletes every owned object, so every owned namespace's contents are read.
+pub async fn read_live(out: &Output, session: &Session, desired: &Desired, adopt: bool, destroy: bool) -> Option<Live> {
     let ceph = match &session.ceph {
         Some((_, client)) => Some(ceph::read(out, client).await?),
         None => None,
@@ -272,7 +273,7 @@ pub async fn read_live(out: &Output, session: &Session, desired: &Desired, adopt
         }
     };
     let kinds: Vec<_> = inventory.kinds.iter().cloned().collect();
-    let (mut snapshot, stats) = match read::snapshot(kube, desired, &kinds, adopt).await {
+    let (mut snapshot, stats) = match read::snapshot(kube, desired, &kinds, adopt, destroy).await {
         Ok(s) => s,
         Err(e) => {
             out.report(&e);

@@ -46,7 +46,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
     let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
     let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
-    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt).await else { return ERROR };
+    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt, false).await else { return ERROR };
     if args.out_file.is_some() {
         // A saved plan's secret HMACs must survive until apply: the key is stored now — or,
         // when another `plan -o` stored one first, that one is used.
@@ -109,7 +109,7 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
         let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
         let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
         live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
-        let Some(state) = live::read_live(out, &session, &stack.desired, false).await else { return ERROR };
+        let Some(state) = live::read_live(out, &session, &stack.desired, false, false).await else { return ERROR };
         let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
         let server = session.server();
         let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);

@@ -7,6 +7,7 @@ mod common;
 #[path = "../support/component.rs"]
 mod component;
 mod destroy;
+mod data_loss;
 mod guards;
 mod inventory;
 mod lock;

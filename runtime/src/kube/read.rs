@@ -1,7 +1,9 @@
 //! The live snapshot (DESIGN.md §2 step 7): one LIST per inventoried or desired kind with the
 //! selector `cairn.dev/stack=<stack>` (pages of 5,000 belong to that one LIST), plus one
 //! metadata-only LIST per desired kind to find same-named objects the stack does not own.
-//! Never a GET per object (except the objects `--adopt` takes over).
+//! Never a GET per object (except the objects `--adopt` takes over). Before the plan deletes a
+//! namespace, what it holds is read too: one discovery of every served namespaced kind, then one
+//! metadata-only LIST per kind in each such namespace ([`namespace_contents`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -31,8 +33,16 @@ pub struct ReadStats {
 }
 
 /// Reads the snapshot for `desired` plus the kinds the inventory lists. With `adopt`, the
-/// unlabelled same-named objects are fetched whole so the planner can compare them.
-pub async fn snapshot(kube: &Kube, desired: &Desired, inventoried: &[GroupKind], adopt: bool) -> Result<(Snapshot, ReadStats), KubeError> {
+/// unlabelled same-named objects are fetched whole so the planner can compare them. The
+/// namespaces the plan will delete (owned ones no longer declared; with `destroy`, every owned
+/// one) have their contents read into [`Snapshot::namespace_contents`].
+pub async fn snapshot(
+    kube: &Kube,
+    desired: &Desired,
+    inventoried: &[GroupKind],
+    adopt: bool,
+    destroy: bool,
+) -> Result<(Snapshot, ReadStats), KubeError> {
     let mut stats = ReadStats::default();
     // Resolve the declared kinds at their declared versions first, then inventory-only kinds.
     let mut declared: BTreeMap<GroupKind, String> = BTreeMap::new();
@@ -100,7 +110,83 @@ pub async fn snapshot(kube: &Kube, desired: &Desired, inventoried: &[GroupKind],
             snapshot.foreign.insert(key, to_json(&obj, &r.resource));
         }
     }
+    let doomed = doomed_namespaces(desired, &snapshot, destroy);
+    if !doomed.is_empty() {
+        let (contents, requests) = namespace_contents(kube, &doomed).await?;
+        stats.requests += requests;
+        snapshot.namespace_contents = contents;
+    }
     Ok((snapshot, stats))
+}
+
+/// The owned Namespaces the planner will delete: those no longer declared, or all with `destroy`.
+fn doomed_namespaces(desired: &Desired, snapshot: &Snapshot, destroy: bool) -> Vec<String> {
+    let declared: HashSet<&ObjectKey> = desired.objects.iter().map(|o| &o.key).collect();
+    snapshot
+        .owned
+        .keys()
+        .filter(|k| k.api_version == "v1" && k.kind == "Namespace" && (destroy || !declared.contains(k)))
+        .map(|k| k.name.clone())
+        .collect()
+}
+
+/// API groups whose namespaced kinds are computed views, not stored objects (PodMetrics).
+const VIEW_GROUPS: [&str; 2] = ["metrics.k8s.io", "custom.metrics.k8s.io"];
+
+/// Every served, listable namespaced kind (one discovery of all groups), Events left out (the
+/// cluster writes them; they are never data).
+async fn namespaced_kinds(kube: &Kube) -> Result<Vec<kube::api::ApiResource>, KubeError> {
+    use kube::discovery::{verbs, Discovery, Scope};
+    let discovery =
+        retry(|| Discovery::new(kube.client().clone()).run()).await.map_err(|e| KubeError::of("discover the served kinds", e))?;
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut kinds = Vec::new();
+    for group in discovery.groups() {
+        if VIEW_GROUPS.contains(&group.name()) {
+            continue;
+        }
+        for (ar, caps) in group.recommended_resources() {
+            if caps.scope != Scope::Namespaced || !caps.supports_operation(verbs::LIST) || ar.plural.contains('/') || ar.kind == "Event" {
+                continue;
+            }
+            if seen.insert((ar.group.clone(), ar.kind.clone())) {
+                kinds.push(ar);
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// The metadata of every object in each of `namespaces`: one LIST per served namespaced kind
+/// and namespace (O(kinds), never per object). Returns the contents and the requests made.
+pub async fn namespace_contents(kube: &Kube, namespaces: &[String]) -> Result<(BTreeMap<String, Vec<Json>>, usize), KubeError> {
+    let kinds = namespaced_kinds(kube).await?;
+    let jobs = namespaces.iter().flat_map(|ns| kinds.iter().map(move |ar| (ns, ar)));
+    let lists: Vec<(&String, Vec<Json>, usize)> = stream::iter(jobs.map(|(ns, ar)| async move {
+        let api = kube::Api::<kube::api::DynamicObject>::namespaced_with(kube.client().clone(), ns, ar);
+        let base = ListParams::default().limit(PAGE);
+        let r = Resolved { resource: ar.clone(), namespaced: true };
+        let (items, pages) = paged(&base, format!("list {} in namespace {ns} (metadata)", ar.plural), |lp| {
+            let api = api.clone();
+            let r = &r;
+            async move {
+                let page = api.list_metadata(&lp).await?;
+                Ok((page.items.iter().map(|o| meta_json(&o.metadata, r)).collect(), page.metadata.continue_))
+            }
+        })
+        .await?;
+        Ok::<_, KubeError>((ns, items, pages))
+    }))
+    .buffered(CONCURRENT)
+    .try_collect()
+    .await?;
+    let mut contents: BTreeMap<String, Vec<Json>> = namespaces.iter().map(|ns| (ns.clone(), Vec::new())).collect();
+    let mut requests = 0;
+    for (ns, items, pages) in lists {
+        requests += pages;
+        contents.entry(ns.clone()).or_default().extend(items);
+    }
+    Ok((contents, requests))
 }
 
 /// Every object of a kind with the stack's label, all namespaces, page by page. The list is

@@ -1,10 +1,12 @@
 //! Compares a declared body with the live object, field by field, the way the API server
-//! normalizes values (DESIGN.md §2 step 8): only declared fields count.
+//! normalizes values (DESIGN.md §2 step 8): only declared fields count. Strings compare as
+//! written, except at quantity fields ([`super::quantity_paths`]), which compare by value.
 
 use cairn_compiler::quantity::Quantity;
 use serde_json::{Number, Value as Json};
 
 use super::path::{push_pointer, Seg};
+use super::quantity_paths;
 use super::types::FieldOp;
 use crate::model::APPLIED_HASH;
 
@@ -65,19 +67,31 @@ fn numbers_eq(a: &Number, b: &Number) -> bool {
     }
 }
 
-/// Scalars normalized: quantities by value (`1000m == 1`), numbers numerically, else exact.
+/// Scalars normalized: numbers numerically (`1 == 1.0`), anything else exactly (strings as
+/// written: `"0.5"` is not `"500m"` outside a quantity field).
 pub(crate) fn scalars_eq(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::String(x), Json::String(y)) => {
-            x == y
-                || match (Quantity::parse(x), Quantity::parse(y)) {
-                    (Ok(p), Ok(q)) => p == q,
-                    _ => false,
-                }
-        }
         (Json::Number(x), Json::Number(y)) => numbers_eq(x, y),
         _ => a == b,
     }
+}
+
+/// A scalar read as a quantity: a string (`"500m"`) or a number (`2`).
+fn quantity_of(v: &Json) -> Option<Quantity> {
+    match v {
+        Json::String(s) => Quantity::parse(s).ok(),
+        Json::Number(n) => Quantity::parse(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+/// Scalars at a quantity field: by value (`1000m == 1`, `0.5 == 500m`), else as [`scalars_eq`].
+pub(crate) fn quantities_eq(a: &Json, b: &Json) -> bool {
+    scalars_eq(a, b)
+        || match (quantity_of(a), quantity_of(b)) {
+            (Some(p), Some(q)) => p == q,
+            _ => false,
+        }
 }
 
 /// Deep equality with scalars normalized (for atomic lists and key fields).
@@ -118,8 +132,11 @@ pub(crate) fn as_stored(body: &Json) -> std::borrow::Cow<'_, Json> {
     std::borrow::Cow::Owned(stored)
 }
 
-/// The walk's position: the path so far and the JSON pointer into the declared body.
+/// The walk's position: the path so far and the JSON pointer into the declared body, and the
+/// object's group and kind (which say where quantities are).
 struct Walk<'o> {
+    group: String,
+    kind: String,
     segs: Vec<Seg>,
     pointer: String,
     out: &'o mut Vec<Diff>,
@@ -168,7 +185,12 @@ impl Walk<'_> {
             (Json::Array(d), Json::Array(l)) => self.list(d, l, declared, live),
             (Json::Object(_) | Json::Array(_), _) => self.set(Some(live), declared),
             _ => {
-                if !scalars_eq(declared, live) {
+                let same = if quantity_paths::is_quantity(&self.group, &self.kind, &self.segs) {
+                    quantities_eq(declared, live)
+                } else {
+                    scalars_eq(declared, live)
+                };
+                if !same {
                     self.set(Some(live), declared);
                 }
             }
@@ -215,7 +237,10 @@ impl Walk<'_> {
 /// Appends a [`FieldOp::Set`] diff for every declared field that differs from live. Fields only
 /// live has are not compared; the `cairn.dev/applied-hash` annotation is skipped.
 pub(crate) fn diff(declared: &Json, live: &Json, out: &mut Vec<Diff>) {
-    Walk { segs: Vec::new(), pointer: String::new(), out }.value(declared, live);
+    let api_version = declared.get("apiVersion").and_then(Json::as_str).unwrap_or_default();
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+    let kind = declared.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
+    Walk { group, kind, segs: Vec::new(), pointer: String::new(), out }.value(declared, live);
 }
 
 #[cfg(test)]
@@ -231,14 +256,40 @@ mod tests {
     }
 
     #[test]
-    fn quantities_and_numbers_compare_by_value() {
-        assert!(scalars_eq(&json!("1000m"), &json!("1")));
-        assert!(scalars_eq(&json!("0.5"), &json!("500m")));
-        assert!(scalars_eq(&json!("1Gi"), &json!("1024Mi")));
-        assert!(!scalars_eq(&json!("1"), &json!("2")));
+    fn quantities_compare_by_value_only_at_quantity_fields() {
+        assert!(quantities_eq(&json!("1000m"), &json!("1")));
+        assert!(quantities_eq(&json!("0.5"), &json!("500m")));
+        assert!(quantities_eq(&json!("1Gi"), &json!("1024Mi")));
+        assert!(quantities_eq(&json!(2), &json!("2")));
+        assert!(!quantities_eq(&json!("1"), &json!("2")));
+        assert!(!scalars_eq(&json!("0.5"), &json!("500m")));
+        assert!(!scalars_eq(&json!("1.10"), &json!("1.1")));
         assert!(scalars_eq(&json!(1), &json!(1.0)));
         assert!(!scalars_eq(&json!("web"), &json!("Web")));
         assert!(!scalars_eq(&json!(1), &json!("1")));
+    }
+
+    #[test]
+    fn strings_outside_quantity_fields_compare_as_written() {
+        let cm = |v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"version": v}});
+        assert_eq!(paths(cm("1.10"), cm("1.1")), vec!["data.version"]);
+        let deploy = |env: &str, cpu: &str| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"labels": {"v": env}},
+                "spec": {"template": {"spec": {"containers": [{"name": "web",
+                "env": [{"name": "RATIO", "value": env}], "args": [env],
+                "resources": {"requests": {"cpu": cpu}, "limits": {"memory": "1Gi"}}}]}}}})
+        };
+        assert_eq!(
+            paths(deploy("0.5", "0.5"), deploy("500m", "500m")),
+            vec![
+                "metadata.labels.v",
+                "spec.template.spec.containers[name=web].env[name=RATIO].value",
+                "spec.template.spec.containers[name=web].args"
+            ]
+        );
+        let mut live = deploy("0.5", "500m");
+        live["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("1024Mi");
+        assert!(paths(deploy("0.5", "0.5"), live).is_empty());
     }
 
     #[test]

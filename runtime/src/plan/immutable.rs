@@ -69,6 +69,26 @@ fn storage(body: &Json) -> Option<Quantity> {
     body.pointer("/spec/resources/requests/storage").and_then(Json::as_str).and_then(|s| Quantity::parse(s).ok())
 }
 
+/// A claim asked to shrink: the declared and the live storage request, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Shrink {
+    pub desired: String,
+    pub live: String,
+}
+
+/// Whether `applied` asks a live PersistentVolumeClaim for less storage than it requests now
+/// (Kubernetes cannot shrink a claim: that is a refusal, never a replace that loses the data).
+pub(crate) fn shrink(key: &ObjectKey, applied: &Json, live: &Json) -> Option<Shrink> {
+    if !(key.group().is_empty() && key.kind == "PersistentVolumeClaim") {
+        return None;
+    }
+    let text = |b: &Json| b.pointer("/spec/resources/requests/storage").and_then(Json::as_str).map(str::to_string);
+    match (storage(applied), storage(live)) {
+        (Some(want), Some(have)) if want < have => Some(Shrink { desired: text(applied)?, live: text(live)? }),
+        _ => None,
+    }
+}
+
 /// Whether a CephBlockPool body describes an erasure-coded pool.
 fn erasure_coded(body: &Json) -> bool {
     body.pointer("/spec/erasureCoded/dataChunks").and_then(Json::as_i64).is_some_and(|n| n > 0)
@@ -84,20 +104,10 @@ pub(crate) fn replace_reason(key: &ObjectKey, applied: &Json, live: &Json, diffs
         }
     }
     match (group, kind) {
-        ("", "PersistentVolumeClaim") => {
-            for d in writes(diffs).filter(|d| touches(&d.segs, &["spec"])) {
-                if touches(&d.segs, &["spec", "resources", "requests"]) && d.segs.len() >= 3 {
-                    if let (Some(before), Some(after)) = (storage(live), storage(applied)) {
-                        if touches(&d.segs, &["spec", "resources", "requests", "storage"]) && after < before {
-                            return Some("spec.resources.requests.storage cannot decrease: a volume cannot shrink".into());
-                        }
-                    }
-                } else {
-                    return Some("PersistentVolumeClaim spec is immutable after creation except resources.requests".into());
-                }
-            }
-            None
-        }
+        ("", "PersistentVolumeClaim") => writes(diffs)
+            .filter(|d| touches(&d.segs, &["spec"]))
+            .any(|d| !(touches(&d.segs, &["spec", "resources", "requests"]) && d.segs.len() >= 3))
+            .then(|| "PersistentVolumeClaim spec is immutable after creation except resources.requests".into()),
         ("", "ConfigMap" | "Secret") if live.get("immutable").and_then(Json::as_bool) == Some(true) => {
             let fields: [&[&str]; 4] = [&["data"], &["binaryData"], &["stringData"], &["immutable"]];
             writes(diffs)

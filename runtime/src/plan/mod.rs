@@ -4,14 +4,18 @@
 //! [`plan`] compares each declared object (as [`crate::hash::applied_body`] would write it)
 //! with the live one: only declared fields and fields cairn applied before count
 //! ([`compare`], [`managed`]); immutable fields make a replace ([`immutable`]); undeclared owned
-//! objects become deletes, ordered in reverse ([`order`]).
+//! objects become deletes, ordered in reverse ([`order`]). Deletes and replaces of claims are
+//! protected, a claim never shrinks (a refusal), and a namespace delete is protected when the
+//! namespace holds data ([`namespace`]).
 
 mod compare;
 mod fingerprint;
 mod immutable;
 mod managed;
+mod namespace;
 mod order;
 mod path;
+mod quantity_paths;
 mod types;
 
 #[cfg(test)]
@@ -22,7 +26,7 @@ use std::collections::HashSet;
 use serde_json::Value as Json;
 
 pub use fingerprint::fingerprint;
-pub use types::{Action, Class, FieldChange, FieldOp, Options, Plan, Refusal, Step};
+pub use types::{Action, Class, FieldChange, FieldOp, HoldReason, Holding, Options, Plan, Refusal, Step};
 
 use crate::hash::{applied_body, applied_hash};
 use crate::model::{Desired, DesiredObject, ObjectKey, Snapshot, APPLIED_HASH, PROTECT, STACK_LABEL};
@@ -70,6 +74,7 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
         .filter(|(_, body)| !has_owner(body) && !terminating(body))
         .map(|(k, body)| delete_step(k, body, declared.get(k).and_then(|i| desired.objects.get(*i).map(|o| (*i, o)))))
         .collect();
+    guard_namespaces(&mut deletes, &desired.stack, live);
     order::order_deletes(&mut deletes, plan.steps.len());
     plan.steps.extend(deletes);
 
@@ -97,12 +102,30 @@ fn has_owner(body: &Json) -> bool {
     body.pointer("/metadata/ownerReferences").and_then(Json::as_array).is_some_and(|a| !a.is_empty())
 }
 
+/// Marks each namespace delete that would take data with it protected, with what it holds.
+fn guard_namespaces(deletes: &mut [Step], stack: &str, live: &Snapshot) {
+    let deleted: HashSet<&ObjectKey> = deletes.iter().map(|s| &s.key).collect();
+    let held: Vec<(usize, Vec<Holding>)> = deletes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| namespace::is_namespace(&s.key))
+        .map(|(i, s)| (i, namespace::holdings(&s.key, stack, live, &deleted)))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    for (i, holds) in held {
+        if let Some(step) = deletes.get_mut(i) {
+            step.protected = true;
+            step.holds = holds;
+        }
+    }
+}
+
 /// The delete of an owned object (`declared`: its index and declaration, under `destroy`).
 fn delete_step(key: &ObjectKey, body: &Json, declared: Option<(usize, &DesiredObject)>) -> Step {
     Step::delete(
         key.clone(),
         declared.map(|(_, o)| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
-        annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect),
+        annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect) || namespace::is_claim(key),
         declared.map(|(i, _)| i),
         fingerprint(body, None),
     )
@@ -147,6 +170,21 @@ fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, ke
     let applied_raw = applied_body(obj, key);
     let applied = compare::as_stored(&applied_raw);
     let applied = applied.as_ref();
+    if let Some(shrink) = immutable::shrink(&obj.key, applied, live_obj) {
+        let id = obj.key.id();
+        return Err(Box::new(Refusal {
+            key: obj.key.clone(),
+            address: Some(obj.address.clone()),
+            message: format!(
+                "{id} ({}) asks for {} of storage, but the live claim has {}: Kubernetes cannot shrink a claim",
+                obj.address, shrink.desired, shrink.live
+            ),
+            help: format!(
+                "set the volume's size back to at least {} (a typo?); to really use less, declare a new volume, copy the data over, then remove this one",
+                shrink.live
+            ),
+        }));
+    }
     let mut diffs = Vec::new();
     compare::diff(applied, live_obj, &mut diffs);
     managed::removals(applied, live_obj, &mut diffs);
@@ -169,7 +207,8 @@ fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, ke
         _ => Some(Class::Pending),
     };
     step.force = step.class == Some(Class::Drift);
-    step.protected = step.action == Action::Replace && (obj.protect || annotation(live_obj, PROTECT) == Some("true"));
+    step.protected =
+        step.action == Action::Replace && (obj.protect || annotation(live_obj, PROTECT) == Some("true") || namespace::is_claim(&obj.key));
     step.changes = diffs
         .into_iter()
         .map(|d| {

@@ -327,13 +327,35 @@ fn a_claim_may_grow_but_not_shrink() {
     let before = obj("volume.data", pvc("20Gi"), vec![]);
     let l = hash::applied_body(&before, KEY);
     let grow = plan(&desired(vec![obj("volume.data", pvc("40Gi"), vec![])]), &owned(vec![l.clone()]), KEY, &Options::default());
-    assert_eq!(only_step(&grow).action, Action::Update);
-    let shrink = plan(&desired(vec![obj("volume.data", pvc("10Gi"), vec![])]), &owned(vec![l.clone()]), KEY, &Options::default());
-    assert_eq!(only_step(&shrink).action, Action::Replace);
-    let mut other = pvc("20Gi");
-    other["spec"]["storageClassName"] = json!("fast");
-    let p = plan(&desired(vec![obj("volume.data", other, vec![])]), &owned(vec![l]), KEY, &Options::default());
-    assert_eq!(only_step(&p).action, Action::Replace);
+    let s = only_step(&grow);
+    assert_eq!((s.action, s.protected), (Action::Update, false));
+    // A shrink (a 20Gi → 2Gi typo) is a refusal naming the claim and both sizes, not a replace.
+    let shrink = plan(&desired(vec![obj("volume.data", pvc("2Gi"), vec![])]), &owned(vec![l.clone()]), KEY, &Options::default());
+    assert!(shrink.steps.is_empty(), "{shrink:#?}");
+    let r = &shrink.refusals[0];
+    assert_eq!(r.key.id(), "PersistentVolumeClaim/shop/data");
+    assert!(r.message.contains("2Gi") && r.message.contains("20Gi") && r.message.contains("cannot shrink"), "{}", r.message);
+    assert!(r.help.contains("at least 20Gi"), "{}", r.help);
+    // Same size written another way is no shrink.
+    let same = plan(&desired(vec![obj("volume.data", pvc("20480Mi"), vec![])]), &owned(vec![l.clone()]), KEY, &Options::default());
+    assert!(same.refusals.is_empty() && only_step(&same).changes.is_empty(), "{same:#?}");
+}
+
+#[test]
+fn a_claim_replace_or_delete_is_protected() {
+    let before = obj("volume.data", pvc("20Gi"), vec![]);
+    let l = hash::applied_body(&before, KEY);
+    for (field, value) in [("storageClassName", json!("fast")), ("accessModes", json!(["ReadWriteMany"]))] {
+        let mut other = pvc("20Gi");
+        other["spec"][field] = value;
+        let p = plan(&desired(vec![obj("volume.data", other, vec![])]), &owned(vec![l.clone()]), KEY, &Options::default());
+        let s = only_step(&p);
+        assert_eq!((s.action, s.protected), (Action::Replace, true), "{field}: {s:#?}");
+        assert_eq!(p.protected().count(), 1);
+    }
+    let gone = plan(&desired(vec![]), &owned(vec![l]), KEY, &Options::default());
+    let s = only_step(&gone);
+    assert_eq!((s.action, s.protected), (Action::Delete, true), "{s:#?}");
 }
 
 fn pool(ec: bool) -> Json {
@@ -503,6 +525,57 @@ fn destroy_deletes_in_reverse_order() {
     assert!(reaches(pos("CephBlockPool/rook-ceph/shop"), pos("StorageClass/shop-block")));
     assert!(!reaches(pos("Deployment/shop/web"), pos("Namespace/shop")));
     assert_eq!(p.steps[pos("Deployment/shop/web")].address.as_deref(), Some("workload.web"));
+}
+
+/// A live object in a namespace, read metadata-only for the namespace's contents.
+fn held(kind: &str, ns: &str, name: &str, metadata: Json) -> Json {
+    let mut m = json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns}});
+    merge(&mut m["metadata"], metadata);
+    m
+}
+
+#[test]
+fn a_namespace_delete_is_protected_when_it_holds_data() {
+    let ours = json!({"labels": {"cairn.dev/stack": "shop"}});
+    let live_with = |contents: Vec<Json>| {
+        let mut live = owned(vec![namespace("shop"), config("app")]);
+        live.namespace_contents.insert("shop".into(), contents);
+        live
+    };
+    let removed = desired(vec![]);
+    // Only this stack's objects deleted in the same plan, and what Kubernetes made: unprotected.
+    let plain = live_with(vec![
+        held("ConfigMap", "shop", "app", ours.clone()),
+        held("ServiceAccount", "shop", "default", json!({})),
+        held("ConfigMap", "shop", "kube-root-ca.crt", json!({})),
+        held("Pod", "shop", "web-1", json!({"ownerReferences": [{"kind": "ReplicaSet", "name": "web-1"}]})),
+    ]);
+    let p = plan(&removed, &plain, KEY, &Options::default());
+    let ns = p.steps.iter().find(|s| s.key.kind == "Namespace").unwrap();
+    assert!(!ns.protected && ns.holds.is_empty(), "{ns:#?}");
+    // A hand-made object and a claim: protected, listing them.
+    let mut contents = vec![held("ConfigMap", "shop", "by-hand", json!({})), held("PersistentVolumeClaim", "shop", "data", ours.clone())];
+    contents.push(held("ConfigMap", "shop", "app", ours));
+    let p = plan(&removed, &live_with(contents), KEY, &Options::default());
+    let ns = p.steps.iter().find(|s| s.key.kind == "Namespace").unwrap();
+    assert!(ns.protected, "{ns:#?}");
+    let holds: Vec<(String, HoldReason)> = ns.holds.iter().map(|h| (h.key.id(), h.reason)).collect();
+    assert_eq!(
+        holds,
+        vec![("ConfigMap/shop/by-hand".into(), HoldReason::Foreign), ("PersistentVolumeClaim/shop/data".into(), HoldReason::Claim)]
+    );
+    assert!(p.protected().any(|s| s.key.id() == "Namespace/shop"));
+    // Contents not read: protected too (never an unguarded cascade).
+    let p = plan(&removed, &owned(vec![namespace("shop")]), KEY, &Options::default());
+    assert!(only_step(&p).protected);
+    // destroy: the same guard.
+    let p = plan(
+        &removed,
+        &live_with(vec![held("ConfigMap", "shop", "by-hand", json!({}))]),
+        KEY,
+        &Options { destroy: true, ..Options::default() },
+    );
+    assert!(p.steps.iter().any(|s| s.key.id() == "Namespace/shop" && s.protected));
 }
 
 #[test]

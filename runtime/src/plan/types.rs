@@ -90,6 +90,42 @@ pub struct FieldChange {
     pub managers: Vec<String>,
 }
 
+/// Why an object in a namespace blocks deleting the namespace without `--allow-data-loss`
+/// (deleting a namespace deletes everything in it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HoldReason {
+    /// A PersistentVolumeClaim: its volume's data may go with it.
+    Claim,
+    /// Marked `cairn.dev/protect: "true"`.
+    Protected,
+    /// Not this stack's: another stack's, or made by hand.
+    Foreign,
+    /// This stack's, and still declared: the plan keeps it, the namespace delete would not.
+    Kept,
+    /// What the namespace holds was not read (only a plan made without the snapshot's read).
+    Unknown,
+}
+
+impl HoldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::Claim => "claim",
+            HoldReason::Protected => "protected",
+            HoldReason::Foreign => "not this stack's",
+            HoldReason::Kept => "still declared",
+            HoldReason::Unknown => "contents not read",
+        }
+    }
+}
+
+/// One object a namespace delete would take with it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Holding {
+    pub key: ObjectKey,
+    pub reason: HoldReason,
+}
+
 /// One object's step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -107,8 +143,12 @@ pub struct Step {
     /// A create of an object that is still being deleted: apply waits until it is gone first.
     #[serde(default)]
     pub waits_for_deletion: bool,
-    /// A delete or replace of a protected object: apply refuses without `--allow-data-loss`.
+    /// A delete or replace of a protected object (a `protect`ed one, a PersistentVolumeClaim, or
+    /// a namespace that [`Step::holds`] data): apply refuses without `--allow-data-loss`.
     pub protected: bool,
+    /// A namespace delete: what in the namespace goes with it and makes the delete protected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<Holding>,
     /// The object exists without this stack's label and `--adopt` takes it over.
     pub adopt: bool,
     /// Apply with force: the fields that differ are drift, so cairn takes them back.
@@ -136,6 +176,7 @@ impl Step {
             reason: None,
             waits_for_deletion: false,
             protected: false,
+            holds: Vec::new(),
             adopt: false,
             force: false,
             desired,
@@ -155,6 +196,7 @@ impl Step {
             reason: None,
             waits_for_deletion: false,
             protected,
+            holds: Vec::new(),
             adopt: false,
             force: false,
             desired,
