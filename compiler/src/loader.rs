@@ -10,6 +10,12 @@ use std::path::{Component, Path, PathBuf};
 pub enum LoadError {
     NotFound,
     NotUtf8,
+    /// The file's real path (symlinks resolved) lies outside every directory it may be read from.
+    Outside,
+    /// Not a regular file: a directory, FIFO, socket or device (named in the text).
+    NotRegular(&'static str),
+    /// Larger than the limit, in bytes.
+    TooLarge(u64),
     Other(String),
 }
 
@@ -18,6 +24,9 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::NotFound => f.write_str("not found"),
             LoadError::NotUtf8 => f.write_str("not valid UTF-8"),
+            LoadError::Outside => f.write_str("its real path (after following symlinks) is outside the stack"),
+            LoadError::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
+            LoadError::TooLarge(limit) => write!(f, "it is larger than {limit} bytes"),
             LoadError::Other(e) => f.write_str(e),
         }
     }
@@ -31,6 +40,14 @@ pub trait SourceLoader {
     fn is_dir(&self, path: &Path) -> bool;
     /// The `*.cairn` files directly inside a directory, sorted.
     fn cairn_files(&self, dir: &Path) -> Result<Vec<PathBuf>, LoadError>;
+
+    /// The text of a data file for `file()`: only a regular file whose real path (symlinks
+    /// resolved) lies inside one of `roots`, of at most `limit` bytes. The default reads the
+    /// disk with those checks ([`read_data_from_disk`]), so a loader that does not override it
+    /// is as safe as [`DiskLoader`].
+    fn read_data(&self, path: &Path, roots: &[PathBuf], limit: u64) -> Result<String, LoadError> {
+        read_data_from_disk(path, roots, limit)
+    }
 }
 
 /// Values for `env()`.
@@ -45,11 +62,7 @@ pub struct DiskLoader;
 
 impl SourceLoader for DiskLoader {
     fn read(&self, path: &Path) -> Result<String, LoadError> {
-        match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NotFound),
-            Err(e) => Err(LoadError::Other(e.to_string())),
-        }
+        read_regular(path, MAX_SOURCE_BYTES)
     }
 
     fn is_dir(&self, path: &Path) -> bool {
@@ -69,6 +82,96 @@ impl SourceLoader for DiskLoader {
             .collect();
         files.sort();
         Ok(files)
+    }
+}
+
+/// The largest source file read (a FIFO or `/dev/zero` named `*.cairn` is refused, not read).
+pub const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// [`SourceLoader::read_data`] on the disk: resolves `path` and each root to its real path,
+/// refuses a file outside every root, anything but a regular file, and more than `limit` bytes.
+pub fn read_data_from_disk(path: &Path, roots: &[PathBuf], limit: u64) -> Result<String, LoadError> {
+    let real = std::fs::canonicalize(path).map_err(io_error)?;
+    if !inside_real(&real, roots) {
+        return Err(LoadError::Outside);
+    }
+    read_regular(&real, limit)
+}
+
+/// Whether a text held elsewhere (an editor's buffer) for `path` may stand for a data file:
+/// `path` lies inside a root as written, and, if it exists on disk, by its real path too.
+pub fn check_data_place(path: &Path, roots: &[PathBuf]) -> Result<(), LoadError> {
+    let path = normalize(path);
+    if !roots.iter().any(|r| path.starts_with(normalize(r))) {
+        return Err(LoadError::Outside);
+    }
+    match std::fs::canonicalize(&path) {
+        Ok(real) if !inside_real(&real, roots) => Err(LoadError::Outside),
+        _ => Ok(()),
+    }
+}
+
+fn inside_real(real: &Path, roots: &[PathBuf]) -> bool {
+    roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).any(|r| real.starts_with(r))
+}
+
+/// Reads a regular file of at most `limit` bytes. The path is checked before it is opened (a
+/// FIFO with no writer would hang `open`, `/dev/zero` never ends) and the opened file again.
+fn read_regular(path: &Path, limit: u64) -> Result<String, LoadError> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    check_regular(&meta, limit)?;
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    check_regular(&file.metadata().map_err(io_error)?, limit)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::TooLarge(limit));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+fn check_regular(meta: &std::fs::Metadata, limit: u64) -> Result<(), LoadError> {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(LoadError::NotRegular("a directory"));
+    }
+    if !kind.is_file() {
+        return Err(LoadError::NotRegular(special_kind(&kind)));
+    }
+    if meta.len() > limit {
+        return Err(LoadError::TooLarge(limit));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+fn io_error(e: std::io::Error) -> LoadError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound,
+        _ => LoadError::Other(e.to_string()),
     }
 }
 
@@ -99,6 +202,19 @@ impl MemoryLoader {
 impl SourceLoader for MemoryLoader {
     fn read(&self, path: &Path) -> Result<String, LoadError> {
         self.files.get(&normalize(path)).cloned().ok_or(LoadError::NotFound)
+    }
+
+    /// Memory has no symlinks: the normalized path must lie inside a root.
+    fn read_data(&self, path: &Path, roots: &[PathBuf], limit: u64) -> Result<String, LoadError> {
+        let path = normalize(path);
+        if !roots.iter().any(|r| path.starts_with(normalize(r))) {
+            return Err(LoadError::Outside);
+        }
+        let text = self.read(&path)?;
+        if text.len() as u64 > limit {
+            return Err(LoadError::TooLarge(limit));
+        }
+        Ok(text)
     }
 
     fn is_dir(&self, path: &Path) -> bool {

@@ -115,6 +115,36 @@ pub fn pool_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A path segment name (Kubernetes' `ValidatePathSegmentName`, used for RBAC objects): not
+/// `.` or `..`, no `/` or `%`, and non-empty. Every object name must at least be one, because it
+/// becomes a segment of the API server's URL.
+pub fn path_segment(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1 to 253 characters".into());
+    }
+    if s == "." || s == ".." {
+        return Err("must not be `.` or `..`".into());
+    }
+    if s.contains(['/', '%']) {
+        return Err("must not contain `/` or `%`".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// The name rule Kubernetes applies to objects of `kind` (core and common kinds; other kinds,
+/// custom resources included, take a DNS-1123 subdomain), with the rule's one-line description.
+pub fn object_name_rule(kind: &str) -> (fn(&str) -> Result<(), String>, &'static str) {
+    match kind {
+        "Namespace" => (dns1123_label, "a DNS-1123 label: lowercase letters, digits and `-`, at most 63 characters"),
+        "Service" => (dns1035_label, "a DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63 characters"),
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => (path_segment, "a path segment: no `/` or `%`, not `.` or `..`"),
+        _ => (dns1123_subdomain, "a DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, at most 253 characters"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

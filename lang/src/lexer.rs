@@ -181,6 +181,8 @@ impl<'a> Lexer<'a> {
             let start = self.pos;
             match c {
                 ' ' | '\t' | '\r' => self.pos = self.pos.saturating_add(1),
+                // A UTF-8 byte order mark at the start of a file is not text (`fmt` drops it).
+                '\u{feff}' if start == 0 && self.base == 0 => self.pos = self.pos.saturating_add(c.len_utf8()),
                 '\n' => {
                     self.push(TokenKind::Newline, start, start.saturating_add(1));
                     self.pos = self.pos.saturating_add(1);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cairn_compiler::loader::{LoadError, SourceLoader};
+use cairn_compiler::loader::{check_data_place, read_data_from_disk, LoadError, SourceLoader};
 use cairn_compiler::DiskLoader;
 use lsp_types::Uri;
 
@@ -95,6 +95,20 @@ impl SourceLoader for OverlayLoader<'_> {
 
     fn is_dir(&self, path: &Path) -> bool {
         DiskLoader.is_dir(path) || self.docs.any_in(path)
+    }
+
+    /// An open buffer stands for the file under the same place rules; else the disk's checks.
+    fn read_data(&self, path: &Path, roots: &[PathBuf], limit: u64) -> Result<String, LoadError> {
+        match self.docs.by_path(path) {
+            Some(d) => {
+                check_data_place(path, roots)?;
+                if d.text.len() as u64 > limit {
+                    return Err(LoadError::TooLarge(limit));
+                }
+                Ok(d.text.clone())
+            }
+            None => read_data_from_disk(path, roots, limit),
+        }
     }
 
     fn cairn_files(&self, dir: &Path) -> Result<Vec<PathBuf>, LoadError> {

@@ -1,5 +1,6 @@
 //! `cairn fmt`: canonical layout for `.cairn` files.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use cairn_compiler::source::SourceMap;
@@ -63,18 +64,45 @@ pub fn run(out: &Output, paths: &[PathBuf], check: bool) -> bool {
     ok
 }
 
-/// Every `.cairn` file under `dir`, skipping hidden directories and `target`.
+/// Every `.cairn` file under `dir`, skipping hidden directories and `target`. Symlinks inside
+/// the tree are not followed, to directories or to files: a link could lead out of the tree
+/// (and `fmt` would rewrite files there) or back into it (a loop). A directory reached twice
+/// (a bind mount) is walked once.
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let mut seen = BTreeSet::new();
+    walk(dir, files, &mut seen);
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, seen: &mut BTreeSet<(u64, u64)>) {
+    if let Some(id) = dir_id(dir) {
+        if !seen.insert(id) {
+            return;
+        }
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.filter_map(Result::ok) {
+        // `DirEntry::file_type` does not follow symlinks.
+        let Ok(kind) = e.file_type() else { continue };
         let p = e.path();
         let name = e.file_name().to_string_lossy().to_string();
-        if p.is_dir() {
+        if kind.is_dir() {
             if !name.starts_with('.') && name != "target" {
-                collect(&p, files);
+                walk(&p, files, seen);
             }
-        } else if p.extension().is_some_and(|x| x == "cairn") {
+        } else if kind.is_file() && p.extension().is_some_and(|x| x == "cairn") {
             files.push(p);
         }
     }
+}
+
+/// A directory's identity (device, inode), so a loop through a mount is noticed.
+#[cfg(unix)]
+fn dir_id(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_id(_: &Path) -> Option<(u64, u64)> {
+    None
 }

@@ -1,6 +1,8 @@
 //! The domain rules of LANGUAGE.md §6–§7 that are not about quotas: names, pools, storage
 //! classes, workloads, images and `moved` blocks.
 
+use std::collections::BTreeMap;
+
 use cairn_lang::{Diagnostic, Span};
 
 use super::{image_tag_problem, CephMode, Checker, Facts};
@@ -22,6 +24,7 @@ pub(super) fn check_rules(cx: &mut Checker<'_>, facts: &Facts) {
             _ => {}
         }
     }
+    check_moves_together(cx);
 }
 
 fn attr_span(body: &BodyValue, name: &str, fallback: Span) -> Span {
@@ -431,6 +434,58 @@ fn check_env_namespaces(cx: &mut Checker<'_>, res: &Resource) {
                 .with_label(target.label_span, "declared here")
                 .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
             );
+        }
+    }
+}
+
+/// `moved` blocks taken together: two renames of one pool (the same `from`), two renames into
+/// one pool (the same `to`) and a rename to itself would each apply half a rename (E0416, E0417).
+fn check_moves_together(cx: &mut Checker<'_>) {
+    let resources = cx.resources;
+    let mut froms: BTreeMap<String, Span> = BTreeMap::new();
+    let mut tos: BTreeMap<String, Span> = BTreeMap::new();
+    for res in resources.iter().filter(|r| r.addr.kind == Kind::Moved) {
+        let from = res.body.attr("from").and_then(|a| a.value.as_str().map(|s| (s.to_string(), a.span)));
+        let to = res.body.attr("to").and_then(|a| match a.value.unwrap_sensitive().0 {
+            Value::Ref(r) if r.key.is_none() => Some((format!("{}.{}", r.kind.as_str(), r.name), a.span)),
+            _ => None,
+        });
+        if let (Some((f, _)), Some((t, t_span))) = (&from, &to) {
+            if f == t {
+                cx.report(
+                    res,
+                    Diagnostic::error("E0417", *t_span, format!("`moved` renames `{f}` to itself")).with_help(
+                        "`from` is the old address and `to` the new one; remove this block, or set `from` to the pool's old address",
+                    ),
+                );
+                continue;
+            }
+        }
+        if let Some((f, f_span)) = from {
+            match froms.get(&f) {
+                Some(first) => cx.report(
+                    res,
+                    Diagnostic::error("E0416", f_span, format!("`{f}` is moved twice"))
+                        .with_label(*first, "first moved here")
+                        .with_help("a pool can be renamed once per apply: keep one `moved` block for it"),
+                ),
+                None => {
+                    froms.insert(f, f_span);
+                }
+            }
+        }
+        if let Some((t, t_span)) = to {
+            match tos.get(&t) {
+                Some(first) => cx.report(
+                    res,
+                    Diagnostic::error("E0416", t_span, format!("two `moved` blocks rename into `{t}`"))
+                        .with_label(*first, "first renamed here")
+                        .with_help("one pool can take only one old pool's data: keep one `moved` block for it"),
+                ),
+                None => {
+                    tos.insert(t, t_span);
+                }
+            }
         }
     }
 }

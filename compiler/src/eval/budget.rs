@@ -26,6 +26,9 @@ pub const RESOURCE_WORK: u64 = 100;
 /// The largest value, counted with repeats: elements of every nested collection, plus one per
 /// 8 bytes of each string (so a string holds at most 80 MB).
 pub const MAX_SIZE: u64 = 10_000_000;
+/// The longest string a value may hold, in bytes (a string of `n` bytes measures `n / 8 + 1`);
+/// `file()` reads at most this much.
+pub const MAX_STRING_BYTES: u64 = (MAX_SIZE - 1) * 8;
 /// How deeply collections may nest inside one value.
 pub const MAX_VALUE_DEPTH: u32 = 1_000;
 /// Names "did you mean" may compare in one compilation. Each suggestion looks at every

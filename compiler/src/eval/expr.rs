@@ -8,6 +8,7 @@ use cairn_lang::{Diagnostic, Span, MAX_DEPTH};
 
 use super::budget::{Exceeded, MAX_SIZE, MAX_VALUE_DEPTH, MAX_WORK};
 use super::expand::bind_ready;
+use super::functions::shown;
 use super::{did_you_mean, Binding, Evaluator, Phase, Scope};
 use crate::quantity::Quantity;
 use crate::schema::Kind;
@@ -348,10 +349,19 @@ impl<'p> Evaluator<'p> {
     fn field(&mut self, v: Value, field: &str, field_span: Span) -> Value {
         match v {
             Value::Unknown => Value::Unknown,
-            Value::Sensitive(inner) => {
-                let r = self.field(*inner, field, field_span);
-                Value::sensitive_if(r, true)
-            }
+            Value::Sensitive(inner) => match *inner {
+                // Neither the keys of a sensitive map nor a suggestion from them are shown.
+                Value::Map(m) if !m.contains_key(field) => self.error(
+                    "E0206",
+                    field_span,
+                    format!("the map has no key `{field}`"),
+                    "check the key (the map is sensitive, so its keys are not listed)",
+                ),
+                inner => {
+                    let r = self.field(inner, field, field_span);
+                    Value::sensitive_if(r, true)
+                }
+            },
             Value::Map(m) => match m.get(field) {
                 Some(v) => v.clone(),
                 None if !self.budget.suggest(m.len()) => {
@@ -468,7 +478,7 @@ impl<'p> Evaluator<'p> {
                     return self.error(
                         "E0701",
                         span,
-                        format!("index {n} is out of range for a list of {} elements", l.len()),
+                        format!("index {} is out of range for a list of {} elements", shown(&n.to_string(), is), l.len()),
                         "indexes start at 0",
                     )
                 }
@@ -479,7 +489,7 @@ impl<'p> Evaluator<'p> {
                     return self.error(
                         "E0206",
                         span,
-                        format!("the map has no key `{k}`"),
+                        format!("the map has no key `{}`", shown(k, is)),
                         "check the key, or use `contains(keys(m), k)` first",
                     )
                 }

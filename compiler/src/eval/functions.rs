@@ -2,16 +2,18 @@
 //! compiler's `Environment` and `SourceLoader`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use cairn_lang::ast::{Expr, Ident};
 use cairn_lang::{Diagnostic, Span};
 use sha2::Digest as _;
 
+use super::budget::MAX_STRING_BYTES;
 use super::expr::MAX_COLLECTION;
 use super::{Evaluator, Mode, Scope};
 use crate::convert::{json_to_value, value_to_json};
-use crate::loader::normalize;
+use crate::loader::{normalize, LoadError};
 use crate::quantity::Quantity;
 use crate::value::Value;
 
@@ -85,7 +87,7 @@ impl<'p> Evaluator<'p> {
             ("env", [n]) => return self.env_var(n, None, args, span),
             ("env", [n, d]) => return self.env_var(n, Some(d), args, span),
             ("env", _) => return arity(self, "1 or 2"),
-            ("file", [p]) => return self.file(p, args, scope, span),
+            ("file", [p]) => return self.file(p, scope, span),
             ("sensitive", [v]) => return Value::sensitive_if(v.clone(), true),
             ("lower", [v]) => self.str_fn(v, span, |s| s.to_lowercase()),
             ("upper", [v]) => self.str_fn(v, span, |s| s.to_uppercase()),
@@ -205,14 +207,28 @@ impl<'p> Evaluator<'p> {
             ("from_json", [v]) => match strip(v) {
                 Value::Str(s) => match serde_json::from_str::<serde_json::Value>(s) {
                     Ok(j) => json_to_value(&j),
-                    Err(e) => return self.error("E0708", span, format!("from_json: {e}"), "pass valid JSON text"),
+                    Err(e) => {
+                        return self.error(
+                            "E0708",
+                            span,
+                            format!("from_json: {}", shown(&e.to_string(), sensitive)),
+                            "pass valid JSON text",
+                        )
+                    }
                 },
                 _ => self.bad_args(f, "a string", span),
             },
             ("from_yaml", [v]) => match strip(v) {
                 Value::Str(s) => match serde_yaml::from_str::<serde_json::Value>(s) {
                     Ok(j) => json_to_value(&j),
-                    Err(e) => return self.error("E0708", span, format!("from_yaml: {e}"), "pass one valid YAML document"),
+                    Err(e) => {
+                        return self.error(
+                            "E0708",
+                            span,
+                            format!("from_yaml: {}", shown(&e.to_string(), sensitive)),
+                            "pass one valid YAML document",
+                        )
+                    }
                 },
                 _ => self.bad_args(f, "a string", span),
             },
@@ -220,12 +236,13 @@ impl<'p> Evaluator<'p> {
                 Value::Str(s) => match Quantity::parse(s) {
                     Ok(q) => Value::Quantity(q),
                     Err(e) => {
+                        let e = if sensitive { "the sensitive value is not a valid quantity".to_string() } else { e.to_string() };
                         return self.error(
                             "E0708",
                             span,
                             format!("quantity: {e}"),
                             "write a Kubernetes quantity such as \"500m\" or \"1Gi\"",
-                        )
+                        );
                     }
                 },
                 Value::Int(i) => Quantity::from_int(*i).map_or(Value::Unknown, Value::Quantity),
@@ -285,9 +302,11 @@ impl<'p> Evaluator<'p> {
     }
 
     fn env_var(&mut self, name: &Value, default: Option<&Value>, args: &[Expr], span: Span) -> Value {
-        let Value::Str(n) = strip(name) else { return self.bad_args("env", "a variable name string", span) };
+        let (name, secret_name) = name.unwrap_sensitive();
+        let Value::Str(n) = name else { return self.bad_args("env", "a variable name string", span) };
         let n = n.to_string();
-        let sensitive = is_sensitive_env_name(&n);
+        let sensitive = secret_name || is_sensitive_env_name(&n);
+        let shown = shown(&n, secret_name);
         let value = match self.env.var(&n) {
             Some(v) => Value::str(v),
             None => match default {
@@ -297,16 +316,16 @@ impl<'p> Evaluator<'p> {
                     return match self.mode {
                         Mode::Check => {
                             self.report(
-                                Diagnostic::warning("W0701", at, format!("environment variable `{n}` is not set"))
-                                    .with_help(format!("its value is unknown to `check`; `render`, `plan` and `apply` need it: export {n}=… or give a default, env(\"{n}\", …)")),
+                                Diagnostic::warning("W0701", at, format!("environment variable `{shown}` is not set"))
+                                    .with_help(format!("its value is unknown to `check`; `render`, `plan` and `apply` need it: export {shown}=… or give a default, env(\"{shown}\", …)")),
                             );
                             Value::Unknown
                         }
                         Mode::Render => self.error(
                             "E0703",
                             at,
-                            format!("environment variable `{n}` is not set"),
-                            format!("export {n}=… before running, or give a default: env(\"{n}\", …)"),
+                            format!("environment variable `{shown}` is not set"),
+                            format!("export {shown}=… before running, or give a default: env(\"{shown}\", …)"),
                         ),
                     };
                 }
@@ -315,28 +334,56 @@ impl<'p> Evaluator<'p> {
         Value::sensitive_if(value, sensitive)
     }
 
-    fn file(&mut self, path: &Value, args: &[Expr], scope: &Scope<'p>, span: Span) -> Value {
-        let Value::Str(p) = strip(path) else { return self.bad_args("file", "a path string", span) };
-        let at = args.first().map_or(span, |a| a.span);
+    fn file(&mut self, path: &Value, scope: &Scope<'p>, span: Span) -> Value {
+        let (path, secret) = path.unwrap_sensitive();
+        let Value::Str(p) = path else { return self.bad_args("file", "a path string", span) };
+        let shown = shown(p, secret);
         let full = normalize(&self.file_dir(scope.file).join(p.as_ref()));
-        let allowed = full.starts_with(&self.prog.root_dir)
-            || self
-                .prog
-                .modules
-                .iter()
-                .any(|m| !m.is_std && full.starts_with(m.path.parent().unwrap_or(&m.path)) && m.path != self.prog.root_dir);
-        if !allowed {
+        let roots = self.file_roots();
+        if !roots.iter().any(|r| full.starts_with(r)) {
             return self.error(
                 "E0604",
-                at,
-                format!("`{p}` is outside the stack's directory"),
-                "file() reads files inside the stack (or inside an imported module); copy the file into the stack",
+                span,
+                format!("`{shown}` is outside the stack's directory"),
+                "file() reads files inside the stack's directory or an imported module's own directory; copy the file into the stack",
             );
         }
-        match self.loader.read(&full) {
-            Ok(text) => Value::str(text),
-            Err(e) => self.error("E0604", at, format!("cannot read `{p}`: {e}"), "the path is relative to the file that calls file()"),
+        match self.loader.read_data(&full, &roots, MAX_STRING_BYTES) {
+            Ok(text) => Value::sensitive_if(Value::str(text), secret),
+            Err(e) => {
+                let help = match e {
+                    LoadError::Outside => "file() does not follow symlinks out of the stack; copy the file into the stack",
+                    LoadError::NotRegular(_) => "file() reads regular files only; name a file, not a directory, pipe or device",
+                    LoadError::TooLarge(_) => "file() reads files up to the value-size limit; keep large data out of the stack",
+                    LoadError::NotUtf8 => "file() reads UTF-8 text; encode binary data (e.g. base64) first",
+                    _ => "the path is relative to the file that calls file()",
+                };
+                self.error("E0604", span, format!("cannot read `{shown}`: {e}"), help)
+            }
         }
+    }
+
+    /// The directories `file()` may read from: the stack's directory, each imported directory
+    /// module's own directory, and the directory of each imported file module.
+    fn file_roots(&self) -> Vec<PathBuf> {
+        let mut roots = vec![self.prog.root_dir.clone()];
+        for m in self.prog.modules.iter().filter(|m| !m.is_std) {
+            let dir = if m.path.extension().is_some_and(|x| x == "cairn") { m.path.parent().unwrap_or(&m.path) } else { &m.path };
+            if !roots.iter().any(|r| r.as_path() == dir) {
+                roots.push(dir.to_path_buf());
+            }
+        }
+        roots
+    }
+}
+
+/// How a message quotes a value's text: `(sensitive)` for a sensitive one, so no secret
+/// reaches a diagnostic.
+pub(crate) fn shown(text: &str, sensitive: bool) -> &str {
+    if sensitive {
+        "(sensitive)"
+    } else {
+        text
     }
 }
 

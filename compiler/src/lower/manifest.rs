@@ -122,6 +122,27 @@ pub(super) fn manifest(cx: &mut Lowering, res: &Resource) {
             );
             continue;
         };
+        // The name (and below, the namespace) becomes a segment of the request URL: hold it to
+        // Kubernetes' rule for the kind, which also keeps `/`, `%`, `?`, `..` out.
+        let (rule, rule_help) = crate::names::object_name_rule(&kind);
+        if let Err(why) = rule(&name).and_then(|()| crate::names::path_segment(&name)) {
+            cx.report(
+                res,
+                Diagnostic::error("E0305", at, format!("invalid {kind} name `{}`: {why}", name.escape_debug()))
+                    .with_help(format!("metadata.name of a {kind} must be {rule_help}")),
+            );
+            continue;
+        }
+        if let Some(h) = obj.get("metadata").and_then(|m| m.get("namespace")).and_then(Json::as_str) {
+            if let Err(why) = crate::names::dns1123_label(h) {
+                cx.report(
+                    res,
+                    Diagnostic::error("E0305", at, format!("invalid namespace `{}` of {kind} `{name}`: {why}", h.escape_debug()))
+                        .with_help("metadata.namespace must be a DNS-1123 label: lowercase letters, digits and `-`, at most 63 characters"),
+                );
+                continue;
+            }
+        }
         let namespaced = is_namespaced(&kind, &api_version, &crds);
         let meta = obj.entry("metadata").or_insert_with(|| json!({}));
         let Json::Object(meta) = meta else { continue };

@@ -81,10 +81,15 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
         let key = if stateful { "updateStrategy" } else { "strategy" };
         spec.insert(key.into(), object([("type", json!("RollingUpdate")), ("rollingUpdate", Json::Object(ru))]));
     }
-    spec.insert(
-        "template".into(),
-        object([("metadata", object([("labels", Json::Object(pod_labels))])), ("spec", Json::Object(pod_spec))]),
-    );
+    // The workload's annotations go on the pod template too (docs/language.md, "Reserved
+    // labels"); cairn's own address annotation stays on the objects cairn owns.
+    let mut pod_meta = Map::new();
+    pod_meta.insert("labels".into(), Json::Object(pod_labels));
+    let pod_annotations = string_map(body.get("annotations"));
+    if !pod_annotations.is_empty() {
+        pod_meta.insert("annotations".into(), Json::Object(pod_annotations.into_iter().map(|(k, v)| (k, json!(v))).collect()));
+    }
+    spec.insert("template".into(), object([("metadata", Json::Object(pod_meta)), ("spec", Json::Object(pod_spec))]));
     if stateful {
         let claims: Vec<Json> =
             body.blocks_of("volume").filter_map(|v| v.label.as_ref().map(|(l, _)| claim_template(l, &v.body))).collect();
