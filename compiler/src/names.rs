@@ -134,9 +134,12 @@ pub fn path_segment(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A name rule: `Err` says what is wrong with a name.
+pub type NameRule = fn(&str) -> Result<(), String>;
+
 /// The name rule Kubernetes applies to objects of `kind` (core and common kinds; other kinds,
 /// custom resources included, take a DNS-1123 subdomain), with the rule's one-line description.
-pub fn object_name_rule(kind: &str) -> (fn(&str) -> Result<(), String>, &'static str) {
+pub fn object_name_rule(kind: &str) -> (NameRule, &'static str) {
     match kind {
         "Namespace" => (dns1123_label, "a DNS-1123 label: lowercase letters, digits and `-`, at most 63 characters"),
         "Service" => (dns1035_label, "a DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63 characters"),

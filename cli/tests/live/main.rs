@@ -6,8 +6,8 @@ mod ci;
 mod common;
 #[path = "../support/component.rs"]
 mod component;
-mod destroy;
 mod data_loss;
+mod destroy;
 mod guards;
 mod inventory;
 mod lock;
