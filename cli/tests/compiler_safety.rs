@@ -239,7 +239,9 @@ fn no_function_error_prints_a_sensitive_value() {
         for (command, extra) in [("check", vec![]), ("check", vec!["--format", "json"]), ("render", vec![])] {
             let r = tree.run(command, "stack", &extra, &env);
             let all = r.all();
-            assert_eq!(r.code, Some(1), "`{call}` should fail `cairn {command} {extra:?}`:\n{all}");
+            // An unset variable is only a warning for `check` (its value is not needed there).
+            let want = if call == "env(S)" && command == "check" { 0 } else { 1 };
+            assert_eq!(r.code, Some(want), "`{call}`: exit of `cairn {command} {extra:?}`:\n{all}");
             assert!(!all.contains(MARK), "`{call}`: `cairn {command} {extra:?}` printed the secret:\n{all}");
         }
     }

@@ -1505,7 +1505,10 @@ workload "web" {{
                 "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "50%"}},
                 "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop", "tier": "frontend"}},
+                    "metadata": {
+                        "labels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop", "tier": "frontend"},
+                        "annotations": {"example.com/team": "web"},
+                    },
                     "spec": {
                         "serviceAccountName": "web",
                         "nodeSelector": {"kubernetes.io/arch": "amd64"},
