@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cairn_sandbox::{Action, Fault};
@@ -62,30 +61,6 @@ fn stack_writes(env: &Env) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The command line of [`Env::cairn`], to run several at once.
-fn cairn_command(env: &Env, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
-    c.current_dir(env.dir.path())
-        .args(["--color", "never", "--kubeconfig"])
-        .arg(&env.kubeconfig)
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .env("HOME", env.dir.path())
-        .env("SHOP_DB_PASSWORD", PLANTED)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-fn run_of(o: std::process::Output) -> Run {
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into(),
-        stderr: String::from_utf8_lossy(&o.stderr).into(),
-    }
-}
-
 /// The API path of a namespace (created as another client, without any stack label).
 fn create_namespace(env: &Env, name: &str, labels: Value) {
     env.call(
@@ -121,20 +96,7 @@ fn declared(env: &Env, dir: &Path) -> Vec<(String, String, String, String, Strin
 
 /// RFC 3339 with microseconds (a Lease's `MicroTime`) of now.
 fn micro_now() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_micros())
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// The Lease `cairn-STACK` held by a stranger who renewed it just now.
@@ -504,8 +466,8 @@ fn two_concurrent_applies_write_each_object_once() {
     let env = env();
     let shop = env.stack("shop");
     let args = ["apply", s(&shop), "--auto-approve", "--lock-timeout", "30s"];
-    let a = cairn_command(&env, &args).spawn().unwrap();
-    let b = cairn_command(&env, &args).spawn().unwrap();
+    let a = env.command(&args).spawn().unwrap();
+    let b = env.command(&args).spawn().unwrap();
     let (a, b) = (run_of(a.wait_with_output().unwrap()), run_of(b.wait_with_output().unwrap()));
     a.code(0);
     b.code(0);
