@@ -100,6 +100,10 @@ impl Kube {
             .map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
         config.connect_timeout = Some(Duration::from_secs(10));
         config.read_timeout = Some(Duration::from_secs(60));
+        // cairn retries transient failures itself, boundedly (`retry.rs`); kube's own retry of
+        // 503s (15 times, backing off towards 1000 s) would turn an API that keeps failing into
+        // a hang of many minutes instead of an error.
+        config.default_retry = false;
         let server = config.cluster_url.to_string();
         let client = Client::try_from(config).map_err(|e| KubeError::Unreachable { server: server.clone(), message: describe(&e) })?;
         Ok(Kube { client, server, kinds: Mutex::new(HashMap::new()), discovery_calls: Default::default() })
