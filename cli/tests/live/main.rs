@@ -3,6 +3,7 @@
 
 mod common;
 mod guards;
+mod health;
 
 use common::*;
 
