@@ -2,6 +2,7 @@
 //! fields, the versioned JSON of `docs/plan-format.md`, and markdown for CI summaries. Values
 //! come from the plan, which holds `(sensitive)` in place of every secret value.
 
+use cairn_runtime::kube::rollouts::Unhealthy;
 use cairn_runtime::plan::{Action, Class, FieldChange, FieldOp, Holding, Plan, Step};
 use cairn_runtime::policy::Finding;
 use cairn_stdlib::policy::Severity;
@@ -244,8 +245,39 @@ fn step_json(s: &Step) -> Json {
     })
 }
 
-/// The plan as versioned JSON (`docs/plan-format.md`).
-pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding]) -> Json {
+/// The workloads that are not healthy, as a note after the plan (they are not changes):
+/// nothing when all are.
+pub fn health_text(unhealthy: &[Unhealthy]) -> String {
+    if unhealthy.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nNote: not healthy (not a change; apply fails until it is fixed or rolled out):\n");
+    for u in unhealthy {
+        let state = if u.state() == "failed" { "failed" } else { "rolling out" };
+        out.push_str(&format!("  {} ({}) {state}: {}\n", u.key, u.address, u.cause()));
+    }
+    out
+}
+
+/// The unhealthy workloads as plan JSON's `unhealthy` entries.
+fn unhealthy_json(unhealthy: &[Unhealthy]) -> Json {
+    Json::Array(
+        unhealthy
+            .iter()
+            .map(|u| {
+                json!({
+                    "address": u.address,
+                    "object": {"apiVersion": u.key.api_version, "kind": u.key.kind, "namespace": u.key.namespace, "name": u.key.name},
+                    "state": u.state(),
+                    "message": u.cause(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The plan as versioned JSON (`docs/plan-format.md`), with the workloads not healthy.
+pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding], unhealthy: &[Unhealthy]) -> Json {
     let drift: Vec<Json> = plan.changes().filter(|s| s.class == Some(Class::Drift)).map(step_json).collect();
     let changes: Vec<Json> = plan.changes().map(step_json).collect();
     json!({
@@ -273,13 +305,21 @@ pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding]) -> J
             "refused": plan.refusals.len(),
         },
         "policies": policies_json(findings),
+        "unhealthy": unhealthy_json(unhealthy),
         "applyable": plan.refusals.is_empty() && policy_counts(findings).0 == 0 && policy_counts(findings).3 == 0,
     })
 }
 
-/// Drift as markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
-pub fn markdown(plan: &Plan, server: &str, findings: &[Finding]) -> String {
+/// Drift as markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`, with a note on the
+/// workloads not healthy.
+pub fn markdown(plan: &Plan, server: &str, findings: &[Finding], unhealthy: &[Unhealthy]) -> String {
     let mut out = drift_markdown(plan, server);
+    if !unhealthy.is_empty() {
+        out.push_str("\n> **Note**: not healthy (not a difference; apply fails until it is fixed or rolled out):\n");
+        for u in unhealthy {
+            out.push_str(&format!("> - `{}` (`{}`) {}: {}\n", u.key, u.address, u.state(), u.cause()));
+        }
+    }
     if let Some(line) = policy_line(findings) {
         out.push_str(&format!("\n**{line}**\n\n"));
         for f in findings {

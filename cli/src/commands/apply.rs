@@ -11,6 +11,7 @@ use cairn_runtime::ceph::spec::{POOL_API_VERSION, POOL_KIND};
 use cairn_runtime::fence::{Fence, Timing};
 use cairn_runtime::kube::inventory;
 use cairn_runtime::kube::lock;
+use cairn_runtime::kube::rollouts::{self, Unhealthy};
 use cairn_runtime::kube::target::KubeTarget;
 use cairn_runtime::model::{Desired, ObjectKey};
 use cairn_runtime::plan::{Action, Options, Plan, Step};
@@ -228,7 +229,18 @@ async fn locked(
         return ERROR;
     }
     if plan.is_empty() {
-        return OK;
+        // Nothing to write is not the same as done: a workload may still be broken.
+        return match stack_health(out, session, &stack.desired, &state, &plan, args).await {
+            Ok(unhealthy) if unhealthy.is_empty() => OK,
+            Ok(unhealthy) => {
+                for u in &unhealthy {
+                    out.stdout(&format!("No changes, but {} ({}) is unhealthy: {}\n", u.address, u.key, u.cause()));
+                }
+                report_unhealthy(out, &unhealthy);
+                ERROR
+            }
+            Err(()) => ERROR,
+        };
     }
     if saved.is_none() && !args.auto_approve && !confirm(out, args.destroy, stop).await {
         return ERROR;
@@ -294,16 +306,79 @@ async fn locked(
             }
         }
     }
-    report(out, &plan, &summary, started.elapsed(), stop.reason().as_deref());
-    if summary.is_success() && fence.lost().is_none() {
-        OK
-    } else {
-        ERROR
+    // A stopped run (a signal, a lost lock) reports at once: no waiting on rollouts.
+    let stopped = stop.reason();
+    let health = match stopped {
+        Some(_) => Err(()),
+        None => stack_health(out, session, &stack.desired, &state, &plan, args).await,
+    };
+    report(out, &plan, &summary, health.as_deref().ok(), started.elapsed(), stopped.as_deref());
+    match health {
+        Ok(unhealthy) if unhealthy.is_empty() && summary.is_success() && fence.lost().is_none() => OK,
+        _ => ERROR,
     }
 }
 
 /// How long running steps may go on once a run is stopped (a signal, a lost lock).
 const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// The health pass (`kube/rollouts.rs`) over the workloads apply waits for whose step did not
+/// run now (unchanged ones: those that ran waited already and are reported as steps), waiting
+/// up to `--timeout` for those still rolling out. `Err` (printed) when the cluster could not
+/// be read.
+async fn stack_health(
+    out: &Output,
+    session: &Session,
+    desired: &Desired,
+    state: &Live,
+    plan: &Plan,
+    args: &ApplyArgs,
+) -> Result<Vec<Unhealthy>, ()> {
+    let Some(kube) = &session.kube else { return Ok(Vec::new()) };
+    if args.destroy {
+        return Ok(Vec::new());
+    }
+    let unchanged = plan.steps.iter().filter(|s| s.action == Action::Noop).filter_map(|s| s.desired);
+    let workloads = rollouts::waited_workloads(desired, unchanged);
+    if workloads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut waiting = |p: &[Unhealthy]| {
+        let what: Vec<String> = p.iter().map(|u| format!("{} ({})", u.key, u.cause())).collect();
+        out.info(&format!(
+            "waiting up to {}s for {} to roll out: {}",
+            args.timeout.as_secs(),
+            plural(p.len(), "workload"),
+            what.join(", ")
+        ));
+    };
+    match rollouts::settle(kube, &desired.stack, &workloads, &state.snapshot, args.timeout, &mut waiting).await {
+        Ok(verdict) => Ok(verdict.unhealthy),
+        Err(e) => {
+            out.report(&e);
+            out.info("  the health of the stack's workloads could not be checked; run `cairn apply` again once the API answers");
+            Err(())
+        }
+    }
+}
+
+/// Each unhealthy workload as an error with the cause and what to do.
+fn report_unhealthy(out: &Output, unhealthy: &[Unhealthy]) {
+    for u in unhealthy {
+        out.error(&format!("{} ({}) is unhealthy: {}", u.key, u.address, u.cause()));
+        let help = if u.cause().starts_with("timed out") {
+            "raise --timeout if it is only slow"
+        } else {
+            "fix the cause (image, command, resources, quota) in the stack and apply again; `kubectl describe` shows the events"
+        };
+        out.info(&format!("  help: {help}"));
+    }
+}
+
+/// `1 workload`, `2 workloads`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
 
 /// The inventory to record. Before a run: every kind and namespace inventoried, live or desired.
 /// After it: the declared ones, plus every kind and namespace not verified empty — an object of
@@ -408,6 +483,7 @@ impl<'a> Progress<'a> {
                 let line = match outcome {
                     Outcome::Done(what) => format!("{key}: {what}{took}"),
                     Outcome::Failed(err) => format!("{key}: FAILED: {}{took}", err.message),
+                    Outcome::Unverified(err) => format!("{key}: written, not verified: {}{took}", err.message),
                     Outcome::Skipped { because } => {
                         format!("{key}: skipped: {} failed", self.plan.steps.get(*because).map(|s| s.key.to_string()).unwrap_or_default())
                     }
@@ -438,14 +514,19 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// The summary of every step's outcome; `stopped` says why the run was cut short, if it was.
-fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration, stopped: Option<&str>) {
+/// The summary of every step's outcome, then the unhealthy workloads (`None`: health was not
+/// checked). "Apply complete" only when every step succeeded and every workload is healthy;
+/// `stopped` says why the run was cut short, if it was.
+fn report(out: &Output, plan: &Plan, summary: &Summary, unhealthy: Option<&[Unhealthy]>, took: Duration, stopped: Option<&str>) {
     for (step, o) in plan.steps.iter().zip(&summary.outcomes) {
-        if let Some(Outcome::Failed(err)) = o {
-            out.error(&format!("{}: {}", step.key, err.message));
-            if let Some(help) = &err.help {
-                out.info(&format!("  help: {help}"));
-            }
+        let (prefix, err) = match o {
+            Some(Outcome::Failed(err)) => ("", err),
+            Some(Outcome::Unverified(err)) => ("written, not verified: ", err),
+            _ => continue,
+        };
+        out.error(&format!("{}: {prefix}{}", step.key, err.message));
+        if let Some(help) = &err.help {
+            out.info(&format!("  help: {help}"));
         }
     }
     let listed = |pick: fn(&Outcome) -> bool| -> Vec<String> {
@@ -456,14 +537,21 @@ fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration, stopped:
             .map(|(s, _)| format!("{} {}", s.action.as_str(), s.key))
             .collect()
     };
+    let healthy = unhealthy.is_some_and(<[Unhealthy]>::is_empty);
     let status = match stopped {
         Some(_) => "stopped",
-        None if summary.is_success() => "complete",
+        None if summary.is_success() && healthy => "complete",
         None => "incomplete",
     };
     let mut counts = format!("{} done, {} failed, {} skipped", summary.succeeded(), summary.failed(), summary.skipped());
+    if summary.unverified() > 0 {
+        counts.push_str(&format!(", {} not verified", summary.unverified()));
+    }
     if summary.stopped() > 0 {
         counts.push_str(&format!(", {} not done because the run stopped", summary.stopped()));
+    }
+    if let Some(u) = unhealthy.filter(|u| !u.is_empty()) {
+        counts.push_str(&format!(", {} unhealthy", u.len()));
     }
     out.stdout(&format!("Apply {status}: {counts} in {:.1}s.\n", took.as_secs_f64()));
     if let Some(why) = stopped {
@@ -477,9 +565,23 @@ fn report(out: &Output, plan: &Plan, summary: &Summary, took: Duration, stopped:
             out.stdout(&format!("Abandoned while running (may or may not be written): {}\n", abandoned.join(", ")));
         }
     }
-    let not_done = listed(|o| !matches!(o, Outcome::Done(_) | Outcome::Abandoned(_)));
+    // Unverified writes went through: re-running will not redo them, only check them.
+    let not_done = listed(|o| !matches!(o, Outcome::Done(_) | Outcome::Unverified(_) | Outcome::Abandoned(_)));
     if !not_done.is_empty() {
         out.stdout(&format!("Not done (re-run apply to converge): {}\n", not_done.join(", ")));
+    }
+    let unverified: Vec<String> = plan
+        .steps
+        .iter()
+        .zip(&summary.outcomes)
+        .filter(|(_, o)| matches!(o, Some(Outcome::Unverified(_))))
+        .map(|(s, _)| s.key.to_string())
+        .collect();
+    if !unverified.is_empty() {
+        out.stdout(&format!("Written, not verified (re-run apply to check them): {}\n", unverified.join(", ")));
+    }
+    if let Some(u) = unhealthy {
+        report_unhealthy(out, u);
     }
 }
 

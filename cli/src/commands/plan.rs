@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use cairn_runtime::kube::inventory;
-use cairn_runtime::plan::Options;
+use cairn_runtime::kube::rollouts::{self, Unhealthy};
+use cairn_runtime::plan::{Options, Plan};
 
-use super::live::{self, ClusterFlags};
+use super::live::{self, ClusterFlags, Live, Session};
 use crate::output::Output;
 use crate::saved_plan::SavedPlan;
 use crate::{plan_view, DriftFormat};
@@ -71,10 +72,12 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
             out.info(&format!("read the Ceph cluster with {} monitor commands", client.commands_issued()));
         }
     }
+    let unhealthy = health_notes(out, &session, &stack.desired, &state, &plan).await;
     if args.json {
-        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &stack.findings)));
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &stack.findings, &unhealthy)));
     } else {
         out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
+        out.stdout(&plan_view::health_text(&unhealthy));
     }
     if let Some(file) = &args.out_file {
         let saved = SavedPlan::new(
@@ -113,10 +116,14 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
         let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
         let server = session.server();
         let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);
+        let unhealthy = health_notes(out, &session, &stack.desired, &state, &plan).await;
         match format {
-            DriftFormat::Text => out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings)),
-            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &stack.findings))),
-            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &stack.findings)),
+            DriftFormat::Text => {
+                out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
+                out.stdout(&plan_view::health_text(&unhealthy));
+            }
+            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &stack.findings, &unhealthy))),
+            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &stack.findings, &unhealthy)),
         }
         if !plan.refusals.is_empty() || !allowed {
             return ERROR;
@@ -127,4 +134,28 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
             CHANGES
         }
     })
+}
+
+/// The stack's workloads (those apply waits for) that are failed or still rolling out, judged
+/// once from the snapshot plus the ReplicaSets and pods of their namespaces. A note, never a
+/// change: exit codes do not depend on it. When it cannot be checked, a warning says so.
+async fn health_notes(
+    out: &Output,
+    session: &Session,
+    desired: &cairn_runtime::model::Desired,
+    state: &Live,
+    plan: &Plan,
+) -> Vec<Unhealthy> {
+    let Some(kube) = &session.kube else { return Vec::new() };
+    let workloads = rollouts::waited_workloads(desired, plan.steps.iter().filter_map(|s| s.desired));
+    if workloads.is_empty() {
+        return Vec::new();
+    }
+    match rollouts::look(kube, &workloads, &state.snapshot).await {
+        Ok(verdict) => verdict.unhealthy,
+        Err(e) => {
+            out.info(&format!("warning: could not check the health of the stack's workloads: {e}"));
+            Vec::new()
+        }
+    }
 }

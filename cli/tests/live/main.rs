@@ -9,6 +9,7 @@ mod component;
 mod data_loss;
 mod destroy;
 mod guards;
+mod health;
 mod inventory;
 mod lock;
 mod retries;

@@ -122,11 +122,8 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
         let Some((index, result)) = next else {
             break;
         };
-        let outcome = match result {
-            Ok(detail) => Outcome::Done(detail),
-            Err(e) => Outcome::Failed(e),
-        };
-        let failed = matches!(outcome, Outcome::Failed(_));
+        let outcome = Outcome::of(result);
+        let failed = outcome.blocks();
         if let Some(s) = state.get_mut(index) {
             *s = if failed { State::Blocked } else { State::Cleared };
         }
@@ -170,10 +167,10 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
                 .filter_map(|&j| plan.steps.get(j))
                 .map(|s| s.key.id())
                 .collect();
-            let error = StepError {
-                message: format!("never started: it waits on {} (a dependency cycle)", waits_on.join(", ")),
-                help: Some("this is a bug in cairn's planner; please report it with the plan".into()),
-            };
+            let error = StepError::with_help(
+                format!("never started: it waits on {} (a dependency cycle)", waits_on.join(", ")),
+                "this is a bug in cairn's planner; please report it with the plan",
+            );
             if let Some(s) = state.get_mut(i) {
                 *s = State::Blocked;
             }

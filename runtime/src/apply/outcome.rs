@@ -10,12 +10,20 @@ pub struct StepError {
     pub message: String,
     /// What the user can do about it.
     pub help: Option<String>,
+    /// The write succeeded, only reading it back (the wait) failed for a reason other than the
+    /// object's health (the API kept failing): the step ends [`Outcome::Unverified`].
+    pub unverified: bool,
 }
 
 impl StepError {
     /// An error without help.
     pub fn new(message: impl Into<String>) -> StepError {
-        StepError { message: message.into(), help: None }
+        StepError { message: message.into(), help: None, unverified: false }
+    }
+
+    /// An error with a help line.
+    pub fn with_help(message: impl Into<String>, help: impl Into<String>) -> StepError {
+        StepError { message: message.into(), help: Some(help.into()), unverified: false }
     }
 }
 
@@ -26,6 +34,9 @@ pub enum Outcome {
     Done(String),
     /// It ran and failed.
     Failed(StepError),
+    /// Its write succeeded but reading it back failed (not the object's health: the API), so
+    /// whether it is ready is not known. Not a failure to re-run for, yet not a success.
+    Unverified(StepError),
     /// It never ran: a step it depends on failed.
     Skipped {
         /// Index of the failed step.
@@ -39,11 +50,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a step that ran: [`Outcome::Done`], [`Outcome::Unverified`] when the error
+    /// says the write went through, else [`Outcome::Failed`].
+    pub fn of(result: Result<String, StepError>) -> Outcome {
+        match result {
+            Ok(detail) => Outcome::Done(detail),
+            Err(e) if e.unverified => Outcome::Unverified(e),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// Whether its dependents must not start (it failed, or it could not be verified).
+    pub fn blocks(&self) -> bool {
+        !matches!(self, Outcome::Done(_))
+    }
+
     /// One line for the summary: the detail, the error message, or `skipped: <object id> failed`.
     pub fn describe(&self, plan: &Plan) -> String {
         match self {
             Outcome::Done(detail) => detail.clone(),
             Outcome::Failed(e) => e.message.clone(),
+            Outcome::Unverified(e) => format!("written, not verified: {}", e.message),
             Outcome::Skipped { because } => match plan.steps.get(*because) {
                 Some(step) => format!("skipped: {} failed", step.key.id()),
                 None => "skipped: a step it depends on failed".into(),
@@ -81,6 +108,11 @@ impl Summary {
         self.count(|o| matches!(o, Outcome::Failed(_)))
     }
 
+    /// Steps written but not verified ([`Outcome::Unverified`]).
+    pub fn unverified(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Unverified(_)))
+    }
+
     /// Steps skipped because a step they depend on failed.
     pub fn skipped(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Skipped { .. }))
@@ -91,9 +123,10 @@ impl Summary {
         self.count(|o| matches!(o, Outcome::NotStarted(_) | Outcome::Abandoned(_)))
     }
 
-    /// Whether nothing failed, was skipped or was stopped (exit code 0).
+    /// Whether nothing failed, was skipped, is unverified or was stopped (exit code 0, as far
+    /// as the steps go).
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0 && self.stopped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.unverified() == 0 && self.stopped() == 0
     }
 
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {

@@ -54,7 +54,7 @@ impl Target for Fake {
         self.running.set(self.running.get() - 1);
         self.log.borrow_mut().push(format!("end {index}"));
         if self.failing.contains(&index) {
-            Err(StepError { message: format!("{} refused", step.key.name), help: Some("fix it".into()) })
+            Err(StepError::with_help(format!("{} refused", step.key.name), "fix it"))
         } else {
             Ok(format!("{}d", step.action.as_str()))
         }
@@ -150,7 +150,7 @@ async fn a_failure_skips_exactly_its_transitive_dependents() {
     ]);
     let fake = Fake::new(5, &[0]);
     let (summary, events) = run(&p, &fake, 10).await;
-    assert_eq!(summary.outcomes[0], Some(Outcome::Failed(StepError { message: "ns refused".into(), help: Some("fix it".into()) })));
+    assert_eq!(summary.outcomes[0], Some(Outcome::Failed(StepError::with_help("ns refused", "fix it"))));
     for i in [1, 2, 3, 6] {
         assert_eq!(summary.outcomes[i], Some(Outcome::Skipped { because: 0 }), "step {i}");
         assert!(!fake.log().contains(&format!("start {i}")), "step {i} ran");
@@ -259,4 +259,28 @@ async fn a_step_outliving_the_grace_period_is_abandoned() {
     assert!(started.elapsed() < Duration::from_secs(2), "waited {:?}", started.elapsed());
     assert_eq!(summary.outcomes[0], Some(Outcome::Abandoned("the lock was lost".into())));
     assert!(events.last().is_some_and(|e| e.contains("abandoned")), "{events:?}");
+}
+
+/// Written, but the read-back failed: a step of its own kind — counted apart, not a success,
+/// not a failure, and its dependents do not start.
+#[tokio::test]
+async fn an_unverified_step_is_neither_done_nor_failed_and_blocks_its_dependents() {
+    struct Unverifying;
+    impl Target for Unverifying {
+        async fn run(&self, index: usize, _step: &Step) -> Result<String, StepError> {
+            if index == 0 {
+                Err(StepError { unverified: true, ..StepError::new("read Deployment/app/web: 503") })
+            } else {
+                Ok("created".into())
+            }
+        }
+    }
+    let p = plan(vec![step("web", Action::Create, &[]), step("after", Action::Create, &[0]), step("other", Action::Create, &[])]);
+    let summary = execute(&p, &Unverifying, &ExecOptions::default(), &mut |_| {}).await;
+    let first = summary.outcomes[0].clone().unwrap();
+    assert!(matches!(first, Outcome::Unverified(_)), "{first:?}");
+    assert_eq!(first.describe(&p), "written, not verified: read Deployment/app/web: 503");
+    assert_eq!(summary.outcomes[1], Some(Outcome::Skipped { because: 0 }));
+    assert_eq!((summary.succeeded(), summary.failed(), summary.skipped(), summary.unverified()), (1, 0, 1, 1));
+    assert!(!summary.is_success());
 }

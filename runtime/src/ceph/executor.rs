@@ -38,5 +38,5 @@ impl Target for CephTarget<'_> {
 
 fn step_error(e: CephError) -> StepError {
     let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
-    StepError { message: e.to_string(), help }
+    StepError { message: e.to_string(), help, unverified: false }
 }

@@ -1,6 +1,7 @@
 //! The Kubernetes provider (kube-rs): which cluster ([`config`]), discovery, the live snapshot
 //! ([`read`]), the inventory Secret ([`inventory`]), the `Lease` lock ([`lock`]), and the steps
-//! of a plan as writes and waits ([`target`]). Readiness is decided by the pure [`health`].
+//! of a plan as writes and waits ([`target`]), the health of a stack's workloads as a whole
+//! ([`rollouts`]). Readiness is decided by the pure [`health`].
 
 pub mod config;
 pub mod health;
@@ -8,6 +9,7 @@ pub mod inventory;
 pub mod lock;
 pub mod read;
 pub mod retry;
+pub mod rollouts;
 pub mod target;
 
 use std::collections::HashMap;

@@ -71,7 +71,7 @@ fn join(what: &str, waited: Option<String>) -> String {
 }
 
 fn failed(message: impl Into<String>, help: Option<&str>) -> StepError {
-    StepError { message: message.into(), help: help.map(str::to_string) }
+    StepError { help: help.map(str::to_string), ..StepError::new(message) }
 }
 
 impl KubeTarget<'_> {
@@ -180,7 +180,7 @@ impl KubeTarget<'_> {
         match retry(|| api.get_opt(class)).await {
             Ok(Some(sc)) => Ok(sc.volume_binding_mode.as_deref().unwrap_or("Immediate") == "Immediate"),
             Ok(None) => Ok(false),
-            Err(e) => Err(kube_failed(KubeError::of(format!("read StorageClass {class}"), e))),
+            Err(e) => Err(read_back_failed(KubeError::of(format!("read StorageClass {class}"), e))),
         }
     }
 
@@ -194,7 +194,7 @@ impl KubeTarget<'_> {
             let obj = match retry(|| api.get_opt(&key.name)).await {
                 Ok(Some(o)) => to_json(&o, &r.resource),
                 Ok(None) => return Err(failed(format!("{key} disappeared while cairn waited for it"), None)),
-                Err(e) => return Err(kube_failed(KubeError::of(format!("read {key}"), e))),
+                Err(e) => return Err(read_back_failed(KubeError::of(format!("read {key}"), e))),
             };
             let (sets, pods) = if with_pods { self.pods_of(key, &obj).await? } else { (Vec::new(), Vec::new()) };
             match judge(&obj, &sets, &pods) {
@@ -230,7 +230,7 @@ impl KubeTarget<'_> {
                 retry(|| api.list(&lp))
                     .await
                     .map(|l| l.items.iter().map(|o| to_json(o, &ar)).collect::<Vec<Json>>())
-                    .map_err(|e| kube_failed(KubeError::of(format!("list pods of {key}"), e)))
+                    .map_err(|e| read_back_failed(KubeError::of(format!("list pods of {key}"), e)))
             }
         };
         let sets = if key.kind == "Deployment" {
@@ -255,5 +255,13 @@ fn write_failed(what: String, e: WriteError) -> StepError {
 }
 
 fn kube_failed(e: KubeError) -> StepError {
-    StepError { message: e.to_string(), help: None }
+    StepError::new(e.to_string())
+}
+
+/// A read after the write failed (retries spent): the write stands, its result is unknown.
+fn read_back_failed(e: KubeError) -> StepError {
+    StepError {
+        unverified: true,
+        ..StepError::with_help(e.to_string(), "the write went through; run `cairn apply` again to check the object once the API answers")
+    }
 }
