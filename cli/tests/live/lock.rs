@@ -9,6 +9,10 @@ use cairn_sandbox::{Action, Fault};
 
 use crate::common::*;
 
+/// The lease length the tests run with: long enough that a loaded CI machine renews in time,
+/// short enough not to wait 30 s.
+const LEASE: &str = "6";
+
 /// `n` ConfigMaps in namespace `locks`, each holding `env("VALUE")`.
 fn configmaps(env: &Env, n: usize) -> std::path::PathBuf {
     env.write_stack(
@@ -66,19 +70,19 @@ fn a_paused_apply_writes_nothing_after_another_took_its_lock() {
     let dir = configmaps(&env, n);
     env.faults(vec![slow_configmaps(150)]);
     let args = ["apply", dir.to_str().unwrap(), "--auto-approve", "--parallelism", "1"];
-    let first = env.command(&args).env("VALUE", "first").env("CAIRN_LOCK_LEASE_SECONDS", "3").spawn().unwrap();
+    let first = env.command(&args).env("VALUE", "first").env("CAIRN_LOCK_LEASE_SECONDS", LEASE).spawn().unwrap();
     wait_until(30, "the first apply to write some ConfigMaps", || configmap_writes(&env).len() >= 3);
     signal(&first, "STOP");
     let paused_at = configmap_writes(&env).len();
 
-    // The second apply watches the unrenewed lease for a whole lease (3 s), then takes it over.
+    // The second apply watches the unrenewed lease for a whole lease (6 s), then takes it over.
     env.faults(vec![slow_configmaps(10)]);
     let started = Instant::now();
     let mut waiting = args.to_vec();
     waiting.extend(["--lock-timeout", "20s"]);
-    let second = env.command(&waiting).env("VALUE", "second").env("CAIRN_LOCK_LEASE_SECONDS", "3").output().unwrap();
+    let second = env.command(&waiting).env("VALUE", "second").env("CAIRN_LOCK_LEASE_SECONDS", LEASE).output().unwrap();
     let second = run_of(second).code(0);
-    assert!(started.elapsed() >= Duration::from_secs(3), "took the lock over after {:?}", started.elapsed());
+    assert!(started.elapsed() >= Duration::from_secs(6), "took the lock over after {:?}", started.elapsed());
     assert!(second.stderr.contains("is locked by"), "does not say why it waits:\n{}", second.all());
     let second_done = env.sb.writes().last().map_or(0, |w| w.seq);
     assert!(values(&env, n).iter().all(|v| v.as_deref() == Some("second")), "{:?}", values(&env, n));
@@ -100,7 +104,7 @@ fn a_paused_apply_writes_nothing_after_another_took_its_lock() {
 #[test]
 fn an_apply_that_cannot_renew_its_lease_stops_writing() {
     let env = env();
-    let n = 40;
+    let n = 60;
     let dir = configmaps(&env, n);
     env.faults(vec![
         slow_configmaps(150),
@@ -113,17 +117,17 @@ fn an_apply_that_cannot_renew_its_lease_stops_writing() {
         },
     ]);
     let args = ["apply", dir.to_str().unwrap(), "--auto-approve", "--parallelism", "1"];
-    let run = run_of(env.command(&args).env("VALUE", "v").env("CAIRN_LOCK_LEASE_SECONDS", "3").output().unwrap());
+    let run = run_of(env.command(&args).env("VALUE", "v").env("CAIRN_LOCK_LEASE_SECONDS", LEASE).output().unwrap());
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("not renewed"), "does not say the lease could not be renewed:\n{}", run.all());
     let written = configmap_writes(&env).len();
     assert!(written < n, "all {n} ConfigMaps were written without a renewed lease");
-    // Two seconds (the renew deadline of a 3 s lease) at 150 ms a write: about 13 writes.
-    assert!(written <= 20, "{written} ConfigMaps written: writes went on past the renew deadline");
+    // Four seconds (the renew deadline of a 6 s lease) at 150 ms a write: at most about 27.
+    assert!(written <= 35, "{written} ConfigMaps written: writes went on past the renew deadline");
 
     env.faults(vec![]);
     // The stale holder is this machine's own dead run: taken over after a lease of watching.
-    env.command(&args).env("VALUE", "v").env("CAIRN_LOCK_LEASE_SECONDS", "3").output().map(run_of).unwrap().code(0);
+    env.command(&args).env("VALUE", "v").env("CAIRN_LOCK_LEASE_SECONDS", LEASE).output().map(run_of).unwrap().code(0);
     assert!(values(&env, n).iter().all(|v| v.as_deref() == Some("v")));
 }
 
