@@ -46,6 +46,19 @@ impl Timing {
     }
 }
 
+/// What a taker waiting for a lock held by `holder` says, once: past its `--lock-timeout`, it
+/// only goes on watching a lock that looks expired, for `watch` before taking it over.
+pub fn waiting_message(stack: &str, holder: &str, past_timeout: bool, timeout: Duration, watch: Duration) -> String {
+    if past_timeout {
+        format!(
+            "stack `{stack}` is locked by {holder}, whose lock looks expired; watching it for {}s before taking it over",
+            watch.as_secs()
+        )
+    } else {
+        format!("stack `{stack}` is locked by {holder}; waiting up to {}s", timeout.as_secs())
+    }
+}
+
 /// Why a write was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the lock on stack `{stack}` was lost ({why}); nothing more is written")]

@@ -65,22 +65,7 @@ impl Env {
     }
 
     pub fn cairn_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .current_dir(cwd)
-            .args(["--color", "never", "--kubeconfig"])
-            .arg(&self.kubeconfig)
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .env("SHOP_DB_PASSWORD", PLANTED)
-            .stdin(Stdio::null())
-            .output()
-            .expect("cairn runs");
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into(),
-            stderr: String::from_utf8_lossy(&o.stderr).into(),
-        }
+        run_of(self.command(args).current_dir(cwd).output().expect("cairn runs"))
     }
 
     /// Copies `examples/NAME` (or any directory) into the test's directory; returns its path.

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::client::Client;
 use super::error::{errno, CephError};
 use crate::apply::Stop;
-use crate::fence::{Fence, Timing};
+use crate::fence::{waiting_message, Fence, Timing};
 /// How long a taker waits before reading its write back (see the module doc).
 pub const SETTLE: Duration = Duration::from_millis(250);
 /// How often a waiting taker looks again.
@@ -147,15 +147,7 @@ pub async fn acquire(
             return Err(locked(stack, blocker, &key));
         }
         if !told {
-            on_wait(&if now >= deadline {
-                format!(
-                    "stack `{stack}` is locked by {}, whose lock looks expired; watching it for {}s before taking it over",
-                    blocker.holder,
-                    timing.lease.as_secs()
-                )
-            } else {
-                format!("stack `{stack}` is locked by {}; waiting up to {}s", blocker.holder, timeout.as_secs())
-            });
+            on_wait(&waiting_message(stack, &blocker.holder, now >= deadline, timeout, timing.lease));
             told = true;
         }
         tokio::time::sleep(POLL).await;

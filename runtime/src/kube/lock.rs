@@ -16,7 +16,7 @@ use serde_json::{json, Value as Json};
 
 use super::{inventory, retry_as, Kube, KubeError};
 use crate::apply::Stop;
-use crate::fence::{Fence, Timing};
+use crate::fence::{waiting_message, Fence, Timing};
 use crate::model::SYSTEM_NAMESPACE;
 
 /// Why the lock could not be taken.
@@ -134,15 +134,7 @@ pub async fn acquire(
                             return Err(held_error(stack, held));
                         }
                         if !told {
-                            on_wait(&if seen_now >= deadline {
-                                format!(
-                                    "stack `{stack}` is locked by {}, whose lease looks expired; watching it for {}s before taking it over",
-                                    held.holder,
-                                    held.duration.as_secs()
-                                )
-                            } else {
-                                format!("stack `{stack}` is locked by {}; waiting up to {}s", held.holder, timeout.as_secs())
-                            });
+                            on_wait(&waiting_message(stack, &held.holder, seen_now >= deadline, timeout, held.duration));
                             told = true;
                         }
                         tokio::time::sleep(Duration::from_millis(500)).await;
