@@ -105,8 +105,9 @@ pub struct DesiredObject {
     pub protect: bool,
     /// Apply waits for the rollout (workloads' `wait`).
     pub wait: bool,
-    /// Indexes (into [`Desired::objects`]) of the objects this one depends on.
-    pub deps: Vec<usize>,
+    /// The keys of the objects this one depends on: Kubernetes objects of [`Desired::objects`]
+    /// or objects another provider applies (a direct-mode pool).
+    pub deps: Vec<ObjectKey>,
 }
 
 impl DesiredObject {
@@ -135,6 +136,11 @@ impl Desired {
         v.sort();
         v.dedup();
         v
+    }
+
+    /// Each declared object by its key, for lookups from plan steps.
+    pub fn by_key(&self) -> std::collections::HashMap<&ObjectKey, &DesiredObject> {
+        self.objects.iter().map(|o| (&o.key, o)).collect()
     }
 }
 

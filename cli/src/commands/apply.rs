@@ -4,19 +4,19 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cairn_runtime::apply::{self, Event, ExecOptions, Outcome, StepError, Stop, Summary, Target};
-use cairn_runtime::ceph::executor::CephTarget;
-use cairn_runtime::ceph::lock as ceph_lock;
-use cairn_runtime::ceph::spec::{POOL_API_VERSION, POOL_KIND};
-use cairn_runtime::fence::{Fence, Timing};
-use cairn_runtime::kube::inventory;
-use cairn_runtime::kube::lock;
-use cairn_runtime::kube::rollouts::{self, Unhealthy};
-use cairn_runtime::kube::target::KubeTarget;
-use cairn_runtime::model::{Desired, ObjectKey};
-use cairn_runtime::plan::{Action, Options, Plan, Step};
+use std::collections::HashMap;
 
-use super::live::{self, ClusterFlags, Live, Session, Stack};
+use cairn_runtime::apply::{self, ExecOptions, Outcome, Stop, Summary};
+use cairn_runtime::engine::{health_keys, Engine, Event, Stack};
+use cairn_runtime::fence::{Fence, Timing};
+use cairn_runtime::kube::lock;
+use cairn_runtime::kube::rollouts::Unhealthy;
+use cairn_runtime::model::ObjectKey;
+use cairn_runtime::plan::{Options, Plan};
+use cairn_runtime::provider::{LockRequest, RunOptions};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::live::{self, ClusterFlags};
 use super::plan::{runtime, ERROR, OK};
 use crate::output::Output;
 use crate::plan_view;
@@ -73,45 +73,26 @@ async fn run_async(out: &Output, flags: &ClusterFlags, args: &ApplyArgs) -> u8 {
     }
     live::observe_retries(out, args.quiet, args.timeout);
     let dir = saved.as_ref().map_or(args.path.clone(), |s| s.dir.clone());
-    let Some(mut stack) = live::load_stack(out, &dir) else { return ERROR };
-    let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
-    let stack_name = stack.desired.stack.clone();
+    let Some(stack) = live::load_stack(out, &dir) else { return ERROR };
+    let Some(mut engine) = live::open(out, flags, &stack).await else { return ERROR };
     let holder = lock::holder_identity();
     let timing = lock_timing();
     let stop = Stop::new();
-    let mut waiting = |why: &str| out.info(why);
-    // The stack's lock: the Lease when it has Kubernetes objects, else the monitor's config-key.
-    let guard = match (&session.kube, &session.ceph) {
-        (Some(kube), _) => lock::acquire(kube, &stack_name, &holder, args.lock_timeout, &timing, &stop, &mut waiting)
-            .await
-            .map(|g| Guard::Kube(Box::new(g)))
-            .map_err(|e| out.report(&e)),
-        (None, Some((_, client))) => ceph_lock::acquire(client, &stack_name, &holder, args.lock_timeout, &timing, &stop, &mut waiting)
-            .await
-            .map(Guard::Ceph)
-            .map_err(|e| out.report(&e)),
-        (None, None) => return ERROR,
+    let request = LockRequest { stack: stack.name(), holder: &holder, timeout: args.lock_timeout, timing: &timing, stop: &stop };
+    let guard = match engine.lock(&request, &mut |e| live::render_event(out, flags.verbose, e)).await {
+        Ok(g) => g,
+        Err(e) => {
+            out.report(&e);
+            return ERROR;
+        }
     };
-    let Ok(guard) = guard else { return ERROR };
     // From here on a signal stops the run in order: no new step, the lock given back, a summary.
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
-    let fence = match &guard {
-        Guard::Kube(g) => g.fence().clone(),
-        Guard::Ceph(g) => g.fence().clone(),
-    };
-    let code = locked(out, &session, &mut stack, saved.as_ref(), args, &fence, &stop).await;
+    let fence = guard.fence().clone();
+    let code = locked(out, flags, &mut engine, &stack, saved.as_ref(), args, &fence, &stop).await;
     signals.abort();
-    match guard {
-        Guard::Kube(g) => {
-            if let Err(e) = g.release().await {
-                out.report(&e);
-            }
-        }
-        Guard::Ceph(g) => {
-            if let Err(e) = g.release().await {
-                out.report(&e);
-            }
-        }
+    if let Err(e) = guard.release().await {
+        out.report(&e);
     }
     if stop.reason().is_some_and(|r| r.starts_with(INTERRUPTED)) {
         return INTERRUPTED_EXIT;
@@ -154,39 +135,13 @@ fn lock_timing() -> Timing {
         .map_or_else(Timing::default, |n| Timing::with_lease(Duration::from_secs(n)))
 }
 
-/// A held stack lock.
-enum Guard {
-    Kube(Box<lock::Guard>),
-    Ceph(ceph_lock::Guard),
-}
-
-/// Runs each step on its system: pools with monitor commands, everything else on Kubernetes.
-struct Targets<'a> {
-    kube: Option<KubeTarget<'a>>,
-    ceph: Option<CephTarget<'a>>,
-}
-
-impl Target for Targets<'_> {
-    async fn run(&self, index: usize, step: &Step) -> Result<String, StepError> {
-        if step.key.api_version == POOL_API_VERSION && step.key.kind == POOL_KIND {
-            match &self.ceph {
-                Some(t) => t.run(index, step).await,
-                None => Err(StepError::new(format!("{}: no Ceph cluster to apply it to", step.key))),
-            }
-        } else {
-            match &self.kube {
-                Some(t) => t.run(index, step).await,
-                None => Err(StepError::new(format!("{}: no Kubernetes cluster to apply it to", step.key))),
-            }
-        }
-    }
-}
-
 /// Everything done while holding the lock.
+#[allow(clippy::too_many_arguments)]
 async fn locked(
     out: &Output,
-    session: &Session,
-    stack: &mut Stack,
+    flags: &ClusterFlags,
+    engine: &mut Engine,
+    stack: &Stack,
     saved: Option<&SavedPlan>,
     args: &ApplyArgs,
     fence: &Fence,
@@ -196,12 +151,14 @@ async fn locked(
         Some(s) => Options { adopt: s.adopt, targets: s.targets.clone(), destroy: s.destroy },
         None => Options { adopt: args.adopt, targets: args.targets.clone(), destroy: args.destroy },
     };
-    let Some(mut state) = live::read_live(out, session, &stack.desired, options.adopt, options.destroy).await else { return ERROR };
-    let plan = live::make_plan(session, &stack.desired, &state, &options);
-    let server = session.server();
+    if !live::read(out, flags, engine, &options).await {
+        return ERROR;
+    }
+    let plan = engine.plan(&options);
+    let server = engine.server();
     if let Some(saved) = saved {
         let pools = crate::saved_plan::pool_bodies(&stack.compilation);
-        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &pools, &state.key, &server, &plan);
+        let stale = saved.staleness(&stack.sources_hash, &stack.desired, &pools, engine.secret_key(), &server, &plan);
         if !stale.is_empty() {
             out.error("the saved plan is stale; nothing was applied:");
             for why in &stale {
@@ -211,8 +168,9 @@ async fn locked(
             return ERROR;
         }
     }
-    let allowed = live::judge(out, stack, &plan, if options.destroy { live::PlanPhase::Destroy } else { live::PlanPhase::Plan });
-    out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
+    let (findings, allowed) =
+        live::judge(out, stack, &plan, if options.destroy { live::PlanPhase::Destroy } else { live::PlanPhase::Plan });
+    out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
     if !allowed {
         out.error("a policy denies the plan (above); nothing was applied");
         out.info("  help: change the stack so the policy passes, or set the policy's `enforce = \"warn\"`");
@@ -230,7 +188,7 @@ async fn locked(
     }
     if plan.is_empty() {
         // Nothing to write is not the same as done: a workload may still be broken.
-        return match stack_health(out, session, &stack.desired, &state, &plan, args).await {
+        return match stack_health(out, flags, engine, &plan, args).await {
             Ok(unhealthy) if unhealthy.is_empty() => OK,
             Ok(unhealthy) => {
                 for u in &unhealthy {
@@ -250,67 +208,34 @@ async fn locked(
         return ERROR;
     }
     let started = Instant::now();
-    if let Some(kube) = &session.kube {
-        // The key the plan's HMACs use must be the one stored: a `plan -o` running meanwhile
-        // may have stored one first.
-        if state.inventory.key.is_none() {
-            match inventory::ensure_key(kube, &stack.desired.stack, &state.key).await {
-                Ok(key) if key == state.key => {}
-                Ok(_) => {
-                    out.error("another cairn run stored this stack's key while this one planned; nothing was applied");
-                    out.info("  help: run apply again");
-                    return ERROR;
-                }
-                Err(e) => {
-                    out.report(&e);
-                    out.info("nothing was applied");
-                    return ERROR;
-                }
+    let run = RunOptions { force_conflicts: args.force_conflicts, timeout: args.timeout };
+    let exec = ExecOptions { parallelism: args.parallelism.max(1), stop: stop.clone(), grace: STOP_GRACE };
+    let mut progress = Progress::new(out, &plan, args.quiet);
+    let executed = engine
+        .execute(&plan, &run, &exec, fence, &mut |e| match e {
+            Event::Step(step) => progress.event(step),
+            other => live::render_event(out, flags.verbose, other),
+        })
+        .await;
+    progress.finish();
+    let summary = match executed {
+        Ok((summary, warnings)) => {
+            for w in &warnings {
+                out.report(w);
             }
+            summary
         }
-        // Record the kinds before writing, so a run cut short is still found by the next plan.
-        state.inventory.key = Some(state.key.clone());
-        let before = inventory_for(&state, &stack.desired, &plan, None);
-        if let Err(e) = inventory::write(kube, &stack.desired.stack, &before, fence).await {
+        Err(e) => {
             out.report(&e);
             out.info("nothing was applied");
             return ERROR;
         }
-    }
-    let target = Targets {
-        kube: session.kube.as_ref().map(|kube| KubeTarget {
-            kube,
-            desired: &stack.desired,
-            key: &state.key,
-            force_conflicts: args.force_conflicts,
-            timeout: args.timeout,
-            fence,
-        }),
-        ceph: match (&session.ceph, &state.ceph) {
-            (Some((direct, client)), Some(live)) => {
-                Some(CephTarget { client, stack: &stack.desired.stack, pools: &direct.pools, live, fence })
-            }
-            _ => None,
-        },
     };
-    let mut progress = Progress::new(out, &plan, args.quiet);
-    let exec = ExecOptions { parallelism: args.parallelism.max(1), stop: stop.clone(), grace: STOP_GRACE };
-    let summary = apply::execute(&plan, &target, &exec, &mut |e| progress.event(e)).await;
-    progress.finish();
-    if let Some(kube) = &session.kube {
-        // Only kinds verified empty leave the inventory; with the lock lost, nothing is written.
-        let after = inventory_for(&state, &stack.desired, &plan, Some(&summary));
-        if fence.check().is_ok() {
-            if let Err(e) = inventory::write(kube, &stack.desired.stack, &after, fence).await {
-                out.report(&e);
-            }
-        }
-    }
     // A stopped run (a signal, a lost lock) reports at once: no waiting on rollouts.
     let stopped = stop.reason();
     let health = match stopped {
         Some(_) => Err(()),
-        None => stack_health(out, session, &stack.desired, &state, &plan, args).await,
+        None => stack_health(out, flags, engine, &plan, args).await,
     };
     report(out, &plan, &summary, health.as_deref().ok(), started.elapsed(), stopped.as_deref());
     match health {
@@ -326,34 +251,13 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// run now (unchanged ones: those that ran waited already and are reported as steps), waiting
 /// up to `--timeout` for those still rolling out. `Err` (printed) when the cluster could not
 /// be read.
-async fn stack_health(
-    out: &Output,
-    session: &Session,
-    desired: &Desired,
-    state: &Live,
-    plan: &Plan,
-    args: &ApplyArgs,
-) -> Result<Vec<Unhealthy>, ()> {
-    let Some(kube) = &session.kube else { return Ok(Vec::new()) };
+async fn stack_health(out: &Output, flags: &ClusterFlags, engine: &Engine, plan: &Plan, args: &ApplyArgs) -> Result<Vec<Unhealthy>, ()> {
     if args.destroy {
         return Ok(Vec::new());
     }
-    let unchanged = plan.steps.iter().filter(|s| s.action == Action::Noop).filter_map(|s| s.desired);
-    let workloads = rollouts::waited_workloads(desired, unchanged);
-    if workloads.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut waiting = |p: &[Unhealthy]| {
-        let what: Vec<String> = p.iter().map(|u| format!("{} ({})", u.key, u.cause())).collect();
-        out.info(&format!(
-            "waiting up to {}s for {} to roll out: {}",
-            args.timeout.as_secs(),
-            plural(p.len(), "workload"),
-            what.join(", ")
-        ));
-    };
-    match rollouts::settle(kube, &desired.stack, &workloads, &state.snapshot, args.timeout, &mut waiting).await {
-        Ok(verdict) => Ok(verdict.unhealthy),
+    let keys = health_keys(plan, true);
+    match engine.health(&keys, Some(args.timeout), &mut |e| live::render_event(out, flags.verbose, e)).await {
+        Ok(unhealthy) => Ok(unhealthy),
         Err(e) => {
             out.report(&e);
             out.info("  the health of the stack's workloads could not be checked; run `cairn apply` again once the API answers");
@@ -373,40 +277,6 @@ fn report_unhealthy(out: &Output, unhealthy: &[Unhealthy]) {
         };
         out.info(&format!("  help: {help}"));
     }
-}
-
-/// `1 workload`, `2 workloads`.
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
-/// The inventory to record. Before a run: every kind and namespace inventoried, live or desired.
-/// After it: the declared ones, plus every kind and namespace not verified empty — an object of
-/// the stack is left in it (a delete outside `--target`, a delete that failed), or its LIST was
-/// not made (a kind no longer served). A run only ever drops what it has seen to be gone, so no
-/// object of the stack becomes invisible to later plans.
-fn inventory_for(state: &Live, desired: &Desired, plan: &Plan, summary: Option<&Summary>) -> inventory::Inventory {
-    let mut inv = state.inventory.clone();
-    inv.kinds.extend(desired.group_kinds());
-    inv.kinds.extend(state.snapshot.owned.keys().map(|k| k.group_kind()));
-    inv.namespaces.extend(desired.objects.iter().filter_map(|o| o.key.namespace.clone()));
-    inv.namespaces.extend(state.snapshot.owned.keys().filter_map(|k| k.namespace.clone()));
-    let Some(summary) = summary else { return inv };
-    let deleted: std::collections::BTreeSet<&ObjectKey> = plan
-        .steps
-        .iter()
-        .zip(&summary.outcomes)
-        .filter(|(s, o)| s.action == Action::Delete && matches!(o, Some(Outcome::Done(_))))
-        .map(|(s, _)| &s.key)
-        .collect();
-    let left: Vec<&ObjectKey> = state.snapshot.owned.keys().filter(|k| !deleted.contains(k)).collect();
-    let unverified: Vec<_> = inv.kinds.iter().filter(|k| !state.stats.listed.contains(*k)).cloned().collect();
-    inv.kinds = desired.group_kinds().into_iter().chain(left.iter().map(|k| k.group_kind())).chain(unverified.iter().cloned()).collect();
-    if unverified.is_empty() {
-        inv.namespaces =
-            desired.objects.iter().filter_map(|o| o.key.namespace.clone()).chain(left.iter().filter_map(|k| k.namespace.clone())).collect();
-    }
-    inv
 }
 
 /// Asks on the terminal; anything but `yes` declines, and so does a signal while it asks.
@@ -435,82 +305,74 @@ async fn confirm(out: &Output, destroy: bool, stop: &Stop) -> bool {
     true
 }
 
-/// Progress on stderr: a line per finished step, and on a terminal a live status line.
+/// Progress on stderr: a line per finished step and, on a terminal, a progress bar for the
+/// stack below them (indicatif). Plain lines when stderr is not a terminal; with `-q`, only
+/// the steps that did not succeed.
 struct Progress<'a> {
     out: &'a Output,
-    plan: &'a Plan,
-    live: bool,
+    bar: Option<ProgressBar>,
     quiet: bool,
-    started: Vec<Option<Instant>>,
+    started: HashMap<ObjectKey, Instant>,
     running: usize,
-    done: usize,
-    total: usize,
 }
 
 impl<'a> Progress<'a> {
-    fn new(out: &'a Output, plan: &'a Plan, quiet: bool) -> Progress<'a> {
-        Progress {
-            out,
-            plan,
-            live: std::io::stderr().is_terminal() && !quiet,
-            quiet,
-            started: vec![None; plan.steps.len()],
-            running: 0,
-            done: 0,
-            total: plan.changes().count(),
-        }
+    fn new(out: &'a Output, plan: &Plan, quiet: bool) -> Progress<'a> {
+        let bar = (std::io::stderr().is_terminal() && !quiet).then(|| {
+            let total = u64::try_from(plan.changes().count()).unwrap_or(u64::MAX);
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{spinner} applying [{bar:30}] {pos}/{len} done, {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message("0 running");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { out, bar, quiet, started: HashMap::new(), running: 0 }
     }
 
-    fn event(&mut self, e: &Event) {
+    fn event(&mut self, e: &apply::Event) {
         match e {
-            Event::Started { index } => {
-                if let Some(slot) = self.started.get_mut(*index) {
-                    *slot = Some(Instant::now());
-                }
+            apply::Event::Started { step } => {
+                self.started.insert(step.key.clone(), Instant::now());
                 self.running = self.running.saturating_add(1);
             }
-            Event::Finished { index, outcome } => {
-                self.running = self.running.saturating_sub(1);
-                self.done = self.done.saturating_add(1);
-                let key = self.plan.steps.get(*index).map(|s| s.key.to_string()).unwrap_or_default();
-                let took = self
-                    .started
-                    .get(*index)
-                    .copied()
-                    .flatten()
-                    .map(|t| format!(" ({:.1}s)", t.elapsed().as_secs_f64()))
-                    .unwrap_or_default();
+            apply::Event::Finished { step, outcome } => {
+                let key = &step.key;
+                let took = self.started.get(key).map(|t| format!(" ({:.1}s)", t.elapsed().as_secs_f64())).unwrap_or_default();
+                if self.started.contains_key(key) {
+                    self.running = self.running.saturating_sub(1);
+                }
                 let line = match outcome {
                     Outcome::Done(what) => format!("{key}: {what}{took}"),
                     Outcome::Failed(err) => format!("{key}: FAILED: {}{took}", err.message),
                     Outcome::Unverified(err) => format!("{key}: written, not verified: {}{took}", err.message),
-                    Outcome::Skipped { because } => {
-                        format!("{key}: skipped: {} failed", self.plan.steps.get(*because).map(|s| s.key.to_string()).unwrap_or_default())
-                    }
-                    Outcome::NotStarted(_) | Outcome::Abandoned(_) => format!("{key}: {}", outcome.describe(self.plan)),
+                    Outcome::Skipped { .. } | Outcome::NotStarted(_) | Outcome::Abandoned(_) => format!("{key}: {}", outcome.describe()),
                 };
                 // Steps a stop kept from starting are listed once, in the summary.
                 let shown = !matches!(outcome, Outcome::NotStarted(_)) && (!self.quiet || !matches!(outcome, Outcome::Done(_)));
-                if shown {
-                    self.clear();
-                    self.out.info(&line);
+                match &self.bar {
+                    Some(bar) => {
+                        if shown {
+                            bar.println(&line);
+                        }
+                        bar.inc(1);
+                    }
+                    None if shown => self.out.info(&line),
+                    None => {}
                 }
             }
         }
-        if self.live {
-            eprint!("\r\x1b[Kapplying: {}/{} done, {} running", self.done, self.total, self.running);
-            let _ = std::io::stderr().flush();
-        }
-    }
-
-    fn clear(&self) {
-        if self.live {
-            eprint!("\r\x1b[K");
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} running", self.running));
         }
     }
 
     fn finish(&self) {
-        self.clear();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! One module per command.
 
 pub mod apply;
-pub mod ceph;
 pub mod check;
 pub mod fmt;
 pub mod graph;

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use cairn_runtime::kube::inventory;
-use cairn_runtime::kube::rollouts::{self, Unhealthy};
+use cairn_runtime::engine::{health_keys, Engine};
+use cairn_runtime::kube::rollouts::Unhealthy;
 use cairn_runtime::plan::{Options, Plan};
 
-use super::live::{self, ClusterFlags, Live, Session};
+use super::live::{self, ClusterFlags};
 use crate::output::Output;
 use crate::saved_plan::SavedPlan;
 use crate::{plan_view, DriftFormat};
@@ -45,45 +45,32 @@ pub fn plan(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 
 async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
-    let Some(mut stack) = live::load_stack(out, &args.dir) else { return ERROR };
-    let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
-    let Some(mut state) = live::read_live(out, &session, &stack.desired, args.adopt, false).await else { return ERROR };
+    let Some(stack) = live::load_stack(out, &args.dir) else { return ERROR };
+    let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
+    let Some(mut engine) = live::open_and_read(out, flags, &stack, &options).await else { return ERROR };
     if args.out_file.is_some() {
         // A saved plan's secret HMACs must survive until apply: the key is stored now — or,
         // when another `plan -o` stored one first, that one is used.
-        if let (None, Some(kube)) = (&state.inventory.key, &session.kube) {
-            match inventory::ensure_key(kube, &stack.desired.stack, &state.key).await {
-                Ok(key) => state.key = key,
-                Err(e) => {
-                    out.report(&e);
-                    return ERROR;
-                }
-            }
-            state.inventory.key = Some(state.key.clone());
+        if let Err(e) = engine.keep_secret_key().await {
+            out.report(&e);
+            return ERROR;
         }
     }
-    let options = Options { adopt: args.adopt, targets: args.targets.clone(), destroy: false };
-    let plan = live::make_plan(&session, &stack.desired, &state, &options);
-    let server = session.server();
-    let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);
-    if flags.verbose {
-        out.info(&format!("read {} kinds with {} LIST requests", state.stats.kinds, state.stats.requests));
-        if let Some((_, client)) = &session.ceph {
-            out.info(&format!("read the Ceph cluster with {} monitor commands", client.commands_issued()));
-        }
-    }
-    let unhealthy = health_notes(out, &session, &stack.desired, &state, &plan).await;
+    let plan = engine.plan(&options);
+    let server = engine.server();
+    let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
+    let unhealthy = health_notes(out, flags, &engine, &plan).await;
     if args.json {
-        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &stack.findings, &unhealthy)));
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &findings, &unhealthy)));
     } else {
-        out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
+        out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
         out.stdout(&plan_view::health_text(&unhealthy));
     }
     if let Some(file) = &args.out_file {
         let saved = SavedPlan::new(
             &stack.desired,
             crate::saved_plan::pool_bodies(&stack.compilation),
-            &state.key,
+            engine.secret_key(),
             &stack.dir,
             &stack.sources_hash,
             &server,
@@ -109,21 +96,21 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat) -> u8 {
     let Some(rt) = runtime(out) else { return ERROR };
     rt.block_on(async {
-        let Some(mut stack) = live::load_stack(out, dir) else { return ERROR };
-        let Some(session) = live::open(out, flags, &stack).await else { return ERROR };
+        let Some(stack) = live::load_stack(out, dir) else { return ERROR };
         live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
-        let Some(state) = live::read_live(out, &session, &stack.desired, false, false).await else { return ERROR };
-        let plan = live::make_plan(&session, &stack.desired, &state, &Options::default());
-        let server = session.server();
-        let allowed = live::judge(out, &mut stack, &plan, live::PlanPhase::Plan);
-        let unhealthy = health_notes(out, &session, &stack.desired, &state, &plan).await;
+        let options = Options::default();
+        let Some(engine) = live::open_and_read(out, flags, &stack, &options).await else { return ERROR };
+        let plan = engine.plan(&options);
+        let server = engine.server();
+        let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
+        let unhealthy = health_notes(out, flags, &engine, &plan).await;
         match format {
             DriftFormat::Text => {
-                out.stdout(&plan_view::text(&plan, &server, out.color(), &stack.findings));
+                out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
                 out.stdout(&plan_view::health_text(&unhealthy));
             }
-            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &stack.findings, &unhealthy))),
-            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &stack.findings, &unhealthy)),
+            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &findings, &unhealthy))),
+            DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &findings, &unhealthy)),
         }
         if !plan.refusals.is_empty() || !allowed {
             return ERROR;
@@ -139,20 +126,10 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
 /// The stack's workloads (those apply waits for) that are failed or still rolling out, judged
 /// once from the snapshot plus the ReplicaSets and pods of their namespaces. A note, never a
 /// change: exit codes do not depend on it. When it cannot be checked, a warning says so.
-async fn health_notes(
-    out: &Output,
-    session: &Session,
-    desired: &cairn_runtime::model::Desired,
-    state: &Live,
-    plan: &Plan,
-) -> Vec<Unhealthy> {
-    let Some(kube) = &session.kube else { return Vec::new() };
-    let workloads = rollouts::waited_workloads(desired, plan.steps.iter().filter_map(|s| s.desired));
-    if workloads.is_empty() {
-        return Vec::new();
-    }
-    match rollouts::look(kube, &workloads, &state.snapshot).await {
-        Ok(verdict) => verdict.unhealthy,
+async fn health_notes(out: &Output, flags: &ClusterFlags, engine: &Engine, plan: &Plan) -> Vec<Unhealthy> {
+    let keys = health_keys(plan, false);
+    match engine.health(&keys, None, &mut |e| live::render_event(out, flags.verbose, e)).await {
+        Ok(unhealthy) => unhealthy,
         Err(e) => {
             out.info(&format!("warning: could not check the health of the stack's workloads: {e}"));
             Vec::new()

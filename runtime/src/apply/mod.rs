@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use crate::model::ObjectKey;
 use crate::plan::{Action, Plan, Step};
 
 pub use outcome::{Event, Outcome, StepError, Summary};
@@ -23,9 +24,9 @@ pub use stop::Stop;
 
 /// Carries out steps: the write and, where it matters, the wait for the object to be ready.
 pub trait Target {
-    /// Runs step `index` of the plan. `Ok` holds a short outcome text (`created`,
+    /// Runs one step of the plan. `Ok` holds a short outcome text (`created`,
     /// `rolled out 3/3`).
-    fn run(&self, index: usize, step: &Step) -> impl std::future::Future<Output = Result<String, StepError>>;
+    fn run(&self, step: &Step) -> impl std::future::Future<Output = Result<String, StepError>>;
 }
 
 /// How the executor runs a plan.
@@ -64,7 +65,7 @@ enum State {
 ///
 /// No-op steps count as done at once (their outcome is `None`) and never block or skip
 /// anything. When a step fails, every step depending on it (through `after`, transitively) is
-/// [`Outcome::Skipped`] without running. `after` indexes outside the plan are ignored; steps
+/// [`Outcome::Skipped`] without running. `after` keys of no step in the plan are ignored; steps
 /// that can never start (a dependency cycle) fail. `on_event` hears of every start and finish
 /// (skips included) as they happen.
 ///
@@ -76,9 +77,12 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
     let mut state: Vec<State> = plan.steps.iter().map(|s| if s.action == Action::Noop { State::Cleared } else { State::Pending }).collect();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     // dependents[j]: the steps whose `after` names j.
+    // after[i]: the positions of the steps step i waits on (keys of no step are ignored).
+    let position: std::collections::HashMap<&ObjectKey, usize> = plan.steps.iter().enumerate().map(|(i, s)| (&s.key, i)).collect();
+    let after: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.after.iter().filter_map(|k| position.get(k).copied()).collect()).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, step) in plan.steps.iter().enumerate() {
-        for &j in &step.after {
+    for (i, waits) in after.iter().enumerate() {
+        for &j in waits {
             if let Some(d) = dependents.get_mut(j) {
                 d.push(i);
             }
@@ -87,7 +91,7 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
 
     // waiting[i]: how many of step i's `after` entries have not cleared yet; at 0 it is ready.
     let mut waiting: Vec<usize> =
-        plan.steps.iter().map(|s| s.after.iter().filter(|&&j| state.get(j).is_some_and(|st| *st != State::Cleared)).count()).collect();
+        after.iter().map(|a| a.iter().filter(|&&j| state.get(j).is_some_and(|st| *st != State::Cleared)).count()).collect();
     // Ready steps, earliest in the plan first.
     let mut ready: BinaryHeap<Reverse<usize>> =
         (0..n).filter(|&i| state.get(i) == Some(&State::Pending) && waiting.get(i) == Some(&0)).map(Reverse).collect();
@@ -99,7 +103,7 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
             let Some(Reverse(i)) = ready.pop() else { break };
             let (Some(step), Some(s @ State::Pending)) = (plan.steps.get(i), state.get_mut(i)) else { continue };
             *s = State::Running;
-            on_event(&Event::Started { index: i });
+            on_event(&Event::Started { step });
             running.push(start(target, i, step));
         }
 
@@ -127,9 +131,9 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
         if let Some(s) = state.get_mut(index) {
             *s = if failed { State::Blocked } else { State::Cleared };
         }
-        finish(index, outcome, &mut outcomes, on_event);
+        finish(plan, index, outcome, &mut outcomes, on_event);
         if failed {
-            skip_dependents(index, &dependents, &mut state, &mut outcomes, on_event);
+            skip_dependents(plan, index, &dependents, &mut state, &mut outcomes, on_event);
         } else {
             for &d in dependents.get(index).map_or(&[][..], Vec::as_slice) {
                 if let Some(w) = waiting.get_mut(d) {
@@ -153,15 +157,16 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
             if let Some(s) = state.get_mut(i) {
                 *s = State::Blocked;
             }
-            finish(i, outcome, &mut outcomes, on_event);
+            finish(plan, i, outcome, &mut outcomes, on_event);
         }
     }
 
     // Nothing runs and nothing can start: whatever is still pending waits on a cycle.
-    for (i, step) in plan.steps.iter().enumerate() {
+    for i in 0..n {
         if state.get(i) == Some(&State::Pending) {
-            let waits_on: Vec<String> = step
-                .after
+            let waits_on: Vec<String> = after
+                .get(i)
+                .map_or(&[][..], Vec::as_slice)
                 .iter()
                 .filter(|&&j| state.get(j) == Some(&State::Pending))
                 .filter_map(|&j| plan.steps.get(j))
@@ -174,20 +179,22 @@ pub async fn execute<T: Target>(plan: &Plan, target: &T, opts: &ExecOptions, on_
             if let Some(s) = state.get_mut(i) {
                 *s = State::Blocked;
             }
-            finish(i, Outcome::Failed(error), &mut outcomes, on_event);
+            finish(plan, i, Outcome::Failed(error), &mut outcomes, on_event);
         }
     }
 
     Summary { outcomes }
 }
 
-/// Runs one step, tagged with its index.
+/// Runs one step, tagged with its position.
 async fn start<T: Target>(target: &T, index: usize, step: &Step) -> (usize, Result<String, StepError>) {
-    (index, target.run(index, step).await)
+    (index, target.run(step).await)
 }
 
-fn finish(index: usize, outcome: Outcome, outcomes: &mut [Option<Outcome>], on_event: &mut dyn FnMut(&Event)) {
-    on_event(&Event::Finished { index, outcome: &outcome });
+fn finish(plan: &Plan, index: usize, outcome: Outcome, outcomes: &mut [Option<Outcome>], on_event: &mut dyn FnMut(&Event)) {
+    if let Some(step) = plan.steps.get(index) {
+        on_event(&Event::Finished { step, outcome: &outcome });
+    }
     if let Some(o) = outcomes.get_mut(index) {
         *o = Some(outcome);
     }
@@ -195,6 +202,7 @@ fn finish(index: usize, outcome: Outcome, outcomes: &mut [Option<Outcome>], on_e
 
 /// Marks every pending step depending on `failed` (transitively) as skipped, in plan order.
 fn skip_dependents(
+    plan: &Plan,
     failed: usize,
     dependents: &[Vec<usize>],
     state: &mut [State],
@@ -213,7 +221,8 @@ fn skip_dependents(
         }
     }
     skipped.sort_unstable();
+    let Some(because) = plan.steps.get(failed).map(|s| s.key.clone()) else { return };
     for d in skipped {
-        finish(d, Outcome::Skipped { because: failed }, outcomes, on_event);
+        finish(plan, d, Outcome::Skipped { because: because.clone() }, outcomes, on_event);
     }
 }

@@ -1,6 +1,7 @@
 //! What the executor reports: per-step outcomes, progress events and the summary.
 
-use crate::plan::Plan;
+use crate::model::ObjectKey;
+use crate::plan::Step;
 
 /// Why a step failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,8 +40,8 @@ pub enum Outcome {
     Unverified(StepError),
     /// It never ran: a step it depends on failed.
     Skipped {
-        /// Index of the failed step.
-        because: usize,
+        /// The failed step's key.
+        because: ObjectKey,
     },
     /// It never ran: the run was stopped first (interrupted, or the lock was lost); why.
     NotStarted(String),
@@ -66,15 +67,12 @@ impl Outcome {
     }
 
     /// One line for the summary: the detail, the error message, or `skipped: <object id> failed`.
-    pub fn describe(&self, plan: &Plan) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Outcome::Done(detail) => detail.clone(),
             Outcome::Failed(e) => e.message.clone(),
             Outcome::Unverified(e) => format!("written, not verified: {}", e.message),
-            Outcome::Skipped { because } => match plan.steps.get(*because) {
-                Some(step) => format!("skipped: {} failed", step.key.id()),
-                None => "skipped: a step it depends on failed".into(),
-            },
+            Outcome::Skipped { because } => format!("skipped: {} failed", because.id()),
             Outcome::NotStarted(why) => format!("not started: {why}"),
             Outcome::Abandoned(why) => format!("abandoned while running ({why}); it may or may not have been written"),
         }
@@ -82,12 +80,12 @@ impl Outcome {
 }
 
 /// Progress, reported as it happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event<'a> {
-    /// Step `index` started running.
-    Started { index: usize },
-    /// Step `index` finished, failed, or was skipped (skips have no `Started`).
-    Finished { index: usize, outcome: &'a Outcome },
+    /// The step started running.
+    Started { step: &'a Step },
+    /// The step finished, failed, or was skipped (skips have no `Started`).
+    Finished { step: &'a Step, outcome: &'a Outcome },
 }
 
 /// How a plan's execution ended.

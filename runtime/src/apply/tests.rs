@@ -6,23 +6,44 @@ use super::*;
 use crate::model::ObjectKey;
 use crate::plan::Class;
 
+fn key(name: &str) -> ObjectKey {
+    ObjectKey { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("app".into()), name: name.into() }
+}
+
+/// A step waiting on the steps at positions `after` ([`plan`] turns them into keys).
 fn step(name: &str, action: Action, after: &[usize]) -> Step {
-    let key = ObjectKey { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("app".into()), name: name.into() };
     Step {
         action,
         class: (action != Action::Noop).then_some(Class::Pending),
-        after: after.to_vec(),
-        ..Step::create(key, format!("config.{name}"), None)
+        after: after.iter().map(|i| key(&format!("#{i}"))).collect(),
+        ..Step::create(key(name), format!("config.{name}"))
     }
 }
 
-fn plan(steps: Vec<Step>) -> Plan {
+/// A plan of `steps`, each `#i` in an `after` replaced by the key of the step at position i
+/// (kept as is when there is none: a key of no step).
+fn plan(mut steps: Vec<Step>) -> Plan {
+    let keys: Vec<ObjectKey> = steps.iter().map(|s| s.key.clone()).collect();
+    for s in &mut steps {
+        for a in &mut s.after {
+            if let Some(k) = a.name.strip_prefix('#').and_then(|i| i.parse::<usize>().ok()).and_then(|i| keys.get(i)) {
+                *a = k.clone();
+            }
+        }
+    }
     Plan { stack: "shop".into(), steps, refusals: Vec::new() }
+}
+
+/// The position of the step named `name` in `plan`.
+fn position(plan: &Plan, name: &str) -> usize {
+    plan.steps.iter().position(|s| s.key.name == name).unwrap_or(usize::MAX)
 }
 
 /// Sleeps `ms` per step, fails the steps in `failing`, and records what happened.
 #[derive(Default)]
 struct Fake {
+    /// Step names by position (set by [`run_with`]).
+    names: RefCell<Vec<String>>,
     ms: u64,
     failing: BTreeSet<usize>,
     log: RefCell<Vec<String>>,
@@ -46,7 +67,8 @@ impl Fake {
 }
 
 impl Target for Fake {
-    async fn run(&self, index: usize, step: &Step) -> Result<String, StepError> {
+    async fn run(&self, step: &Step) -> Result<String, StepError> {
+        let index = self.names.borrow().iter().position(|n| *n == step.key.name).unwrap_or(usize::MAX);
         self.log.borrow_mut().push(format!("start {index}"));
         self.running.set(self.running.get() + 1);
         self.max_running.set(self.max_running.get().max(self.running.get()));
@@ -67,11 +89,12 @@ async fn run(plan: &Plan, fake: &Fake, parallelism: usize) -> (Summary, Vec<Stri
 }
 
 async fn run_with(plan: &Plan, fake: &Fake, opts: &ExecOptions) -> (Summary, Vec<String>) {
+    *fake.names.borrow_mut() = plan.steps.iter().map(|s| s.key.name.clone()).collect();
     let mut events = Vec::new();
     let summary = execute(plan, fake, opts, &mut |e: &Event| {
         events.push(match e {
-            Event::Started { index } => format!("started {index}"),
-            Event::Finished { index, outcome } => format!("finished {index}: {}", outcome.describe(plan)),
+            Event::Started { step } => format!("started {}", position(plan, &step.key.name)),
+            Event::Finished { step, outcome } => format!("finished {}: {}", position(plan, &step.key.name), outcome.describe()),
         })
     })
     .await;
@@ -152,7 +175,7 @@ async fn a_failure_skips_exactly_its_transitive_dependents() {
     let (summary, events) = run(&p, &fake, 10).await;
     assert_eq!(summary.outcomes[0], Some(Outcome::Failed(StepError::with_help("ns refused", "fix it"))));
     for i in [1, 2, 3, 6] {
-        assert_eq!(summary.outcomes[i], Some(Outcome::Skipped { because: 0 }), "step {i}");
+        assert_eq!(summary.outcomes[i], Some(Outcome::Skipped { because: key("ns") }), "step {i}");
         assert!(!fake.log().contains(&format!("start {i}")), "step {i} ran");
     }
     assert_eq!(summary.outcomes[4], Some(Outcome::Done("created".into())));
@@ -197,7 +220,7 @@ async fn summary_counts() {
     assert_eq!(summary.outcomes.len(), 5);
     assert_eq!(summary.outcomes[0], None);
     assert_eq!((summary.succeeded(), summary.failed(), summary.skipped()), (2, 1, 1));
-    assert_eq!(summary.outcomes[3].as_ref().map(|o| o.describe(&p)), Some("skipped: ConfigMap/app/c failed".into()));
+    assert_eq!(summary.outcomes[3].as_ref().map(|o| o.describe()), Some("skipped: ConfigMap/app/c failed".into()));
     assert!(!summary.is_success());
 }
 
@@ -267,8 +290,8 @@ async fn a_step_outliving_the_grace_period_is_abandoned() {
 async fn an_unverified_step_is_neither_done_nor_failed_and_blocks_its_dependents() {
     struct Unverifying;
     impl Target for Unverifying {
-        async fn run(&self, index: usize, _step: &Step) -> Result<String, StepError> {
-            if index == 0 {
+        async fn run(&self, step: &Step) -> Result<String, StepError> {
+            if step.key.name == "web" {
                 Err(StepError { unverified: true, ..StepError::new("read Deployment/app/web: 503") })
             } else {
                 Ok("created".into())
@@ -279,8 +302,8 @@ async fn an_unverified_step_is_neither_done_nor_failed_and_blocks_its_dependents
     let summary = execute(&p, &Unverifying, &ExecOptions::default(), &mut |_| {}).await;
     let first = summary.outcomes[0].clone().unwrap();
     assert!(matches!(first, Outcome::Unverified(_)), "{first:?}");
-    assert_eq!(first.describe(&p), "written, not verified: read Deployment/app/web: 503");
-    assert_eq!(summary.outcomes[1], Some(Outcome::Skipped { because: 0 }));
+    assert_eq!(first.describe(), "written, not verified: read Deployment/app/web: 503");
+    assert_eq!(summary.outcomes[1], Some(Outcome::Skipped { because: key("web") }));
     assert_eq!((summary.succeeded(), summary.failed(), summary.skipped(), summary.unverified()), (1, 0, 1, 1));
     assert!(!summary.is_success());
 }

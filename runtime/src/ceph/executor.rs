@@ -24,7 +24,7 @@ pub struct CephTarget<'a> {
 }
 
 impl Target for CephTarget<'_> {
-    async fn run(&self, _index: usize, step: &Step) -> Result<String, StepError> {
+    async fn run(&self, step: &Step) -> Result<String, StepError> {
         let pool = self.pools.iter().find(|p| p.name == step.key.name);
         if step.action == Action::Create {
             // `osd pool create` on an existing pool succeeds silently: never write a pool that

@@ -17,6 +17,7 @@ pub mod error;
 pub mod executor;
 pub mod lock;
 pub mod plan;
+pub mod provider;
 pub mod rados;
 pub mod read;
 pub mod spec;

@@ -126,7 +126,7 @@ pub fn pool_fingerprint(pool: &LivePool, state: &CephState) -> String {
 
 /// The step of one declared pool, or why it may not be touched.
 fn declared_step(input: &PoolPlanInput, pool: &DesiredPool) -> Result<Step, Box<Refusal>> {
-    let mut step = Step::create(pool_key(&pool.name), pool.address.clone(), pool.desired);
+    let mut step = Step::create(pool_key(&pool.name), pool.address.clone());
     let mut changes = Vec::new();
     let (live, adopt) = match input.live.pool(&pool.name) {
         Some(live) => {
@@ -229,7 +229,7 @@ fn delete_step(live: &LivePool, declared: Option<&DesiredPool>, state: &CephStat
         declared.map(|d| d.address.clone()).or_else(|| live.meta(POOL_ADDRESS_KEY).map(str::to_string)),
         // A pool is protected unless its declaration or its metadata says otherwise.
         declared.map_or_else(|| live.meta(POOL_PROTECT_KEY) != Some("false"), |d| d.protect),
-        declared.and_then(|d| d.desired),
+        declared.is_some(),
         pool_fingerprint(live, state),
     )
 }

@@ -28,7 +28,7 @@ fn erasure() -> PoolSpec {
 }
 
 fn declared(name: &str, spec: PoolSpec) -> DesiredPool {
-    DesiredPool { name: name.into(), address: format!("pool.{name}"), protect: true, spec, desired: Some(0) }
+    DesiredPool { name: name.into(), address: format!("pool.{name}"), protect: true, spec }
 }
 
 /// The CRUSH rule `osd crush rule create-replicated` / `create-erasure` makes, as dumped.
@@ -173,7 +173,7 @@ fn an_absent_replicated_pool_is_created_with_the_applied_hash_last() {
     let live = CephState::default();
     let p = plan(std::slice::from_ref(&fast), &live);
     let s = only(&p);
-    assert_eq!((s.action, s.class, s.desired, s.protected), (Action::Create, Some(Class::Pending), Some(0), false));
+    assert_eq!((s.action, s.class, s.declared, s.protected), (Action::Create, Some(Class::Pending), true, false));
     assert_eq!(s.key, pool_key("fast"));
     assert_eq!(s.key.api_version, "cairn.dev/v1alpha1");
     assert_eq!(s.live_fingerprint, None);
@@ -462,7 +462,7 @@ fn an_undeclared_owned_pool_is_deleted_and_others_are_left_alone() {
     let names: Vec<&str> = p.steps.iter().map(|s| s.key.name.as_str()).collect();
     assert_eq!(names, ["old", "older"], "newest first");
     let old = &p.steps[0];
-    assert_eq!((old.action, old.class, old.desired), (Action::Delete, Some(Class::Pending), None));
+    assert_eq!((old.action, old.class, old.declared), (Action::Delete, Some(Class::Pending), false));
     assert_eq!(old.address.as_deref(), Some("pool.old"));
     assert!(old.protected, "no protect metadata: protected");
     assert!(!p.steps[1].protected, "protect=false on the pool");
@@ -597,7 +597,7 @@ fn destroy_deletes_every_owned_pool_with_its_declared_protect() {
     let got: Vec<(&str, Action, bool)> = p.steps.iter().map(|s| (s.key.name.as_str(), s.action, s.protected)).collect();
     assert_eq!(got, [("gone", Action::Delete, true), ("archive", Action::Delete, true), ("fast", Action::Delete, false)]);
     assert_eq!(p.steps[2].address.as_deref(), Some("pool.fast"));
-    assert_eq!(p.steps[2].desired, Some(0));
+    assert!(p.steps[2].declared);
 }
 
 #[test]

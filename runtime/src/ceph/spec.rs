@@ -157,18 +157,16 @@ pub struct DesiredPool {
     /// Delete and replace need `--allow-data-loss`.
     pub protect: bool,
     pub spec: PoolSpec,
-    /// Index into [`crate::model::Desired::objects`] of its `CephPool` object, if any.
-    pub desired: Option<usize>,
 }
 
 impl DesiredPool {
-    /// The pool a lowered `CephPool` object declares (`index`: its place in the desired objects).
-    pub fn from_object(obj: &DesiredObject, index: Option<usize>) -> Result<DesiredPool, String> {
+    /// The pool a lowered `CephPool` object declares.
+    pub fn from_object(obj: &DesiredObject) -> Result<DesiredPool, String> {
         if obj.key.api_version != POOL_API_VERSION || obj.key.kind != POOL_KIND {
             return Err(format!("{} is not a {POOL_API_VERSION} {POOL_KIND}", obj.key));
         }
         let spec = PoolSpec::from_body(&obj.body).map_err(|e| format!("{} ({}): {e}", obj.key, obj.address))?;
-        Ok(DesiredPool { name: obj.key.name.clone(), address: obj.address.clone(), protect: obj.protect, spec, desired: index })
+        Ok(DesiredPool { name: obj.key.name.clone(), address: obj.address.clone(), protect: obj.protect, spec })
     }
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod health;
 pub mod inventory;
 pub mod lock;
+pub mod provider;
 pub mod read;
 pub mod retry;
 pub mod rollouts;

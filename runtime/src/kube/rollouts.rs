@@ -71,8 +71,9 @@ pub fn is_workload(key: &ObjectKey) -> bool {
 }
 
 /// The objects of `desired` at `indexes` that are workloads apply waits for (`wait = true`).
-pub fn waited_workloads(desired: &Desired, indexes: impl IntoIterator<Item = usize>) -> Vec<&DesiredObject> {
-    indexes.into_iter().filter_map(|i| desired.objects.get(i)).filter(|o| o.wait && is_workload(&o.key)).collect()
+pub fn waited_workloads<'a, 'k>(desired: &'a Desired, keys: impl IntoIterator<Item = &'k ObjectKey>) -> Vec<&'a DesiredObject> {
+    let by_key = desired.by_key();
+    keys.into_iter().filter_map(|k| by_key.get(k).copied()).filter(|o| o.wait && is_workload(&o.key)).collect()
 }
 
 /// One look, no waiting (`plan`, `drift`): failed and still-progressing workloads among
@@ -277,9 +278,9 @@ mod tests {
 
     #[test]
     fn only_waited_apps_workloads_are_judged() {
-        let object = |api_version: &str, kind: &str, wait: bool| DesiredObject {
-            key: ObjectKey { api_version: api_version.into(), kind: kind.into(), namespace: Some("shop".into()), name: "x".into() },
-            address: format!("{kind}.x"),
+        let object = |api_version: &str, kind: &str, name: &str, wait: bool| DesiredObject {
+            key: ObjectKey { api_version: api_version.into(), kind: kind.into(), namespace: Some("shop".into()), name: name.into() },
+            address: format!("{kind}.{name}"),
             body: Json::Null,
             sensitive: Vec::new(),
             protect: false,
@@ -289,15 +290,17 @@ mod tests {
         let desired = Desired {
             stack: "shop".into(),
             objects: vec![
-                object("apps/v1", "Deployment", true),
-                object("apps/v1", "StatefulSet", true),
-                object("apps/v1", "Deployment", false),
-                object("v1", "ConfigMap", true),
-                object("example.com/v1", "Deployment", true),
+                object("apps/v1", "Deployment", "a", true),
+                object("apps/v1", "StatefulSet", "b", true),
+                object("apps/v1", "Deployment", "c", false),
+                object("v1", "ConfigMap", "d", true),
+                object("example.com/v1", "Deployment", "e", true),
             ],
         };
-        let kinds: Vec<&str> = waited_workloads(&desired, 0..5).iter().map(|o| o.key.kind.as_str()).collect();
+        let kinds: Vec<&str> =
+            waited_workloads(&desired, desired.objects.iter().map(|o| &o.key)).iter().map(|o| o.key.kind.as_str()).collect();
         assert_eq!(kinds, ["Deployment", "StatefulSet"]);
-        assert_eq!(waited_workloads(&desired, [1, 9]).len(), 1);
+        let unknown = ObjectKey { name: "nope".into(), ..desired.objects[0].key.clone() };
+        assert_eq!(waited_workloads(&desired, [&desired.objects[1].key, &unknown]).len(), 1);
     }
 }

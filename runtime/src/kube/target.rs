@@ -14,7 +14,7 @@ use super::{retry, to_json, Kube, KubeError, Resolved};
 use crate::apply::{StepError, Target};
 use crate::fence::Fence;
 use crate::hash::applied_body;
-use crate::model::{Desired, ObjectKey, FIELD_MANAGER};
+use crate::model::{Desired, DesiredObject, ObjectKey, FIELD_MANAGER};
 use crate::plan::{Action, Step};
 
 /// How often waits look again.
@@ -24,6 +24,8 @@ const POLL: Duration = Duration::from_millis(250);
 pub struct KubeTarget<'a> {
     pub kube: &'a Kube,
     pub desired: &'a Desired,
+    /// Position of each declared object in `desired`.
+    pub index: &'a std::collections::HashMap<ObjectKey, usize>,
     /// The stack's key (applied-hash annotations).
     pub key: &'a [u8],
     /// `--force-conflicts`: take fields other managers own.
@@ -35,7 +37,7 @@ pub struct KubeTarget<'a> {
 }
 
 impl Target for KubeTarget<'_> {
-    async fn run(&self, _index: usize, step: &Step) -> Result<String, StepError> {
+    async fn run(&self, step: &Step) -> Result<String, StepError> {
         match step.action {
             Action::Noop => Ok("unchanged".into()),
             Action::Create | Action::Update => {
@@ -75,11 +77,13 @@ fn failed(message: impl Into<String>, help: Option<&str>) -> StepError {
 }
 
 impl KubeTarget<'_> {
+    /// The declaration of a declared step's object.
+    fn declared(&self, step: &Step) -> Option<&DesiredObject> {
+        self.index.get(&step.key).filter(|_| step.declared).and_then(|i| self.desired.objects.get(*i))
+    }
+
     fn body(&self, step: &Step) -> Result<Json, StepError> {
-        let obj = step
-            .desired
-            .and_then(|i| self.desired.objects.get(i))
-            .ok_or_else(|| failed(format!("{} has no declared body", step.key), None))?;
+        let obj = self.declared(step).ok_or_else(|| failed(format!("{} has no declared body", step.key), None))?;
         Ok(applied_body(obj, self.key))
     }
 
@@ -150,7 +154,7 @@ impl KubeTarget<'_> {
     /// Waits where it matters; `Some(text)` says what was waited for.
     async fn wait(&self, step: &Step, body: &Json) -> Result<Option<String>, StepError> {
         let key = &step.key;
-        let wants_wait = step.desired.and_then(|i| self.desired.objects.get(i)).is_some_and(|o| o.wait);
+        let wants_wait = self.declared(step).is_some_and(|o| o.wait);
         match (key.group(), key.kind.as_str()) {
             ("", "Namespace") => self.poll(key, |obj, _, _| health::namespace(obj), false).await.map(|_| None),
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {

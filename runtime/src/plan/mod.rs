@@ -12,6 +12,7 @@ mod compare;
 mod fingerprint;
 mod immutable;
 mod managed;
+mod merge;
 mod namespace;
 mod order;
 mod path;
@@ -26,6 +27,7 @@ use std::collections::HashSet;
 use serde_json::Value as Json;
 
 pub use fingerprint::fingerprint;
+pub use merge::merge;
 pub use types::{Action, Class, FieldChange, FieldOp, HoldReason, Holding, Options, Plan, Refusal, Step};
 
 use crate::hash::{applied_body, applied_hash};
@@ -39,49 +41,41 @@ const SENSITIVE: &str = "(sensitive)";
 const ADDRESS: &str = "cairn.dev/address";
 
 /// Plans `desired` against `live`: one step per declared object (in `desired` order, `after`
-/// the steps of its dependencies), then one delete per owned object no longer declared (or
+/// the keys of its dependencies), then one delete per owned object no longer declared (or
 /// every owned object with [`Options::destroy`]), plus refusals for objects cairn may not take.
 /// `key` is the stack's key for secret HMACs. Deterministic: same inputs, same plan.
 pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> Plan {
     let mut plan = Plan { stack: desired.stack.clone(), ..Plan::default() };
-    let mut step_of: Vec<Option<usize>> = vec![None; desired.objects.len()];
     if !opts.destroy {
-        for (i, obj) in desired.objects.iter().enumerate() {
-            match declared_step(&desired.stack, i, obj, live, key, opts) {
-                Ok(step) => {
-                    if let Some(slot) = step_of.get_mut(i) {
-                        *slot = Some(plan.steps.len());
-                    }
+        for obj in &desired.objects {
+            match declared_step(&desired.stack, obj, live, key, opts) {
+                Ok(mut step) => {
+                    let mut after = obj.deps.clone();
+                    after.sort_unstable();
+                    after.dedup();
+                    step.after = after;
                     plan.steps.push(step);
                 }
                 Err(refusal) => plan.refusals.push(*refusal),
             }
         }
-        for step in &mut plan.steps {
-            let deps = step.desired.and_then(|d| desired.objects.get(d)).map(|o| o.deps.as_slice()).unwrap_or_default();
-            let mut after: Vec<usize> = deps.iter().filter_map(|d| step_of.get(*d).copied().flatten()).collect();
-            after.sort_unstable();
-            after.dedup();
-            step.after = after;
-        }
     }
 
-    let declared: std::collections::HashMap<&ObjectKey, usize> = desired.objects.iter().enumerate().map(|(i, o)| (&o.key, i)).collect();
+    let declared = desired.by_key();
     let mut deletes: Vec<Step> = live
         .owned
         .iter()
         .filter(|(k, _)| opts.destroy || !declared.contains_key(k))
         .filter(|(_, body)| !has_owner(body) && !terminating(body))
-        .map(|(k, body)| delete_step(k, body, declared.get(k).and_then(|i| desired.objects.get(*i).map(|o| (*i, o)))))
+        .map(|(k, body)| delete_step(k, body, declared.get(k).copied()))
         .collect();
     guard_namespaces(&mut deletes, &desired.stack, live);
-    order::order_deletes(&mut deletes, plan.steps.len());
+    order::order_deletes(&mut deletes);
     plan.steps.extend(deletes);
 
     if !opts.targets.is_empty() {
         let closure = order::target_closure(desired, &opts.targets);
-        let wanted: HashSet<&ObjectKey> = desired.objects.iter().zip(&closure).filter(|(_, k)| **k).map(|(o, _)| &o.key).collect();
-        plan.refusals.retain(|r| wanted.contains(&r.key));
+        plan.refusals.retain(|r| closure.contains(&r.key));
         plan.steps = order::select_targets(std::mem::take(&mut plan.steps), &closure, &opts.targets);
     }
     plan
@@ -120,13 +114,13 @@ fn guard_namespaces(deletes: &mut [Step], stack: &str, live: &Snapshot) {
     }
 }
 
-/// The delete of an owned object (`declared`: its index and declaration, under `destroy`).
-fn delete_step(key: &ObjectKey, body: &Json, declared: Option<(usize, &DesiredObject)>) -> Step {
+/// The delete of an owned object (`declared`: its declaration, under `destroy`).
+fn delete_step(key: &ObjectKey, body: &Json, declared: Option<&DesiredObject>) -> Step {
     Step::delete(
         key.clone(),
-        declared.map(|(_, o)| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
-        annotation(body, PROTECT) == Some("true") || declared.is_some_and(|(_, o)| o.protect) || namespace::is_claim(key),
-        declared.map(|(i, _)| i),
+        declared.map(|o| o.address.clone()).or_else(|| annotation(body, ADDRESS).map(str::to_string)),
+        annotation(body, PROTECT) == Some("true") || declared.is_some_and(|o| o.protect) || namespace::is_claim(key),
+        declared.is_some(),
         fingerprint(body, None),
     )
 }
@@ -157,8 +151,8 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
 }
 
 /// The step of one declared object.
-fn declared_step(stack: &str, i: usize, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
-    let mut step = Step::create(obj.key.clone(), obj.address.clone(), Some(i));
+fn declared_step(stack: &str, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
+    let mut step = Step::create(obj.key.clone(), obj.address.clone());
     let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
     if terminating(live_obj) {
         // Still going away (a namespace empties first): apply waits until it is gone, then creates it.

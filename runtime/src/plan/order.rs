@@ -2,12 +2,12 @@
 //! it), and `--target` selection.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cairn_compiler::graph::kind_rank;
 
 use super::types::{Action, Step};
-use crate::model::Desired;
+use crate::model::{Desired, ObjectKey};
 
 /// Above this many `after` entries for one group, its first delete waits for the group's
 /// predecessors and the rest wait for that first one: O(n) entries instead of O(n²).
@@ -24,8 +24,8 @@ struct Group {
 /// their `after`: a delete waits for every delete of strictly higher rank in its namespace and
 /// among cluster-scoped objects; a cluster-scoped delete waits for every delete of higher rank
 /// anywhere (so a Namespace goes after its objects, a CRD after its custom objects, a
-/// StorageClass after PVCs). `base` is the index of the first delete in the plan.
-pub(crate) fn order_deletes(deletes: &mut [Step], base: usize) {
+/// StorageClass after PVCs).
+pub(crate) fn order_deletes(deletes: &mut [Step]) {
     deletes.sort_by(|a, b| {
         let ka = (Reverse(kind_rank(&a.key.kind)), &a.key.namespace, &a.key.name, &a.key.kind, &a.key.api_version);
         let kb = (Reverse(kind_rank(&b.key.kind)), &b.key.namespace, &b.key.name, &b.key.kind, &b.key.api_version);
@@ -53,8 +53,8 @@ pub(crate) fn order_deletes(deletes: &mut [Step], base: usize) {
                 Some(ns) => preds.extend(latest_ns.get(ns).copied()),
                 None => preds.extend(latest_ns.values().copied()),
             }
-            let before: Vec<usize> = preds.iter().filter_map(|p| groups.get(*p)).flat_map(|g| g.members.iter().map(|m| m + base)).collect();
-            wait_for(deletes, &group.members, before, base);
+            let before: Vec<usize> = preds.iter().filter_map(|p| groups.get(*p)).flat_map(|g| g.members.iter().copied()).collect();
+            wait_for(deletes, &group.members, before);
         }
         for gi in band_start..band_end {
             if let Some(group) = groups.get(gi) {
@@ -70,22 +70,23 @@ pub(crate) fn order_deletes(deletes: &mut [Step], base: usize) {
     }
 }
 
-/// Makes every member of a group wait for `before` (plan indexes), directly or through the
-/// group's first member when that would be too many entries.
-fn wait_for(deletes: &mut [Step], members: &[usize], mut before: Vec<usize>, base: usize) {
+/// Makes every member of a group wait for the deletes `before` (indexes into `deletes`),
+/// directly or through the group's first member when that would be too many entries.
+fn wait_for(deletes: &mut [Step], members: &[usize], mut before: Vec<usize>) {
     if before.is_empty() {
         return;
     }
     before.sort_unstable();
     before.dedup();
-    let direct = members.len().saturating_mul(before.len()) <= DIRECT_LIMIT;
-    let Some(&first) = members.first() else { return };
+    let keys: Vec<ObjectKey> = before.iter().filter_map(|b| deletes.get(*b)).map(|s| s.key.clone()).collect();
+    let direct = members.len().saturating_mul(keys.len()) <= DIRECT_LIMIT;
+    let Some(first) = members.first().and_then(|f| deletes.get(*f)).map(|s| s.key.clone()) else { return };
     for (n, m) in members.iter().enumerate() {
         if let Some(step) = deletes.get_mut(*m) {
             if direct || n == 0 {
-                step.after.extend(before.iter().copied());
+                step.after.extend(keys.iter().cloned());
             } else {
-                step.after.push(first + base);
+                step.after.push(first.clone());
             }
         }
     }
@@ -98,59 +99,50 @@ fn named(step: &Step, targets: &[String]) -> bool {
 
 /// Which declared objects `--target` keeps: the targeted ones (by address or object id) and,
 /// transitively, what they depend on.
-pub(crate) fn target_closure(desired: &Desired, targets: &[String]) -> Vec<bool> {
-    let mut keep = vec![false; desired.objects.len()];
-    let mut stack: Vec<usize> = desired
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| targets.iter().any(|t| *t == o.address || *t == o.key.id()))
-        .map(|(i, _)| i)
-        .collect();
-    while let Some(i) = stack.pop() {
-        match keep.get_mut(i) {
-            Some(k) if !*k => *k = true,
-            _ => continue,
+pub(crate) fn target_closure(desired: &Desired, targets: &[String]) -> HashSet<ObjectKey> {
+    let by_key = desired.by_key();
+    let mut keep = HashSet::new();
+    let mut stack: Vec<&ObjectKey> =
+        desired.objects.iter().filter(|o| targets.iter().any(|t| *t == o.address || *t == o.key.id())).map(|o| &o.key).collect();
+    while let Some(k) = stack.pop() {
+        if !keep.insert(k.clone()) {
+            continue;
         }
-        if let Some(o) = desired.objects.get(i) {
-            stack.extend(o.deps.iter().copied());
+        if let Some(o) = by_key.get(k) {
+            stack.extend(o.deps.iter());
         }
     }
     keep
 }
 
-/// Keeps the steps of the declared objects in `keep_desired` (see [`target_closure`]) and the
-/// deletes `targets` name. `after` is renumbered; a kept step that waited on a dropped one
-/// waits on what that one waited on instead.
-pub(crate) fn select_targets(steps: Vec<Step>, keep_desired: &[bool], targets: &[String]) -> Vec<Step> {
-    let kept: Vec<bool> = steps
-        .iter()
-        .map(|s| match (s.action, s.desired) {
-            (Action::Delete, _) => named(s, targets),
-            (_, Some(d)) => keep_desired.get(d).copied().unwrap_or(false),
-            (_, None) => false,
-        })
-        .collect();
-    let mut new_index: HashMap<usize, usize> = HashMap::new();
-    for (old, _) in kept.iter().enumerate().filter(|(_, k)| **k) {
-        new_index.insert(old, new_index.len());
-    }
+/// Keeps the steps of the declared objects in `keep` (see [`target_closure`]) and the deletes
+/// `targets` name. A kept step that waited on a dropped one waits on what that one waited on
+/// instead; keys of no step here (another provider's) are kept.
+pub(crate) fn select_targets(steps: Vec<Step>, keep: &HashSet<ObjectKey>, targets: &[String]) -> Vec<Step> {
+    let kept = |s: &Step| match s.action {
+        Action::Delete => named(s, targets),
+        _ => s.declared && keep.contains(&s.key),
+    };
     // The kept steps each step waits on, looking through dropped ones (`after` only points back).
-    let mut through: Vec<BTreeSet<usize>> = Vec::with_capacity(steps.len());
-    let mut out = Vec::with_capacity(new_index.len());
-    for (i, mut step) in steps.into_iter().enumerate() {
+    let mut through: HashMap<ObjectKey, BTreeSet<ObjectKey>> = HashMap::new();
+    let mut out = Vec::new();
+    for mut step in steps {
         let mut waits = BTreeSet::new();
         for a in &step.after {
-            if let Some(t) = through.get(*a) {
-                waits.extend(t.iter().copied());
+            match through.get(a) {
+                Some(t) => waits.extend(t.iter().cloned()),
+                // Another provider's step (a pool): the merged plan orders it.
+                None => {
+                    waits.insert(a.clone());
+                }
             }
         }
-        if new_index.contains_key(&i) {
-            step.after = waits.into_iter().filter_map(|a| new_index.get(&a).copied()).collect();
+        if kept(&step) {
+            step.after = waits.into_iter().collect();
+            through.insert(step.key.clone(), BTreeSet::from([step.key.clone()]));
             out.push(step);
-            through.push(BTreeSet::from([i]));
         } else {
-            through.push(waits);
+            through.insert(step.key.clone(), waits);
         }
     }
     out

@@ -153,11 +153,13 @@ pub struct Step {
     pub adopt: bool,
     /// Apply with force: the fields that differ are drift, so cairn takes them back.
     pub force: bool,
-    /// Index into [`crate::model::Desired::objects`] of the declared object.
-    pub desired: Option<usize>,
-    /// Indexes of the steps that must finish before this one (creates/updates: the steps of the
-    /// objects it depends on; deletes: the deletes of the objects that depend on it).
-    pub after: Vec<usize>,
+    /// The object is declared by the stack (a delete under `destroy`, or any create, update,
+    /// replace or no-op); its declaration is found by [`Step::key`].
+    pub declared: bool,
+    /// The keys of the steps that must finish before this one (creates/updates: the steps of
+    /// the objects it depends on, whichever provider plans them; deletes: the deletes of the
+    /// objects that depend on it). Keys that name no step of the plan are ignored.
+    pub after: Vec<ObjectKey>,
     /// Fingerprint of the live object as read (see [`crate::plan::fingerprint`]); `None` when
     /// it did not exist.
     pub live_fingerprint: Option<String>,
@@ -166,7 +168,7 @@ pub struct Step {
 impl Step {
     /// A create of a declared object, pending: the planner turns it into an update, replace or
     /// no-op once it has compared it with the live object.
-    pub fn create(key: ObjectKey, address: String, desired: Option<usize>) -> Step {
+    pub fn create(key: ObjectKey, address: String) -> Step {
         Step {
             key,
             address: Some(address),
@@ -179,14 +181,14 @@ impl Step {
             holds: Vec::new(),
             adopt: false,
             force: false,
-            desired,
+            declared: true,
             after: Vec::new(),
             live_fingerprint: None,
         }
     }
 
     /// The delete of an owned object as read (`live_fingerprint`), pending.
-    pub fn delete(key: ObjectKey, address: Option<String>, protected: bool, desired: Option<usize>, live_fingerprint: String) -> Step {
+    pub fn delete(key: ObjectKey, address: Option<String>, protected: bool, declared: bool, live_fingerprint: String) -> Step {
         Step {
             key,
             address,
@@ -199,7 +201,7 @@ impl Step {
             holds: Vec::new(),
             adopt: false,
             force: false,
-            desired,
+            declared,
             after: Vec::new(),
             live_fingerprint: Some(live_fingerprint),
         }

@@ -11,9 +11,10 @@ use crate::plan::{Action, Plan};
 /// or replace's `before`/`after` map each changed field's path to its live and declared value.
 /// Sensitive values are `"(sensitive)"`, as everywhere in the input.
 pub fn of_plan(plan: &Plan, desired: &Desired) -> Vec<Change> {
+    let by_key = desired.by_key();
     plan.changes()
         .map(|step| {
-            let declared = step.desired.and_then(|i| desired.objects.get(i));
+            let declared = by_key.get(&step.key).filter(|_| step.declared);
             let (before, after) = match step.action {
                 Action::Create => (None, declared.map(|o| o.redacted())),
                 Action::Delete => {
@@ -54,8 +55,8 @@ mod tests {
         ObjectKey { api_version: "v1".into(), kind: kind.into(), namespace: Some("shop".into()), name: name.into() }
     }
 
-    fn step(key: ObjectKey, action: Action, desired: Option<usize>, changes: Vec<FieldChange>) -> Step {
-        Step { address: None, action, changes, ..Step::create(key, String::new(), desired) }
+    fn step(key: ObjectKey, action: Action, declared: bool, changes: Vec<FieldChange>) -> Step {
+        Step { address: None, action, changes, declared, ..Step::create(key, String::new()) }
     }
 
     #[test]
@@ -81,10 +82,10 @@ mod tests {
         let plan = Plan {
             stack: "shop".into(),
             steps: vec![
-                step(key("Secret", "db"), Action::Create, Some(0), vec![]),
-                step(key("ConfigMap", "app"), Action::Update, None, vec![change]),
-                step(key("ConfigMap", "old"), Action::Delete, None, vec![]),
-                step(key("ConfigMap", "same"), Action::Noop, None, vec![]),
+                step(key("Secret", "db"), Action::Create, true, vec![]),
+                step(key("ConfigMap", "app"), Action::Update, false, vec![change]),
+                step(key("ConfigMap", "old"), Action::Delete, false, vec![]),
+                step(key("ConfigMap", "same"), Action::Noop, false, vec![]),
             ],
             refusals: vec![],
         };
