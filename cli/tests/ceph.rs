@@ -405,3 +405,93 @@ fn a_saved_plan_is_refused_when_a_pool_evaluates_differently_now() {
     assert_eq!(quota["quota_max_bytes"].as_u64(), Some(10 << 30), "{quota}");
     cairn(&["destroy".as_ref(), "--auto-approve".as_ref(), "--allow-data-loss".as_ref(), stack.dir.as_os_str()], "10Gi").code(0);
 }
+
+/// The seconds in a `-v` line `read … in 0.83s` that starts with `prefix`.
+fn read_seconds(stderr: &str, prefix: &str) -> f64 {
+    stderr
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit_once(" in "))
+        .and_then(|(_, s)| s.trim_end_matches('s').parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}… in Ns` line in:\n{stderr}"))
+}
+
+/// A stack with Kubernetes objects and direct-mode pools reads both systems at once: with
+/// latency on both (the sandbox's injected latency; Ceph's own `ms_inject_delay` on the
+/// client's monitor messages), the read takes about the slower of the two, not their sum.
+#[test]
+fn kubernetes_and_ceph_are_read_concurrently() {
+    let Some(c) = cluster() else { return };
+    let sb = cairn_sandbox::Sandbox::start(cairn_sandbox::Options::default()).expect("sandbox starts");
+    let stack = Stack::new(
+        "both",
+        r#"
+pool "both-rep" {
+  size = 3
+  pg_num = 8
+  autoscale = "off"
+  failure_domain = "osd"
+}
+
+namespace "both" {}
+
+config "app" {
+  namespace = namespace.both
+  data = { LOG_LEVEL = "info" }
+}
+"#,
+    );
+    let kubeconfig = stack.tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: sb\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sb\n",
+            sb.url()
+        ),
+    )
+    .expect("write the kubeconfig");
+    // Every monitor message to the client waits up to 0.5 s; every API request 400 ms.
+    let slow = stack.tmp.path().join("slow-ceph.conf");
+    let conf = std::fs::read_to_string(&c.conf).expect("read ceph.conf");
+    std::fs::write(
+        &slow,
+        format!("{conf}\n[client]\nms_inject_delay_type = mon\nms_inject_delay_max = 0.5\nms_inject_delay_probability = 1\n"),
+    )
+    .expect("write the slow conf");
+    let latency =
+        cairn_sandbox::Fault { action: cairn_sandbox::Action::Latency { ms: 400 }, verb: None, resource: None, rate: 1.0, times: None };
+    let (code, v) = sb.call(
+        "PUT",
+        "/sandbox.cairn.dev/faults",
+        Some("application/json"),
+        Some(&serde_json::json!(cairn_sandbox::Faults { rules: vec![latency], seed: 1 })),
+    );
+    assert_eq!(code, 200, "{v}");
+    let r = run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["--color", "never", "-v", "--ceph-conf"])
+        .arg(&slow)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("plan")
+        .arg(&stack.dir)
+        .env("HOME", stack.tmp.path())
+        .env("XDG_CACHE_HOME", stack.tmp.path().join("cache"))
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cairn"))
+    .code(0);
+    let line_with = |what: &str| r.stderr.lines().filter(|l| l.contains(what)).collect::<Vec<_>>().join("\n");
+    let kube = read_seconds(&line_with("LIST requests"), "read ");
+    let ceph = read_seconds(&line_with("monitor commands"), "read ");
+    let all = read_seconds(&r.stderr, "read 2 live systems concurrently");
+    assert!(
+        kube >= 0.8 && ceph >= 0.5,
+        "both reads must be slow for the test to mean anything: kubernetes {kube}s, ceph {ceph}s\n{}",
+        r.stderr
+    );
+    assert!(all < kube + ceph - 0.3, "read {all}s, not about max({kube}, {ceph}) but nearer their sum\n{}", r.stderr);
+    assert!(all + 0.05 >= kube.max(ceph), "the whole read ({all}s) cannot be shorter than its slower part\n{}", r.stderr);
+    eprintln!("read: kubernetes {kube}s, ceph {ceph}s, both at once {all}s");
+    assert!(r.stdout.contains("both-rep") && r.stdout.contains("ConfigMap/both/app"), "{}", r.stdout);
+}

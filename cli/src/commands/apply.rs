@@ -326,6 +326,7 @@ impl<'a> Progress<'a> {
                 .progress_chars("=> ");
             bar.set_style(style);
             bar.set_message("0 running");
+            bar.tick();
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });

@@ -82,9 +82,12 @@ pub fn judge(out: &Output, stack: &Stack, plan: &Plan, phase: PlanPhase) -> (Fin
 pub fn render_event(out: &Output, verbose: bool, e: &Event) {
     match e {
         Event::Chose { message, notable } if *notable || verbose => out.info(message),
-        Event::Read { cost, .. } if verbose => out.info(&format!("read {cost}")),
+        Event::Read { cost, took, .. } if verbose => out.info(&format!("read {cost} in {:.2}s", took.as_secs_f64())),
+        Event::ReadAll { providers, took } if verbose && *providers > 1 => {
+            out.info(&format!("read {providers} live systems concurrently in {:.2}s", took.as_secs_f64()))
+        }
         Event::Waiting(why) => out.info(why),
-        Event::Chose { .. } | Event::Read { .. } | Event::Locked { .. } | Event::Step(_) => {}
+        Event::Chose { .. } | Event::Read { .. } | Event::ReadAll { .. } | Event::Locked { .. } | Event::Step(_) => {}
     }
 }
 

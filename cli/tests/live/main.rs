@@ -12,6 +12,7 @@ mod guards;
 mod health;
 mod inventory;
 mod lock;
+mod progress;
 mod retries;
 mod tools;
 

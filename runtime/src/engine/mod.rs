@@ -9,7 +9,7 @@ mod error;
 mod stack;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 
@@ -51,8 +51,11 @@ pub struct Connect {
 pub enum Event<'a> {
     /// Which system was chosen and why. `notable`: worth saying without `-v` (the sandbox).
     Chose { message: &'a str, notable: bool },
-    /// A provider read its snapshot; what it cost (`12 kinds with 14 LIST requests`).
-    Read { provider: &'static str, cost: &'a str },
+    /// A provider read its snapshot: what it cost (`12 kinds with 14 LIST requests`) and how
+    /// long it took.
+    Read { provider: &'static str, cost: &'a str, took: Duration },
+    /// Every provider has read its snapshot (concurrently): how long that took in all.
+    ReadAll { providers: usize, took: Duration },
     /// Waiting on something: the lock, a rollout.
     Waiting(&'a str),
     /// The stack's lock was taken.
@@ -125,14 +128,21 @@ impl Engine {
 
     /// Reads every provider's snapshot, concurrently.
     pub async fn read(&mut self, opts: &Options, on_event: &mut dyn FnMut(&Event)) -> Result<(), EngineError> {
+        let started = Instant::now();
         let costs = try_join_all(self.providers.iter_mut().map(|p| {
             let name = p.name();
-            async move { p.read(opts).await.map(|cost| (name, cost)) }
+            async move {
+                let started = Instant::now();
+                let cost = p.read(opts).await?;
+                Ok::<_, EngineError>((name, cost, started.elapsed()))
+            }
         }))
         .await?;
-        for (provider, cost) in &costs {
-            on_event(&Event::Read { provider, cost });
+        let took = started.elapsed();
+        for (provider, cost, took) in &costs {
+            on_event(&Event::Read { provider, cost, took: *took });
         }
+        on_event(&Event::ReadAll { providers: costs.len(), took });
         Ok(())
     }
 
