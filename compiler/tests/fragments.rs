@@ -892,9 +892,9 @@ fn s4_expressions_unset_env_check_warns_render_fails() {
     let c = build(&[("main.cairn", src)], &[], Mode::Check);
     assert!(!c.has_errors(), "{}", describe(&c));
     let w = warnings(&c);
-    assert!(w.iter().any(|(_, m)| m.contains("UNSET_REGION")), "{w:?}");
+    assert!(w.iter().any(|(c, m)| c == "W0701" && m.contains("UNSET_REGION")), "{w:?}");
     let errs = errors_in(&[("main.cairn", src)], Mode::Render);
-    assert!(errs.iter().any(|(_, m)| m.contains("UNSET_REGION")), "{errs:?}");
+    assert!(errs.iter().any(|(c, m)| c == "E0703" && m.contains("UNSET_REGION")), "{errs:?}");
 }
 
 #[test]
@@ -906,23 +906,26 @@ fn s4_expressions_no_recursion_in_templates() {
 // ---------------------------------------------------------------------------------------------
 // §5 Templates and imports
 
-const WEB_APP: &str = r#"
-template web_app(name, image, namespace, replicas = 2, port = 8080) {
-  workload name {
-    namespace = namespace
-    image     = image
-    replicas  = replicas
-    ports     = { http = port }
-    expose { port = 80, target = "http" }
-  }
+/// The ```` ```cairn ```` example of `docs/language.md` whose text contains `needle` (the tidy
+/// test compiles every example as it is; these tests check what they mean).
+fn doc_example(needle: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/language.md");
+    let doc = std::fs::read_to_string(&path).expect("read docs/language.md");
+    doc.split("```cairn\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(text, _)| text.to_string()))
+        .find(|text| text.contains(needle))
+        .unwrap_or_else(|| panic!("no ```cairn example with {needle:?} in docs/language.md"))
 }
 
-web_app "frontend" { image = "acme/frontend:2.1.0", namespace = namespace.shop }
-"#;
+/// §5's example: the `web_app` template, namespace `shop` and the instance `frontend`.
+fn web_app() -> String {
+    doc_example("template web_app(")
+}
 
 #[test]
 fn s5_templates_web_app_fragment() {
-    let c = ok_files(&[("main.cairn", NS), ("apps.cairn", WEB_APP)], &[]);
+    let c = ok_files(&[("apps.cairn", &web_app())], &[]);
     assert_eq!(ids(&c), ["Namespace/shop", "Service/shop/frontend", "Deployment/shop/frontend"]);
     let d = obj(&c, "Deployment", "frontend");
     assert_eq!(at(d, "/spec/replicas"), 2);
@@ -939,8 +942,7 @@ fn s5_templates_web_app_fragment() {
     // Defaults can be overridden; a reference to the instance's workload uses its own kind.
     let c = ok_files(
         &[
-            ("main.cairn", NS),
-            ("apps.cairn", WEB_APP),
+            ("apps.cairn", &web_app()),
             ("more.cairn", "web_app \"api\" {\n  image = \"acme/api:1.0\"\n  namespace = namespace.shop\n  replicas = 5\n  port = 9090\n  }\nconfig \"urls\" {\n  namespace = namespace.shop\n  data = { frontend = \"http://${workload.frontend}\" }\n}\n"),
         ],
         &[],
@@ -954,31 +956,24 @@ fn s5_templates_web_app_fragment() {
 
 #[test]
 fn s5_templates_instances_accept_only_parameters() {
+    let web_app = web_app();
     let errs = errors_in(
-        &[
-            ("main.cairn", NS),
-            ("apps.cairn", &format!("{WEB_APP}\nweb_app \"x\" {{ image = \"a/b:1\", namespace = namespace.shop, replica = 3 }}\n")),
-        ],
+        &[("apps.cairn", &format!("{web_app}\nweb_app \"x\" {{ image = \"a/b:1\", namespace = namespace.shop, replica = 3 }}\n"))],
         Mode::Render,
     );
     assert!(errs.iter().any(|(_, m)| m.contains("replica")), "{errs:?}");
     // A required parameter is missing.
-    let errs = errors_in(
-        &[("main.cairn", NS), ("apps.cairn", &format!("{WEB_APP}\nweb_app \"y\" {{ namespace = namespace.shop }}\n"))],
-        Mode::Render,
-    );
+    let errs = errors_in(&[("apps.cairn", &format!("{web_app}\nweb_app \"y\" {{ namespace = namespace.shop }}\n"))], Mode::Render);
     assert!(errs.iter().any(|(_, m)| m.contains("image")), "{errs:?}");
     // The label is required.
-    errors_in(
-        &[("main.cairn", NS), ("apps.cairn", &format!("{WEB_APP}\nweb_app {{ image = \"a/b:1\", namespace = namespace.shop }}\n"))],
-        Mode::Render,
-    );
+    errors_in(&[("apps.cairn", &format!("{web_app}\nweb_app {{ image = \"a/b:1\", namespace = namespace.shop }}\n"))], Mode::Render);
 }
 
 #[test]
 fn s5_templates_diagnostics_point_at_template_and_instance() {
-    let src = format!("{WEB_APP}\nweb_app \"bad\" {{ image = \"a/b:1\", namespace = namespace.shop, replicas = -1 }}\n");
-    let c = build(&[("main.cairn", NS), ("apps.cairn", &src)], &[], Mode::Render);
+    let web_app = web_app();
+    let src = format!("{web_app}\nweb_app \"bad\" {{ image = \"a/b:1\", namespace = namespace.shop, replicas = -1 }}\n");
+    let c = build(&[("apps.cairn", &src)], &[], Mode::Render);
     let d = c.diagnostics.iter().find(|d| d.is_error()).expect("an error");
     assert!(d.message.contains("replicas"), "{}", d.message);
     assert!(d.labels.iter().any(|l| l.message.contains("web_app")), "{d:?}");
@@ -1143,30 +1138,16 @@ namespace "shop" {}
     errors("stack \"a\" {}\nstack \"b\" {}\n");
 }
 
-const CLUSTERS: &str = r#"
-cluster "prod" {
-  kube { context = "prod-admin", kubeconfig = "~/.kube/config" }   # both optional: defaults as kubectl
-  ceph {
-    mode           = "rook"        # default: pools become CephBlockPool objects via Kubernetes
-    rook_namespace = "rook-ceph"   # (default "rook-ceph")
-  }
+/// §6's `cluster` example: `prod` in rook mode, `lab` in direct mode.
+fn clusters() -> String {
+    doc_example("cluster \"prod\" {")
 }
-
-cluster "lab" {
-  ceph {
-    mode    = "direct"                   # pools are managed with Ceph monitor commands (librados)
-    conf    = "/etc/ceph/ceph.conf"      # conf, keyring, user: defaults as the ceph CLI
-    keyring = "/etc/ceph/ceph.client.admin.keyring"
-    user    = "admin"
-    fsid    = "…"                        # required only when a storage_class uses this cluster
-  }
-}
-"#;
 
 #[test]
 fn s6_cluster_fragment() {
+    let clusters = clusters();
     let c = ok(&format!(
-        "{CLUSTERS}\nstack \"shop\" {{ cluster = cluster.prod }}\npool \"fast\" {{}}\npool \"archive\" {{ cluster = cluster.lab }}\nstorage_class \"lab-block\" {{\n  cluster = cluster.lab\n  pool    = pool.archive\n}}\n"
+        "{clusters}\nstack \"shop\" {{ cluster = cluster.prod }}\npool \"fast\" {{}}\npool \"archive\" {{ cluster = cluster.lab }}\nstorage_class \"lab-block\" {{\n  cluster = cluster.lab\n  pool    = pool.archive\n}}\n"
     ));
     // The stack's default cluster is rook: a CephBlockPool in the Rook namespace.
     let fast = find(&c, "CephBlockPool", "fast").expect("rook pool");
@@ -1182,10 +1163,11 @@ fn s6_cluster_fragment() {
 
 #[test]
 fn s6_cluster_choice() {
+    let clusters = clusters();
     // With several clusters and no stack default, each resource must pick one.
-    let errs = errors(&format!("{CLUSTERS}\npool \"fast\" {{}}\n"));
+    let errs = errors(&format!("{clusters}\npool \"fast\" {{}}\n"));
     assert!(errs.iter().any(|(_, m)| m.contains("cluster")), "{errs:?}");
-    ok(&format!("{CLUSTERS}\npool \"fast\" {{ cluster = cluster.lab }}\n"));
+    ok(&format!("{clusters}\npool \"fast\" {{ cluster = cluster.lab }}\n"));
     // With one cluster it is the default; without any, rook mode in `rook-ceph`.
     let c = ok("cluster \"only\" {\n  ceph {\n    mode = \"rook\"\n    rook_namespace = \"ceph-system\"\n  }\n}\npool \"fast\" {}\nstorage_class \"fast\" { pool = pool.fast }\n");
     assert_eq!(find(&c, "CephBlockPool", "fast").unwrap().namespace.as_deref(), Some("ceph-system"));
@@ -1782,15 +1764,7 @@ manifest "gadget-crd" {
 
 #[test]
 fn s6_policy_fragment() {
-    let c = ok(r#"
-policy "no-latest" { source = "std:no-latest-tag" }                    # shipped with cairn
-policy "min-replicas" {
-  source  = "./policies/min_replicas.wasm"                              # a WebAssembly component
-  sha256  = "…"                                                         # optional pin; mismatch is an error
-  config  = { min = 2 }                                                 # handed to the plugin as JSON
-  enforce = "deny"                                                      # "deny" (default) | "warn"
-}
-"#);
+    let c = ok(&doc_example("policy \"no-latest\""));
     // Policies judge plans; they produce no objects.
     assert!(c.objects.is_empty());
     expect_code(&errors("policy \"p\" {\n  source = \"std:x\"\n  enforce = \"maybe\"\n}\n"), "E0301");
@@ -2180,7 +2154,7 @@ fn s8_objects_produced_snapshot_full_stack() {
 
 #[test]
 fn s5_templates_snapshot_web_app() {
-    let c = ok_files(&[("main.cairn", NS), ("apps.cairn", WEB_APP)], &[]);
+    let c = ok_files(&[("apps.cairn", &web_app())], &[]);
     insta::assert_snapshot!("s5_web_app", c.render(false));
 }
 

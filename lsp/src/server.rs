@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use cairn_compiler::{compile_with, Compilation, Mode, ParseCache, ProcessEnv, SourceLoader, StackError};
+use cairn_compiler::{compile_with, Compilation, Environment, Mode, ParseCache, ProcessEnv, SourceLoader, StackError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, PrepareRenameResponse, ReferenceParams,
@@ -96,6 +96,8 @@ pub struct Server {
     /// Stack directories saved since their diagnostics were last published: the next publish
     /// runs their policies too.
     saved: BTreeSet<PathBuf>,
+    /// Where `env()` reads: the process environment, or a map in tests.
+    env: Box<dyn Environment>,
 }
 
 impl Server {
@@ -112,7 +114,15 @@ impl Server {
             compiled: RefCell::new(BTreeMap::new()),
             policies: None,
             saved: BTreeSet::new(),
+            env: Box::new(ProcessEnv),
         }
+    }
+
+    /// The server, reading `env()` from `env` instead of the process environment (tests pass a
+    /// map, so they touch no process-wide state).
+    pub fn with_environment(mut self, env: Box<dyn Environment>) -> Server {
+        self.env = env;
+        self
     }
 
     /// The server, checking each stack's policies with `check` when one of its files is saved.
@@ -242,7 +252,7 @@ impl Server {
     /// The value of the `let` or reference at `at`, from a compilation of the document's stack.
     fn value_hover(&self, doc: &Document, at: u32) -> Option<lsp_types::Hover> {
         let (path, c) = self.stack_of(doc)?;
-        let lets = || cairn_compiler::eval::let_values(&c.program, &OverlayLoader { docs: &self.docs }, &ProcessEnv, Mode::Check);
+        let lets = || cairn_compiler::eval::let_values(&c.program, &OverlayLoader { docs: &self.docs }, self.env.as_ref(), Mode::Check);
         navigate::value_hover(&c, lets, &path, at)
     }
 
@@ -415,7 +425,7 @@ impl Server {
         }
         let mut parses = self.parses.borrow_mut();
         let cache = parses.entry(dir.to_path_buf()).or_default();
-        let c = Rc::new(compile_with(&OverlayLoader { docs: &self.docs }, &ProcessEnv, dir, Mode::Check, cache)?);
+        let c = Rc::new(compile_with(&OverlayLoader { docs: &self.docs }, self.env.as_ref(), dir, Mode::Check, cache)?);
         self.compiled.borrow_mut().insert(dir.to_path_buf(), (generation, Rc::clone(&c)));
         Ok(c)
     }

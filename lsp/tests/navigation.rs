@@ -477,7 +477,6 @@ fn hover_shows_the_value_of_a_let_and_what_a_reference_resolves_to() {
 #[test]
 fn hover_never_shows_a_secret() {
     let (_tmp, dir) = stack_dir();
-    std::env::set_var("CAIRN_NAV_TEST_DB_PASSWORD", "env-secret-value");
     let text = r#"namespace "shop" {}
 
 let db_pass  = "hunter2-literal"
@@ -498,7 +497,7 @@ workload "web" {
   env       = { DB_PASSWORD = secret.db.password, MIXED = mixed, WRAPPED = wrapped }
 }
 "#;
-    let mut c = Client::start();
+    let mut c = Client::start_with_env(&[("CAIRN_NAV_TEST_DB_PASSWORD", "env-secret-value")]);
     let u = c.open(&dir.join("main.cairn"), text);
     let secrets = ["hunter2", "env-secret-value", "tok-default", "s3cr3t", "wrapped-literal"];
     for (line, l) in text.lines().enumerate() {

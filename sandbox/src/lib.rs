@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod faults;
 pub mod fields;
 pub mod openapi;
+mod owners;
 pub mod patch;
 pub mod quantity;
 pub mod registry;

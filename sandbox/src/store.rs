@@ -140,7 +140,7 @@ impl State {
                 meta.insert("creationTimestamp".into(), json!(now));
                 meta.insert("generation".into(), json!(1));
             }
-            crate::crds::set_established(&mut crd);
+            crate::crds::set_established(&mut crd, now);
             state.insert_initial(TypeKey { group: "apiextensions.k8s.io".into(), plural: "customresourcedefinitions".into() }, crd);
         }
         state.rebuild_registry();

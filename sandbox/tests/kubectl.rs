@@ -3,6 +3,9 @@
 //! selectors, `patch` and `set image`. Each test skips (with a message) where `kubectl` is not
 //! installed, and fails instead under `CI=true`.
 
+/// The shared skip-or-fail helper for missing tools (and its own test).
+#[path = "../../cli/tests/support/ci.rs"]
+mod ci;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -37,17 +40,6 @@ impl Run {
     }
 }
 
-/// Says that `tool` is missing (`install`: how to get it): a `skipping:` line, or under
-/// `CI=true`, where a skip must never look green, a failure naming the tool.
-#[track_caller]
-fn missing(tool: &str, install: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{tool} is not installed and CI=true, where this test must run rather than skip; {install}"
-    );
-    println!("skipping: {tool} is not installed ({install})");
-}
-
 fn kubectl_installed() -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("kubectl").is_file()))
 }
@@ -55,7 +47,7 @@ fn kubectl_installed() -> bool {
 /// The kubectl for a sandbox, or `None` (after printing why) when kubectl is not installed.
 fn kubectl(sb: &Sandbox) -> Option<Kubectl> {
     if !kubectl_installed() {
-        missing("kubectl", "install kubectl to run the sandbox's kubectl conformance tests");
+        ci::missing("kubectl", "install kubectl to run the sandbox's kubectl conformance tests");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -501,45 +493,9 @@ fn get_events_prints_the_object_and_reason_of_a_failed_pull() {
     assert!(run.stdout.contains("ImagePullBackOff"), "{}", run.stdout);
 }
 
-/// Run by [`a_missing_tool_fails_under_ci_and_skips_elsewhere`] in a child test process.
-#[test]
-#[ignore = "run by a_missing_tool_fails_under_ci_and_skips_elsewhere"]
-fn missing_tool_probe() {
-    missing("probe-tool", "install it");
-}
-
-/// This binary's test `name` run again in a child process with `CI` set to `ci` (unset: `None`)
-/// and, when `no_tools`, a `PATH` with nothing on it: whether it passed, and its output.
-fn rerun(name: &str, ci: Option<&str>, no_tools: bool) -> (bool, String) {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads", "1"]);
-    match ci {
-        Some(v) => cmd.env("CI", v),
-        None => cmd.env_remove("CI"),
-    };
-    let empty = tempfile::tempdir().unwrap();
-    if no_tools {
-        cmd.env("PATH", empty.path());
-    }
-    let o = cmd.output().unwrap();
-    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
-}
-
-/// [`missing`]: under `CI=true` the test fails naming the tool; elsewhere it passes with a
-/// `skipping:` line.
-#[test]
-fn a_missing_tool_fails_under_ci_and_skips_elsewhere() {
-    let (ok, out) = rerun("missing_tool_probe", Some("true"), false);
-    assert!(!ok && out.contains("probe-tool is not installed and CI=true"), "{out}");
-    for ci in [None, Some("false")] {
-        let (ok, out) = rerun("missing_tool_probe", ci, false);
-        assert!(ok && out.contains("skipping: probe-tool is not installed (install it)") && out.contains("1 passed"), "{ci:?}: {out}");
-    }
-}
-
 /// Under `CI=true`, a kubectl test fails where kubectl is missing, naming it.
 #[test]
 fn under_ci_the_kubectl_tests_fail_without_kubectl() {
-    let (ok, out) = rerun("version_reports_a_1_33_server", Some("true"), true);
+    let (ok, out) = ci::rerun("version_reports_a_1_33_server", Some("true"), true);
     assert!(!ok && out.contains("kubectl is not installed and CI=true"), "{out}");
 }

@@ -255,9 +255,21 @@ pub fn workload_kind(body: &BodyValue) -> &'static str {
     }
 }
 
+/// A workload's rules, stage by stage: its name and volumes, its resources, its image, its ports
+/// and the blocks that must go together, then the namespaces its `env` references.
 fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
+    let kind = workload_kind(&res.body);
+    check_workload_volumes(cx, res, kind);
+    check_workload_resources(cx, res);
+    check_workload_image(cx, res);
+    check_workload_ports_and_blocks(cx, res, kind);
+    check_env_namespaces(cx, res);
+}
+
+/// A StatefulSet's name length (its headless Service), volume names, and E0404: a ReadWriteOnce
+/// volume shared by a Deployment's replicas.
+fn check_workload_volumes(cx: &mut Checker<'_>, res: &Resource, kind: &str) {
     let body = &res.body;
-    let kind = workload_kind(body);
     let replicas = int_of(body, "replicas");
     if kind == "statefulset" && res.addr.name.len() > 60 {
         name_error(
@@ -293,6 +305,11 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
             }
         }
     }
+}
+
+/// E0405 (a limit below its request) and W0403 (no memory request, no namespace default).
+fn check_workload_resources(cx: &mut Checker<'_>, res: &Resource) {
+    let body = &res.body;
     if let Some(res_block) = body.block("resources") {
         let rb = &res_block.body;
         for (req, lim) in [("cpu", "cpu_limit"), ("memory", "memory_limit")] {
@@ -324,6 +341,11 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
                 .with_help("without a memory request the scheduler may overcommit the node and the pod risks being OOM-killed: add `resources { memory = 256Mi }`"),
         );
     }
+}
+
+/// W0406: an image without a tag or with `latest`.
+fn check_workload_image(cx: &mut Checker<'_>, res: &Resource) {
+    let body = &res.body;
     if let Some(img) = body.attr("image") {
         if let Some(image) = img.value.as_str() {
             if let Some(problem) = image_tag_problem(image) {
@@ -335,6 +357,12 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
             }
         }
     }
+}
+
+/// Port names, and E0415: ports that `expose` and `probe` name, the probe's and mounts' one-of
+/// rules, `max_surge` on a StatefulSet.
+fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &str) {
+    let body = &res.body;
     let ports: Vec<String> = match body.get("ports").map(|v| v.unwrap_sensitive().0) {
         Some(Value::Map(m)) => m.keys().cloned().collect(),
         _ => Vec::new(),
@@ -411,7 +439,6 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
             );
         }
     }
-    check_env_namespaces(cx, res);
 }
 
 /// `secretKeyRef`/`configMapKeyRef` only reach objects in the pod's own namespace.

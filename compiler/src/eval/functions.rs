@@ -56,7 +56,14 @@ pub fn is_sensitive_env_name(name: &str) -> bool {
     SENSITIVE_SUFFIXES.iter().any(|s| upper.ends_with(s))
 }
 
+/// What a family of functions returns for a call it knows: `Ok` the result (made sensitive by
+/// the caller when an argument was), `Err` a value to return as it is (an error already reported,
+/// or unknown).
+type Outcome = Result<Value, Value>;
+
 impl<'p> Evaluator<'p> {
+    /// A call of a built-in function: the name is checked, the arguments evaluated, then the
+    /// function of that name runs (`env`, `file` and `sensitive` here, the others by family).
     pub(super) fn call(&mut self, name: &Ident, args: &'p [Expr], scope: &Scope<'p>, span: Span) -> Value {
         let f = name.name.as_str();
         if !FUNCTIONS.contains(&f) {
@@ -75,20 +82,41 @@ impl<'p> Evaluator<'p> {
             return Value::Unknown;
         }
         let sensitive = vals.iter().any(Value::contains_sensitive);
-        let arity = |s: &mut Self, want: &str| {
-            s.error(
-                "E0307",
-                span,
-                format!("`{f}` takes {want}, got {} argument(s)", vals.len()),
-                format!("call it as shown in docs/language.md: {f}(…)"),
-            )
-        };
-        let out = match (f, vals.as_slice()) {
+        match (f, vals.as_slice()) {
             ("env", [n]) => return self.env_var(n, None, args, span),
             ("env", [n, d]) => return self.env_var(n, Some(d), args, span),
-            ("env", _) => return arity(self, "1 or 2"),
+            ("env", _) => return self.arity(f, vals.len(), "1 or 2", span),
             ("file", [p]) => return self.file(p, scope, span),
             ("sensitive", [v]) => return Value::sensitive_if(v.clone(), true),
+            _ => {}
+        }
+        let outcome = match self.text_function(f, &vals, span) {
+            Some(o) => Some(o),
+            None => match self.collection_function(f, &vals, span) {
+                Some(o) => Some(o),
+                None => self.conversion_function(f, &vals, sensitive, span),
+            },
+        };
+        match outcome {
+            Some(Ok(out)) => Value::sensitive_if(out, sensitive),
+            Some(Err(v)) => v,
+            None => self.arity(f, vals.len(), "a different number of arguments", span),
+        }
+    }
+
+    /// E0307 for a call with the wrong number of arguments.
+    fn arity(&mut self, f: &str, got: usize, want: &str, span: Span) -> Value {
+        self.error(
+            "E0307",
+            span,
+            format!("`{f}` takes {want}, got {got} argument(s)"),
+            format!("call it as shown in docs/language.md: {f}(…)"),
+        )
+    }
+
+    /// `lower`, `upper`, `trim`, `split`, `join`, `replace`.
+    fn text_function(&mut self, f: &str, vals: &[Value], span: Span) -> Option<Outcome> {
+        let out = match (f, vals) {
             ("lower", [v]) => self.str_fn(v, span, |s| s.to_lowercase()),
             ("upper", [v]) => self.str_fn(v, span, |s| s.to_uppercase()),
             ("trim", [v]) => self.str_fn(v, span, |s| s.trim().to_string()),
@@ -102,7 +130,7 @@ impl<'p> Evaluator<'p> {
                     for item in items.iter() {
                         match self.interp_text(item.clone(), span) {
                             Some((s, _)) => parts.push(s),
-                            None => return Value::Unknown,
+                            None => return Some(Err(Value::Unknown)),
                         }
                     }
                     Value::str(parts.join(sep))
@@ -113,6 +141,14 @@ impl<'p> Evaluator<'p> {
                 (Value::Str(s), Value::Str(a), Value::Str(b)) if !a.is_empty() => Value::str(s.replace(a.as_ref(), b)),
                 _ => self.bad_args(f, "three strings (the second non-empty)", span),
             },
+            _ => return None,
+        };
+        Some(Ok(out))
+    }
+
+    /// `length`, `contains`, `keys`, `values`, `range`, `merge`, `concat`, `min`, `max`.
+    fn collection_function(&mut self, f: &str, vals: &[Value], span: Span) -> Option<Outcome> {
+        let out = match (f, vals) {
             ("length", [v]) => match strip(v) {
                 Value::Str(s) => Value::Int(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),
                 Value::List(l) => Value::Int(i64::try_from(l.len()).unwrap_or(i64::MAX)),
@@ -150,7 +186,7 @@ impl<'p> Evaluator<'p> {
                     match strip(m) {
                         Value::Map(m) => out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
                         Value::Null => {}
-                        _ => return self.bad_args(f, "maps", span),
+                        _ => return Some(Err(self.bad_args(f, "maps", span))),
                     }
                 }
                 Value::map(out)
@@ -161,16 +197,24 @@ impl<'p> Evaluator<'p> {
                     match strip(l) {
                         Value::List(l) => {
                             if out.len().saturating_add(l.len()) > MAX_COLLECTION {
-                                return self.too_large(span);
+                                return Some(Err(self.too_large(span)));
                             }
                             out.extend(l.iter().cloned());
                         }
-                        _ => return self.bad_args(f, "lists", span),
+                        _ => return Some(Err(self.bad_args(f, "lists", span))),
                     }
                 }
                 Value::list(out)
             }
             ("min" | "max", xs) if !xs.is_empty() => self.min_max(f == "max", xs, span),
+            _ => return None,
+        };
+        Some(Ok(out))
+    }
+
+    /// `sha256`, `base64encode`/`base64decode`, `to_json`/`to_yaml`, `from_json`/`from_yaml`, `quantity`; `sensitive`: whether an argument is (error messages then hide the input).
+    fn conversion_function(&mut self, f: &str, vals: &[Value], sensitive: bool, span: Span) -> Option<Outcome> {
+        let out = match (f, vals) {
             ("sha256", [v]) => match strip(v) {
                 Value::Str(s) => Value::str(hex(&sha2::Sha256::digest(s.as_bytes()))),
                 _ => self.bad_args(f, "a string", span),
@@ -183,7 +227,9 @@ impl<'p> Evaluator<'p> {
                 Value::Str(s) => {
                     match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok()) {
                         Some(d) => Value::str(d),
-                        None => return self.error("E0708", span, "base64decode: not valid base64 of UTF-8 text", "check the input"),
+                        None => {
+                            return Some(Err(self.error("E0708", span, "base64decode: not valid base64 of UTF-8 text", "check the input")))
+                        }
                     }
                 }
                 _ => self.bad_args(f, "a string", span),
@@ -208,12 +254,12 @@ impl<'p> Evaluator<'p> {
                 Value::Str(s) => match serde_json::from_str::<serde_json::Value>(s) {
                     Ok(j) => json_to_value(&j),
                     Err(e) => {
-                        return self.error(
+                        return Some(Err(self.error(
                             "E0708",
                             span,
                             format!("from_json: {}", shown(&e.to_string(), sensitive)),
                             "pass valid JSON text",
-                        )
+                        )))
                     }
                 },
                 _ => self.bad_args(f, "a string", span),
@@ -222,12 +268,12 @@ impl<'p> Evaluator<'p> {
                 Value::Str(s) => match serde_yaml::from_str::<serde_json::Value>(s) {
                     Ok(j) => json_to_value(&j),
                     Err(e) => {
-                        return self.error(
+                        return Some(Err(self.error(
                             "E0708",
                             span,
                             format!("from_yaml: {}", shown(&e.to_string(), sensitive)),
                             "pass one valid YAML document",
-                        )
+                        )))
                     }
                 },
                 _ => self.bad_args(f, "a string", span),
@@ -237,12 +283,12 @@ impl<'p> Evaluator<'p> {
                     Ok(q) => Value::Quantity(q),
                     Err(e) => {
                         let e = if sensitive { "the sensitive value is not a valid quantity".to_string() } else { e.to_string() };
-                        return self.error(
+                        return Some(Err(self.error(
                             "E0708",
                             span,
                             format!("quantity: {e}"),
                             "write a Kubernetes quantity such as \"500m\" or \"1Gi\"",
-                        );
+                        )));
                     }
                 },
                 Value::Int(i) => Quantity::from_int(*i).map_or(Value::Unknown, Value::Quantity),
@@ -250,9 +296,9 @@ impl<'p> Evaluator<'p> {
                 Value::Quantity(q) => Value::Quantity(*q),
                 _ => self.bad_args(f, "a string or number", span),
             },
-            (_, _) => return arity(self, "a different number of arguments"),
+            _ => return None,
         };
-        Value::sensitive_if(out, sensitive)
+        Some(Ok(out))
     }
 
     fn bad_args(&mut self, f: &str, want: &str, span: Span) -> Value {

@@ -36,234 +36,35 @@ fn formats_to(src: &str, expected: &str) {
     assert_eq!(fmt(expected), expected, "the expected text is not canonical");
 }
 
-// ---- layout -------------------------------------------------------------------------------------
-
+/// The formatter's cases as data: each `tests/data/format/NAME.cairn` formats to exactly
+/// `NAME.formatted` (and both keep the formatter's promises). `INSTA_UPDATE=always` rewrites the
+/// `.formatted` files from the formatter's output, to be reviewed in the diff.
 #[test]
-fn blocks_get_two_space_indentation_one_statement_per_line() {
-    formats_to(
-        "namespace   \"shop\"{\nlabels={team=\"a\"}\n      quota {\ncpu=4,memory=8Gi\n}\n}\n",
-        "namespace \"shop\" {\n  labels = { team = \"a\" }\n  quota {\n    cpu    = 4\n    memory = 8Gi\n  }\n}\n",
-    );
-}
-
-#[test]
-fn empty_bodies_are_braces() {
-    formats_to("namespace \"a\" {\n\n}\nnamespace b {   }\n", "namespace \"a\" {}\nnamespace b {}\n");
-}
-
-#[test]
-fn one_line_bodies_of_attributes_stay_on_one_line() {
-    formats_to(
-        "expose {port=80,target=\"http\",}\nprobe { http = \"/\" }\n",
-        "expose { port = 80, target = \"http\" }\nprobe { http = \"/\" }\n",
-    );
-    // A nested block, a comment or a line break makes the body one statement per line.
-    formats_to("a { b {} }\nc { x = 1 /* why */ }\n", "a {\n  b {}\n}\nc {\n  x = 1 /* why */\n}\n");
-}
-
-#[test]
-fn equals_signs_align_in_runs_of_attributes() {
-    formats_to(
-        "w {\n  a = 1\n  long_name = 2\n  mid = 3\n\n  x = 1\n  # note\n  yy = 2\n  b {}\n  zzz = 3\n  q = 4\n}\n",
-        "w {\n  a         = 1\n  long_name = 2\n  mid       = 3\n\n  x = 1\n  # note\n  yy = 2\n  b {}\n  zzz = 3\n  q   = 4\n}\n",
-    );
-}
-
-#[test]
-fn a_multi_line_value_ends_its_run() {
-    formats_to(
-        "w {\n  namespace = 1\n  env = {\n    A = 1\n    LONG = 2\n  }\n  b = 2\n}\n",
-        "w {\n  namespace = 1\n  env       = {\n    A    = 1\n    LONG = 2\n  }\n  b = 2\n}\n",
-    );
-}
-
-#[test]
-fn trailing_comments_do_not_break_a_run() {
-    formats_to("w {\n  a = 1 # one\n  bbb = 2   // two\n}\n", "w {\n  a   = 1 # one\n  bbb = 2 // two\n}\n");
-}
-
-#[test]
-fn blank_lines_collapse_to_one_and_never_hug_braces() {
-    formats_to(
-        "\n\n\nlet a = 1\n\n\n\nlet b = 2\nw {\n\n\n  x = 1\n\n\n\n  y = 2\n\n}\n\n\n",
-        "let a = 1\n\nlet b = 2\nw {\n  x = 1\n\n  y = 2\n}\n",
-    );
-}
-
-#[test]
-fn empty_and_blank_files_format_to_nothing() {
-    formats_to("", "");
-    formats_to("\n\n  \n", "");
-}
-
-#[test]
-fn crlf_line_endings_become_newlines() {
-    formats_to("w {\r\n  a = 1\r\n\r\n  b = 2\r\n}\r\n", "w {\n  a = 1\n\n  b = 2\n}\n");
-}
-
-// ---- expressions --------------------------------------------------------------------------------
-
-#[test]
-fn expressions_get_canonical_spacing() {
-    formats_to(
-        "let a=x+y*2-z%3/w\nlet b=f( x,y )\nlet c=[1,2,3]\nlet d={a=1,\"b-c\"=2,(k)=3}\nlet e=c?a:b\nlet f=! x&&- y<3||z>=4\nlet g=( a+b )*c\nlet h=pool.fast.size\nlet i=namespace[ \"team-${t}\" ]\nlet j=[]\nlet k={}\nlet l=x==y!=z\nlet m=a<=b\n",
-        "let a = x + y * 2 - z % 3 / w\nlet b = f(x, y)\nlet c = [1, 2, 3]\nlet d = { a = 1, \"b-c\" = 2, (k) = 3 }\nlet e = c ? a : b\nlet f = !x && -y < 3 || z >= 4\nlet g = (a + b) * c\nlet h = pool.fast.size\nlet i = namespace[\"team-${t}\"]\nlet j = []\nlet k = {}\nlet l = x == y != z\nlet m = a <= b\n",
-    );
-}
-
-#[test]
-fn parentheses_and_unary_chains_are_kept() {
-    formats_to(
-        "let a = ((1))\nlet b = - -x\nlet c = !(!x)\nlet d = a - -b\nlet e = 5 -3\n",
-        "let a = ((1))\nlet b = --x\nlet c = !(!x)\nlet d = a - -b\nlet e = 5 - 3\n",
-    );
-}
-
-#[test]
-fn literals_are_copied_from_the_source() {
-    formats_to(
-        "let a = 1_000\nlet b = 0.50\nlet c = 1.5G\nlet d = 1Gi-512Mi\nlet e = \"tab\\t \\\"q\\\" \\\\ \\$ $${x} ${ \"}\" }\"\nlet f = null\nlet g = true\n",
-        "let a = 1_000\nlet b = 0.50\nlet c = 1.5G\nlet d = 1Gi - 512Mi\nlet e = \"tab\\t \\\"q\\\" \\\\ \\$ $${x} ${ \"}\" }\"\nlet f = null\nlet g = true\n",
-    );
-}
-
-#[test]
-fn comprehensions_print_on_one_line() {
-    formats_to(
-        "let a = [ for x in xs : f(x) ]\nlet b = [for x in xs:x if x!=\"a\"]\nlet c = {for k,v in m:k=>v}\nlet d = [for i, x in [1, 2] : i + x]\nlet e = {for k, v in m : upper(k) => v if v != null}\nlet f = [for x in xs :\n  x]\n",
-        "let a = [for x in xs : f(x)]\nlet b = [for x in xs : x if x != \"a\"]\nlet c = {for k, v in m : k => v}\nlet d = [for i, x in [1, 2] : i + x]\nlet e = {for k, v in m : upper(k) => v if v != null}\nlet f = [for x in xs : x]\n",
-    );
-}
-
-#[test]
-fn operators_continued_on_the_next_line_join_it() {
-    formats_to(
-        "let a = 1 +\n  2\nlet c = a ?\n  b :\n  c\nlet d = a ? b\n  : c\n",
-        "let a = 1 + 2\nlet c = a ? b : c\nlet d = a ? b : c\n",
-    );
-}
-
-#[test]
-fn multi_line_lists_maps_and_calls_stay_one_entry_per_line() {
-    formats_to(
-        "let a = [\n1,2,\n3]\nlet b = {\n  x = 1, yy = 2\n}\nlet c = merge(\n  a,\n  b\n)\nlet d = [1, 2]\nlet e = [\n]\n",
-        "let a = [\n  1,\n  2,\n  3,\n]\nlet b = {\n  x  = 1\n  yy = 2\n}\nlet c = merge(\n  a,\n  b,\n)\nlet d = [1, 2]\nlet e = []\n",
-    );
-}
-
-#[test]
-fn a_container_opened_and_closed_on_its_neighbours_lines_stays_hugged() {
-    formats_to(
-        "w {\n  env = merge(env, {\n    A = 1\n    BB = 2\n  })\n  list = [{\n    a = 1\n  }]\n}\n",
-        "w {\n  env = merge(env, {\n    A  = 1\n    BB = 2\n  })\n  list = [{\n    a = 1\n  }]\n}\n",
-    );
-}
-
-#[test]
-fn nested_multi_line_maps_indent_by_level() {
-    formats_to(
-        "manifest \"x\" {\nobject = {\napiVersion = \"v1\"\nkind = \"ConfigMap\"\nmetadata = {\nname = \"x\"\n}\ndata = { a = \"1\" }\n}\n}\n",
-        "manifest \"x\" {\n  object = {\n    apiVersion = \"v1\"\n    kind       = \"ConfigMap\"\n    metadata   = {\n      name = \"x\"\n    }\n    data = { a = \"1\" }\n  }\n}\n",
-    );
-}
-
-// ---- heredocs -----------------------------------------------------------------------------------
-
-#[test]
-fn heredocs_are_copied_verbatim() {
-    let src = "config \"app\" {\n    data = {\n  \"a.yaml\" = <<-EOT\n        x: 1\n          y: 2   \n        EOT\n  b = <<EOT\nraw ${v}\n  kept\nEOT\n    }\n}\n";
-    formats_to(
-        src,
-        "config \"app\" {\n  data = {\n    \"a.yaml\" = <<-EOT\n        x: 1\n          y: 2   \n        EOT\n    b = <<EOT\nraw ${v}\n  kept\nEOT\n  }\n}\n",
-    );
-}
-
-#[test]
-fn text_after_a_heredoc_moves_to_the_next_line() {
-    formats_to(
-        "let a = [\n  <<EOT\nx\nEOT\n  , \"b\", <<EOT\ny\nEOT\n]\nlet b = (<<EOT\nx\nEOT\n + \"y\")\nlet c = f(<<EOT\nx\nEOT\n)\n",
-        "let a = [\n  <<EOT\nx\nEOT\n  ,\n  \"b\",\n  <<EOT\ny\nEOT\n]\nlet b = (<<EOT\nx\nEOT\n  + \"y\")\nlet c = f(\n  <<EOT\nx\nEOT\n)\n",
-    );
-}
-
-// ---- statements ---------------------------------------------------------------------------------
-
-#[test]
-fn templates_keep_their_parameter_layout() {
-    formats_to(
-        "template t(name,port=80){\nworkload name{image=\"x\"}\n}\ntemplate u(\n  name,\n  replicas = 2,\n  cpu_limit = null\n) {\n}\n",
-        "template t(name, port = 80) {\n  workload name { image = \"x\" }\n}\ntemplate u(\n  name,\n  replicas  = 2,\n  cpu_limit = null,\n) {}\n",
-    );
-}
-
-#[test]
-fn for_and_if_statements() {
-    formats_to(
-        "for t in [\"a\",\"b\"]{\nnamespace \"team-${t}\" {}\n}\nfor k,v in m {}\nif x==1{\na {}\n}\nelse{\nb {}\n}\nif y { c {} } else if z { d {} } else { e {} }\nif w {} else { if v {} }\n",
-        "for t in [\"a\", \"b\"] {\n  namespace \"team-${t}\" {}\n}\nfor k, v in m {}\nif x == 1 {\n  a {}\n} else {\n  b {}\n}\nif y {\n  c {}\n} else if z {\n  d {}\n} else {\n  e {}\n}\nif w {} else {\n  if v {}\n}\n",
-    );
-}
-
-#[test]
-fn a_statement_named_else_after_an_if_keeps_its_comma() {
-    // Without the comma the next line would be read as the `if`'s `else`.
-    formats_to("w {\n  if c {} , else {}\n  if d {}, else = 1\n}\n", "w {\n  if c {},\n  else {}\n  if d {},\n  else = 1\n}\n");
-}
-
-#[test]
-fn imports_lets_and_dotted_kinds() {
-    formats_to(
-        "import   \"std/apps\"   as   apps\nimport \"./lib\"\nlet   x   =   1\napps.web_app \"w\" { image = \"a:1\" }\n",
-        "import \"std/apps\" as apps\nimport \"./lib\"\nlet x = 1\napps.web_app \"w\" { image = \"a:1\" }\n",
-    );
-}
-
-#[test]
-fn keywords_as_attribute_names_and_map_keys() {
-    formats_to(
-        "manifest \"m\" {\n  template = { if = 1, for = 2 }\n  for = 3\n}\n",
-        "manifest \"m\" {\n  template = { if = 1, for = 2 }\n  for      = 3\n}\n",
-    );
+fn format_cases_in_tests_data() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/format");
+    let update = std::env::var("INSTA_UPDATE").as_deref() == Ok("always");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read tests/data/format")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cairn"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 34, "found only {} cases in {}", inputs.len(), dir.display());
+    for input in inputs {
+        let src = std::fs::read_to_string(&input).expect("read a case");
+        let expected_path = input.with_extension("formatted");
+        if update {
+            std::fs::write(&expected_path, fmt(&src)).expect("write the expected output");
+        }
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("cannot read {} ({e}); INSTA_UPDATE=always writes it", expected_path.display()));
+        eprintln!("case {}", input.display());
+        formats_to(&src, &expected);
+    }
 }
 
 // ---- comments -----------------------------------------------------------------------------------
-
-#[test]
-fn own_line_and_trailing_comments_are_kept_in_place() {
-    formats_to(
-        "# head\n\n// about a\nnamespace a {   # opens\n      # inside\n  x = 1    # after x\n/* before y */\n  y = 2\n  # last\n}  # closes\n# tail\n",
-        "# head\n\n// about a\nnamespace a { # opens\n  # inside\n  x = 1 # after x\n  /* before y */\n  y = 2\n  # last\n} # closes\n# tail\n",
-    );
-}
-
-#[test]
-fn comment_only_files_are_kept() {
-    formats_to("# just a note   \n\n\n// and another\n", "# just a note\n\n// and another\n");
-    formats_to("/* a\n   b   \n*/", "/* a\n   b\n*/\n");
-}
-
-#[test]
-fn comments_between_entries_of_lists_and_maps() {
-    formats_to(
-        "let a = [ # first\n  1, # one\n  # before two\n  2\n]\nlet b = {\n  # lead\n  x = 1 // one\n\n  yy = 2\n  # end\n}\nlet c = [1, /* mid */ 2]\nlet d = f(a, # why\n  b)\n",
-        "let a = [ # first\n  1, # one\n  # before two\n  2,\n]\nlet b = {\n  # lead\n  x = 1 // one\n\n  yy = 2\n  # end\n}\nlet c = [\n  1, /* mid */\n  2,\n]\nlet d = f(\n  a, # why\n  b,\n)\n",
-    );
-}
-
-#[test]
-fn comments_inside_expressions_keep_their_statement_verbatim() {
-    formats_to(
-        "w {\n  aa = 1\n  b   =   1 +  # why\n      2\n  c = 3\n  d = { x = 1 /* no */ + 2, y = 3 }\n}\n",
-        "w {\n  aa = 1\n  b   =   1 +  # why\n      2\n  c = 3\n  d = { x = 1 /* no */ + 2, y = 3 }\n}\n",
-    );
-    formats_to("let   a = /* x */   1\nlet b=2\n", "let   a = /* x */   1\nlet b = 2\n");
-}
-
-#[test]
-fn comments_in_headers_move_into_the_body() {
-    formats_to("w \"x\" /* h */ {\n  a = 1\n}\nif c /* why */ {\n}\n", "w \"x\" { /* h */\n  a = 1\n}\nif c { /* why */\n}\n");
-    formats_to("if a {\n} # done\nelse {\n  b {}\n}\n", "if a {} else { # done\n  b {}\n}\n");
-}
 
 #[test]
 fn every_comment_survives_in_order() {

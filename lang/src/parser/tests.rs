@@ -113,19 +113,134 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(!errors(&src).is_empty());
 }
 
-#[test]
-fn random_bytes_never_panic() {
-    let mut seed = 0x2545F4914F6CDD1Du64;
-    for _ in 0..300 {
-        let len = (seed % 200) as usize;
-        let mut s = String::new();
-        for _ in 0..len {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let alphabet = b"{}[]()\"$=<>-!?:,.#/*\n ab1_Mi\\";
-            s.push(alphabet[(seed % alphabet.len() as u64) as usize] as char);
+/// A xorshift generator: the property tests below are reproducible from their seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Every `Span { .. }` in `value`'s `Debug` form as `(start, end)`: every span of the tree
+/// without a walker that a new node type could escape.
+fn spans_in(value: &impl std::fmt::Debug) -> Vec<(usize, usize)> {
+    let text = format!("{value:?}");
+    let number = |s: &str, key: &str| -> Option<usize> {
+        let rest = &s[s.find(key)? + key.len()..];
+        rest[..rest.find(|c: char| !c.is_ascii_digit())?].parse().ok()
+    };
+    text.split("Span { ").skip(1).filter_map(|s| Some((number(s, "start: ")?, number(s, "end: ")?))).collect()
+}
+
+/// What `parse` promises for any text: every span of the tree, of each diagnostic and of its
+/// labels lies inside the text and on character boundaries; every diagnostic has a code and a
+/// message; an `Error` node comes with an error diagnostic; and the work is bounded by the input:
+/// no more diagnostics than bytes (plus one for the end).
+#[track_caller]
+fn check_parse_promises(text: &str) {
+    let p = parse(text, FileId(0));
+    let inside = |(start, end): (usize, usize), what: &str| {
+        assert!(start <= end && end <= text.len(), "{what} span {start}..{end} outside the text ({} bytes): {text:?}", text.len());
+        assert!(text.is_char_boundary(start) && text.is_char_boundary(end), "{what} span {start}..{end} splits a character: {text:?}");
+    };
+    for span in spans_in(&p.file) {
+        inside(span, "tree");
+    }
+    for d in &p.diagnostics {
+        inside((d.span.start as usize, d.span.end as usize), d.code);
+        for l in &d.labels {
+            inside((l.span.start as usize, l.span.end as usize), "label");
+            assert!(!l.message.is_empty(), "a label of {} has no message: {text:?}", d.code);
         }
-        let _ = parse(&s, FileId(0));
+        assert!(d.code.len() == 5 && d.code.starts_with(['E', 'W']), "bad code {:?}: {text:?}", d.code);
+        assert!(!d.message.trim().is_empty(), "{} has no message: {text:?}", d.code);
+    }
+    if format!("{:?}", p.file).contains("kind: Error") {
+        assert!(p.diagnostics.iter().any(Diagnostic::is_error), "an Error node without an error diagnostic: {text:?}");
+    }
+    assert!(p.diagnostics.len() <= text.len() + 1, "{} diagnostics for {} bytes: {text:?}", p.diagnostics.len(), text.len());
+}
+
+#[test]
+fn arbitrary_bytes_parse_within_the_promises() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..400 {
+        let len = rng.below(160);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        check_parse_promises(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+#[test]
+fn random_token_soup_parses_within_the_promises() {
+    const TOKENS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        "\"",
+        "\"a${b}\"",
+        "${",
+        "=",
+        "==",
+        "=>",
+        "<",
+        ">",
+        "-",
+        "!",
+        "?",
+        ":",
+        ",",
+        ".",
+        "#",
+        "//",
+        "/*",
+        "*/",
+        "\n",
+        " ",
+        "\t",
+        "a",
+        "b_1",
+        "1",
+        "1.5",
+        "2Gi",
+        "500m",
+        "\\",
+        "é",
+        "☃",
+        "namespace",
+        "workload",
+        "let",
+        "import",
+        "template",
+        "for",
+        "in",
+        "if",
+        "else",
+        "true",
+        "null",
+        "<<EOT\n",
+        "<<-EOT\n",
+        "EOT",
+        "\r\n",
+        "5min",
+        "99999999999999999999",
+        "\"\\q\"",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..600 {
+        let n = rng.below(60);
+        let text: String = (0..n).map(|_| TOKENS[rng.below(TOKENS.len())]).collect();
+        check_parse_promises(&text);
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use cairn_compiler::MapEnv;
 use cairn_lsp::Server;
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use serde_json::{json, Value};
@@ -24,8 +25,19 @@ pub struct Client {
 impl Client {
     /// Starts a server and runs the initialize handshake.
     pub fn start() -> Client {
+        Client::start_with(Server::new)
+    }
+
+    /// Starts a server whose `env()` reads only `vars`, and runs the initialize handshake.
+    pub fn start_with_env(vars: &[(&str, &str)]) -> Client {
+        let env = MapEnv(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        Client::start_with(move |conn| Server::new(conn).with_environment(Box::new(env)))
+    }
+
+    /// Starts the server `make` builds on the connection, and runs the initialize handshake.
+    fn start_with(make: impl FnOnce(Connection) -> Server + Send + 'static) -> Client {
         let (server_side, client_side) = Connection::memory();
-        let server = std::thread::spawn(move || Server::new(server_side).run());
+        let server = std::thread::spawn(move || make(server_side).run());
         let mut c = Client { conn: client_side, next_id: 0, server: Some(server), pending: Vec::new(), capabilities: Value::Null };
         let init = c.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
         c.capabilities = ok(init);

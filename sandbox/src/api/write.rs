@@ -698,6 +698,36 @@ pub enum Propagation {
     Foreground,
 }
 
+/// Removes owner references to `uid` from every dependent.
+fn orphan(state: &mut State, uid: &str) {
+    let dependents: Vec<(crate::registry::TypeKey, Value)> = state
+        .objects
+        .iter()
+        .flat_map(|(k, m)| m.values().map(move |o| (k.clone(), o)))
+        .filter(|(_, o)| crate::owners::owner_uids(o).contains(&uid))
+        .map(|(k, o)| (k, o.clone()))
+        .collect();
+    for (key, obj) in dependents {
+        let Some(rtype) = state.registry.find_key(&key).cloned() else { continue };
+        let mut next = obj.clone();
+        let refs: Vec<Value> = obj["metadata"]["ownerReferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["uid"].as_str() != Some(uid))
+            .cloned()
+            .collect();
+        next["metadata"]["ownerReferences"] = json!(refs);
+        if refs.is_empty() {
+            if let Some(meta) = next["metadata"].as_object_mut() {
+                meta.remove("ownerReferences");
+            }
+        }
+        let ctx = WriteCtx::controller("update", "generic-garbage-collector", None);
+        let _ = commit(state, &rtype, Some(&obj), next, &ctx, Ownership::Update);
+    }
+}
+
 /// Deletes one object: finalizers and namespaces wait (the object gets `deletionTimestamp`),
 /// others go at once. Returns the object as the response shows it, or `None` when it is gone.
 pub fn delete_object(
@@ -716,9 +746,9 @@ pub fn delete_object(
     let mut finalizers: Vec<Value> = old["metadata"]["finalizers"].as_array().cloned().unwrap_or_default();
     let uid = old["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
     if propagation == Propagation::Orphan {
-        crate::controllers::gc::orphan(state, &uid);
+        orphan(state, &uid);
     }
-    if propagation == Propagation::Foreground && crate::controllers::gc::has_dependents(state, &uid) {
+    if propagation == Propagation::Foreground && crate::owners::has_dependents(state, &uid) {
         finalizers.push(json!("foregroundDeletion"));
     }
     let waits = !finalizers.is_empty() || rtype.plural == "namespaces";

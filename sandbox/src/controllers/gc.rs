@@ -5,11 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::api::write::{commit, delete_object, Ownership, Propagation, WriteCtx};
+use crate::owners::owner_uids;
 use crate::store::State;
-
-fn owner_uids(obj: &Value) -> Vec<&str> {
-    obj["metadata"]["ownerReferences"].as_array().into_iter().flatten().filter_map(|r| r["uid"].as_str()).collect()
-}
 
 /// Whether the owner a reference names exists (same uid), looked up by kind and name in the
 /// dependent's namespace or, for cluster-scoped owners, cluster-wide.
@@ -22,41 +19,6 @@ fn owner_exists(state: &State, dependent: &Value, reference: &Value) -> bool {
     let Some(rtype) = state.registry.find_kind(api_version, kind) else { return false };
     let namespace = if rtype.namespaced { dependent["metadata"]["namespace"].as_str().unwrap_or_default() } else { "" };
     state.get(&rtype.key(), namespace, name).is_some_and(|owner| owner["metadata"]["uid"].as_str() == Some(uid))
-}
-
-/// Whether any object names `uid` as an owner.
-pub fn has_dependents(state: &State, uid: &str) -> bool {
-    state.objects.values().flat_map(|m| m.values()).any(|o| owner_uids(o).contains(&uid))
-}
-
-/// Removes owner references to `uid` from every dependent.
-pub fn orphan(state: &mut State, uid: &str) {
-    let dependents: Vec<(crate::registry::TypeKey, Value)> = state
-        .objects
-        .iter()
-        .flat_map(|(k, m)| m.values().map(move |o| (k.clone(), o)))
-        .filter(|(_, o)| owner_uids(o).contains(&uid))
-        .map(|(k, o)| (k, o.clone()))
-        .collect();
-    for (key, obj) in dependents {
-        let Some(rtype) = state.registry.find_key(&key).cloned() else { continue };
-        let mut next = obj.clone();
-        let refs: Vec<Value> = obj["metadata"]["ownerReferences"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r["uid"].as_str() != Some(uid))
-            .cloned()
-            .collect();
-        next["metadata"]["ownerReferences"] = json!(refs);
-        if refs.is_empty() {
-            if let Some(meta) = next["metadata"].as_object_mut() {
-                meta.remove("ownerReferences");
-            }
-        }
-        let ctx = WriteCtx::controller("update", "generic-garbage-collector", None);
-        let _ = commit(state, &rtype, Some(&obj), next, &ctx, Ownership::Update);
-    }
 }
 
 /// One garbage-collection pass.

@@ -86,7 +86,7 @@ fn crds(state: &mut State) {
     let pending: Vec<Value> = state.list(&t.key(), None).filter(|crd| !crd["status"]["conditions"].is_array()).cloned().collect();
     for crd in pending {
         let mut next = crd.clone();
-        crate::crds::set_established(&mut next);
+        crate::crds::set_established(&mut next, &crate::store::now());
         set_status(state, &t, &crd, next["status"].clone());
     }
 }

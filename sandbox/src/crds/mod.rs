@@ -10,9 +10,10 @@ pub fn rook() -> Vec<Value> {
     serde_yaml::Deserializer::from_str(ROOK).filter_map(|doc| Value::deserialize(doc).ok()).collect()
 }
 
-/// Marks a CRD as accepted and established, with its names in status, as the apiextensions
-/// server does once the new kind is served.
-pub fn set_established(crd: &mut Value) {
+/// Marks a CRD as accepted and established at `now`, with its names in status, as the
+/// apiextensions server does once the new kind is served. The caller gives the time, so this
+/// module needs nothing of the store.
+pub fn set_established(crd: &mut Value, now: &str) {
     let names = crd["spec"]["names"].clone();
     let stored: Vec<Value> = crd["spec"]["versions"]
         .as_array()
@@ -21,7 +22,6 @@ pub fn set_established(crd: &mut Value) {
         .filter(|v| v["storage"].as_bool() == Some(true))
         .map(|v| v["name"].clone())
         .collect();
-    let now = crate::store::now();
     crd["status"] = json!({
         "acceptedNames": names,
         "conditions": [

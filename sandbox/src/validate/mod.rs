@@ -12,6 +12,7 @@
 //! with 400 before validation (bad quantities, bad base64).
 
 mod kinds;
+mod meta;
 mod pod;
 mod render;
 
@@ -249,7 +250,7 @@ pub fn validate_create(api_version: &str, kind: &str, obj: &Value) -> Vec<FieldE
     if !name.is_empty() || generate_name.is_empty() {
         errs.extend(validate_name(kind, name));
     }
-    kinds::validate_metadata(meta, &mut errs);
+    meta::validate_metadata(meta, &mut errs);
     kinds::validate_kind(group_of(api_version), kind, obj, &mut errs);
     errs
 }
@@ -267,7 +268,7 @@ pub fn validate_update(api_version: &str, kind: &str, old: &Value, new: &Value) 
             errs.push(FieldError::immutable(format!("metadata.{field}"), go_quote(new_value)));
         }
     }
-    kinds::validate_metadata(new.get("metadata"), &mut errs);
+    meta::validate_metadata(new.get("metadata"), &mut errs);
     let group = group_of(api_version);
     // Kubernetes checks immutability before the object for these kinds, after it for the rest.
     if matches!((group, kind), ("", "Secret" | "ConfigMap" | "Service")) {

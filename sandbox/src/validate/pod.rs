@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::kinds::{validate_annotations, validate_labels};
+use super::meta::{validate_annotations, validate_labels};
 use super::{dns1123_label_errors, FieldError};
 use crate::quantity::parse_value;
 use crate::selector::go_quote;
