@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// The file format's name and version.
-pub const FORMAT: &str = "cairn-plan/v1";
+pub const FORMAT: &str = "cairn-plan/v2";
 
 /// A saved plan.
 #[derive(Debug, Serialize, Deserialize)]
@@ -77,11 +77,14 @@ impl SavedPlan {
     pub fn read(path: &Path) -> Result<SavedPlan, PlanFileError> {
         let err = |message: String| PlanFileError { path: path.display().to_string(), message };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| err(format!("not a cairn plan ({e})")))?;
-        if saved.format != FORMAT {
-            return Err(err(format!("format `{}`, this cairn reads `{FORMAT}`", saved.format)));
+        let json: Json = serde_json::from_str(&text).map_err(|e| err(format!("not a cairn plan ({e})")))?;
+        // The format first: a plan from another cairn version says so rather than failing on a field.
+        match json.get("format").and_then(Json::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => return Err(err(format!("format `{other}`, this cairn reads `{FORMAT}`"))),
+            None => return Err(err("not a cairn plan (no `format`)".into())),
         }
-        Ok(saved)
+        serde_json::from_value(json).map_err(|e| err(format!("not a cairn plan ({e})")))
     }
 
     /// Writes it (pretty JSON).
