@@ -31,16 +31,9 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ceph/cluster.sh")
 }
 
-/// Says that `tool` is missing (`install`: how to get it): a `skipping:` line, or under
-/// `CI=true`, where a skip must never look green, a failure naming the tool.
-#[track_caller]
-fn missing(tool: &str, install: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{tool} is not installed and CI=true, where this test must run rather than skip; {install}"
-    );
-    println!("skipping: {tool} is not installed ({install})");
-}
+#[path = "../../cli/tests/support/ci.rs"]
+mod ci;
+use ci::missing;
 
 fn packages_installed() -> bool {
     let installed = Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists();
@@ -382,40 +375,4 @@ async fn a_missing_conf_is_named() {
     let e = Client::connect(&settings).await.unwrap_err();
     assert!(matches!(&e, CephError::Conf { path, .. } if path == "/nonexistent/ceph.conf"), "{e:?}");
     assert!(help(&e).contains("CEPH_CONF"), "{}", help(&e));
-}
-
-/// Run by [`a_missing_tool_fails_under_ci_and_skips_elsewhere`] in a child test process.
-#[test]
-#[ignore = "run by a_missing_tool_fails_under_ci_and_skips_elsewhere"]
-fn missing_tool_probe() {
-    missing("probe-tool", "install it");
-}
-
-/// This binary's test `name` run again in a child process with `CI` set to `ci` (unset: `None`)
-/// and, when `no_tools`, a `PATH` with nothing on it: whether it passed, and its output.
-fn rerun(name: &str, ci: Option<&str>, no_tools: bool) -> (bool, String) {
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads", "1"]);
-    match ci {
-        Some(v) => cmd.env("CI", v),
-        None => cmd.env_remove("CI"),
-    };
-    let empty = tempfile::tempdir().unwrap();
-    if no_tools {
-        cmd.env("PATH", empty.path());
-    }
-    let o = cmd.output().unwrap();
-    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
-}
-
-/// [`missing`]: under `CI=true` the test fails naming the tool; elsewhere it passes with a
-/// `skipping:` line.
-#[test]
-fn a_missing_tool_fails_under_ci_and_skips_elsewhere() {
-    let (ok, out) = rerun("missing_tool_probe", Some("true"), false);
-    assert!(!ok && out.contains("probe-tool is not installed and CI=true"), "{out}");
-    for ci in [None, Some("false")] {
-        let (ok, out) = rerun("missing_tool_probe", ci, false);
-        assert!(ok && out.contains("skipping: probe-tool is not installed (install it)") && out.contains("1 passed"), "{ci:?}: {out}");
-    }
 }

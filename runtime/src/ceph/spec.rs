@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::hash::sha256_hex;
-use crate::model::{DesiredObject, ObjectKey};
+use crate::model::ObjectKey;
 
 /// `apiVersion` of a direct-mode pool's object.
 pub const POOL_API_VERSION: &str = "cairn.dev/v1alpha1";
@@ -160,13 +160,14 @@ pub struct DesiredPool {
 }
 
 impl DesiredPool {
-    /// The pool a lowered `CephPool` object declares.
-    pub fn from_object(obj: &DesiredObject) -> Result<DesiredPool, String> {
-        if obj.key.api_version != POOL_API_VERSION || obj.key.kind != POOL_KIND {
-            return Err(format!("{} is not a {POOL_API_VERSION} {POOL_KIND}", obj.key));
+    /// The pool a lowered `CephPool` object declares: its name, address, `protect` and body.
+    pub fn from_lowered(name: &str, address: &str, protect: bool, body: &Json) -> Result<DesiredPool, String> {
+        let kind = (body.get("apiVersion").and_then(Json::as_str), body.get("kind").and_then(Json::as_str));
+        if kind != (Some(POOL_API_VERSION), Some(POOL_KIND)) {
+            return Err(format!("{address} is not a {POOL_API_VERSION} {POOL_KIND}"));
         }
-        let spec = PoolSpec::from_body(&obj.body).map_err(|e| format!("{} ({}): {e}", obj.key, obj.address))?;
-        Ok(DesiredPool { name: obj.key.name.clone(), address: obj.address.clone(), protect: obj.protect, spec })
+        let spec = PoolSpec::from_body(body).map_err(|e| format!("{POOL_KIND}/{name} ({address}): {e}"))?;
+        Ok(DesiredPool { name: name.to_string(), address: address.to_string(), protect, spec })
     }
 }
 

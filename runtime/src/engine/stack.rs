@@ -152,16 +152,7 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
     };
     let mut pools = Vec::new();
     for (_, o) in by_cluster.iter().filter(|(name, _)| *name == chosen) {
-        let obj = DesiredObject {
-            key: key_of(o),
-            address: o.address.to_string(),
-            body: o.body.clone(),
-            sensitive: Vec::new(),
-            protect: o.protect,
-            wait: false,
-            deps: Vec::new(),
-        };
-        let pool = DesiredPool::from_object(&obj)
+        let pool = DesiredPool::from_lowered(&o.name, &o.address.to_string(), o.protect, &o.body)
             .map_err(|e| EngineError::Stack { message: format!("cannot plan pool `{}`: {e}", o.name), help: None })?;
         pools.push(pool);
     }
