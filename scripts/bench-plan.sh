@@ -8,7 +8,8 @@
 #
 # A stack of N objects is N/100 namespaces holding configs (ConfigMaps), N objects in all. Each
 # plan runs RUNS times (default 3) and the best wall time is reported. The sandbox runs in the
-# background on a free port and is stopped at the end.
+# background on a free port and is stopped at the end. `CAIRN_BIN=PATH` measures that binary
+# instead of this tree's (say, the commit before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ if [ ${#sizes[@]} -eq 0 ]; then
 fi
 
 cargo build --quiet --release -p cairn-cli --bin cairn
-cairn="$PWD/target/release/cairn"
+cairn="${CAIRN_BIN:-$PWD/target/release/cairn}"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 (cd "$work" && "$cairn" sandbox up --port "$port" --dir "$work/sb" > /dev/null 2>&1)

@@ -9,6 +9,7 @@
 # `cli/examples/gen_stack.rs` (N workloads over N/50 namespaces; see
 # `cli/benches/support/stackgen.rs`). Each size runs RUNS times (default 3); the best wall
 # time and the largest peak RSS are reported. Needs GNU time (`apt-get install time`).
+# `CAIRN_BIN=PATH` times that binary instead of this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,9 @@ if [ ! -x /usr/bin/time ]; then
   exit 1
 fi
 
+# CAIRN_BIN=PATH times another build (say, the commit before a change) with this stack generator.
 cargo build --quiet --release -p cairn-cli --bin cairn --example gen_stack
-cairn=target/release/cairn
+cairn="${CAIRN_BIN:-target/release/cairn}"
 gen=target/release/examples/gen_stack
 
 work="$(mktemp -d)"
