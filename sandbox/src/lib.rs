@@ -17,7 +17,6 @@ pub mod faults;
 pub mod fields;
 pub mod openapi;
 pub mod patch;
-pub mod quantity;
 pub mod registry;
 pub mod route;
 pub mod schema;

@@ -10,8 +10,8 @@ use super::rules::workload_kind;
 use super::Checker;
 use crate::access::{int_of, name_of, qty_of};
 use crate::eval::{BodyValue, Resource};
-use crate::quantity::Quantity;
 use crate::schema::Kind;
+use cairn_core::quantity::Quantity;
 
 /// One quota dimension: the quota attribute, the Kubernetes key, and what a workload
 /// contributes per pod.

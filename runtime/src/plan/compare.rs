@@ -2,7 +2,7 @@
 //! normalizes values (DESIGN.md §2 step 8): only declared fields count. Strings compare as
 //! written, except at quantity fields ([`super::quantity_paths`]), which compare by value.
 
-use cairn_compiler::quantity::Quantity;
+use cairn_core::Quantity;
 use serde_json::{Number, Value as Json};
 
 use super::path::{push_pointer, Seg};
