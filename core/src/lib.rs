@@ -12,6 +12,7 @@
 
 pub mod key;
 pub mod kinds;
+pub mod merge_keys;
 pub mod names;
 pub mod quantity;
 pub mod secrets;
