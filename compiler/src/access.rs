@@ -4,8 +4,8 @@
 //! (E0306), and no rule may echo it in a diagnostic or an object.
 
 use crate::eval::BodyValue;
-use crate::quantity::Quantity;
 use crate::value::Value;
+use cairn_core::quantity::Quantity;
 
 /// An attribute's value unless it is sensitive.
 fn plain<'b>(body: &'b BodyValue, name: &str) -> Option<&'b Value> {

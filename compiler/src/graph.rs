@@ -8,6 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
+use cairn_core::kinds::kind_rank;
 use cairn_lang::{Diagnostic, Span};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -60,25 +61,6 @@ pub struct DepGraph {
     pub graph: DiGraph<usize, Edge>,
     /// Object indices in apply order.
     pub order: Vec<usize>,
-}
-
-/// The apply rank of a kind (LANGUAGE.md §8); lower comes first among ready objects.
-pub fn kind_rank(kind: &str) -> u8 {
-    match kind {
-        "Namespace" => 0,
-        "CustomResourceDefinition" => 1,
-        "CephBlockPool" | "CephPool" => 2,
-        "StorageClass" => 3,
-        "ResourceQuota" => 4,
-        "LimitRange" => 5,
-        "ConfigMap" => 6,
-        "Secret" => 7,
-        "PersistentVolumeClaim" => 8,
-        "Service" => 9,
-        "StatefulSet" => 10,
-        "Deployment" => 11,
-        _ => 12,
-    }
 }
 
 /// Reports cycles among resources: one diagnostic per strongly connected component.

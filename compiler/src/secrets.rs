@@ -7,9 +7,6 @@
 use cairn_lang::ast::{Expr, ExprKind, File, Label, MapKey, Stmt, StrPart};
 use cairn_lang::Span;
 
-/// Words that mark an attribute, map key or parameter as holding a secret.
-const SECRET_WORDS: [&str; 4] = ["password", "passwd", "token", "secret"];
-
 /// Spans of string literals that hold secrets, in every file.
 pub fn literal_secret_spans(files: &[File]) -> Vec<Span> {
     let mut out = Vec::new();
@@ -19,9 +16,9 @@ pub fn literal_secret_spans(files: &[File]) -> Vec<Span> {
     out
 }
 
+/// Whether a name marks what is written under it as a secret (one list, in `cairn-core`).
 fn secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
+    cairn_core::secrets::looks_secret(name)
 }
 
 fn stmts(list: &[Stmt], in_secret: bool, out: &mut Vec<Span>) {

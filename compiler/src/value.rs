@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use crate::quantity::Quantity;
 use crate::schema::Kind;
+use cairn_core::quantity::Quantity;
 
 /// A module of the compilation (index into the program's module table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -72,9 +72,6 @@ pub struct Lexed {
 /// Deepest `${…}` nesting inside strings before lexing gives up on a string.
 const MAX_STRING_DEPTH: u32 = 64;
 
-/// Quantity suffixes, longest first so that `Mi` wins over `M`.
-const SUFFIXES: [&str; 13] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E"];
-
 /// Lexes `text`, which starts at byte `base` of `file`.
 pub fn lex(text: &str, file: FileId, base: u32) -> Lexed {
     let mut lx = Lexer { text, file, base, pos: 0, out: Lexed::default() };
@@ -282,7 +279,8 @@ impl<'a> Lexer<'a> {
         };
         let mut end = start.saturating_add(rest.len().saturating_sub(after.len()));
         let mut kind = if is_float { TokenKind::Float } else { TokenKind::Int };
-        if let Some(sfx) = SUFFIXES.iter().find(|s| after.starts_with(**s)) {
+        // The suffixes quantities may be written with, longest first (`Mi` before `M`).
+        if let Some(sfx) = cairn_core::quantity::LITERAL_SUFFIXES.iter().find(|s| after.starts_with(**s)) {
             let next = after.get(sfx.len()..).and_then(|s| s.chars().next());
             if !next.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 end = end.saturating_add(sfx.len());

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use cairn_compiler::schema::Kind;
 use cairn_compiler::value::{Address, ModuleId, Value};
-use cairn_compiler::{names, Compilation};
+use cairn_compiler::Compilation;
+use cairn_core::names;
 use cairn_lang::ast::Stmt;
 use cairn_lang::{FileId, Span};
 use lsp_types::{Hover, HoverContents, Location, MarkupContent, MarkupKind, Range, TextEdit, Uri, WorkspaceEdit};
@@ -15,9 +16,6 @@ use crate::convert::range;
 use crate::definition::{declared_at, evaluated_reference, std_files};
 use crate::diagnostics::location;
 use crate::index::{file_of, is_identifier, root_files, Index, Occ, Sym};
-
-/// Words that mark a name as holding a secret (as the compiler's source masking does).
-const SECRET_WORDS: [&str; 4] = ["password", "passwd", "token", "secret"];
 
 /// The symbol at `offset` of `path` and where it is written there.
 fn symbol_at(c: &Compilation, index: &Index, path: &Path, offset: u32) -> Option<(Sym, Span, Option<String>)> {
@@ -196,9 +194,9 @@ fn check_resource_name(kind: Kind, name: &str) -> Result<(), String> {
     rule(name).map_err(|why| format!("invalid {} name `{name}`: {why}", kind.as_str()))
 }
 
+/// Whether `s` looks like it names a secret, by the compiler's own list (`cairn-core`).
 fn secret_word(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
+    cairn_core::secrets::looks_secret(s)
 }
 
 /// The hover on a value at `offset` of `path`: a `let` (declaration or use) shows its evaluated

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cairn_compiler::quantity::Quantity;
+use cairn_core::Quantity;
 use serde_json::{json, Map, Value};
 
 use crate::registry::{ResourceType, TypeKey};
@@ -15,11 +15,7 @@ fn key(group: &str, plural: &str) -> TypeKey {
 }
 
 fn quantity(v: &Value) -> Option<Quantity> {
-    match v {
-        Value::String(s) => Quantity::parse(s).ok(),
-        Value::Number(n) => Quantity::parse(&n.to_string()).ok(),
-        _ => None,
-    }
+    Quantity::from_json(v).ok()
 }
 
 /// Runs admission on a create or update about to be stored; may change `new` (LimitRange

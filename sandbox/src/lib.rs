@@ -18,7 +18,6 @@ pub mod fields;
 pub mod openapi;
 mod owners;
 pub mod patch;
-pub mod quantity;
 pub mod registry;
 pub mod route;
 pub mod schema;

@@ -193,4 +193,170 @@ mod tests {
         assert_eq!(s.list_type(&["spec", "plain"]), ListType::Atomic);
         assert_eq!(s.list_type(&["spec", "missing"]), ListType::Atomic);
     }
+
+    /// Every list of objects in a built-in kind's schema (status left out), as dotted paths.
+    fn object_lists(root: &Value, node: &Value, path: &mut Vec<String>, seen: &mut Vec<String>, out: &mut Vec<String>) {
+        let mut node = node;
+        let mut def = None;
+        while let Some(name) = node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            def = Some(name.to_owned());
+            match root.get("$defs").and_then(|d| d.get(name)) {
+                Some(target) => node = target,
+                None => return,
+            }
+        }
+        if let Some(name) = &def {
+            if seen.contains(name) || path.len() > 24 {
+                return;
+            }
+            seen.push(name.clone());
+        }
+        match node.get("type").and_then(Value::as_str) {
+            Some("object") => {
+                for (key, child) in node.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                    if path.is_empty() && key == "status" {
+                        continue;
+                    }
+                    path.push(key.clone());
+                    object_lists(root, child, path, seen, out);
+                    path.pop();
+                }
+            }
+            Some("array") => {
+                if let Some(items) = node.get("items") {
+                    let mut item = items;
+                    while let Some(name) = item.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+                        match root.get("$defs").and_then(|d| d.get(name)) {
+                            Some(target) => item = target,
+                            None => break,
+                        }
+                    }
+                    if item.get("type").and_then(Value::as_str) == Some("object") && item.get("properties").is_some() {
+                        out.push(path.join("."));
+                    }
+                    object_lists(root, items, path, seen, out);
+                }
+            }
+            _ => {}
+        }
+        if def.is_some() {
+            seen.pop();
+        }
+    }
+
+    /// The list's key as the planner needs it: the strategic merge key, else the first
+    /// list-map key; `None` for atomic lists and sets.
+    fn key_of(shape: &BuiltinShape, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.split('.').collect();
+        match shape.list_type(&segs) {
+            ListType::Map(keys) => shape.merge_key(&segs).or_else(|| keys.first().cloned()),
+            _ => None,
+        }
+    }
+
+    /// Lists of objects (dotted path) with their key, `None` for atomic ones.
+    type Lists = Vec<(String, Option<String>)>;
+
+    /// `(apiVersion, kind, every list of objects with its key)` of each built-in kind.
+    fn built_in_lists() -> Vec<(String, String, Lists)> {
+        let registry = crate::registry::Registry::new(std::iter::empty());
+        let mut kinds = Vec::new();
+        for t in registry.types() {
+            let Some(root) = crate::schema::builtin(&t.group, &t.kind) else { continue };
+            let mut paths = Vec::new();
+            object_lists(&root, &root, &mut Vec::new(), &mut Vec::new(), &mut paths);
+            paths.sort();
+            paths.dedup();
+            let lists = paths
+                .into_iter()
+                .map(|p| {
+                    let key = key_of(&BuiltinShape, &p);
+                    (p, key)
+                })
+                .collect();
+            kinds.push((t.api_version(), t.kind.clone(), lists));
+        }
+        kinds
+    }
+
+    /// The generated part of `core/src/merge_keys.rs`.
+    fn merge_key_tables() -> String {
+        let kinds = built_in_lists();
+        let mut pod_spec_at: Vec<(String, String, String)> = Vec::new();
+        for (v, k, lists) in &kinds {
+            if let Some((p, _)) = lists.iter().find(|(p, _)| p == "spec.containers" || p.ends_with(".spec.containers")) {
+                pod_spec_at.push((v.clone(), k.clone(), p.trim_end_matches(".containers").to_owned()));
+            }
+        }
+        let keyed = |lists: &[(String, Option<String>)]| -> Vec<(String, String)> {
+            lists.iter().filter_map(|(p, k)| k.clone().map(|k| (p.clone(), k))).collect()
+        };
+        let pod = kinds.iter().find(|(v, k, _)| v == "v1" && k == "Pod").expect("the sandbox serves Pods");
+        let is_meta = |p: &str| p.rsplit_once('.').is_some_and(|(before, _)| before == "metadata" || before.ends_with(".metadata"));
+        let pod_spec: Vec<(String, String)> = keyed(&pod.2)
+            .into_iter()
+            .filter(|(p, _)| !is_meta(p))
+            .filter_map(|(p, k)| p.strip_prefix("spec.").map(|r| (r.to_owned(), k)))
+            .collect();
+        let object_meta: Vec<(String, String)> =
+            keyed(&pod.2).into_iter().filter_map(|(p, k)| p.strip_prefix("metadata.").map(|r| (r.to_owned(), k))).collect();
+        let mut other = Vec::new();
+        for (v, k, lists) in &kinds {
+            let at = pod_spec_at.iter().find(|(pv, pk, _)| pv == v && pk == k).map(|(_, _, p)| format!("{p}."));
+            for (p, key) in keyed(lists) {
+                if is_meta(&p) || at.as_deref().is_some_and(|at| p.starts_with(at)) {
+                    continue;
+                }
+                other.push((v.clone(), k.clone(), p, key));
+            }
+        }
+        let mut out = String::new();
+        out.push_str("/// Every kind the tables cover: `(apiVersion, kind)`.\n#[rustfmt::skip]\nconst KINDS: &[(&str, &str)] = &[\n");
+        for (v, k, _) in &kinds {
+            out.push_str(&format!("    ({v:?}, {k:?}),\n"));
+        }
+        out.push_str("];\n\n/// Keyed lists of a pod spec: `(path from the pod spec, merge key)`.\n#[rustfmt::skip]\nconst POD_SPEC: &[(&str, &str)] = &[\n");
+        for (p, k) in &pod_spec {
+            out.push_str(&format!("    ({p:?}, {k:?}),\n"));
+        }
+        out.push_str("];\n\n/// Where each kind keeps its pod spec: `(apiVersion, kind, path)`.\n#[rustfmt::skip]\nconst POD_SPEC_AT: &[(&str, &str, &str)] = &[\n");
+        for (v, k, p) in &pod_spec_at {
+            out.push_str(&format!("    ({v:?}, {k:?}, {p:?}),\n"));
+        }
+        out.push_str(
+            "];\n\n/// Keyed lists of object metadata: `(field, merge key)`.\n#[rustfmt::skip]\nconst OBJECT_META: &[(&str, &str)] = &[\n",
+        );
+        for (p, k) in &object_meta {
+            out.push_str(&format!("    ({p:?}, {k:?}),\n"));
+        }
+        out.push_str("];\n\n/// Keyed lists outside pod specs and metadata: `(apiVersion, kind, path, merge key)`.\n#[rustfmt::skip]\nconst OTHER: &[(&str, &str, &str, &str)] = &[\n");
+        for (v, k, p, key) in &other {
+            out.push_str(&format!("    ({v:?}, {k:?}, {p:?}, {key:?}),\n"));
+        }
+        out.push_str("];\n");
+        out
+    }
+
+    #[test]
+    fn merge_key_table_is_up_to_date() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/merge_keys.rs");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (head, rest) = text.split_once("// BEGIN GENERATED\n").unwrap();
+        let (_, tail) = rest.split_once("// END GENERATED\n").unwrap();
+        let fresh = format!("{head}// BEGIN GENERATED\n{}// END GENERATED\n{tail}", merge_key_tables());
+        if fresh != text {
+            if std::env::var("INSTA_UPDATE").as_deref() == Ok("always") {
+                std::fs::write(&file, fresh).unwrap();
+                return;
+            }
+            panic!("core/src/merge_keys.rs is out of date with the sandbox's list types: run `INSTA_UPDATE=always cargo test` and review the diff");
+        }
+        // The lookup reads the tables back as the sandbox's shapes say, for every list of every kind.
+        for (v, k, lists) in built_in_lists() {
+            assert!(cairn_core::merge_keys::knows_kind(&v, &k), "{v} {k}");
+            for (p, key) in lists {
+                assert_eq!(cairn_core::merge_keys::merge_key(&v, &k, &p), key.as_deref(), "{v} {k} {p}");
+            }
+        }
+    }
 }

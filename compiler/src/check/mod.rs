@@ -16,8 +16,8 @@ use cairn_lang::{Diagnostic, Span};
 
 use crate::access::{name_of, str_of};
 use crate::eval::Resource;
-use crate::names;
 use crate::schema::Kind;
+use cairn_core::names;
 
 /// How a cluster's pools are managed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use super::rules::workload_kind;
 use super::Checker;
 use crate::access::{int_of, name_of, qty_of};
 use crate::eval::{BodyValue, Resource};
-use crate::quantity::Quantity;
 use crate::schema::Kind;
+use cairn_core::quantity::Quantity;
 
 /// One quota dimension: the quota attribute, the Kubernetes key, and what a workload
 /// contributes per pod.
@@ -107,7 +107,8 @@ fn fit(
     span: Span,
 ) {
     let quota_name = format!("{}-quota", ns.addr.name);
-    let mut total = Quantity::from_int(0).unwrap_or(hard);
+    // `None` once a sum passed the largest quantity (`i64::MAX` units): above every quota.
+    let mut total = Quantity::from_int(0).ok();
     let mut surge_total = total;
     let mut parts: Vec<(Span, String)> = Vec::new();
     for w in workloads {
@@ -132,23 +133,21 @@ fn fit(
             cx.report(w, d);
             continue;
         };
-        let Ok(sum) = each.checked_mul_int(n) else { continue };
-        total = total.checked_add(sum).unwrap_or(total);
-        if let Ok(extra) = each.checked_mul_int(surge(&w.body)) {
-            surge_total = surge_total.checked_add(extra).unwrap_or(surge_total);
-        }
+        total = total.and_then(|t| each.checked_mul_int(n).and_then(|sum| t.checked_add(sum)).ok());
+        surge_total = surge_total.and_then(|t| each.checked_mul_int(surge(&w.body)).and_then(|extra| t.checked_add(extra)).ok());
         let part =
             if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {}", each.canonical()) };
         parts.push((w.label_span, part));
     }
-    if total > hard {
+    let shown = |q: Option<Quantity>| q.map_or_else(|| "more than 9223372036854775807".to_string(), Quantity::canonical);
+    if total.is_none_or(|t| t > hard) {
         let mut d = Diagnostic::error(
             "E0406",
             span,
             format!(
                 "workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})",
                 ns.addr.name,
-                total.canonical(),
+                shown(total),
                 dim.what,
                 dim.key,
                 hard.canonical()
@@ -163,8 +162,9 @@ fn fit(
             d = d.with_label(s, m);
         }
         cx.report(ns, d);
-    } else if let Ok(peak) = total.checked_add(surge_total) {
-        if peak > hard && !surge_total.is_zero() {
+    } else {
+        let peak = total.zip(surge_total).and_then(|(t, s)| t.checked_add(s).ok());
+        if peak.is_none_or(|p| p > hard) && !surge_total.is_some_and(Quantity::is_zero) {
             cx.report(
                 ns,
                 Diagnostic::warning(
@@ -173,7 +173,7 @@ fn fit(
                     format!(
                         "a rolling update in namespace `{}` needs {} {} with its surge pods, above quota `{quota_name}` ({} = {})",
                         ns.addr.name,
-                        peak.canonical(),
+                        shown(peak),
                         dim.what,
                         dim.key,
                         hard.canonical()

@@ -8,9 +8,9 @@ use cairn_lang::{Diagnostic, Span};
 use super::{image_tag_problem, CephMode, Checker, Facts};
 use crate::access::{int_of, name_of, qty_of, str_of};
 use crate::eval::{BodyValue, Resource};
-use crate::names;
 use crate::schema::Kind;
 use crate::value::Value;
+use cairn_core::names;
 
 pub(super) fn check_rules(cx: &mut Checker<'_>, facts: &Facts) {
     let resources = cx.resources;

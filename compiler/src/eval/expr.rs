@@ -10,9 +10,9 @@ use super::budget::{Exceeded, MAX_SIZE, MAX_VALUE_DEPTH, MAX_WORK};
 use super::expand::bind_ready;
 use super::functions::shown;
 use super::{did_you_mean, Binding, Evaluator, Phase, Scope};
-use crate::quantity::Quantity;
 use crate::schema::Kind;
 use crate::value::{format_float, Address, Ref, Value};
+use cairn_core::quantity::Quantity;
 
 /// The largest list or map an expression may build.
 pub const MAX_COLLECTION: usize = 1_000_000;
@@ -783,7 +783,7 @@ impl<'p> Evaluator<'p> {
         };
         let overflow = |s: &mut Self| s.error("E0701", span, "arithmetic overflow", "the result does not fit in 64 bits");
         let div_zero = |s: &mut Self| s.error("E0701", span, "division by zero", "check the divisor");
-        let qerr = |s: &mut Self, e: crate::quantity::QuantityError| {
+        let qerr = |s: &mut Self, e: cairn_core::quantity::QuantityError| {
             s.error("E0701", span, format!("quantity arithmetic: {e}"), "keep quantities in range")
         };
         match (x, y) {

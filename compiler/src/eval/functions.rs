@@ -14,8 +14,8 @@ use super::expr::MAX_COLLECTION;
 use super::{Evaluator, Mode, Scope};
 use crate::convert::{json_to_value, value_to_json};
 use crate::loader::{normalize, LoadError};
-use crate::quantity::Quantity;
 use crate::value::Value;
+use cairn_core::quantity::Quantity;
 
 /// Names of every built-in function, for "did you mean" and completion.
 pub const FUNCTIONS: [&str; 26] = [

@@ -172,8 +172,8 @@ fn object_identity(cx: &mut Lowering, res: &Resource, at: Span, obj: &Map<String
     };
     // The name (and below, the namespace) becomes a segment of the request URL: hold it to
     // Kubernetes' rule for the kind, which also keeps `/`, `%`, `?`, `..` out.
-    let (rule, rule_help) = crate::names::object_name_rule(&kind);
-    if let Err(why) = rule(&name).and_then(|()| crate::names::path_segment(&name)) {
+    let (rule, rule_help) = cairn_core::names::object_name_rule(&kind);
+    if let Err(why) = rule(&name).and_then(|()| cairn_core::names::path_segment(&name)) {
         cx.report(
             res,
             Diagnostic::error("E0305", at, format!("invalid {kind} name `{}`: {why}", name.escape_debug()))
@@ -182,7 +182,7 @@ fn object_identity(cx: &mut Lowering, res: &Resource, at: Span, obj: &Map<String
         return None;
     }
     if let Some(h) = obj.get("metadata").and_then(|m| m.get("namespace")).and_then(Json::as_str) {
-        if let Err(why) = crate::names::dns1123_label(h) {
+        if let Err(why) = cairn_core::names::dns1123_label(h) {
             cx.report(
                 res,
                 Diagnostic::error("E0305", at, format!("invalid namespace `{}` of {kind} `{name}`: {why}", h.escape_debug()))

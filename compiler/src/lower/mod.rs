@@ -45,12 +45,19 @@ pub struct Object {
 }
 
 impl Object {
+    /// The object's identity, as the planner and the inventory name it.
+    pub fn key(&self) -> cairn_core::ObjectKey {
+        cairn_core::ObjectKey {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
     /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects: unique in a stack.
     pub fn id(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
-            None => format!("{}/{}", self.kind, self.name),
-        }
+        self.key().id()
     }
 
     /// The object with every sensitive value replaced by `(sensitive)`.

@@ -46,8 +46,11 @@ impl Stack {
 
 /// The key of a lowered object.
 fn key_of(o: &Object) -> ObjectKey {
-    let namespace = if o.target == ObjectTarget::Kube { o.namespace.clone() } else { None };
-    ObjectKey { api_version: o.api_version.clone(), kind: o.kind.clone(), namespace, name: o.name.clone() }
+    let mut key = o.key();
+    if o.target != ObjectTarget::Kube {
+        key.namespace = None;
+    }
+    key
 }
 
 /// The Kubernetes objects of a compilation, in apply order, each with the keys of the objects

@@ -2,7 +2,7 @@
 //! normalizes values (DESIGN.md §2 step 8): only declared fields count. Strings compare as
 //! written, except at quantity fields ([`super::quantity_paths`]), which compare by value.
 
-use cairn_compiler::quantity::Quantity;
+use cairn_core::Quantity;
 use serde_json::{Number, Value as Json};
 
 use super::path::{push_pointer, Seg};
@@ -22,14 +22,22 @@ pub(crate) struct Diff {
     pub after: Option<Json>,
 }
 
-/// The keys that identify list items, in order of preference.
+/// The keys that identify list items of kinds `cairn-core`'s table does not know (custom
+/// resources), in order of preference.
 const MERGE_KEYS: [&str; 7] = ["name", "mountPath", "devicePath", "containerPort", "port", "ip", "type"];
 
-/// The merge key of a declared list: the first of [`MERGE_KEYS`] every item has. `None` when
-/// the list is empty or holds anything but maps.
-pub(crate) fn merge_key(items: &[Json]) -> Option<&'static str> {
+/// The merge key of the declared list at `path` (field names from the root, list items left
+/// out) in an object of `api_version`/`kind`: for built-in kinds, the key Kubernetes merges the
+/// list by ([`cairn_core::merge_keys`]); for other kinds, a guess, the first of [`MERGE_KEYS`]
+/// every item has. `None` when the list is empty, holds anything but maps, is atomic, or an
+/// item lacks the key (then items are matched by position).
+pub(crate) fn merge_key(api_version: &str, kind: &str, path: &[&str], items: &[Json]) -> Option<&'static str> {
     if items.is_empty() || !items.iter().all(Json::is_object) {
         return None;
+    }
+    if cairn_core::merge_keys::knows_kind(api_version, kind) {
+        let key = cairn_core::merge_keys::merge_key(api_version, kind, &path.join("."))?;
+        return items.iter().all(|i| i.get(key).is_some()).then_some(key);
     }
     MERGE_KEYS.into_iter().find(|k| items.iter().all(|i| i.get(k).is_some()))
 }
@@ -135,6 +143,7 @@ pub(crate) fn as_stored(body: &Json) -> std::borrow::Cow<'_, Json> {
 /// The walk's position: the path so far and the JSON pointer into the declared body, and the
 /// object's group and kind (which say where quantities are).
 struct Walk<'o> {
+    api_version: String,
     group: String,
     kind: String,
     segs: Vec<Seg>,
@@ -205,7 +214,11 @@ impl Walk<'_> {
             }
             return;
         }
-        if let Some(mk) = merge_key(d) {
+        let mk = {
+            let path: Vec<&str> = self.segs.iter().filter_map(|s| if let Seg::Key(k) = s { Some(k.as_str()) } else { None }).collect();
+            merge_key(&self.api_version, &self.kind, &path, d)
+        };
+        if let Some(mk) = mk {
             for (i, item) in d.iter().enumerate() {
                 let pairs = item_key(item, mk);
                 let len = self.pointer.len();
@@ -240,7 +253,7 @@ pub(crate) fn diff(declared: &Json, live: &Json, out: &mut Vec<Diff>) {
     let api_version = declared.get("apiVersion").and_then(Json::as_str).unwrap_or_default();
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g).to_string();
     let kind = declared.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
-    Walk { group, kind, segs: Vec::new(), pointer: String::new(), out }.value(declared, live);
+    Walk { api_version: api_version.to_string(), group, kind, segs: Vec::new(), pointer: String::new(), out }.value(declared, live);
 }
 
 #[cfg(test)]
@@ -253,6 +266,23 @@ mod tests {
         let mut out = Vec::new();
         diff(&declared, &live, &mut out);
         out.iter().map(|d| render(&d.segs)).collect()
+    }
+
+    #[test]
+    fn built_in_lists_match_items_by_kubernetes_merge_key_and_custom_ones_by_a_guess() {
+        let mounts = |name: &str| json!([{"name": name, "mountPath": "/data"}]);
+        let deployment = |m: Json| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "spec": {"template": {"spec": {"containers": [{"name": "web", "volumeMounts": m}]}}}})
+        };
+        // Kubernetes keys volume mounts by `mountPath`: a renamed volume is one field.
+        assert_eq!(
+            paths(deployment(mounts("data")), deployment(mounts("cache"))),
+            ["spec.template.spec.containers[name=web].volumeMounts[mountPath=/data].name"]
+        );
+        // A custom resource's list: the first key every item has, `name` here.
+        let widget = |m: Json| json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"mounts": m}});
+        assert_eq!(paths(widget(mounts("data")), widget(mounts("cache"))), ["spec.mounts[name=data]"]);
     }
 
     #[test]

@@ -9,15 +9,32 @@ use crate::hash::sha256_hex;
 /// Stands in for a Secret's values, which no fingerprint may hash unkeyed.
 const HIDDEN: &str = "(sensitive)";
 
+/// Which object a projection walks (its `apiVersion` and `kind`) and where it is (field names
+/// from the root), for the lists' merge keys.
+struct At<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    path: Vec<&'a str>,
+}
+
 /// The live values at the declared paths, shaped like the declaration (the comparison's walk).
-fn project(declared: &Json, live: &Json) -> Json {
+fn project<'a>(at: &mut At<'a>, declared: &'a Json, live: &Json) -> Json {
     match (declared, live) {
-        (Json::Object(d), Json::Object(l)) => {
-            Json::Object(d.iter().map(|(k, dv)| (k.clone(), l.get(k).map_or(Json::Null, |lv| project(dv, lv)))).collect())
-        }
-        (Json::Array(d), Json::Array(l)) if d.iter().all(Json::is_object) => match merge_key(d) {
-            Some(mk) => Json::Array(d.iter().map(|di| find_item(l, &item_key(di, mk)).map_or(Json::Null, |li| project(di, li))).collect()),
-            None if d.len() == l.len() => Json::Array(d.iter().zip(l).map(|(di, li)| project(di, li)).collect()),
+        (Json::Object(d), Json::Object(l)) => Json::Object(
+            d.iter()
+                .map(|(k, dv)| {
+                    at.path.push(k);
+                    let projected = l.get(k).map_or(Json::Null, |lv| project(at, dv, lv));
+                    at.path.pop();
+                    (k.clone(), projected)
+                })
+                .collect(),
+        ),
+        (Json::Array(d), Json::Array(l)) if d.iter().all(Json::is_object) => match merge_key(at.api_version, at.kind, &at.path, d) {
+            Some(mk) => {
+                Json::Array(d.iter().map(|di| find_item(l, &item_key(di, mk)).map_or(Json::Null, |li| project(at, di, li))).collect())
+            }
+            None if d.len() == l.len() => Json::Array(d.iter().zip(l).map(|(di, li)| project(at, di, li)).collect()),
             None => live.clone(),
         },
         _ => live.clone(),
@@ -69,7 +86,12 @@ fn hide_secret_values(live: &Json, projected: &mut Json) {
 /// values are left out (only its keys count): an unkeyed hash of them would leak them.
 pub fn fingerprint(live: &Json, declared: Option<&Json>) -> String {
     let mut projected = match declared {
-        Some(d) => project(&as_stored(d), live),
+        Some(d) => {
+            let stored = as_stored(d);
+            let api_version = stored.get("apiVersion").and_then(Json::as_str).unwrap_or_default();
+            let kind = stored.get("kind").and_then(Json::as_str).unwrap_or_default();
+            project(&mut At { api_version, kind, path: Vec::new() }, &stored, live)
+        }
         None => {
             let mut m = Map::new();
             for (name, pointer) in [

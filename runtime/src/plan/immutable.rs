@@ -1,7 +1,7 @@
 //! Fields the API server will not change in place: a change to one makes the step a replace,
 //! with the reason Kubernetes would give.
 
-use cairn_compiler::quantity::Quantity;
+use cairn_core::Quantity;
 use serde_json::Value as Json;
 
 use super::compare::Diff;

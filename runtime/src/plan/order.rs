@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use cairn_compiler::graph::kind_rank;
+use cairn_core::kinds::kind_rank;
 
 use super::types::{Action, Step};
 use crate::model::{Desired, ObjectKey};

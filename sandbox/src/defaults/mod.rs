@@ -84,7 +84,7 @@ fn run(api_version: &str, kind: &str, obj: &mut Value, ctx: Option<&mut dyn Defa
         _ => {}
     }
     for_each_quantity(group, kind, obj, &mut |slot, resource_list| {
-        if let Ok(q) = crate::quantity::parse_value(slot) {
+        if let Ok(q) = cairn_core::Quantity::from_json(slot) {
             let q = if resource_list { q.round_up_milli() } else { q };
             *slot = Value::String(q.canonical());
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use cairn_compiler::quantity::Quantity as Exact;
+use cairn_core::Quantity as Exact;
 use serde_json::{json, Value};
 
 use super::{child, default_int, default_ptr, default_str, existing, items, pvc_spec, str_of, unset, Obj};
@@ -370,7 +370,7 @@ fn add_qos_quantity(sums: &mut BTreeMap<String, Exact>, name: &str, q: &Value, z
     if name != "cpu" && name != "memory" {
         return false;
     }
-    let Ok(q) = crate::quantity::parse_value(q).map(|q| q.value()) else { return false };
+    let Ok(q) = Exact::from_json(q) else { return false };
     if Some(q) <= zero {
         return false;
     }

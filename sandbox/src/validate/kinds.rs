@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 use super::meta::validate_labels;
 use super::pod::{validate_pod_spec, validate_pod_template, PORT_RANGE};
 use super::render::{go_label_selector, go_string_map, go_value, service_port_key};
-use super::{dns1123_label_errors, FieldError};
-use crate::quantity::parse_value;
-use crate::selector::{dns1123_subdomain_errors, go_quote, label_value_errors, qualified_name_errors, regex_error, LabelSelector};
+use super::FieldError;
+use crate::selector::{go_quote, LabelSelector};
+use cairn_core::names::{dns1123_label_errors, dns1123_subdomain_errors, label_value_errors, qualified_name_errors, regex_error};
+use cairn_core::Quantity;
 
 fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -224,7 +225,7 @@ pub(super) fn validate_kind(group: &str, kind: &str, obj: &Value, errs: &mut Vec
         }
         ("", "ResourceQuota") => {
             for (name, q) in lookup(spec, "hard").and_then(Value::as_object).into_iter().flatten() {
-                if let Ok(q) = parse_value(q) {
+                if let Ok(q) = Quantity::from_json(q) {
                     if q.is_negative() {
                         errs.push(FieldError::invalid(
                             format!("spec.hard[{name}]"),
@@ -409,7 +410,7 @@ fn validate_pvc_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
     match lookup(spec, "resources.requests").and_then(|r| r.get("storage")) {
         None => errs.push(FieldError::required(storage_path, "")),
         Some(storage) => {
-            if let Ok(q) = parse_value(storage) {
+            if let Ok(q) = Quantity::from_json(storage) {
                 if q.is_zero() || q.is_negative() {
                     errs.push(FieldError::invalid(storage_path, go_quote(&q.canonical()), "must be greater than zero"));
                 }
@@ -688,10 +689,10 @@ fn validate_pvc_update(old: &Value, new: &Value, errs: &mut Vec<FieldError>) {
             "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
         ));
     }
-    let parse = |v: Option<&Value>| v.and_then(|v| parse_value(v).ok());
+    let parse = |v: Option<&Value>| v.and_then(|v| Quantity::from_json(v).ok());
     if let (Some(o), Some(n)) = (parse(old_storage.as_ref()), parse(new_storage.as_ref())) {
         let capacity = parse(old.get("status").and_then(|s| s.get("capacity")).and_then(|c| c.get("storage")));
-        let zero = crate::quantity::parse("0").ok();
+        let zero = Quantity::parse("0").ok();
         if n < o && capacity.or(zero).is_some_and(|c| n <= c) {
             errs.push(FieldError::forbidden("spec.resources.requests.storage", "field can not be less than status.capacity"));
         }

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::FieldError;
-use crate::selector::{go_quote, label_value_errors, qualified_name_errors};
+use crate::selector::go_quote;
+use cairn_core::names::{label_value_errors, qualified_name_errors};
 
 /// `ValidateLabels`.
 pub(super) fn validate_labels(labels: Option<&Value>, path: &str, errs: &mut Vec<FieldError>) {

@@ -21,7 +21,8 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::defaults::group_of;
-use crate::selector::{dns1123_subdomain_errors, go_quote, is_dns1123_label, regex_error};
+use crate::selector::go_quote;
+use cairn_core::names::{dns1035_label_errors, dns1123_label_errors, dns1123_subdomain_errors, path_segment_errors};
 
 pub use render::{go_label_selector, go_string_map, go_value};
 
@@ -169,54 +170,6 @@ pub fn invalid_message(kind: &str, group: &str, name: &str, errors: &[FieldError
     }
 }
 
-/// `validation.IsDNS1123Label`.
-pub(crate) fn dns1123_label_errors(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_owned());
-    }
-    if !is_dns1123_label(value) {
-        if dns1123_subdomain_errors(value).is_empty() {
-            errs.push("must not contain dots".to_owned());
-        } else {
-            errs.push(regex_error(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-                "[a-z0-9]([-a-z0-9]*[a-z0-9])?",
-                &["my-name", "123-abc"],
-            ));
-        }
-    }
-    errs
-}
-
-/// `validation.IsDNS1035Label`.
-fn dns1035_label_errors(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_owned());
-    }
-    let bytes = value.as_bytes();
-    let ok = bytes.first().is_some_and(u8::is_ascii_lowercase)
-        && bytes.last().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
-    if !ok {
-        errs.push(regex_error(
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
-            "[a-z]([-a-z0-9]*[a-z0-9])?",
-            &["my-name", "abc-123"],
-        ));
-    }
-    errs
-}
-
-/// `path.IsValidPathSegmentName`, the rule for RBAC object names.
-fn path_segment_errors(value: &str) -> Vec<String> {
-    if value == "." || value == ".." {
-        return vec![format!("may not be '{value}'")];
-    }
-    ["/", "%"].iter().filter(|c| value.contains(**c)).map(|c| format!("may not contain '{c}'")).collect()
-}
-
 /// Checks `metadata.name` for `kind` as kube-apiserver does on create: a DNS-1123 subdomain
 /// for most kinds, a DNS-1123 label for Namespace and StatefulSet, a DNS-1035 label for
 /// Service, a path segment for RBAC kinds, at most 52 characters for CronJob. One error per
@@ -293,8 +246,8 @@ pub fn decode_error(api_version: &str, kind: &str, obj: &Value) -> Option<String
     let mut problem = None;
     crate::defaults::for_each_quantity(group_of(api_version), kind, &mut copy, &mut |slot, _| {
         if problem.is_none() {
-            if let Err(e) = crate::quantity::parse_value(slot) {
-                problem = Some(e.to_string());
+            if let Err(e) = cairn_core::Quantity::from_json(slot) {
+                problem = Some(e.kubernetes_message().to_owned());
             }
         }
     });

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::meta::{validate_annotations, validate_labels};
-use super::{dns1123_label_errors, FieldError};
-use crate::quantity::parse_value;
+use super::FieldError;
 use crate::selector::go_quote;
+use cairn_core::names::dns1123_label_errors;
+use cairn_core::Quantity;
 
 use crate::defaults::VOLUME_SOURCES;
 
@@ -260,7 +261,7 @@ fn is_hugepages(name: &str) -> bool {
 
 /// `validateContainerResourceName`.
 fn resource_name_errors(name: &str) -> Vec<String> {
-    let mut errs: Vec<String> = crate::selector::qualified_name_errors(name);
+    let mut errs: Vec<String> = cairn_core::names::qualified_name_errors(name);
     if !name.contains('/') {
         let standard = STANDARD_RESOURCES.contains(&name) || is_hugepages(name) || name.starts_with("requests.hugepages-");
         if !standard {
@@ -283,7 +284,7 @@ fn validate_resources(resources: &Value, path: &str, errs: &mut Vec<FieldError>)
         for msg in resource_name_errors(name) {
             errs.push(FieldError::invalid(qpath.clone(), go_quote(name), msg));
         }
-        if let Ok(q) = parse_value(value) {
+        if let Ok(q) = Quantity::from_json(value) {
             if q.is_negative() {
                 errs.push(FieldError::invalid(qpath, go_quote(&q.canonical()), "must be greater than or equal to 0"));
             }
@@ -297,7 +298,7 @@ fn validate_resources(resources: &Value, path: &str, errs: &mut Vec<FieldError>)
         let overcommit = is_native(name) && !is_hugepages(name);
         match limits.get(name) {
             Some(limit) => {
-                let (Ok(req), Ok(lim)) = (parse_value(value), parse_value(limit)) else { continue };
+                let (Ok(req), Ok(lim)) = (Quantity::from_json(value), Quantity::from_json(limit)) else { continue };
                 if req != lim && !overcommit {
                     errs.push(FieldError::invalid(
                         format!("{path}.requests"),

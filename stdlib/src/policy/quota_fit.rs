@@ -1,9 +1,11 @@
 //! `std:quota-fit`: in each namespace with a ResourceQuota, the workloads' requests (per pod ×
 //! replicas, plus one surge pod per Deployment for its rollout) fit the quota's `requests.cpu`,
-//! `requests.memory` and `pods`.
+//! `requests.memory` and `pods`. Quantities are `cairn-core`'s, exact like the compiler's
+//! quota check, so the two agree on every quantity Kubernetes accepts.
 
 use std::collections::BTreeMap;
 
+use cairn_core::Quantity;
 use serde_json::Value as Json;
 
 use super::workloads::{containers, pod_spec, replicas};
@@ -11,39 +13,35 @@ use super::{info, Info, Input, Policy, Severity, Violation};
 
 pub struct QuotaFit;
 
-/// A Kubernetes quantity as a number (cpu in cores, memory in bytes). Only what quota
-/// arithmetic needs: decimal and binary suffixes, `m`.
-fn quantity(v: &Json) -> Option<f64> {
-    let s = match v {
-        Json::Number(n) => return n.as_f64(),
-        Json::String(s) => s.trim(),
-        _ => return None,
-    };
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some(n * factor)
+/// A sum of quantities; `None` once it passed the largest quantity there is (`i64::MAX`
+/// units), which no quota can hold.
+type Sum = Option<Quantity>;
+
+fn add(sum: Sum, q: Sum) -> Sum {
+    sum?.checked_add(q?).ok()
+}
+
+fn times(q: Quantity, n: i64) -> Sum {
+    q.checked_mul_int(n).ok()
 }
 
 #[derive(Default)]
 struct Use {
-    cpu: f64,
-    memory: f64,
-    pods: f64,
+    cpu: Sum,
+    memory: Sum,
+    pods: Sum,
     addresses: Vec<String>,
+}
+
+/// `q ÷ unit` with three decimals, rounded up (`up`) or down: what the message shows.
+fn decimals(q: Quantity, unit: i128, up: bool) -> String {
+    // Thousandths of `unit` in `q`: nanos ÷ (unit × 10⁶), exactly.
+    let per = unit.saturating_mul(1_000_000).max(1);
+    let floor = q.nanos().div_euclid(per);
+    let thousandths = if up && q.nanos().rem_euclid(per) != 0 { floor.saturating_add(1) } else { floor };
+    let sign = if thousandths < 0 { "-" } else { "" };
+    let magnitude = thousandths.unsigned_abs();
+    format!("{sign}{}.{:03}", magnitude / 1000, magnitude % 1000)
 }
 
 impl Policy for QuotaFit {
@@ -52,22 +50,25 @@ impl Policy for QuotaFit {
     }
 
     fn evaluate(&self, input: &Input) -> Result<Vec<Violation>, String> {
+        let zero = Quantity::from_int(0).ok();
         let mut used: BTreeMap<String, Use> = BTreeMap::new();
         for r in &input.resources {
             let (Some(spec), Some(n)) = (pod_spec(r), replicas(r)) else { continue };
             let ns = r.object.pointer("/metadata/namespace").and_then(Json::as_str).unwrap_or("default").to_string();
-            let pods = n as f64 + if r.kind == "Deployment" { 1.0 } else { 0.0 };
-            let (mut cpu, mut memory) = (0.0, 0.0);
+            let pods = n.saturating_add(i64::from(r.kind == "Deployment"));
+            let (mut cpu, mut memory) = (zero, zero);
             for (list, c) in containers(spec) {
                 if list == "containers" {
-                    cpu += c.pointer("/resources/requests/cpu").and_then(quantity).unwrap_or(0.0);
-                    memory += c.pointer("/resources/requests/memory").and_then(quantity).unwrap_or(0.0);
+                    // A request that is not a quantity is the API server's to refuse; it adds nothing here.
+                    let request = |name: &str| c.pointer(&format!("/resources/requests/{name}")).and_then(|v| Quantity::from_json(v).ok());
+                    cpu = add(cpu, request("cpu").or(zero));
+                    memory = add(memory, request("memory").or(zero));
                 }
             }
-            let u = used.entry(ns).or_default();
-            u.cpu += cpu * pods;
-            u.memory += memory * pods;
-            u.pods += pods;
+            let u = used.entry(ns).or_insert_with(|| Use { cpu: zero, memory: zero, pods: zero, ..Use::default() });
+            u.cpu = add(u.cpu, cpu.and_then(|c| times(c, pods)));
+            u.memory = add(u.memory, memory.and_then(|m| times(m, pods)));
+            u.pods = add(u.pods, Quantity::from_int(pods).ok());
             u.addresses.push(r.address.clone());
         }
         let mut out = Vec::new();
@@ -75,22 +76,24 @@ impl Policy for QuotaFit {
             let ns = q.object.pointer("/metadata/namespace").and_then(Json::as_str).unwrap_or("default");
             let Some(u) = used.get(ns) else { continue };
             let hard = q.object.pointer("/spec/hard");
-            for (key, need, unit) in
-                [("requests.cpu", u.cpu, "cores"), ("requests.memory", u.memory / (1024.0 * 1024.0), "MiB"), ("pods", u.pods, "pods")]
+            for (key, need, unit, per) in
+                [("requests.cpu", u.cpu, "cores", 1), ("requests.memory", u.memory, "MiB", 1024 * 1024), ("pods", u.pods, "pods", 1)]
             {
-                let Some(limit) = hard.and_then(|h| h.get(key)).and_then(quantity) else { continue };
-                let limit = if key == "requests.memory" { limit / (1024.0 * 1024.0) } else { limit };
-                if need > limit + 1e-9 {
-                    out.push(Violation {
-                        address: q.address.clone(),
-                        message: format!(
-                            "namespace `{ns}`: the workloads ({}) need {need:.3} {unit} of {key} with one surge pod per Deployment; the quota allows {limit:.3}",
-                            u.addresses.join(", ")
-                        ),
-                        severity: Severity::Deny,
-                        path: Some(format!("spec.hard.{key}")),
-                    });
+                let Some(limit) = hard.and_then(|h| h.get(key)).and_then(|v| Quantity::from_json(v).ok()) else { continue };
+                if need.is_some_and(|need| need <= limit) {
+                    continue;
                 }
+                let need = need.map_or_else(|| "more than 9223372036854775807".to_string(), |n| decimals(n, per, true));
+                out.push(Violation {
+                    address: q.address.clone(),
+                    message: format!(
+                        "namespace `{ns}`: the workloads ({}) need {need} {unit} of {key} with one surge pod per Deployment; the quota allows {}",
+                        u.addresses.join(", "),
+                        decimals(limit, per, false)
+                    ),
+                    severity: Severity::Deny,
+                    path: Some(format!("spec.hard.{key}")),
+                });
             }
         }
         Ok(out)

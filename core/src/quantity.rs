@@ -1,11 +1,15 @@
-//! Kubernetes resource quantities (`500m`, `1.5Gi`, `2`): exact nano-precision arithmetic and
-//! rendering in the canonical form of Kubernetes' `resource.Quantity`.
+//! Kubernetes resource quantities (`500m`, `1.5Gi`, `1e3`): exact nano-unit arithmetic, parsing
+//! as kube-apiserver parses, and rendering in the canonical form of `resource.Quantity`.
 //!
 //! A [`Quantity`] holds its value as a whole number of nano-units (`value = nanos × 10⁻⁹`) plus
-//! the format it was written in (binary `Ki`..`Ei` or decimal). Values are bounded like
-//! Kubernetes': the magnitude may not exceed `i64::MAX` whole units (Kubernetes silently caps
-//! there; here it is [`QuantityError::Overflow`]). Anything finer than one nano-unit is rounded
-//! up, as Kubernetes does, so that a request for "a little" never becomes nothing.
+//! the [`Format`] it was written in. Parsing follows apimachinery's `ParseQuantity` byte for
+//! byte (`api/resource/quantity.go`): an optional sign, digits with at most one `.`, then a
+//! decimal SI suffix (`n u m k M G T P E`), a binary one (`Ki`..`Ei`) or an exponent (`e3`,
+//! `E-1`). Anything finer than a nano-unit is rounded up (away from zero), as Kubernetes does,
+//! so that a request for "a little" never becomes nothing. Values are bounded by `i64::MAX`
+//! whole units: binary values past it are capped as Kubernetes caps them; decimal values past
+//! it are [`QuantityError::Overflow`] (Kubernetes would keep them with arbitrary precision).
+//! No floating point is involved in parsing, arithmetic or rendering.
 #![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::cmp::Ordering;
@@ -18,21 +22,32 @@ const NANO: i128 = 1_000_000_000;
 /// Largest magnitude in nano-units: `i64::MAX` whole units, Kubernetes' own cap.
 const MAX_NANOS: i128 = 9_223_372_036_854_775_807_000_000_000;
 
-/// Decimal suffixes with their power of ten, smallest first. `n` and `u` are accepted only by
-/// [`Quantity::parse`]; the language itself spells quantities with the others.
-const DECIMAL_SUFFIXES: [(&str, i32); 10] =
+/// Decimal SI suffixes with their power of ten, smallest first.
+pub const DECIMAL_SUFFIXES: [(&str, i32); 10] =
     [("n", -9), ("u", -6), ("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
 
-/// Binary suffixes, index `i` standing for `1024^i`.
-const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+/// Binary SI suffixes, index `i` standing for `1024^i`.
+pub const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 
-/// Errors from building or combining quantities.
+/// The suffixes a quantity literal of the language may carry, longest first so that `Mi` is
+/// matched before `M`. `n` and `u` are left out: Kubernetes emits them, people do not write them.
+pub const LITERAL_SUFFIXES: [&str; 13] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E"];
+
+/// kube-apiserver's `ErrFormatWrong`.
+const FORMAT_WRONG: &str = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+/// kube-apiserver's `ErrSuffix`.
+const SUFFIX_WRONG: &str = "unable to parse quantity's suffix";
+/// kube-apiserver's `ErrNumeric`.
+const NUMERIC_WRONG: &str = "unable to parse numeric part of quantity";
+
+/// Errors from parsing, building or combining quantities. `Display` is cairn's wording;
+/// [`QuantityError::kubernetes_message`] is kube-apiserver's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
     /// The value's magnitude is larger than `i64::MAX` whole units.
     #[error("quantity out of range")]
     Overflow,
-    /// The text after the number is not a known suffix.
+    /// A number followed by text that is no suffix (the text after the number).
     #[error("unknown quantity suffix `{0}`")]
     Suffix(String),
     /// The text is not a number followed by a suffix (or a float is NaN or infinite).
@@ -43,31 +58,63 @@ pub enum QuantityError {
     DivisionByZero,
 }
 
+impl QuantityError {
+    /// The message kube-apiserver gives for the same text: `ErrFormatWrong`, `ErrSuffix` (a
+    /// suffix made of suffix characters that names none) or `ErrNumeric`.
+    pub fn kubernetes_message(&self) -> &'static str {
+        match self {
+            QuantityError::Invalid(_) => FORMAT_WRONG,
+            QuantityError::Suffix(s) if suffix_shaped(s) => SUFFIX_WRONG,
+            QuantityError::Suffix(_) => FORMAT_WRONG,
+            QuantityError::Overflow => "quantity out of range",
+            QuantityError::DivisionByZero => NUMERIC_WRONG,
+        }
+    }
+}
+
+/// Whether `s` matches the suffix part of Kubernetes' pattern, `[eEinumkKMGTP]*[-+]?[0-9]*`.
+fn suffix_shaped(s: &str) -> bool {
+    let letters = s.trim_start_matches(|c: char| "eEinumkKMGTP".contains(c));
+    let rest = letters.strip_prefix(['-', '+']).unwrap_or(letters);
+    rest.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// How a quantity was written, which decides how it renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// No suffix or `n u m k M G T P E` (`DecimalSI`).
+    DecimalSI,
+    /// `Ki`, `Mi`, ... (`BinarySI`).
+    BinarySI,
+    /// `e<exponent>` or `E<exponent>` (`DecimalExponent`).
+    DecimalExponent,
+}
+
 /// A Kubernetes quantity with exact nano-unit precision.
 ///
 /// Equality, ordering and hashing look at the value only: `1Gi == 1024Mi` and `1000m == 1`.
-/// The format (binary or decimal) only affects [`Quantity::canonical`].
+/// The format only affects [`Quantity::canonical`].
 #[derive(Clone, Copy, Debug)]
 pub struct Quantity {
     /// The value in nano-units: `value = nanos × 10⁻⁹`. Always within `±MAX_NANOS`.
     nanos: i128,
-    /// Whether the quantity was written with a binary suffix (`Ki`, `Mi`, ...).
-    binary: bool,
+    /// How it renders.
+    format: Format,
 }
 
-/// Multiplier (nano-units per unit of the number) and binary flag for a suffix.
-fn suffix_multiplier(suffix: &str, allow_small: bool) -> Option<(i128, bool)> {
+/// Multiplier (nano-units per unit of the number) and format for a suffix.
+fn suffix_multiplier(suffix: &str, allow_small: bool) -> Option<(i128, Format)> {
     if let Some(power) = BINARY_SUFFIXES.iter().position(|s| !s.is_empty() && *s == suffix) {
         let power = u32::try_from(power).ok()?.checked_mul(10)?;
         let base = 2_i128.checked_pow(power)?;
-        return Some((base.checked_mul(NANO)?, true));
+        return Some((base.checked_mul(NANO)?, Format::BinarySI));
     }
     let &(name, exp) = DECIMAL_SUFFIXES.iter().find(|(s, _)| *s == suffix)?;
     if !allow_small && (name == "n" || name == "u") {
         return None;
     }
     let power = u32::try_from(exp.checked_add(9)?).ok()?;
-    Some((10_i128.checked_pow(power)?, false))
+    Some((10_i128.checked_pow(power)?, Format::DecimalSI))
 }
 
 /// Whether `number` is digits with at most one `.` and at least one digit.
@@ -77,8 +124,8 @@ fn is_number(number: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
-/// `ceil(number × multiplier)` for a non-negative decimal `number` (already checked with
-/// [`is_number`]) and a non-negative `multiplier`, exactly.
+/// `ceil(number × multiplier)` for a non-negative decimal `number` (digits with at most one
+/// `.`) and a non-negative `multiplier`, exactly.
 ///
 /// The integer part is multiplied directly; the fraction `0.d₁d₂…dₖ` is folded from its last
 /// digit up (`t ← (dᵢ·multiplier + t) / 10`), which keeps every step below `10 × multiplier`
@@ -107,6 +154,36 @@ fn scaled_ceil(number: &str, multiplier: i128) -> Result<i128, QuantityError> {
     whole.checked_add(frac).ok_or(QuantityError::Overflow)
 }
 
+/// `ceil(int.frac × 10^exp)` in nano-units, for digit strings `int` and `frac`, exactly and
+/// without building huge strings for huge exponents.
+fn exponent_nanos(int: &str, frac: &str, exp: i64) -> Result<i128, QuantityError> {
+    let digits = format!("{int}{frac}");
+    let significant = digits.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(0);
+    }
+    let frac_len = i64::try_from(frac.len()).map_err(|_| QuantityError::Overflow)?;
+    // nanos = significant × 10^shift
+    let shift = exp.checked_add(9).and_then(|e| e.checked_sub(frac_len)).ok_or(QuantityError::Overflow)?;
+    if shift >= 0 {
+        let power = u32::try_from(shift).map_err(|_| QuantityError::Overflow)?;
+        let base = 10_i128.checked_pow(power).ok_or(QuantityError::Overflow)?;
+        return scaled_ceil(significant, base);
+    }
+    let dropped = usize::try_from(shift.unsigned_abs()).unwrap_or(usize::MAX);
+    let Some(kept_len) = significant.len().checked_sub(dropped).filter(|n| *n > 0) else {
+        // Everything is below one nano-unit, and not zero: rounds up to one.
+        return Ok(1);
+    };
+    let (kept, rest) = significant.split_at(kept_len);
+    let value = scaled_ceil(kept, 1)?;
+    if rest.bytes().any(|b| b != b'0') {
+        value.checked_add(1).ok_or(QuantityError::Overflow)
+    } else {
+        Ok(value)
+    }
+}
+
 /// Applies a sign to a non-negative magnitude.
 fn signed(negative: bool, magnitude: i128) -> Result<i128, QuantityError> {
     if negative {
@@ -116,54 +193,156 @@ fn signed(negative: bool, magnitude: i128) -> Result<i128, QuantityError> {
     }
 }
 
+/// The pieces apimachinery's `parseQuantityString` splits a quantity into.
+struct Pieces<'a> {
+    negative: bool,
+    num: &'a str,
+    denom: &'a str,
+    suffix: &'a str,
+}
+
+/// A port of apimachinery's `parseQuantityString`. On a text that does not match Kubernetes'
+/// pattern, the error says where the suffix would have started.
+fn split_quantity(s: &str) -> Result<Pieces<'_>, usize> {
+    let bytes = s.as_bytes();
+    let at = |i: usize| bytes.get(i).copied();
+    let mut pieces = Pieces { negative: false, num: "", denom: "", suffix: "" };
+    let mut pos = 0_usize;
+    match at(0) {
+        Some(b'-') => {
+            pieces.negative = true;
+            pos = 1;
+        }
+        Some(b'+') => pos = 1,
+        _ => {}
+    }
+    while at(pos) == Some(b'0') {
+        pos = pos.saturating_add(1);
+    }
+    let start = pos;
+    while at(pos).is_some_and(|b| b.is_ascii_digit()) {
+        pos = pos.saturating_add(1);
+    }
+    pieces.num = s.get(start..pos).unwrap_or("");
+    if at(pos) == Some(b'.') {
+        pos = pos.saturating_add(1);
+        let start = pos;
+        while at(pos).is_some_and(|b| b.is_ascii_digit()) {
+            pos = pos.saturating_add(1);
+        }
+        pieces.denom = s.get(start..pos).unwrap_or("");
+    }
+    let suffix_start = pos;
+    while at(pos).is_some_and(|b| b"eEinumkKMGTP".contains(&b)) {
+        pos = pos.saturating_add(1);
+    }
+    if matches!(at(pos), Some(b'-' | b'+')) {
+        pos = pos.saturating_add(1);
+    }
+    while at(pos).is_some_and(|b| b.is_ascii_digit()) {
+        pos = pos.saturating_add(1);
+    }
+    if pos < bytes.len() {
+        return Err(suffix_start);
+    }
+    pieces.suffix = s.get(suffix_start..).unwrap_or("");
+    Ok(pieces)
+}
+
+/// How a suffix scales the number (`suffixHandler.interpret`).
+enum Scale {
+    /// Nano-units per unit of the number, and the format.
+    Multiplier(i128, Format),
+    /// A power of ten.
+    Exponent(i64),
+}
+
+fn interpret_suffix(suffix: &str) -> Option<Scale> {
+    if let Some((multiplier, format)) = suffix_multiplier(suffix, true) {
+        return Some(Scale::Multiplier(multiplier, format));
+    }
+    let rest = suffix.strip_prefix(['e', 'E']).filter(|r| !r.is_empty())?;
+    let digits = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Kubernetes reads the exponent as an int32.
+    let exp = rest.parse::<i64>().ok().filter(|e| e.unsigned_abs() <= u64::from(i32::MAX.unsigned_abs()))?;
+    Some(Scale::Exponent(exp))
+}
+
 impl Quantity {
     /// Builds a quantity from nano-units, checking the range.
-    fn new(nanos: i128, binary: bool) -> Result<Quantity, QuantityError> {
+    fn new(nanos: i128, format: Format) -> Result<Quantity, QuantityError> {
         if nanos > MAX_NANOS || nanos < MAX_NANOS.wrapping_neg() {
             return Err(QuantityError::Overflow);
         }
-        Ok(Quantity { nanos, binary })
+        Ok(Quantity { nanos, format })
     }
 
     /// Builds a quantity from an unsigned number (`"1"`, `"1.5"`, `"0.25"`: digits with at most
-    /// one `.`) and a suffix: `""`, `m`, `k`, `M`, `G`, `T`, `P`, `E`, `Ki`, `Mi`, `Gi`, `Ti`,
-    /// `Pi` or `Ei`. A binary suffix makes the quantity binary-formatted. Precision finer than a
-    /// nano-unit is rounded up.
+    /// one `.`) and one of [`LITERAL_SUFFIXES`] (or none): how the language writes a quantity
+    /// literal. A binary suffix makes the quantity binary-formatted. Precision finer than a
+    /// nano-unit is rounded up; values past `i64::MAX` units are an error, binary ones too.
     pub fn from_parts(number: &str, suffix: &str) -> Result<Quantity, QuantityError> {
-        Quantity::build(false, number, suffix, false)
-    }
-
-    /// Parses a whole quantity such as `500m`, `1.5Gi`, `-2`, `+20Gi` or `0.5`: an optional
-    /// sign, a number, and a suffix. Besides the suffixes of [`Quantity::from_parts`] this also
-    /// accepts `n` and `u`, which Kubernetes itself emits. Exponent forms (`1e3`) are not
-    /// accepted.
-    pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
-        let (negative, rest) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
-        };
-        let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, suffix) = rest.split_at(split);
-        if !is_number(number) {
-            return Err(QuantityError::Invalid(text.to_string()));
-        }
-        Quantity::build(negative, number, suffix, true)
-    }
-
-    /// Shared tail of [`Quantity::from_parts`] and [`Quantity::parse`].
-    fn build(negative: bool, number: &str, suffix: &str, allow_small: bool) -> Result<Quantity, QuantityError> {
         if !is_number(number) {
             return Err(QuantityError::Invalid(format!("{number}{suffix}")));
         }
-        let (multiplier, binary) = suffix_multiplier(suffix, allow_small).ok_or_else(|| QuantityError::Suffix(suffix.to_string()))?;
-        let magnitude = scaled_ceil(number, multiplier)?;
-        Quantity::new(signed(negative, magnitude)?, binary)
+        let (multiplier, format) = suffix_multiplier(suffix, false).ok_or_else(|| QuantityError::Suffix(suffix.to_string()))?;
+        Quantity::new(scaled_ceil(number, multiplier)?, format)
+    }
+
+    /// Parses a quantity as kube-apiserver's `resource.ParseQuantity` does: `500m`, `1.5Gi`,
+    /// `-2`, `+20Gi`, `1e3`, `12E-1`, `.5`, `1.`, even `.` (zero). No surrounding whitespace.
+    pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
+        if text.is_empty() {
+            return Err(QuantityError::Invalid(String::new()));
+        }
+        let pieces = match split_quantity(text) {
+            Ok(pieces) => pieces,
+            Err(suffix_start) => {
+                // Kubernetes says "format wrong"; when a number came first, name what follows it.
+                let (number, rest) = text.split_at(suffix_start.min(text.len()));
+                return Err(if number.bytes().any(|b| b.is_ascii_digit()) && !rest.starts_with('.') {
+                    QuantityError::Suffix(rest.to_string())
+                } else {
+                    QuantityError::Invalid(text.to_string())
+                });
+            }
+        };
+        let scale = interpret_suffix(pieces.suffix).ok_or_else(|| QuantityError::Suffix(pieces.suffix.to_string()))?;
+        let int = if pieces.num.is_empty() { "0" } else { pieces.num };
+        let number = format!("{int}.{}", pieces.denom);
+        let (magnitude, format) = match scale {
+            Scale::Multiplier(multiplier, format) => (scaled_ceil(&number, multiplier), format),
+            Scale::Exponent(exp) => (exponent_nanos(int, pieces.denom, exp), Format::DecimalExponent),
+        };
+        let magnitude = match (magnitude, format) {
+            // Kubernetes caps binary quantities at i64::MAX units.
+            (Err(QuantityError::Overflow), Format::BinarySI) => MAX_NANOS,
+            (Ok(m), Format::BinarySI) if m > MAX_NANOS => MAX_NANOS,
+            (m, _) => m?,
+        };
+        // A binary value between zero and one renders in decimal anyway; Kubernetes says so.
+        let format = if format == Format::BinarySI && magnitude > 0 && magnitude < NANO { Format::DecimalSI } else { format };
+        Quantity::new(signed(pieces.negative, magnitude)?, format)
+    }
+
+    /// Parses a quantity sent as JSON: a string, trimmed first as `Quantity.UnmarshalJSON`
+    /// does, or a number (`cpu: 1`, `memory: 1.5`). Other JSON values are
+    /// [`QuantityError::Invalid`].
+    pub fn from_json(value: &serde_json::Value) -> Result<Quantity, QuantityError> {
+        match value {
+            serde_json::Value::String(s) => Quantity::parse(s.trim()),
+            serde_json::Value::Number(n) => Quantity::parse(&n.to_string()),
+            other => Err(QuantityError::Invalid(other.to_string())),
+        }
     }
 
     /// A decimal-formatted quantity equal to the integer `v`.
     pub fn from_int(v: i64) -> Result<Quantity, QuantityError> {
         let nanos = i128::from(v).checked_mul(NANO).ok_or(QuantityError::Overflow)?;
-        Quantity::new(nanos, false)
+        Quantity::new(nanos, Format::DecimalSI)
     }
 
     /// A decimal-formatted quantity equal to the shortest decimal representation of `v`
@@ -176,15 +355,15 @@ impl Quantity {
         // `Display` for f64 never uses an exponent, so this is always digits with one `.` at most.
         let text = format!("{}", v.abs());
         let magnitude = scaled_ceil(&text, NANO)?;
-        Quantity::new(signed(v.is_sign_negative(), magnitude)?, false)
+        Quantity::new(signed(v.is_sign_negative(), magnitude)?, Format::DecimalSI)
     }
 
     /// The format of a sum or difference: `self`'s, unless `self` is zero (Kubernetes' rule).
-    fn combined_format(self, o: Quantity) -> bool {
+    fn combined_format(self, o: Quantity) -> Format {
         if self.is_zero() {
-            o.binary
+            o.format
         } else {
-            self.binary
+            self.format
         }
     }
 
@@ -203,7 +382,7 @@ impl Quantity {
     /// `self × k`, keeping `self`'s format.
     pub fn checked_mul_int(self, k: i64) -> Result<Quantity, QuantityError> {
         let nanos = self.nanos.checked_mul(i128::from(k)).ok_or(QuantityError::Overflow)?;
-        Quantity::new(nanos, self.binary)
+        Quantity::new(nanos, self.format)
     }
 
     /// `self × k` with `k` taken as its shortest decimal representation, exactly, then rounded
@@ -214,12 +393,12 @@ impl Quantity {
             return Err(QuantityError::Invalid(format!("{k}")));
         }
         if self.is_zero() || k == 0.0 {
-            return Ok(Quantity { nanos: 0, binary: self.binary });
+            return Ok(Quantity { nanos: 0, format: self.format });
         }
         let text = format!("{}", k.abs());
         let magnitude = scaled_ceil(&text, self.nanos.checked_abs().ok_or(QuantityError::Overflow)?)?;
         let negative = (self.nanos < 0) != k.is_sign_negative();
-        Quantity::new(signed(negative, magnitude)?, self.binary)
+        Quantity::new(signed(negative, magnitude)?, self.format)
     }
 
     /// `self ÷ k`, rounded up (toward +∞) to a nano-unit; keeps `self`'s format.
@@ -233,15 +412,38 @@ impl Quantity {
         // Truncation went toward zero; step up when the exact quotient is positive.
         let quotient =
             if remainder != 0 && (remainder > 0) == (k > 0) { quotient.checked_add(1).ok_or(QuantityError::Overflow)? } else { quotient };
-        Quantity::new(quotient, self.binary)
+        Quantity::new(quotient, self.format)
     }
 
-    /// `self ÷ o` as a float (`1Gi.ratio(512Mi) == 2.0`).
+    /// `self ÷ o` as a float (`1Gi.ratio(512Mi) == 2.0`), for the language's `/`.
     pub fn ratio(self, o: Quantity) -> Result<f64, QuantityError> {
         if o.is_zero() {
             return Err(QuantityError::DivisionByZero);
         }
         Ok(self.nanos as f64 / o.nanos as f64)
+    }
+
+    /// The value rounded up (away from zero) to a whole number of milli-units, keeping the
+    /// format: `Quantity.RoundUp(-3)`, which kube-apiserver applies to every `ResourceList`
+    /// value (`1n` → `1m`).
+    pub fn round_up_milli(self) -> Quantity {
+        const MILLI: u128 = 1_000_000;
+        let magnitude = self.nanos.unsigned_abs();
+        let below = magnitude.checked_rem(MILLI).unwrap_or(0);
+        if below == 0 {
+            return self;
+        }
+        let up = magnitude.saturating_sub(below).saturating_add(MILLI);
+        // MAX_NANOS is a multiple of a milli-unit, so rounding up never leaves the range.
+        match i128::try_from(up).map(|up| signed(self.nanos < 0, up)) {
+            Ok(Ok(nanos)) => Quantity::new(nanos, self.format).unwrap_or(self),
+            _ => self,
+        }
+    }
+
+    /// The exact value in nano-units (`value = nanos × 10⁻⁹`), within `±i64::MAX × 10⁹`.
+    pub fn nanos(self) -> i128 {
+        self.nanos
     }
 
     /// True below zero.
@@ -256,7 +458,12 @@ impl Quantity {
 
     /// Whether the quantity is binary-formatted (was written with `Ki`, `Mi`, ...).
     pub fn is_binary(self) -> bool {
-        self.binary
+        self.format == Format::BinarySI
+    }
+
+    /// The format the quantity renders in.
+    pub fn format(self) -> Format {
+        self.format
     }
 
     /// The value as the nearest `f64`.
@@ -287,15 +494,16 @@ impl Quantity {
     ///
     /// Zero is `0`. A binary quantity whose value is a whole number of magnitude at least 1024
     /// renders as `N` followed by the largest binary suffix that divides it (`1Gi`, `1536Mi`);
-    /// otherwise the value renders in decimal as an integer mantissa with the largest suffix
-    /// `n u m "" k M G T P E` that keeps the mantissa whole (`500m`, `1500M`, `2`).
+    /// otherwise the value renders as an integer mantissa and the largest power of ten, a
+    /// multiple of three, that keeps it whole: with a suffix `n u m "" k M G T P E` (`500m`,
+    /// `1500M`, `2`), or as `e<exponent>` when the quantity was written with an exponent (`1e3`).
     pub fn canonical(self) -> String {
         if self.nanos == 0 {
             return "0".to_string();
         }
         let sign = if self.nanos < 0 { "-" } else { "" };
         let (whole, frac) = self.split_units();
-        if self.binary && frac == 0 && whole >= 1024 {
+        if self.format == Format::BinarySI && frac == 0 && whole >= 1024 {
             let mut mantissa = whole;
             let mut power = 0_usize;
             while power.saturating_add(1) < BINARY_SUFFIXES.len() && mantissa.checked_rem(1024) == Some(0) {
@@ -315,6 +523,9 @@ impl Quantity {
         let kept = zeros.saturating_sub(zeros % 3);
         let mantissa = digits.get(..digits.len().saturating_sub(kept)).unwrap_or(&digits);
         let exponent = i32::try_from(kept).unwrap_or(0).saturating_sub(9);
+        if self.format == Format::DecimalExponent {
+            return if exponent == 0 { format!("{sign}{mantissa}") } else { format!("{sign}{mantissa}e{exponent}") };
+        }
         let suffix = DECIMAL_SUFFIXES.iter().find(|(_, e)| *e == exponent).map_or("", |(s, _)| *s);
         format!("{sign}{mantissa}{suffix}")
     }
@@ -492,12 +703,128 @@ mod tests {
     fn parse_errors() {
         assert_eq!(Quantity::parse("5x"), Err(QuantityError::Suffix("x".into())));
         assert_eq!(Quantity::parse("5min"), Err(QuantityError::Suffix("min".into())));
-        assert_eq!(Quantity::parse("1e3"), Err(QuantityError::Suffix("e3".into())));
         assert_eq!(Quantity::parse("1Gi "), Err(QuantityError::Suffix("Gi ".into())));
         assert_eq!(Quantity::parse("1 Gi"), Err(QuantityError::Suffix(" Gi".into())));
-        for bad in ["", "-", "+", "--1", "+-1", "Gi", "abc", ".", "1.2.3", "1..2Mi", " 1", "-.Mi"] {
+        assert_eq!(Quantity::parse("--1"), Err(QuantityError::Suffix("-1".into())));
+        assert_eq!(Quantity::parse("+-1"), Err(QuantityError::Suffix("-1".into())));
+        for bad in ["", "abc", "1.2.3", "1..2Mi", " 1", "-x"] {
             assert_eq!(Quantity::parse(bad), Err(QuantityError::Invalid(bad.to_string())), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn parse_accepts_what_kubernetes_accepts() {
+        // apimachinery reads a missing number as zero.
+        for zero in ["-", "+", ".", "Gi", "-.Mi", "0e5", "0.000"] {
+            assert_eq!(canon(zero), "0", "{zero:?}");
+        }
+        assert_eq!(q("1e3"), q("1k"));
+        assert_eq!(q("1e3").format(), Format::DecimalExponent);
+        assert_eq!(canon("1."), "1");
+        assert_eq!(canon("1.G"), "1G");
+        assert_eq!(canon(".001"), "1m");
+    }
+
+    #[test]
+    fn parse_agrees_with_kubernetes_canonical_forms() {
+        let table = [
+            ("1000m", "1"),
+            ("0.5", "500m"),
+            ("1024Mi", "1Gi"),
+            ("2048Ki", "2Mi"),
+            ("1000M", "1G"),
+            ("1024", "1024"),
+            ("2000", "2k"),
+            ("1023Ki", "1023Ki"),
+            ("3.001n", "4n"),
+            ("0.00000012345", "124n"),
+            ("100.035k", "100035"),
+            (".001Ki", "1024m"),
+            (".000000000001Ki", "2n"),
+            ("-1024Mi", "-1Gi"),
+        ];
+        for (input, want) in table {
+            assert_eq!(canon(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn exponent_forms_keep_exponent_notation() {
+        // Kubernetes' TestQuantityString / TestQuantityParse: DecimalExponent renders as e<n>.
+        let table = [
+            ("1e3", "1e3"),
+            ("1E6", "1e6"),
+            ("1e9", "1e9"),
+            ("1E-3", "1e-3"),
+            ("12E-1", "1200e-3"),
+            ("1.2e3", "1200"),
+            ("1.3E+6", "1300e3"),
+            ("1.1E-9", "2e-9"),
+            ("0.5e-9", "1e-9"),
+            ("80e-3", "80e-3"),
+            ("300e6", "300e6"),
+            ("1e14", "100e12"),
+            ("-1e3", "-1e3"),
+        ];
+        for (input, want) in table {
+            assert_eq!(canon(input), want, "{input}");
+        }
+        assert_eq!(Quantity::parse("1e2147483647"), Err(QuantityError::Overflow));
+        assert_eq!(canon("1e-2147483647"), "1e-9");
+        assert_eq!(canon(&format!("0.{}1", "0".repeat(5000))), "1n");
+    }
+
+    #[test]
+    fn errors_carry_kubernetes_messages() {
+        for bad in ["", "1.1.M", "1+1.0M", "aoeu", " 1", "1 ", "0.1am", "1Gi "] {
+            let e = Quantity::parse(bad).err().map(|e| e.kubernetes_message());
+            assert_eq!(e, Some(FORMAT_WRONG), "{bad:?}");
+        }
+        for bad in ["0.1mi", "-3.01e-", ".5i", "1i", "1e", "1K", "1Ki2", "1e4294967297", "--1"] {
+            let e = Quantity::parse(bad).err().map(|e| e.kubernetes_message());
+            assert_eq!(e, Some(SUFFIX_WRONG), "{bad:?}");
+        }
+        assert_eq!(
+            QuantityError::Invalid(String::new()).kubernetes_message(),
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        );
+        assert_eq!(
+            QuantityError::Suffix("x2".into()).kubernetes_message(),
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        );
+        assert_eq!(QuantityError::Suffix("K".into()).kubernetes_message(), "unable to parse quantity's suffix");
+    }
+
+    #[test]
+    fn json_numbers_and_padded_strings() {
+        let j = |v: serde_json::Value| Quantity::from_json(&v).map(Quantity::canonical);
+        assert_eq!(j(serde_json::json!(1)).as_deref(), Ok("1"));
+        assert_eq!(j(serde_json::json!(1.5)).as_deref(), Ok("1500m"));
+        assert_eq!(j(serde_json::json!(2048)).as_deref(), Ok("2048"));
+        assert_eq!(j(serde_json::json!(" 1Gi ")).as_deref(), Ok("1Gi"));
+        assert_eq!(j(serde_json::json!(1e20)), Err(QuantityError::Overflow));
+        assert!(matches!(j(serde_json::json!(true)), Err(QuantityError::Invalid(_))));
+    }
+
+    #[test]
+    fn binary_values_cap_like_kubernetes() {
+        assert_eq!(canon("9Ei"), "9223372036854775807");
+        assert_eq!(canon("-9Ei"), "-9223372036854775807");
+        assert_eq!(canon("1024Ei"), "9223372036854775807");
+        assert_eq!(Quantity::parse("10E"), Err(QuantityError::Overflow));
+        // Between zero and one, binary is decimal.
+        assert_eq!(q("0.0001Ki").format(), Format::DecimalSI);
+    }
+
+    #[test]
+    fn resource_lists_round_up_to_milli_units() {
+        let r = |s: &str| q(s).round_up_milli().canonical();
+        assert_eq!(r("1n"), "1m");
+        assert_eq!(r("1500u"), "2m");
+        assert_eq!(r("-1n"), "-1m");
+        assert_eq!(r("1.5Gi"), "1536Mi");
+        assert_eq!(r("250m"), "250m");
+        assert_eq!(r("1e-6"), "1e-3");
     }
 
     #[test]
@@ -517,9 +844,10 @@ mod tests {
         // Rounding up past the limit overflows too.
         assert_eq!(Quantity::parse("9223372036854775807.0000000001"), Err(QuantityError::Overflow));
         assert!(Quantity::parse("7Ei").is_ok());
-        assert_eq!(Quantity::parse("8Ei"), Err(QuantityError::Overflow));
+        // Literals do not cap (the parser does, as Kubernetes).
+        assert_eq!(Quantity::from_parts("8", "Ei"), Err(QuantityError::Overflow));
         assert_eq!(Quantity::parse("10E"), Err(QuantityError::Overflow));
-        assert_eq!(Quantity::parse("1024Ei"), Err(QuantityError::Overflow));
+        assert_eq!(Quantity::from_parts("1024", "Ei"), Err(QuantityError::Overflow));
         assert_eq!(Quantity::parse(&format!("1{}", "0".repeat(500))), Err(QuantityError::Overflow));
         // Many leading zeros are fine.
         assert_eq!(canon(&format!("{}1Ki", "0".repeat(500))), "1Ki");
