@@ -516,9 +516,12 @@ fn secrets_never_reach_any_output() {
     assert_no_secret_in("render -o", &o);
     let mut files = 0;
     for e in fs::read_dir(out_dir.path()).unwrap() {
-        let text = fs::read_to_string(e.unwrap().path()).unwrap();
+        let e = e.unwrap();
+        let text = fs::read_to_string(e.path()).unwrap();
         assert_no_secret("a file written by render -o", &text);
-        files += 1;
+        if e.file_name() != ".cairn-render" {
+            files += 1;
+        }
     }
     assert_eq!(files, docs.len());
 
@@ -579,6 +582,8 @@ fn render_to_a_directory_writes_one_file_per_object_in_apply_order() {
     assert!(stdout(&o).is_empty(), "{}", show(&o));
     let mut names: Vec<String> = fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
+    assert_eq!(names.first().map(String::as_str), Some(".cairn-render"), "the directory is marked as cairn's");
+    names.remove(0);
     assert_eq!(
         names,
         [
@@ -604,6 +609,45 @@ fn render_to_a_directory_writes_one_file_per_object_in_apply_order() {
         joined.push(text);
     }
     assert_eq!(joined.join("---\n"), stream);
+}
+
+/// A second render into the same directory removes the files of objects the stack dropped
+/// (else `kubectl apply -f DIR` re-creates them), and keeps files that are not cairn's.
+#[test]
+fn render_to_a_directory_removes_its_own_stale_files() {
+    let st = Stack::new("ordered", &[("main.cairn", ORDERED)]);
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("out");
+    let t = target.to_str().unwrap();
+    success(&["render", st.path(), "-o", t], &[]);
+    assert!(target.join("0009-deployment-shop-web.yaml").exists());
+    fs::write(target.join(".cairn-render.keep-me"), "not cairn's").unwrap();
+    // The stack loses its workloads (the blocks before the secret).
+    let smaller = &ORDERED[ORDERED.find("secret \"db\"").unwrap()..];
+    fs::write(st.dir.join("main.cairn"), smaller).unwrap();
+    let o = cairn(&["render", st.path(), "-o", t], &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(stderr(&o).contains("removed"), "{}", show(&o));
+    let docs = documents(&success(&["render", st.path()], &[]));
+    let mut names: Vec<String> = fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.retain(|n| n.ends_with(".yaml"));
+    assert_eq!(names.len(), docs.len(), "only the current objects remain: {names:?}");
+    assert!(!target.join("0009-deployment-shop-web.yaml").exists());
+    assert!(target.join(".cairn-render.keep-me").exists(), "a file cairn did not write is kept");
+}
+
+/// A non-empty directory cairn did not render into is refused, and nothing in it changes.
+#[test]
+fn render_to_a_directory_refuses_one_it_does_not_own() {
+    let st = Stack::new("ordered", &[("main.cairn", ORDERED)]);
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("mine.yaml"), "kind: ConfigMap\n").unwrap();
+    let o = cairn(&["render", st.path(), "-o", tmp.path().to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(err.contains("is not empty") && err.contains("mine.yaml") && err.contains("help:"), "{err}");
+    let names: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["mine.yaml"]);
 }
 
 // ---------------------------------------------------------------------------------------------
