@@ -1,5 +1,5 @@
 //! `cairn`: the command-line tool. Parses arguments, runs a command, prints, and chooses the
-//! exit code (DESIGN.md §3). Only this crate prints.
+//! exit code (docs/architecture.md). Only this crate prints.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
@@ -16,32 +16,55 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// A declarative config compiler and planner for Kubernetes on Ceph.
 #[derive(Parser, Debug)]
-#[command(name = "cairn", version, about, propagate_version = true)]
+#[command(name = "cairn", version, about, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
     /// When to color output; `NO_COLOR` turns color off in `auto`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
-    /// The kubeconfig file (else the cluster block's, KUBECONFIG, a running sandbox, ~/.kube/config).
-    #[arg(long, global = true, value_name = "FILE")]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (else the cluster block's, else the current one).
-    #[arg(long, global = true, value_name = "NAME")]
-    context: Option<String>,
-    /// Which `cluster` block's settings to use when the stack has several.
-    #[arg(long, global = true, value_name = "NAME")]
-    cluster: Option<String>,
-    /// The ceph.conf of a direct-mode cluster (else the cluster block's `conf`, CEPH_CONF,
-    /// /etc/ceph/ceph.conf).
-    #[arg(long, global = true, value_name = "FILE")]
-    ceph_conf: Option<PathBuf>,
     /// Print only results and errors (no progress lines).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
     /// Also say which cluster was chosen and why, and what reading it cost.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// The cluster options given before the command (`cairn --context X plan`), as earlier
+    /// versions took them: still accepted, not listed; those after the command win.
+    #[arg(long = "kubeconfig", value_name = "FILE", hide = true)]
+    before_kubeconfig: Option<PathBuf>,
+    #[arg(long = "context", value_name = "NAME", hide = true)]
+    before_context: Option<String>,
+    #[arg(long = "cluster", value_name = "NAME", hide = true)]
+    before_cluster: Option<String>,
+    #[arg(long = "ceph-conf", value_name = "FILE", hide = true)]
+    before_ceph_conf: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  eval \"$(cairn sandbox up)\"   start a local cluster to try stacks on
+  cairn check examples/shop    compile and check a stack, no cluster needed
+  cairn plan examples/shop     show what apply would change
+  cairn apply examples/shop    apply it (asks first)
+  cairn completion bash > ~/.local/share/bash-completion/completions/cairn";
+
+/// Where the live systems are: the options of the commands that read a cluster.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ClusterArgs {
+    /// The kubeconfig file (else the cluster block's, KUBECONFIG, a running sandbox, ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (else the cluster block's, else the current one).
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// Which `cluster` block's settings to use when the stack has several.
+    #[arg(long, value_name = "NAME")]
+    cluster: Option<String>,
+    /// The ceph.conf of a direct-mode cluster (else the cluster block's `conf`, CEPH_CONF,
+    /// /etc/ceph/ceph.conf).
+    #[arg(long, value_name = "FILE")]
+    ceph_conf: Option<PathBuf>,
 }
 
 /// `--color` values.
@@ -55,53 +78,70 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Parse, evaluate and check a stack without touching a cluster.
+    #[command(after_help = "Examples:\n  cairn check examples/shop\n  cairn check --format json . | jq '.diagnostics[].code'")]
     Check {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// `text` (graphical reports) or `json` (LANGUAGE.md §9).
-        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-        format: CheckFormat,
+        /// `text`: graphical reports on stderr; `json`: the diagnostics on stdout (docs/language.md §9).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Rewrite files in the canonical layout.
+    #[command(
+        after_help = "Examples:\n  cairn fmt                 every .cairn file under the current directory\n  cairn fmt main.cairn      one file\n  cairn fmt --check .       list unformatted files, exit 1 if any (CI)\n  cairn fmt - < main.cairn  stdin to stdout (editors)"
+    )]
     Fmt {
         /// Only report files that are not formatted; exit 1 if any.
         #[arg(long)]
         check: bool,
-        /// Files or directories (searched recursively for `.cairn` files).
+        /// Files or directories (searched recursively for `.cairn` files); `-` formats stdin to
+        /// stdout.
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
     },
     /// Print the desired objects as YAML, in dependency order.
+    #[command(
+        after_help = "Examples:\n  cairn render examples/shop | kubectl apply --dry-run=client -f -\n  cairn render examples/shop -o manifests/   one file per object; stale files of an earlier render removed"
+    )]
     Render {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Write one file per object into this directory instead of stdout.
-        #[arg(short = 'o', long = "output")]
+        /// Write one file per object into this directory instead of stdout: a new or empty one, or
+        /// one an earlier `render -o` wrote (its stale files are removed).
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
         /// Print secret values instead of `(sensitive)`.
         #[arg(long)]
         reveal_secrets: bool,
     },
     /// Print the dependency graph.
+    #[command(after_help = "Examples:\n  cairn graph examples/shop | dot -Tsvg > shop.svg\n  cairn graph --format mermaid examples/shop")]
     Graph {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// `dot` (Graphviz), `mermaid` (for markdown) or `json` (objects and edges with reasons).
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
     /// Compare the stack with the live cluster and show what apply would do.
+    #[command(
+        after_help = "Examples:\n  cairn plan examples/shop\n  cairn plan -o shop.plan examples/shop && cairn apply shop.plan\n  cairn plan --format json examples/shop | jq .summary\n  cairn plan --target workload.web --detailed-exitcode"
+    )]
     Plan {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Save the plan to FILE, for `cairn apply FILE` (holds no secret values).
+        /// Save the plan to FILE, for `cairn apply FILE` and `cairn show FILE` (holds no secret values).
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Print the plan as JSON (docs/plan-format.md).
-        #[arg(long)]
+        /// `text` (Terraform-style) or `json` (docs/plan-format.md).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
         /// Exit 2 when there are changes (0 none, 1 error).
         #[arg(long)]
@@ -113,8 +153,22 @@ enum Command {
         /// Take over same-named objects no stack owns.
         #[arg(long)]
         adopt: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Print a plan saved with `cairn plan -o FILE`, as `terraform show` does.
+    #[command(after_help = "Examples:\n  cairn show shop.plan\n  cairn show --format json shop.plan | jq .resource_changes")]
+    Show {
+        /// The plan file.
+        file: PathBuf,
+        /// `text` (as `plan` printed it) or `json` (docs/plan-format.md).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Apply the stack (or a saved plan) to the live cluster.
+    #[command(
+        after_help = "Examples:\n  cairn apply examples/shop\n  cairn apply --auto-approve shop.plan\n  cairn apply --target workload.web --timeout 10m"
+    )]
     Apply {
         /// The stack directory, or a plan file from `cairn plan -o`.
         #[arg(default_value = ".")]
@@ -130,29 +184,51 @@ enum Command {
         /// Only this resource or object and what it depends on; repeatable.
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Compare live with declared for CI: each difference is drift or pending.
+    #[command(
+        after_help = "Examples:\n  cairn drift examples/shop            exit 0 in sync, 2 differences, 1 error\n  cairn drift --format markdown . >> \"$GITHUB_STEP_SUMMARY\""
+    )]
     Drift {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// `text` (as `plan`), `json` (docs/plan-format.md) or `markdown` (a CI summary).
         #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
         format: DriftFormat,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Delete everything the stack owns, in reverse dependency order.
+    #[command(after_help = "Examples:\n  cairn destroy examples/shop\n  cairn destroy --auto-approve --allow-data-loss examples/shop")]
     Destroy {
         /// The stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
         #[command(flatten)]
         common: ApplyFlags,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Run the language server on stdin/stdout (for editors; see docs/editors.md).
     Lsp,
     /// A local simulated Kubernetes API server (with Rook's CRDs) to try stacks on.
+    #[command(
+        after_help = "Examples:\n  eval \"$(cairn sandbox up)\"    start it and point KUBECONFIG at it\n  cairn sandbox down --reset    stop it and forget its objects"
+    )]
     Sandbox {
         #[command(subcommand)]
         action: SandboxAction,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  cairn completion bash > ~/.local/share/bash-completion/completions/cairn\n  cairn completion zsh > \"${fpath[1]}/_cairn\"\n  cairn completion fish > ~/.config/fish/completions/cairn.fish"
+    )]
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -218,9 +294,9 @@ pub enum DriftFormat {
     Markdown,
 }
 
-/// `check --format` values.
+/// `--format` values of `check`, `plan` and `show`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub enum Format {
     Text,
     Json,
 }
@@ -236,12 +312,19 @@ pub enum GraphFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = output::Output::new(cli.color);
-    let flags = commands::live::ClusterFlags {
-        kubeconfig: cli.kubeconfig,
-        context: cli.context,
-        cluster: cli.cluster,
-        ceph_conf: cli.ceph_conf,
-        verbose: cli.verbose,
+    let verbose = cli.verbose;
+    let before = ClusterArgs {
+        kubeconfig: cli.before_kubeconfig,
+        context: cli.before_context,
+        cluster: cli.before_cluster,
+        ceph_conf: cli.before_ceph_conf,
+    };
+    let flags = |c: ClusterArgs| commands::live::ClusterFlags {
+        kubeconfig: c.kubeconfig.or(before.kubeconfig.clone()),
+        context: c.context.or(before.context.clone()),
+        cluster: c.cluster.or(before.cluster.clone()),
+        ceph_conf: c.ceph_conf.or(before.ceph_conf.clone()),
+        verbose,
     };
     let quiet = cli.quiet;
     let apply_args = |path: PathBuf, c: ApplyFlags, adopt, force_conflicts, targets, destroy| commands::apply::ApplyArgs {
@@ -258,19 +341,24 @@ fn main() -> ExitCode {
         destroy,
     };
     let code = match cli.command {
-        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, adopt } => {
+        Command::Plan { dir, out: out_file, format, json, detailed_exitcode, targets, adopt, cluster } => {
+            let json = json || format == Format::Json;
             return ExitCode::from(commands::plan::plan(
                 &out,
-                &flags,
+                &flags(cluster),
                 &commands::plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, adopt },
+            ));
+        }
+        Command::Apply { path, common, adopt, force_conflicts, targets, cluster } => {
+            return ExitCode::from(commands::apply::run(
+                &out,
+                &flags(cluster),
+                &apply_args(path, common, adopt, force_conflicts, targets, false),
             ))
         }
-        Command::Apply { path, common, adopt, force_conflicts, targets } => {
-            return ExitCode::from(commands::apply::run(&out, &flags, &apply_args(path, common, adopt, force_conflicts, targets, false)))
-        }
-        Command::Drift { dir, format } => return ExitCode::from(commands::plan::drift(&out, &flags, &dir, format)),
-        Command::Destroy { dir, common } => {
-            return ExitCode::from(commands::apply::run(&out, &flags, &apply_args(dir, common, false, false, Vec::new(), true)))
+        Command::Drift { dir, format, cluster } => return ExitCode::from(commands::plan::drift(&out, &flags(cluster), &dir, format)),
+        Command::Destroy { dir, common, cluster } => {
+            return ExitCode::from(commands::apply::run(&out, &flags(cluster), &apply_args(dir, common, false, false, Vec::new(), true)))
         }
         other => other,
     };
@@ -279,7 +367,13 @@ fn main() -> ExitCode {
         Command::Fmt { check, paths } => commands::fmt::run(&out, &paths, check),
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
+        Command::Show { file, format } => commands::plan::show(&out, &file, format),
         Command::Lsp => commands::lsp::run(&out),
+        Command::Completion { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cairn", &mut std::io::stdout());
+            true
+        }
         Command::Sandbox { action } => match action {
             SandboxAction::Up { port, dir } => commands::sandbox::up(&out, &dir, port),
             SandboxAction::Down { reset, dir } => commands::sandbox::down(&out, &dir, reset),

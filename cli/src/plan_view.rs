@@ -132,10 +132,36 @@ fn step_text(s: &Step, paint: &Paint, out: &mut String) {
     if !s.holds.is_empty() {
         out.push_str(&format!("        {}\n", paint.wrap("1;31", &holdings_line(&s.holds))));
     }
+    if s.action == Action::Create {
+        for c in &s.changes {
+            out.push_str(&create_field(c, paint, "        "));
+        }
+        return;
+    }
     for c in &s.changes {
         out.push_str(&format!("        {}{}\n", c.path, op_note(c)));
         out.push_str(&field_diff(c, paint, "          "));
     }
+}
+
+/// One field of a create, as Terraform shows it: `+ path: value`, a map, list or multi-line
+/// string below it as YAML, a secret as `(sensitive)`.
+fn create_field(c: &FieldChange, paint: &Paint, indent: &str) -> String {
+    let plus = |line: &str| format!("{indent}{}\n", paint.wrap("32", &format!("+ {line}")));
+    if c.sensitive {
+        return plus(&format!("{}: (sensitive)", c.path));
+    }
+    let value = c.after.as_ref().unwrap_or(&Json::Null);
+    let yaml = serde_yaml::to_string(value).unwrap_or_else(|_| format!("{value}\n"));
+    let nested = matches!(value, Json::Object(m) if !m.is_empty()) || matches!(value, Json::Array(a) if !a.is_empty());
+    if !nested && yaml.trim_end().lines().count() <= 1 {
+        return plus(&format!("{}: {}", c.path, yaml.trim_end()));
+    }
+    let mut out = plus(&format!("{}:", c.path));
+    for line in yaml.lines() {
+        out.push_str(&plus(&format!("  {line}")));
+    }
+    out
 }
 
 /// `(denied, warnings, infos, failures)` among policy findings.
@@ -183,13 +209,26 @@ fn policies_json(findings: &[Finding]) -> Json {
 
 /// The plan as text, with the policy results' count on the last line.
 pub fn text(plan: &Plan, server: &str, color: bool, findings: &[Finding]) -> String {
+    text_of(plan, server, color, findings, false)
+}
+
+/// A destroy's plan as text: its deletes are what was asked for, so its summary counts them as
+/// deletions, not as drift or pending.
+pub fn destroy_text(plan: &Plan, server: &str, color: bool, findings: &[Finding]) -> String {
+    text_of(plan, server, color, findings, true)
+}
+
+fn text_of(plan: &Plan, server: &str, color: bool, findings: &[Finding], destroy: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     for r in &plan.refusals {
         out.push_str(&format!("{}: {}\n  help: {}\n", paint.wrap("1;31", "refused"), r.message, r.help));
     }
     let changes: Vec<&Step> = plan.changes().collect();
-    if changes.is_empty() {
+    if changes.is_empty() && !plan.refusals.is_empty() {
+        // Refused objects were not compared: saying the stack matches would be false.
+        out.push_str(&format!("Stack `{}` on {server}: no changes besides the refused objects above.\n", plan.stack));
+    } else if changes.is_empty() {
         out.push_str(&format!("No changes: stack `{}` matches {server}.\n", plan.stack));
     } else {
         out.push_str(&format!("Stack `{}` on {server}: cairn will\n\n", plan.stack));
@@ -198,7 +237,7 @@ pub fn text(plan: &Plan, server: &str, color: bool, findings: &[Finding]) -> Str
         }
         out.push('\n');
     }
-    out.push_str(&summary_line(plan));
+    out.push_str(&if destroy { destroy_summary_line(plan) } else { summary_line(plan) });
     if let Some(line) = policy_line(findings) {
         out.push(' ');
         out.push_str(&line);
@@ -218,6 +257,17 @@ pub fn summary_line(plan: &Plan) -> String {
         plan.count(Action::Replace),
         plan.count(Action::Delete),
     );
+    line.push_str(&protected_and_refused(plan));
+    line
+}
+
+/// `Plan: 5 to delete.` for a destroy.
+fn destroy_summary_line(plan: &Plan) -> String {
+    format!("Plan: {} to delete.{}", plan.count(Action::Delete), protected_and_refused(plan))
+}
+
+fn protected_and_refused(plan: &Plan) -> String {
+    let mut line = String::new();
     let protected = plan.protected().count();
     if protected > 0 {
         line.push_str(&format!(" {protected} protected."));
@@ -356,7 +406,7 @@ fn drift_markdown(plan: &Plan, server: &str) -> String {
     if !changes.is_empty() {
         out.push_str("| | object | address | class | fields |\n|---|---|---|---|---|\n");
         for s in &changes {
-            let fields: Vec<String> = s.changes.iter().map(|c| format!("`{}`", c.path)).collect();
+            let fields: Vec<String> = s.changes.iter().filter(|_| s.action != Action::Create).map(|c| format!("`{}`", c.path)).collect();
             out.push_str(&format!(
                 "| `{}` | `{}` | {} | {} | {} |\n",
                 s.action.sign(),
@@ -367,7 +417,7 @@ fn drift_markdown(plan: &Plan, server: &str) -> String {
             ));
         }
         let paint = Paint { on: false };
-        for s in changes.iter().filter(|s| !s.changes.is_empty()) {
+        for s in changes.iter().filter(|s| !s.changes.is_empty() && s.action != Action::Create) {
             out.push_str(&format!("\n<details><summary><code>{}</code></summary>\n\n```diff\n", s.key));
             for c in &s.changes {
                 out.push_str(&format!("# {}{}\n", c.path, op_note(c)));

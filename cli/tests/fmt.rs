@@ -135,3 +135,39 @@ fn fmt_refuses_a_file_with_syntax_errors_and_leaves_it_alone() {
 fn is_stack(dir: &Path) -> bool {
     std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| e.path().extension().is_some_and(|x| x == "cairn"))
 }
+
+/// `fmt FILE` formats that one file (not its directory); `fmt -` formats stdin to stdout,
+/// writing nothing on a syntax error; `fmt --check -` says by its exit code.
+#[test]
+fn fmt_formats_one_file_or_stdin() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let messy = "namespace   \"a\" {}\n";
+    std::fs::write(tmp.path().join("one.cairn"), messy).expect("write");
+    std::fs::write(tmp.path().join("other.cairn"), messy).expect("write");
+    let o = cairn(&["fmt", "one.cairn"], tmp.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(tmp.path().join("one.cairn")).expect("read"), "namespace \"a\" {}\n");
+    assert_eq!(std::fs::read_to_string(tmp.path().join("other.cairn")).expect("read"), messy, "only the file named");
+
+    let stdin = |args: &[&str], input: &str| {
+        use std::io::Write as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run cairn");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("wait")
+    };
+    let o = stdin(&["fmt", "-"], messy);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "namespace \"a\" {}\n");
+    let o = stdin(&["fmt", "-"], "namespace \"a\" {\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty() && String::from_utf8_lossy(&o.stderr).contains("<stdin>"), "{o:?}");
+    assert_eq!(stdin(&["fmt", "--check", "-"], messy).status.code(), Some(1));
+    assert_eq!(stdin(&["fmt", "--check", "-"], "namespace \"a\" {}\n").status.code(), Some(0));
+}

@@ -769,3 +769,53 @@ fn graph_of_a_failing_stack_prints_nothing_on_stdout() {
 fn is_stack(dir: &Path) -> bool {
     std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| e.path().extension().is_some_and(|x| x == "cairn"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// --help, flags and completion
+
+/// The cluster options are listed only on the commands that read a cluster; every output format
+/// is chosen with `--format`, its values listed; the main commands' help ends with examples.
+#[test]
+fn help_lists_cluster_options_formats_and_examples_where_they_apply() {
+    let cluster_options = ["--kubeconfig", "--context", "--cluster", "--ceph-conf"];
+    for command in ["plan", "apply", "drift", "destroy"] {
+        let help = success(&[command, "--help"], &[]);
+        for o in cluster_options {
+            assert!(help.contains(o), "`{command} --help` lacks {o}:\n{help}");
+        }
+    }
+    for command in [&["fmt"][..], &["lsp"], &["sandbox"], &["sandbox", "up"], &["check"], &["render"], &["graph"], &["show"], &[]] {
+        let help = success(&[command, &["--help"]].concat(), &[]);
+        for o in cluster_options {
+            assert!(!help.contains(o), "`{command:?} --help` lists {o}:\n{help}");
+        }
+    }
+    for (command, values) in [
+        ("plan", "[possible values: text, json]"),
+        ("check", "[possible values: text, json]"),
+        ("show", "[possible values: text, json]"),
+        ("graph", "[possible values: dot, mermaid, json]"),
+        ("drift", "[possible values: text, json, markdown]"),
+    ] {
+        let help = success(&[command, "--help"], &[]);
+        assert!(help.contains("--format <FORMAT>") && help.contains(values), "`{command} --help`:\n{help}");
+    }
+    for command in ["check", "render", "graph", "fmt", "plan", "show", "apply", "drift", "destroy", "sandbox", "completion"] {
+        let help = success(&[command, "--help"], &[]);
+        assert!(help.contains("\nExamples:\n  ") && help.contains("cairn "), "`{command} --help` has no examples:\n{help}");
+    }
+    // Given before the command, as earlier versions took them, they still parse.
+    let o = cairn(&["--context", "nope", "plan", "--help"], &[]);
+    assert!(o.status.success(), "{}", show(&o));
+}
+
+/// `cairn completion SHELL` prints a completion script naming the commands.
+#[test]
+fn completion_prints_a_script_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = success(&["completion", shell], &[]);
+        assert!(script.contains("plan") && script.contains("sandbox") && script.contains("--format"), "{shell}:\n{script}");
+    }
+    let o = cairn(&["completion", "tcsh"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}

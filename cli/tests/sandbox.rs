@@ -83,9 +83,11 @@ fn up_status_down_and_state_that_survives() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"k\":\"v\""), "{body}");
 
-    // `down --reset` forgets the state.
-    assert!(cairn(cwd, &["sandbox", "down", "--reset"]).status.success());
+    // `down --reset` forgets the state, and does not first say it kept it.
+    let down = cairn(cwd, &["sandbox", "down", "--reset"]);
+    assert!(down.status.success(), "{}", text(&down));
     assert!(!cwd.join(".cairn/sandbox/state.json").exists());
+    assert!(!text(&down).contains("kept") && text(&down).contains("removed the saved state"), "{}", text(&down));
 }
 
 #[test]

@@ -170,7 +170,8 @@ async fn locked(
     }
     let (findings, allowed) =
         live::judge(out, stack, &plan, if options.destroy { live::PlanPhase::Destroy } else { live::PlanPhase::Plan });
-    out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
+    let view = if options.destroy { plan_view::destroy_text } else { plan_view::text };
+    out.stdout(&view(&plan, &server, out.color(), &findings));
     if !allowed {
         out.error("a policy denies the plan (above); nothing was applied");
         out.info("  help: change the stack so the policy passes, or set the policy's `enforce = \"warn\"`");
@@ -237,7 +238,7 @@ async fn locked(
         Some(_) => Err(()),
         None => stack_health(out, flags, engine, &plan, args).await,
     };
-    report(out, &plan, &summary, health.as_deref().ok(), started.elapsed(), stopped.as_deref());
+    report(out, &plan, &summary, health.as_deref().ok(), started.elapsed(), stopped.as_deref(), options.destroy);
     match health {
         Ok(unhealthy) if unhealthy.is_empty() && summary.is_success() && fence.lost().is_none() => OK,
         _ => ERROR,
@@ -379,8 +380,17 @@ impl<'a> Progress<'a> {
 
 /// The summary of every step's outcome, then the unhealthy workloads (`None`: health was not
 /// checked). "Apply complete" only when every step succeeded and every workload is healthy;
-/// `stopped` says why the run was cut short, if it was.
-fn report(out: &Output, plan: &Plan, summary: &Summary, unhealthy: Option<&[Unhealthy]>, took: Duration, stopped: Option<&str>) {
+/// `stopped` says why the run was cut short, if it was. A destroy says "Destroy complete" and
+/// counts what it deleted.
+fn report(
+    out: &Output,
+    plan: &Plan,
+    summary: &Summary,
+    unhealthy: Option<&[Unhealthy]>,
+    took: Duration,
+    stopped: Option<&str>,
+    destroy: bool,
+) {
     for (step, o) in plan.steps.iter().zip(&summary.outcomes) {
         let (prefix, err) = match o {
             Some(Outcome::Failed(err)) => ("", err),
@@ -406,7 +416,8 @@ fn report(out: &Output, plan: &Plan, summary: &Summary, unhealthy: Option<&[Unhe
         None if summary.is_success() && healthy => "complete",
         None => "incomplete",
     };
-    let mut counts = format!("{} done, {} failed, {} skipped", summary.succeeded(), summary.failed(), summary.skipped());
+    let done = if destroy { "deleted" } else { "done" };
+    let mut counts = format!("{} {done}, {} failed, {} skipped", summary.succeeded(), summary.failed(), summary.skipped());
     if summary.unverified() > 0 {
         counts.push_str(&format!(", {} not verified", summary.unverified()));
     }
@@ -416,7 +427,8 @@ fn report(out: &Output, plan: &Plan, summary: &Summary, unhealthy: Option<&[Unhe
     if let Some(u) = unhealthy.filter(|u| !u.is_empty()) {
         counts.push_str(&format!(", {} unhealthy", u.len()));
     }
-    out.stdout(&format!("Apply {status}: {counts} in {:.1}s.\n", took.as_secs_f64()));
+    let command = if destroy { "Destroy" } else { "Apply" };
+    out.stdout(&format!("{command} {status}: {counts} in {:.1}s.\n", took.as_secs_f64()));
     if let Some(why) = stopped {
         out.error(&format!("the run stopped: {why}"));
         let done = listed(|o| matches!(o, Outcome::Done(_)));

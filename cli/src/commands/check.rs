@@ -5,10 +5,10 @@ use std::path::Path;
 use cairn_compiler::Mode;
 
 use crate::output::Output;
-use crate::{report, CheckFormat};
+use crate::{report, Format};
 
 /// Runs `check`; true when there are no errors.
-pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
+pub fn run(out: &Output, dir: &Path, format: Format) -> bool {
     let Some(mut c) = super::compile_dir(out, dir, Mode::Check) else { return false };
     // Policies judge a stack that compiles (DESIGN.md §2 step 9, phase `check`).
     if !c.has_errors() {
@@ -19,8 +19,8 @@ pub fn run(out: &Output, dir: &Path, format: CheckFormat) -> bool {
     // allocation takes longer than writing it out, so it is left to the operating system.
     let c = std::mem::ManuallyDrop::new(c);
     match format {
-        CheckFormat::Json => out.stdout(&report::json(&c.program.sources, &c.diagnostics)),
-        CheckFormat::Text => {
+        Format::Json => out.stdout(&report::json(&c.program.sources, &c.diagnostics)),
+        Format::Text => {
             out.diagnostics(&c.program.sources, &c.diagnostics, &c.secret_spans);
             if !c.has_errors() {
                 let n = c.resources.len();

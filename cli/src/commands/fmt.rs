@@ -9,6 +9,13 @@ use crate::output::Output;
 
 /// Runs `fmt`; true when everything was formatted (or, with `--check`, already was).
 pub fn run(out: &Output, paths: &[PathBuf], check: bool) -> bool {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        if paths.len() > 1 {
+            out.error("`-` (stdin) cannot be combined with other paths");
+            return false;
+        }
+        return stdin(out, check);
+    }
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -45,23 +52,50 @@ pub fn run(out: &Output, paths: &[PathBuf], check: bool) -> bool {
                 }
             }
             Err(diags) => {
-                let mut sources = SourceMap::default();
-                let parsed = cairn_lang::parse(&text, cairn_lang::FileId(0));
-                let id = sources.add(f.clone(), f.display().to_string(), text);
-                let mask = cairn_compiler::secrets::literal_secret_spans(std::slice::from_ref(&parsed.file));
-                let diags: Vec<_> = diags
-                    .into_iter()
-                    .map(|mut d| {
-                        d.span.file = id;
-                        d
-                    })
-                    .collect();
-                out.diagnostics(&sources, &diags, &mask);
+                report(out, &f, text, diags);
                 ok = false;
             }
         }
     }
     ok
+}
+
+/// `fmt -`: stdin formatted to stdout (for editors and pipes); with `--check`, nothing is
+/// printed and the exit code says whether it was formatted. On a syntax error nothing reaches
+/// stdout.
+fn stdin(out: &Output, check: bool) -> bool {
+    let mut text = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+        out.error(&format!("cannot read stdin: {e}"));
+        return false;
+    }
+    match cairn_lang::format(&text) {
+        Ok(formatted) if check => formatted == text,
+        Ok(formatted) => {
+            out.stdout(&formatted);
+            true
+        }
+        Err(diags) => {
+            report(out, Path::new("<stdin>"), text, diags);
+            false
+        }
+    }
+}
+
+/// Prints a file's syntax errors, masking secrets written in it.
+fn report(out: &Output, f: &Path, text: String, diags: Vec<cairn_lang::Diagnostic>) {
+    let mut sources = SourceMap::default();
+    let parsed = cairn_lang::parse(&text, cairn_lang::FileId(0));
+    let id = sources.add(f.to_path_buf(), f.display().to_string(), text);
+    let mask = cairn_compiler::secrets::literal_secret_spans(std::slice::from_ref(&parsed.file));
+    let diags: Vec<_> = diags
+        .into_iter()
+        .map(|mut d| {
+            d.span.file = id;
+            d
+        })
+        .collect();
+    out.diagnostics(&sources, &diags, &mask);
 }
 
 /// Every `.cairn` file under `dir`, skipping hidden directories and `target`. Symlinks inside

@@ -9,9 +9,9 @@ use cairn_runtime::plan::{Options, Plan};
 use super::live::{self, ClusterFlags};
 use crate::output::Output;
 use crate::saved_plan::SavedPlan;
-use crate::{plan_view, DriftFormat};
+use crate::{plan_view, DriftFormat, Format};
 
-/// Exit codes of DESIGN.md §3.
+/// The exit codes of `plan` and `drift` (README, Commands).
 pub const OK: u8 = 0;
 pub const ERROR: u8 = 1;
 pub const CHANGES: u8 = 2;
@@ -135,4 +135,45 @@ async fn health_notes(out: &Output, flags: &ClusterFlags, engine: &Engine, plan:
             Vec::new()
         }
     }
+}
+
+/// Runs `show`: a plan saved with `plan -o`, printed as `plan` printed it (without the policy
+/// results and health notes, which are not saved); true when the file could be read.
+pub fn show(out: &Output, file: &Path, format: Format) -> bool {
+    let saved = match SavedPlan::read(file) {
+        Ok(s) => s,
+        Err(e) => {
+            out.report(&e);
+            return false;
+        }
+    };
+    let command = if saved.destroy { "destroy" } else { "plan" };
+    match format {
+        Format::Json => {
+            let mut json = plan_view::json(&saved.plan, &saved.cluster, command, &[], &[]);
+            if let Some(o) = json.as_object_mut() {
+                o.insert(
+                    "saved".into(),
+                    serde_json::json!({"dir": saved.dir, "targets": saved.targets, "adopt": saved.adopt, "destroy": saved.destroy}),
+                );
+            }
+            out.stdout(&format!("{json:#}\n"));
+        }
+        Format::Text => {
+            let mut what = String::new();
+            if saved.destroy {
+                what.push_str(", destroy");
+            }
+            if saved.adopt {
+                what.push_str(", --adopt");
+            }
+            for t in &saved.targets {
+                what.push_str(&format!(", --target {t}"));
+            }
+            out.stdout(&format!("Saved plan {} of {}{what}:\n\n", file.display(), saved.dir.display()));
+            let view = if saved.destroy { plan_view::destroy_text } else { plan_view::text };
+            out.stdout(&view(&saved.plan, &saved.cluster, out.color(), &[]));
+        }
+    }
+    true
 }

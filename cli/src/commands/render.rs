@@ -33,10 +33,7 @@ pub fn run(out: &Output, dir: &Path, output: Option<&Path>, reveal: bool) -> boo
     let previous = match owned_files(target) {
         Ok(p) => p,
         Err(RefuseReason::NotOurs(first)) => {
-            out.error(&format!(
-                "`{}` is not empty (it holds `{first}`) and was not written by `cairn render -o`",
-                target.display()
-            ));
+            out.error(&format!("`{}` is not empty (it holds `{first}`) and was not written by `cairn render -o`", target.display()));
             out.info(&format!(
                 "  help: choose an empty or new directory; cairn removes its own stale files only where a `{MARKER}` file lists them"
             ));

@@ -191,7 +191,15 @@ pub fn down(out: &Output, dir: &Path, reset: bool) -> bool {
                 false
             } else {
                 let _ = std::fs::remove_file(dir.join("sandbox.pid"));
-                out.info(&format!("stopped the sandbox (pid {}); its state is kept in {}", running.pid, dir.join("state.json").display()));
+                if reset {
+                    out.info(&format!("stopped the sandbox (pid {})", running.pid));
+                } else {
+                    out.info(&format!(
+                        "stopped the sandbox (pid {}); its state is kept in {}",
+                        running.pid,
+                        dir.join("state.json").display()
+                    ));
+                }
                 true
             }
         }

@@ -96,6 +96,10 @@ fn a_policy_on_declared_objects_does_not_block_destroy() {
     let destroy = env.cairn(&["destroy", s(&shop), "--auto-approve", "--allow-data-loss"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
     assert!(!destroy.stderr.contains("P0001"), "{}", destroy.all());
+    // A destroy says what it is: deletions counted as deletions, not as pending changes.
+    assert!(destroy.stdout.contains("to delete.") && !destroy.stdout.contains("pending"), "{}", destroy.stdout);
+    assert!(destroy.stdout.contains("Destroy complete: ") && destroy.stdout.contains(" deleted, 0 failed"), "{}", destroy.stdout);
+    assert!(!destroy.stdout.contains("Apply complete"), "{}", destroy.stdout);
     assert_eq!(shop_objects(&env), Vec::<&str>::new());
 }
 

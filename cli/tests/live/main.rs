@@ -391,3 +391,56 @@ fn a_deny_fails_plan_and_blocks_apply() {
     assert_eq!(objects(), before, "apply wrote nothing but the lock");
     env.cairn(&["drift", s]).code(1);
 }
+
+/// Terraform shows every attribute of a create: so does the plan, in text (`+ field: value`,
+/// secrets `(sensitive)`) and in JSON (`changes` from `before: null`); `cairn show FILE` prints
+/// a saved plan as `plan` printed it, and as the same JSON.
+#[test]
+fn a_create_shows_its_fields_and_show_prints_the_saved_plan() {
+    let env = env();
+    let shop = env.stack("shop");
+    let shop_s = shop.to_str().unwrap();
+    let plan = env.cairn(&["plan", shop_s]).code(0);
+    assert!(plan.stdout.contains("+ Deployment/shop/web"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+   replicas: 3"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+   password: (sensitive)"), "{}", plan.stdout);
+    assert_no_secret("plan of creates", &plan.all());
+    let json = env.cairn(&["plan", shop_s, "--format", "json"]).code(0).json();
+    let web = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "workload.web" && c["object"]["kind"] == "Deployment")
+        .unwrap();
+    let spec = web["changes"].as_array().unwrap().iter().find(|c| c["path"] == "spec").unwrap();
+    assert_eq!((spec["op"].as_str(), &spec["before"]), (Some("set"), &Value::Null), "{spec:#}");
+    assert_eq!(spec["after"]["replicas"], 3, "{spec:#}");
+    assert_eq!(env.cairn(&["plan", shop_s, "--json"]).code(0).json(), json, "--json is --format json");
+
+    let file = env.dir.path().join("shop.plan");
+    env.cairn(&["plan", shop_s, "-o", file.to_str().unwrap()]).code(0);
+    let shown = env.cairn(&["show", file.to_str().unwrap()]).code(0);
+    assert!(shown.stdout.starts_with(&format!("Saved plan {} of ", file.display())), "{}", shown.stdout);
+    let body = |s: &str| s.lines().skip_while(|l| !l.starts_with("Stack ")).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&shown.stdout), body(&plan.stdout), "show prints the plan as plan did");
+    let shown_json = env.cairn(&["show", file.to_str().unwrap(), "--format", "json"]).code(0).json();
+    assert_eq!(shown_json["resource_changes"], json["resource_changes"]);
+    assert_no_secret("show", &shown.all());
+    let missing = env.cairn(&["show", env.dir.path().join("nope.plan").to_str().unwrap()]).code(1);
+    assert!(missing.stderr.contains("cannot use the plan file"), "{}", missing.all());
+}
+
+/// A plan whose only news is a refusal does not also claim the stack matches the cluster.
+#[test]
+fn a_refused_plan_does_not_say_the_stack_matches() {
+    let env = env();
+    let d = env.write_stack("solo", "config \"app\" {\n  namespace = \"default\"\n  data      = { a = \"b\" }\n}\n");
+    env.call(
+        "POST",
+        "/api/v1/namespaces/default/configmaps?fieldManager=someone",
+        "application/json",
+        &serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"}}),
+    );
+    let plan = env.cairn(&["plan", d.to_str().unwrap()]).code(1);
+    assert!(plan.stdout.contains("refused") && !plan.stdout.contains("No changes") && !plan.stdout.contains("matches"), "{}", plan.all());
+}

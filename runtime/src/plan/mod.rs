@@ -153,6 +153,7 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
 /// The step of one declared object.
 fn declared_step(stack: &str, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
     let mut step = Step::create(obj.key.clone(), obj.address.clone());
+    step.changes = create_changes(obj);
     let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
     if terminating(live_obj) {
         // Still going away (a namespace empties first): apply waits until it is gone, then creates it.
@@ -211,6 +212,23 @@ fn declared_step(stack: &str, obj: &DesiredObject, live: &Snapshot, key: &[u8], 
         })
         .collect();
     Ok(step)
+}
+
+/// A create's fields, as Terraform shows every attribute of a create: one change per top-level
+/// field of the object (`metadata`, `spec`, `data`, …; `apiVersion` and `kind` are in the step's
+/// key), from `null` to the declared value. Built from [`DesiredObject::redacted`], so secret
+/// values inside are `"(sensitive)"`; a field that is a secret as a whole is marked sensitive.
+fn create_changes(obj: &DesiredObject) -> Vec<FieldChange> {
+    let Json::Object(fields) = obj.redacted() else { return Vec::new() };
+    fields
+        .into_iter()
+        .filter(|(k, _)| k != "apiVersion" && k != "kind")
+        .map(|(k, v)| {
+            let pointer = format!("/{}", k.replace('~', "~0").replace('/', "~1"));
+            let sensitive = obj.sensitive.iter().any(|p| *p == pointer);
+            FieldChange { path: k, op: FieldOp::Set, before: None, after: Some(v), sensitive, managers: Vec::new() }
+        })
+        .collect()
 }
 
 /// Whether a path is a v1 Secret's value (`data`, `stringData`, `binaryData`).

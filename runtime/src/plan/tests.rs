@@ -715,3 +715,23 @@ fn an_object_still_being_deleted_is_created_again_not_left_alone() {
     assert!(s.reason.as_deref().is_some_and(|r| r.contains("being deleted")), "{s:?}");
     assert!(s.waits_for_deletion && s.live_fingerprint.is_some(), "{s:?}");
 }
+
+#[test]
+fn a_create_lists_the_objects_fields_with_secret_values_hidden() {
+    let mut s = meta("Secret", "v1", Some("shop"), "api", "secret.api");
+    s["stringData"] = json!({"token": "s3cr3t"});
+    let mut d = obj("secret.api", s, vec![]);
+    d.sensitive = vec!["/stringData/token".into()];
+    let w = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);
+    let p = plan(&desired(vec![d, w]), &Snapshot::default(), KEY, &Options::default());
+    let secret = &p.steps[0];
+    assert_eq!(secret.action, Action::Create);
+    let paths: Vec<&str> = secret.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["metadata", "stringData"]);
+    assert!(secret.changes.iter().all(|c| c.before.is_none() && c.op == FieldOp::Set));
+    assert_eq!(secret.changes[1].after, Some(json!({"token": "(sensitive)"})));
+    let deployment = &p.steps[1];
+    let spec = deployment.changes.iter().find(|c| c.path == "spec").unwrap();
+    assert_eq!(spec.after.as_ref().unwrap()["template"]["spec"]["containers"][0]["image"], json!("ghcr.io/acme/shop-web:2.3.1"));
+    assert!(!serde_json::to_string(&p).unwrap().contains("s3cr3t"));
+}
