@@ -9,7 +9,7 @@ use cairn_stdlib::policy::Severity;
 use serde_json::{json, Value as Json};
 
 /// The JSON format's version: minor versions only add fields.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 struct Paint {
     on: bool,
@@ -327,7 +327,9 @@ fn unhealthy_json(unhealthy: &[Unhealthy]) -> Json {
 }
 
 /// The plan as versioned JSON (`docs/plan-format.md`), with the workloads not healthy.
-pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding], unhealthy: &[Unhealthy]) -> Json {
+/// `server` is the prose `cluster` of 1.0 (kept for consumers that read it), `clusters` the
+/// live systems as data.
+pub fn json(plan: &Plan, server: &str, clusters: &Json, command: &str, findings: &[Finding], unhealthy: &[Unhealthy]) -> Json {
     let drift: Vec<Json> = plan.changes().filter(|s| s.class == Some(Class::Drift)).map(step_json).collect();
     let changes: Vec<Json> = plan.changes().map(step_json).collect();
     json!({
@@ -335,6 +337,7 @@ pub fn json(plan: &Plan, server: &str, command: &str, findings: &[Finding], unhe
         "command": command,
         "stack": plan.stack,
         "cluster": server,
+        "clusters": clusters,
         "resource_drift": drift,
         "resource_changes": changes,
         "refusals": plan.refusals.iter().map(|r| json!({

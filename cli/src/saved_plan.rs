@@ -24,6 +24,9 @@ pub struct SavedPlan {
     pub sources_hash: String,
     /// The API server the plan was made against.
     pub cluster: String,
+    /// The same as data (plan JSON's `clusters`); `null` in a file written before it.
+    #[serde(default)]
+    pub clusters: Json,
     pub adopt: bool,
     pub targets: Vec<String>,
     pub destroy: bool,
@@ -55,6 +58,7 @@ impl SavedPlan {
         dir: &Path,
         sources_hash: &str,
         cluster: &str,
+        clusters: Json,
         options: &cairn_runtime::plan::Options,
         plan: &Plan,
     ) -> SavedPlan {
@@ -64,6 +68,7 @@ impl SavedPlan {
             dir: dir.to_path_buf(),
             sources_hash: sources_hash.to_string(),
             cluster: cluster.to_string(),
+            clusters,
             adopt: options.adopt,
             targets: options.targets.clone(),
             destroy: options.destroy,

@@ -58,6 +58,12 @@ pub trait Provider {
     /// for plan output and saved plans.
     fn describe(&self) -> String;
 
+    /// The same as data, for plan JSON's `clusters` (`"https://127.0.0.1:6443"`,
+    /// `{"cluster": "lab", "conf": "/etc/ceph/ceph.conf"}`).
+    fn identity(&self) -> serde_json::Value {
+        serde_json::Value::String(self.describe())
+    }
+
     /// Whether the step of `key` is this provider's to apply.
     fn handles(&self, key: &ObjectKey) -> bool;
 

@@ -61,7 +61,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
     let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
     let unhealthy = health_notes(out, flags, &engine, &plan).await;
     if args.json {
-        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "plan", &findings, &unhealthy)));
+        out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, &engine.clusters(), "plan", &findings, &unhealthy)));
     } else {
         out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
         out.stdout(&plan_view::health_text(&unhealthy));
@@ -74,6 +74,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
             &stack.dir,
             &stack.sources_hash,
             &server,
+            engine.clusters(),
             &options,
             &plan,
         );
@@ -109,7 +110,9 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
                 out.stdout(&plan_view::text(&plan, &server, out.color(), &findings));
                 out.stdout(&plan_view::health_text(&unhealthy));
             }
-            DriftFormat::Json => out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, "drift", &findings, &unhealthy))),
+            DriftFormat::Json => {
+                out.stdout(&format!("{:#}\n", plan_view::json(&plan, &server, &engine.clusters(), "drift", &findings, &unhealthy)))
+            }
             DriftFormat::Markdown => out.stdout(&plan_view::markdown(&plan, &server, &findings, &unhealthy)),
         }
         if !plan.refusals.is_empty() || !allowed {
@@ -150,7 +153,7 @@ pub fn show(out: &Output, file: &Path, format: Format) -> bool {
     let command = if saved.destroy { "destroy" } else { "plan" };
     match format {
         Format::Json => {
-            let mut json = plan_view::json(&saved.plan, &saved.cluster, command, &[], &[]);
+            let mut json = plan_view::json(&saved.plan, &saved.cluster, &saved.clusters, command, &[], &[]);
             if let Some(o) = json.as_object_mut() {
                 o.insert(
                     "saved".into(),

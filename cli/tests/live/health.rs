@@ -57,7 +57,7 @@ fn an_unhealthy_workload_fails_every_apply_until_fixed_and_plan_and_drift_note_i
         plan.all()
     );
     let json = env.cairn(&["plan", s(&dir), "--json", "--detailed-exitcode"]).code(0).json();
-    assert_eq!(json["format_version"], "1.1", "{json:#}");
+    assert_eq!(json["format_version"], "1.2", "{json:#}");
     assert_eq!(json["resource_changes"], json!([]), "{json:#}");
     let unhealthy = json["unhealthy"].as_array().unwrap();
     assert_eq!(unhealthy.len(), 1, "{json:#}");

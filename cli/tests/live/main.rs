@@ -416,6 +416,8 @@ fn a_create_shows_its_fields_and_show_prints_the_saved_plan() {
     assert_eq!((spec["op"].as_str(), &spec["before"]), (Some("set"), &Value::Null), "{spec:#}");
     assert_eq!(spec["after"]["replicas"], 3, "{spec:#}");
     assert_eq!(env.cairn(&["plan", shop_s, "--json"]).code(0).json(), json, "--json is --format json");
+    // What the plan is against, as data beside the prose kept from 1.0.
+    assert_eq!(json["clusters"], serde_json::json!({"kubernetes": json["cluster"]}), "{json:#}");
 
     let file = env.dir.path().join("shop.plan");
     env.cairn(&["plan", shop_s, "-o", file.to_str().unwrap()]).code(0);

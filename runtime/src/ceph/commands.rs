@@ -167,7 +167,7 @@ fn update(step: &Step, name: &str, source: &str, pool: &DesiredPool, stack: &str
     }
     let old_apps: Vec<&str> =
         live.map(|l| l.application_metadata.keys().map(String::as_str).filter(|a| *a != app).collect()).unwrap_or_default();
-    if changed("spec.application") {
+    if changed("application") {
         if spec.needs_ec_overwrites() && !live.is_some_and(|l| l.flags_names.split(',').any(|f| f == "ec_overwrites")) {
             out.push(pool_set(name, "allow_ec_overwrites", "true"));
         }
@@ -191,28 +191,28 @@ fn update(step: &Step, name: &str, source: &str, pool: &DesiredPool, stack: &str
     if let Layout::Replicated { size, min_size } = spec.layout {
         // Size first: the monitor refuses a min_size above the current size, and lowers
         // min_size itself when size drops below it.
-        if changed("spec.size") {
+        if changed("size") {
             out.push(pool_set(name, "size", size));
         }
-        if changed("spec.size") || changed("spec.min_size") {
+        if changed("size") || changed("min_size") {
             out.push(pool_set(name, "min_size", min_size));
         }
     }
     // The autoscale mode before pg_num, so the autoscaler does not undo a declared pg_num.
-    if changed("spec.autoscale") {
+    if changed("autoscale") {
         out.push(pool_set(name, "pg_autoscale_mode", &spec.autoscale));
     }
-    if let (true, Some(pg)) = (changed("spec.pg_num"), spec.pg_num) {
+    if let (true, Some(pg)) = (changed("pg_num"), spec.pg_num) {
         out.push(pool_set(name, "pg_num", pg));
     }
-    if !spec.is_erasure() && (changed("spec.failure_domain") || changed("spec.device_class")) {
+    if !spec.is_erasure() && (changed("failure_domain") || changed("device_class")) {
         out.extend(placement(pool));
         out.push(pool_set(name, "crush_rule", spec.rule_name()));
     }
-    if changed("spec.quota.max_bytes") {
+    if changed("quota.max_bytes") {
         out.push(set_quota(name, "max_bytes", spec.quota_max_bytes));
     }
-    if changed("spec.quota.max_objects") {
+    if changed("quota.max_objects") {
         out.push(set_quota(name, "max_objects", spec.quota_max_objects));
     }
     out.push(applied_hash(name, pool));

@@ -32,7 +32,38 @@ impl Target for CephTarget<'_> {
             ensure_absent_or_owned(self.client, &step.key.name, self.stack).await.map_err(step_error)?;
         }
         let cmds = commands(step, pool, self.stack, self.live);
-        run_commands(self.client, &cmds, Some(self.fence)).await.map_err(step_error)
+        // The monitors' replies (one per command, some with hashes) would make one long line;
+        // the step's progress line says what happened and how many commands it took.
+        run_commands(self.client, &cmds, Some(self.fence)).await.map_err(step_error)?;
+        Ok(step_line(step.action, cmds.len()))
+    }
+}
+
+/// A pool step's progress line: `created (6 monitor commands)`.
+fn step_line(action: Action, commands: usize) -> String {
+    let done = match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::Noop => "unchanged",
+    };
+    match commands {
+        0 => done.to_string(),
+        1 => format!("{done} (1 monitor command)"),
+        n => format!("{done} ({n} monitor commands)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_steps_progress_is_one_short_line() {
+        assert_eq!(step_line(Action::Create, 6), "created (6 monitor commands)");
+        assert_eq!(step_line(Action::Update, 1), "updated (1 monitor command)");
+        assert_eq!(step_line(Action::Noop, 0), "unchanged");
     }
 }
 

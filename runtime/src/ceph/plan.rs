@@ -13,14 +13,18 @@ use super::state::{
 use crate::hash::sha256_hex;
 use crate::plan::{Action, Class, FieldChange, FieldOp, Refusal, Step};
 
+// Pool changes are named as the pool block and Ceph name them (`size`, `quota.max_bytes`,
+// `application`), not as Kubernetes objects are: a pool has no `metadata.annotations`.
+
 /// The path of a rename's change (`before`: the old name, `after`: the new one).
-pub const PATH_NAME: &str = "metadata.name";
-/// The path of the address metadata (`cairn.dev/address`).
-pub const PATH_ADDRESS: &str = "metadata.annotations.cairn.dev/address";
-/// The path of the protect metadata (`cairn.dev/protect`, `"true"` or `"false"`).
-pub const PATH_PROTECT: &str = "metadata.annotations.cairn.dev/protect";
-/// The path of the ownership marker, which only an adoption changes.
-pub const PATH_STACK: &str = "metadata.labels.cairn.dev/stack";
+pub const PATH_NAME: &str = "name";
+/// The path of the address marker (application metadata `cairn.dev/address`).
+pub const PATH_ADDRESS: &str = "application_metadata.cairn.dev/address";
+/// The path of the protect marker (application metadata `cairn.dev/protect`, `"true"` or `"false"`).
+pub const PATH_PROTECT: &str = "application_metadata.cairn.dev/protect";
+/// The path of the ownership marker (application metadata `cairn.dev/stack`), which only an
+/// adoption changes.
+pub const PATH_STACK: &str = "application_metadata.cairn.dev/stack";
 
 /// What the pool planner reads.
 #[derive(Clone, Copy, Debug)]
@@ -299,25 +303,25 @@ fn compare(spec: &PoolSpec, live: &LivePool, state: &CephState) -> (Vec<FieldCha
         other => format!("type {other}"),
     };
     if live_type != spec.type_name() {
-        diff(&mut out, "spec.type", Some(json!(live_type)), Some(json!(spec.type_name())));
+        diff(&mut out, "type", Some(json!(live_type)), Some(json!(spec.type_name())));
         return (out, Some("a pool's type cannot change".into()));
     }
     let mut reason = None;
     match spec.layout {
         Layout::Replicated { size, min_size } => {
-            diff(&mut out, "spec.size", Some(json!(live.size)), Some(json!(size)));
-            diff(&mut out, "spec.min_size", Some(json!(live.min_size)), Some(json!(min_size)));
+            diff(&mut out, "size", Some(json!(live.size)), Some(json!(size)));
+            diff(&mut out, "min_size", Some(json!(live.min_size)), Some(json!(min_size)));
         }
         Layout::Erasure { k, m } => {
             let (lk, lm, _, _) = live_ec(live, state, spec);
-            diff(&mut out, "spec.erasure.k", lk.map(|v| json!(v)), Some(json!(k)));
-            diff(&mut out, "spec.erasure.m", lm.map(|v| json!(v)), Some(json!(m)));
+            diff(&mut out, "erasure.k", lk.map(|v| json!(v)), Some(json!(k)));
+            diff(&mut out, "erasure.m", lm.map(|v| json!(v)), Some(json!(m)));
         }
     }
     if let Some(pg) = spec.pg_num {
-        diff(&mut out, "spec.pg_num", Some(json!(target_pg_num(live))), Some(json!(pg)));
+        diff(&mut out, "pg_num", Some(json!(target_pg_num(live))), Some(json!(pg)));
     }
-    diff(&mut out, "spec.autoscale", Some(json!(live.pg_autoscale_mode)), Some(json!(spec.autoscale)));
+    diff(&mut out, "autoscale", Some(json!(live.pg_autoscale_mode)), Some(json!(spec.autoscale)));
     let (fd, class) = match spec.layout {
         Layout::Replicated { .. } => {
             let rule = state.rule(live.crush_rule);
@@ -328,19 +332,17 @@ fn compare(spec: &PoolSpec, live: &LivePool, state: &CephState) -> (Vec<FieldCha
             (fd, class)
         }
     };
-    diff(&mut out, "spec.failure_domain", fd.map(|v| json!(v)), Some(json!(spec.failure_domain)));
-    diff(&mut out, "spec.device_class", class.map(|v| json!(v)), spec.device_class.as_ref().map(|v| json!(v)));
-    if spec.is_erasure()
-        && out.iter().any(|c| matches!(c.path.as_str(), "spec.erasure.k" | "spec.erasure.m" | "spec.failure_domain" | "spec.device_class"))
-    {
+    diff(&mut out, "failure_domain", fd.map(|v| json!(v)), Some(json!(spec.failure_domain)));
+    diff(&mut out, "device_class", class.map(|v| json!(v)), spec.device_class.as_ref().map(|v| json!(v)));
+    if spec.is_erasure() && out.iter().any(|c| matches!(c.path.as_str(), "erasure.k" | "erasure.m" | "failure_domain" | "device_class")) {
         let profile = spec.ec_profile().unwrap_or_default();
         reason = Some(format!(
             "an erasure-coded pool's profile (k, m, failure domain, device class) cannot change: the pool is recreated with profile {profile}"
         ));
     }
-    diff(&mut out, "spec.application", live_application(live), Some(json!(spec.application)));
-    diff(&mut out, "spec.quota.max_bytes", limit(live.quota_max_bytes), limit(spec.quota_max_bytes));
-    diff(&mut out, "spec.quota.max_objects", limit(live.quota_max_objects), limit(spec.quota_max_objects));
+    diff(&mut out, "application", live_application(live), Some(json!(spec.application)));
+    diff(&mut out, "quota.max_bytes", limit(live.quota_max_bytes), limit(spec.quota_max_bytes));
+    diff(&mut out, "quota.max_objects", limit(live.quota_max_objects), limit(spec.quota_max_objects));
     (out, reason)
 }
 

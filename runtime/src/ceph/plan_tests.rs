@@ -268,7 +268,7 @@ fn a_size_changed_behind_cairns_back_is_drift() {
     let p = plan(std::slice::from_ref(&fast), &live);
     let s = only(&p);
     assert_eq!((s.action, s.class, s.force), (Action::Update, Some(Class::Drift), false));
-    assert_eq!(paths(s), ["spec.size"]);
+    assert_eq!(paths(s), ["size"]);
     assert_eq!((s.changes[0].before.clone(), s.changes[0].after.clone()), (Some(json!(2)), Some(json!(3))));
     assert_eq!(
         cmds(s, Some(&fast), &live),
@@ -289,7 +289,7 @@ fn a_changed_declaration_is_pending() {
     let p = plan(std::slice::from_ref(&after), &live);
     let s = only(&p);
     assert_eq!((s.action, s.class), (Action::Update, Some(Class::Pending)));
-    assert_eq!(paths(s), ["spec.size", "spec.min_size"]);
+    assert_eq!(paths(s), ["size", "min_size"]);
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn a_quota_edit_only_sets_the_quota() {
     let p = plan(std::slice::from_ref(&after), &live);
     let s = only(&p);
     assert_eq!((s.action, s.class), (Action::Update, Some(Class::Pending)));
-    assert_eq!(paths(s), ["spec.quota.max_bytes"]);
+    assert_eq!(paths(s), ["quota.max_bytes"]);
     assert_eq!(
         cmds(s, Some(&after), &live),
         vec![
@@ -345,7 +345,7 @@ fn pg_num_is_compared_with_where_it_is_heading() {
     let smaller = declared("fast", spec(json!({"pg_num": 32, "autoscale": "off"})));
     let p = plan(std::slice::from_ref(&smaller), &live);
     let s = only(&p);
-    assert_eq!(paths(s), ["spec.pg_num"]);
+    assert_eq!(paths(s), ["pg_num"]);
     assert_eq!((s.changes[0].before.clone(), s.changes[0].after.clone()), (Some(json!(64)), Some(json!(32))));
     assert_eq!(cmds(s, Some(&smaller), &live)[0], json!({"prefix": "osd pool set", "pool": "fast", "var": "pg_num", "val": "32"}));
 
@@ -362,7 +362,7 @@ fn turning_the_autoscaler_off_comes_before_setting_pg_num() {
     let after = declared("fast", spec(json!({"pg_num": 128, "autoscale": "off"})));
     let p = plan(std::slice::from_ref(&after), &live);
     let s = only(&p);
-    assert_eq!(paths(s), ["spec.pg_num", "spec.autoscale"]);
+    assert_eq!(paths(s), ["pg_num", "autoscale"]);
     let c = cmds(s, Some(&after), &live);
     assert_eq!(c[0], json!({"prefix": "osd pool set", "pool": "fast", "var": "pg_autoscale_mode", "val": "off"}));
     assert_eq!(c[1], json!({"prefix": "osd pool set", "pool": "fast", "var": "pg_num", "val": "128"}));
@@ -377,7 +377,7 @@ fn a_new_failure_domain_moves_a_replicated_pool_to_another_rule() {
     let p = plan(std::slice::from_ref(&after), &live);
     let s = only(&p);
     assert_eq!(s.action, Action::Update);
-    assert_eq!(paths(s), ["spec.failure_domain", "spec.device_class"]);
+    assert_eq!(paths(s), ["failure_domain", "device_class"]);
     assert_eq!(s.changes[1].before, None);
     assert_eq!(
         cmds(s, Some(&after), &live),
@@ -396,7 +396,7 @@ fn an_unknown_crush_rule_is_planned_as_a_change() {
     made(&mut live, &fast, STACK, 1).crush_rule = 42;
     let p = plan(std::slice::from_ref(&fast), &live);
     let s = only(&p);
-    assert_eq!(paths(s), ["spec.failure_domain"]);
+    assert_eq!(paths(s), ["failure_domain"]);
     assert_eq!((s.changes[0].before.clone(), s.changes[0].after.clone()), (None, Some(json!("host"))));
     assert_eq!(s.class, Some(Class::Drift));
 }
@@ -411,7 +411,7 @@ fn an_erasure_k_change_replaces_the_protected_pool() {
     let s = only(&p);
     assert_eq!((s.action, s.protected, s.class), (Action::Replace, true, Some(Class::Pending)));
     assert!(s.reason.as_deref().unwrap().starts_with("an erasure-coded pool's profile (k, m, failure domain, device class) cannot change"));
-    assert_eq!(paths(s), ["spec.erasure.k"]);
+    assert_eq!(paths(s), ["erasure.k"]);
     let c = cmds(s, Some(&after), &live);
     assert_eq!(c[0], json!({"prefix": "osd pool rm", "pool": "archive", "pool2": "archive", "yes_i_really_really_mean_it": true}));
     assert_eq!(
@@ -447,7 +447,7 @@ fn a_type_change_replaces_the_pool() {
     let s = only(&p);
     assert_eq!((s.action, s.protected), (Action::Replace, true));
     assert_eq!(s.reason.as_deref(), Some("a pool's type cannot change"));
-    assert_eq!(paths(s), ["spec.type"]);
+    assert_eq!(paths(s), ["type"]);
 }
 
 #[test]
@@ -526,7 +526,7 @@ fn a_moved_pool_is_renamed_not_deleted() {
     let p = Run { pools: std::slice::from_ref(&fast), moves: &moves, live: &live, adopt: false, destroy: false }.plan();
     let s = only(&p);
     assert_eq!((s.action, s.key.clone(), s.adopt), (Action::Update, pool_key("fast"), false));
-    assert_eq!(paths(s), [PATH_NAME, "spec.size", "spec.min_size", PATH_ADDRESS]);
+    assert_eq!(paths(s), [PATH_NAME, "size", "min_size", PATH_ADDRESS]);
     assert_eq!((s.changes[0].before.clone(), s.changes[0].after.clone()), (Some(json!("old")), Some(json!("fast"))));
     assert_eq!(s.live_fingerprint, Some(pool_fingerprint(&live.pools[0], &live)));
     assert_eq!(
@@ -608,7 +608,7 @@ fn a_new_application_takes_cairns_metadata_before_the_old_one_goes() {
     let after = declared("fast", spec(json!({"application": "cephfs"})));
     let p = plan(std::slice::from_ref(&after), &live);
     let s = only(&p);
-    assert_eq!(paths(s), ["spec.application"]);
+    assert_eq!(paths(s), ["application"]);
     let set = |k: &str, v: &str| json!({"prefix": "osd pool application set", "pool": "fast", "app": "cephfs", "key": k, "value": v});
     assert_eq!(
         cmds(s, Some(&after), &live),

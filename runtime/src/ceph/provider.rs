@@ -67,6 +67,10 @@ impl Provider for CephProvider {
         format!("Ceph cluster `{}` ({})", self.direct.cluster, self.client.describe())
     }
 
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({"cluster": self.direct.cluster, "conf": self.conf()})
+    }
+
     fn handles(&self, key: &ObjectKey) -> bool {
         is_pool(key)
     }

@@ -126,6 +126,12 @@ impl Engine {
         }
     }
 
+    /// What the plan is against, as data: one entry per live system by provider name
+    /// (`{"kubernetes": "https://…", "ceph": {"cluster": "lab", "conf": "…"}}`), for plan JSON.
+    pub fn clusters(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.providers.iter().rev().map(|p| (p.name().to_string(), p.identity())).collect())
+    }
+
     /// Reads every provider's snapshot, concurrently.
     pub async fn read(&mut self, opts: &Options, on_event: &mut dyn FnMut(&Event)) -> Result<(), EngineError> {
         let started = Instant::now();
