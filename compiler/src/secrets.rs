@@ -99,7 +99,10 @@ fn expr(e: &Expr, secret: bool, out: &mut Vec<Span>) {
                     matches!(&a.kind, ExprKind::Str(p) if p.iter().any(|x| matches!(x, StrPart::Lit(s) if crate::eval::is_sensitive_env_name(s))))
                 });
             for (i, a) in args.iter().enumerate() {
-                let here = secret || f.name == "sensitive" || (sensitive_env && i == 1);
+                // The name of a variable (`env("DB_PASSWORD")`) or file is not the secret: only
+                // what it yields is, and a diagnostic that quotes the line should still say which.
+                let names_it = i == 0 && (f.name == "env" || f.name == "file");
+                let here = !names_it && (secret || f.name == "sensitive" || (sensitive_env && i == 1));
                 expr(a, here, out);
             }
         }
@@ -174,12 +177,14 @@ let a = sensitive("s3cr3t")
 let b = env("DB_PASSWORD", "devpass")
 let c = env("LOG_LEVEL", "info")
 apps.database "db" { password = "p4ss" }
+let d = { DB_PASSWORD = env("SHOP_DB_PASSWORD", "fallb4ck") }
 "#;
         let out = masked(src);
-        for hidden in ["hunter2", "appuser", "s3cr3t", "devpass", "p4ss"] {
+        for hidden in ["hunter2", "appuser", "s3cr3t", "devpass", "p4ss", "fallb4ck"] {
             assert!(!out.contains(hidden), "{hidden} visible in:\n{out}");
         }
-        for shown in ["\"x\"", "DB_PASSWORD", "\"info\"", "LOG_LEVEL", "\"db\""] {
+        // The variable's name is not the secret, even where its value is one.
+        for shown in ["\"x\"", "DB_PASSWORD", "\"info\"", "LOG_LEVEL", "\"db\"", "\"SHOP_DB_PASSWORD\""] {
             assert!(out.contains(shown), "{shown} masked in:\n{out}");
         }
         assert_eq!(out.len(), src.len());

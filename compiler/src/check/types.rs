@@ -39,15 +39,22 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
             continue;
         }
         if let Err(why) = check_type(attr.ty, &a.value) {
-            cx.report(
-                res,
-                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!(
-                    "`{}` takes {}: {}",
-                    a.name,
-                    describe_with_range(attr.ty),
-                    attr.doc
-                )),
-            );
+            // A value passed through a template parameter: the error is where it was written,
+            // the template's use of the parameter a second label.
+            let (span, passed) = match a.origin {
+                Some(origin) => (origin, Some(a.span)),
+                None => (a.span, None),
+            };
+            let mut d = Diagnostic::error("E0301", span, format!("`{}` {why}", a.name)).with_help(format!(
+                "`{}` takes {}: {}",
+                a.name,
+                describe_with_range(attr.ty),
+                attr.doc
+            ));
+            if let Some(at) = passed {
+                d = d.with_label(at, format!("the template passes it to `{}` here", a.name));
+            }
+            cx.report(res, d);
         }
     }
     for attr in schema.attrs.iter().filter(|a| a.required) {

@@ -18,6 +18,10 @@ pub struct AttrValue {
     /// For a map literal: each literal key with the spans of the key and of its value, for
     /// diagnostics about one entry.
     pub key_spans: Vec<(String, Span, Span)>,
+    /// When the expression only names a template parameter (`replicas = replicas` in a
+    /// template body): where its value was written — the instance's argument, followed through
+    /// templates that pass it on — so a diagnostic about the value points at the user's line.
+    pub origin: Option<Span>,
 }
 
 impl AttrValue {
@@ -124,6 +128,7 @@ impl<'p> Evaluator<'p> {
                         value,
                         span: a.value.span,
                         key_spans: literal_keys(&a.value),
+                        origin: self.origin_of(&a.value, scope),
                     });
                 }
                 Stmt::Block(b) => {

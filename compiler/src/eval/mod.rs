@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::rc::Rc;
 
-use cairn_lang::ast::{Block, Expr, Let, Stmt, Template};
+use cairn_lang::ast::{Block, Expr, ExprKind, Let, Stmt, Template};
 use cairn_lang::{Diagnostic, FileId, Span};
 
 use crate::loader::{Environment, SourceLoader};
@@ -400,6 +400,23 @@ impl<'p> Evaluator<'p> {
         }
         self.record(&var.deps);
         Some(value)
+    }
+
+    /// Where the value of `expr` was written when `expr` only names a template parameter: the
+    /// argument's (or default's) expression, followed through parameters passed on by nested
+    /// templates. `None` for any other expression.
+    fn origin_of(&self, expr: &'p Expr, scope: &Scope<'p>) -> Option<Span> {
+        let (mut expr, mut scope) = (expr, scope.clone());
+        let mut origin = None;
+        // Bounded: a chain of templates is short, and a cycle is reported elsewhere (E0208).
+        for _ in 0..32 {
+            let ExprKind::Name(id) = &expr.kind else { break };
+            let Some(Binding::Lazy(thunk)) = scope.lookup(&id.name) else { break };
+            origin = Some(thunk.expr.span);
+            expr = thunk.expr;
+            scope = thunk.scope.clone();
+        }
+        origin
     }
 
     /// Forces a lazy binding.
