@@ -75,6 +75,11 @@ fn mode(p: &Path) -> u32 {
 #[test]
 fn the_policy_cache_is_private_keyed_and_verified_before_loading() {
     let stack = Stack::new();
+    // The first run compiles, and says so on stderr (it can take ~30 s); the next reads the cache.
+    let (_, first) = stack.check();
+    assert!(first.contains("compiling policy `echo` (") && first.contains("first run, cached afterwards"), "{first}");
+    let (_, second) = stack.check();
+    assert!(!second.contains("compiling policy"), "{second}");
     stack.check_runs_the_policy();
     let entries = stack.entries();
     let [(cwasm, 0o600), (sidecar, 0o600)] = &entries[..] else { panic!("{entries:?}") };

@@ -12,7 +12,7 @@ pub fn run(out: &Output, dir: &Path, format: Format) -> bool {
     let Some(mut c) = super::compile_dir(out, dir, Mode::Check) else { return false };
     // Policies judge a stack that compiles (DESIGN.md §2 step 9, phase `check`).
     if !c.has_errors() {
-        let found = cairn_runtime::policy::stack::diagnostics(&c, "check");
+        let found = cairn_runtime::policy::stack::diagnostics_reporting(&c, "check", &mut |p| super::live::compiling_policy(out, p));
         c.diagnostics.extend(found);
     }
     // The process ends after this command: freeing a large compilation allocation by

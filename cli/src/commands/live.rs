@@ -71,10 +71,18 @@ pub type Findings = Vec<cairn_runtime::policy::Finding>;
 /// then fails, and apply changes nothing.
 pub fn judge(out: &Output, stack: &Stack, plan: &Plan, phase: PlanPhase) -> (Findings, bool) {
     let changes = cairn_runtime::policy::changes::of_plan(plan, &stack.desired);
-    let (findings, found) = cairn_runtime::policy::stack::evaluate_plan(&stack.compilation, phase, &changes);
+    let (findings, found) =
+        cairn_runtime::policy::stack::evaluate_plan(&stack.compilation, phase, &changes, &mut |c| compiling_policy(out, c));
     let c = &stack.compilation;
     out.diagnostics(&c.program.sources, &found, &c.secret_spans);
     (findings, !found.iter().any(|d| d.is_error()))
+}
+
+/// Says that a policy component is being compiled — its first run takes tens of seconds for a
+/// Python or JavaScript one, which would otherwise pass without a word.
+pub fn compiling_policy(out: &Output, c: &cairn_runtime::policy::Compiling) {
+    let later = if c.cached_afterwards { "first run, cached afterwards" } else { "no cache directory: compiled on every run" };
+    out.info(&format!("compiling policy `{}` ({}; {later})…", c.policy, c.path.display()));
 }
 
 /// Renders the engine's events that are not steps: choices (with `-v`, or when notable),

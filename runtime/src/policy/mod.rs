@@ -7,7 +7,7 @@ pub mod changes;
 pub mod stack;
 pub mod wasm;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cairn_compiler::lower::{Object, Target};
 use cairn_stdlib::policy::{self as std_policy, Change, Input, Policy, Resource, Severity, Violation};
@@ -64,8 +64,33 @@ pub enum Finding {
     Failure { policy: String, source: String, message: String, log: Vec<String> },
 }
 
+/// A policy component about to be compiled to native code — its first run, or the first after
+/// an upgrade — which takes a while (~30 s for Python or JavaScript); the caller says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiling {
+    /// The policy block's label.
+    pub policy: String,
+    /// The component file.
+    pub path: PathBuf,
+    /// The result goes to the cache, so later runs skip this; `false` without a cache directory.
+    pub cached_afterwards: bool,
+}
+
 /// Loads the policy at `source` (relative paths from `stack_dir`); `sha256` pins a component.
 pub fn load(name: &str, source: &str, sha256: Option<&str>, enforce: Enforce, config: Json, stack_dir: &Path) -> Result<Loaded, String> {
+    load_reporting(name, source, sha256, enforce, config, stack_dir, &mut |_| {})
+}
+
+/// [`load`], calling `on_compile` before a component is compiled.
+pub fn load_reporting(
+    name: &str,
+    source: &str,
+    sha256: Option<&str>,
+    enforce: Enforce,
+    config: Json,
+    stack_dir: &Path,
+    on_compile: &mut dyn FnMut(&Compiling),
+) -> Result<Loaded, String> {
     let policy: Box<dyn Policy> = match source.strip_prefix("std:") {
         Some(builtin) => std_policy::builtin(builtin).ok_or_else(|| {
             format!(
@@ -73,7 +98,12 @@ pub fn load(name: &str, source: &str, sha256: Option<&str>, enforce: Enforce, co
                 std_policy::BUILTINS.map(|b| format!("`std:{b}`")).join(", ")
             )
         })?,
-        None => Box::new(wasm::WasmPolicy::load(&stack_dir.join(source), sha256)?),
+        None => {
+            let path = stack_dir.join(source);
+            let mut report = |cached_afterwards| on_compile(&Compiling { policy: name.to_string(), path: path.clone(), cached_afterwards });
+            let (policy, _) = wasm::WasmPolicy::load_reporting(&path, sha256, wasm::cache_dir().as_deref(), &mut report)?;
+            Box::new(policy)
+        }
     };
     Ok(Loaded { name: name.to_string(), source: source.to_string(), enforce, config, policy })
 }

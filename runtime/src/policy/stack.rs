@@ -2,7 +2,7 @@
 //! violation — deny an error, warn a warning, info an info — and P0002 a policy that could not
 //! run), placed at the resource they name, with a label at the policy block.
 
-use super::{Enforce, Finding, Loaded, PlanPhase};
+use super::{Compiling, Enforce, Finding, Loaded, PlanPhase};
 use cairn_compiler::lower::Object;
 use cairn_compiler::schema::Kind;
 use cairn_compiler::Compilation;
@@ -15,24 +15,41 @@ pub fn diagnostics(c: &Compilation, phase: &str) -> Vec<Diagnostic> {
     evaluate(c, phase).1
 }
 
+/// [`diagnostics`], calling `on_compile` before a policy component is compiled (its first run).
+pub fn diagnostics_reporting(c: &Compilation, phase: &str, on_compile: &mut dyn FnMut(&Compiling)) -> Vec<Diagnostic> {
+    evaluate_objects(c, phase, &c.objects, &[], on_compile).1
+}
+
 /// Runs the policies of `c` in `phase`: the findings (for plan output) and the same as
 /// diagnostics (load errors included).
 pub fn evaluate(c: &Compilation, phase: &str) -> (Vec<Finding>, Vec<Diagnostic>) {
-    evaluate_objects(c, phase, &c.objects, &[])
+    evaluate_objects(c, phase, &c.objects, &[], &mut |_| {})
 }
 
 /// [`evaluate`] on a plan, with its changes in the input ([`super::changes::of_plan`]): in phase
 /// `plan` the resources are the declared objects; in phase `destroy` there are none (nothing is
-/// declared any more) and the changes are the deletes.
-pub fn evaluate_plan(c: &Compilation, phase: PlanPhase, changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
+/// declared any more) and the changes are the deletes. `on_compile` is called before a policy
+/// component is compiled (its first run).
+pub fn evaluate_plan(
+    c: &Compilation,
+    phase: PlanPhase,
+    changes: &[Change],
+    on_compile: &mut dyn FnMut(&Compiling),
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let objects = match phase {
         PlanPhase::Plan => c.objects.as_slice(),
         PlanPhase::Destroy => &[],
     };
-    evaluate_objects(c, phase.as_str(), objects, changes)
+    evaluate_objects(c, phase.as_str(), objects, changes, on_compile)
 }
 
-fn evaluate_objects(c: &Compilation, phase: &str, objects: &[Object], changes: &[Change]) -> (Vec<Finding>, Vec<Diagnostic>) {
+fn evaluate_objects(
+    c: &Compilation,
+    phase: &str,
+    objects: &[Object],
+    changes: &[Change],
+    on_compile: &mut dyn FnMut(&Compiling),
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let stack = c.facts.stack.clone().unwrap_or_else(|| "stack".into());
     let mut out = Vec::new();
     let mut loaded: Vec<(Loaded, Span)> = Vec::new();
@@ -44,7 +61,7 @@ fn evaluate_objects(c: &Compilation, phase: &str, objects: &[Object], changes: &
             _ => Enforce::Deny,
         };
         let config = r.body.get("config").and_then(cairn_compiler::convert::value_to_json).unwrap_or(Json::Null);
-        match super::load(&r.addr.name, &source, sha256.as_deref(), enforce, config, &c.program.root_dir) {
+        match super::load_reporting(&r.addr.name, &source, sha256.as_deref(), enforce, config, &c.program.root_dir, on_compile) {
             Ok(p) => loaded.push((p, r.label_span)),
             Err(message) => out.push(
                 Diagnostic::error("P0002", r.label_span, format!("policy `{}` cannot run: {message}", r.addr.name))

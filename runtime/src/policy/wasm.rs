@@ -90,6 +90,18 @@ impl WasmPolicy {
 
     /// [`WasmPolicy::load`] with an explicit cache directory (`None`: compile in memory).
     pub fn load_with_cache(path: &Path, sha256: Option<&str>, cache: Option<&Path>) -> Result<(WasmPolicy, CacheUse), String> {
+        Self::load_reporting(path, sha256, cache, &mut |_| {})
+    }
+
+    /// [`WasmPolicy::load_with_cache`], calling `on_compile` before compiling the component to
+    /// native code (tens of seconds for a Python or JavaScript one), with whether the result
+    /// will be cached; not called when the cache holds it.
+    pub fn load_reporting(
+        path: &Path,
+        sha256: Option<&str>,
+        cache: Option<&Path>,
+        on_compile: &mut dyn FnMut(bool),
+    ) -> Result<(WasmPolicy, CacheUse), String> {
         let shown = path.display();
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         let digest = hex_sha256(&bytes);
@@ -105,8 +117,8 @@ impl WasmPolicy {
             Some(dir) if private_dir(dir, euid())? => Some(dir),
             _ => None,
         };
-        let (component, used) =
-            compile(engine, &bytes, &digest, cache).map_err(|e| format!("{shown} is not a valid WebAssembly component: {e}"))?;
+        let (component, used) = compile(engine, &bytes, &digest, cache, on_compile)
+            .map_err(|e| format!("{shown} is not a valid WebAssembly component: {e}"))?;
         let mut linker = Linker::<State>::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("cannot set up WASI for {shown}: {e:#}"))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
@@ -424,8 +436,15 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// entry exists. An entry is used only when its files are private to this user and its sidecar
 /// names this component, this wasmtime and this cairn, and the SHA-256 of the `.cwasm` bytes
 /// read; anything else is recompiled and overwritten, never loaded.
-fn compile(engine: &Engine, bytes: &[u8], digest: &str, cache: Option<&Path>) -> Result<(Component, CacheUse), String> {
+fn compile(
+    engine: &Engine,
+    bytes: &[u8],
+    digest: &str,
+    cache: Option<&Path>,
+    on_compile: &mut dyn FnMut(bool),
+) -> Result<(Component, CacheUse), String> {
     let Some(dir) = cache else {
+        on_compile(false);
         return Ok((Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?, CacheUse::Uncached));
     };
     let file = cache_file(dir, digest);
@@ -444,6 +463,7 @@ fn compile(engine: &Engine, bytes: &[u8], digest: &str, cache: Option<&Path>) ->
     } else if file.symlink_metadata().is_ok() || sidecar.symlink_metadata().is_ok() {
         stale = true;
     }
+    on_compile(true);
     let compiled = engine.precompile_component(bytes).map_err(|e| format!("{e:#}"))?;
     let written =
         store_cache(dir, &file, &compiled).and_then(|()| store_cache(dir, &sidecar, sidecar_text(digest, &compiled).as_bytes())).is_ok();
