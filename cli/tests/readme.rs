@@ -74,3 +74,33 @@ fn the_main_command_renders_the_shop_example() {
         assert!(yaml.contains(&format!("\nkind: {kind}\n")), "no {kind} in:\n{yaml}");
     }
 }
+
+/// `examples/ci/drift.yml` (README, `drift`) sets every variable the example stack reads from a
+/// CI secret (else every run reports the Secret as pending), passes secrets to steps through
+/// `env:` rather than pasting them into a script, and caches the build instead of compiling
+/// cairn from scratch each run.
+#[test]
+fn the_ci_drift_example_sets_the_stacks_variables_from_secrets_and_keeps_them_out_of_scripts() {
+    let workflow = read("examples/ci/drift.yml");
+    let stack: String = ["examples/shop/main.cairn", "examples/shop/apps.cairn"].iter().map(|f| read(f)).collect();
+    let mut read_vars: Vec<&str> = stack.split("env(\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    read_vars.sort_unstable();
+    read_vars.dedup();
+    assert!(!read_vars.is_empty(), "the shop example reads SHOP_DB_PASSWORD");
+    for var in read_vars {
+        assert!(workflow.contains(&format!("{var}: ${{{{ secrets.{var} }}}}")), "drift.yml does not set {var} from a secret:\n{workflow}");
+    }
+    // No `${{ secrets.… }}` inside a `run:` script: each is an `env:` value.
+    let mut in_run = false;
+    for line in workflow.lines() {
+        let t = line.trim_start();
+        if t.starts_with("run:") {
+            in_run = true;
+        } else if t.starts_with("- ") || t.starts_with("env:") || t.starts_with("with:") {
+            in_run = false;
+        }
+        assert!(!(in_run && line.contains("${{")), "an expression pasted into a script: {line}");
+    }
+    assert!(workflow.contains("actions/cache@") && workflow.contains("target"), "the build is cached:\n{workflow}");
+    assert!(!workflow.contains("cargo install --locked --path cli"), "no full build from source on every run");
+}
