@@ -2106,11 +2106,12 @@ fn s8_objects_produced_direct_mode_ceph_pool() {
     assert_eq!(body["metadata"]["labels"], json!({"app.kubernetes.io/managed-by": "cairn", "cairn.dev/stack": "shop"}));
     assert_eq!(body["metadata"]["annotations"], json!({"cairn.dev/address": "pool.archive"}));
     let spec_keys: Vec<&str> = body["spec"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(spec_keys, ["type", "erasure", "pg_num", "autoscale", "failure_domain", "device_class", "application", "quota"]);
+    assert_eq!(spec_keys, ["type", "min_size", "erasure", "pg_num", "autoscale", "failure_domain", "device_class", "application", "quota"]);
     assert_eq!(
         body["spec"],
         json!({
             "type": "erasure",
+            "min_size": 5,
             "erasure": {"k": 4, "m": 2},
             "pg_num": 32,
             "autoscale": "off",

@@ -82,6 +82,7 @@ fn direct(cx: &mut Lowering, res: &Resource) {
     match erasure(res) {
         Some((k, m)) => {
             spec.insert("type".into(), json!("erasure"));
+            spec.insert("min_size".into(), json!(int_of(body, "min_size").unwrap_or(k.saturating_add(1))));
             spec.insert("erasure".into(), json!({ "k": k, "m": m }));
         }
         None => {

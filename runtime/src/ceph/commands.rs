@@ -90,7 +90,7 @@ fn placement(pool: &DesiredPool) -> Vec<Json> {
             }
             vec![cmd]
         }
-        Layout::Erasure { k, m } => {
+        Layout::Erasure { k, m, .. } => {
             let mut profile = vec![format!("k={k}"), format!("m={m}"), format!("crush-failure-domain={}", spec.failure_domain)];
             if let Some(class) = &spec.device_class {
                 profile.push(format!("crush-device-class={class}"));
@@ -142,9 +142,9 @@ fn create(name: &str, pool: &DesiredPool, stack: &str) -> Vec<Json> {
     }
     out.push(app_enable(name, app));
     out.extend(ownership(name, app, pool, stack));
-    if let Layout::Replicated { min_size, .. } = spec.layout {
-        out.push(pool_set(name, "min_size", min_size));
-    }
+    // Erasure pools too: Ceph's own default (k + 1 since Octopus) is what the language
+    // promises, but the declaration is what counts.
+    out.push(pool_set(name, "min_size", spec.layout.min_size()));
     if spec.quota_max_bytes != 0 {
         out.push(set_quota(name, "max_bytes", spec.quota_max_bytes));
     }
@@ -197,6 +197,8 @@ fn update(step: &Step, name: &str, source: &str, pool: &DesiredPool, stack: &str
         if changed("size") || changed("min_size") {
             out.push(pool_set(name, "min_size", min_size));
         }
+    } else if changed("min_size") {
+        out.push(pool_set(name, "min_size", spec.layout.min_size()));
     }
     // The autoscale mode before pg_num, so the autoscaler does not undo a declared pg_num.
     if changed("autoscale") {

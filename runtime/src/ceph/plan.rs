@@ -281,7 +281,7 @@ type EcPlacement = (Option<u32>, Option<u32>, Option<String>, Option<String>);
 fn live_ec(live: &LivePool, state: &CephState, spec: &PoolSpec) -> EcPlacement {
     let Some(profile) = state.ec_profiles.get(&live.erasure_code_profile) else {
         return match spec.layout {
-            Layout::Erasure { k, m } if spec.ec_profile().as_deref() == Some(live.erasure_code_profile.as_str()) => {
+            Layout::Erasure { k, m, .. } if spec.ec_profile().as_deref() == Some(live.erasure_code_profile.as_str()) => {
                 (Some(k), Some(m), Some(spec.failure_domain.clone()), spec.device_class.clone())
             }
             _ => (None, None, None, None),
@@ -312,10 +312,11 @@ fn compare(spec: &PoolSpec, live: &LivePool, state: &CephState) -> (Vec<FieldCha
             diff(&mut out, "size", Some(json!(live.size)), Some(json!(size)));
             diff(&mut out, "min_size", Some(json!(live.min_size)), Some(json!(min_size)));
         }
-        Layout::Erasure { k, m } => {
+        Layout::Erasure { k, m, .. } => {
             let (lk, lm, _, _) = live_ec(live, state, spec);
             diff(&mut out, "erasure.k", lk.map(|v| json!(v)), Some(json!(k)));
             diff(&mut out, "erasure.m", lm.map(|v| json!(v)), Some(json!(m)));
+            diff(&mut out, "min_size", Some(json!(live.min_size)), Some(json!(spec.layout.min_size())));
         }
     }
     if let Some(pg) = spec.pg_num {

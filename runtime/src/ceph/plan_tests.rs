@@ -68,7 +68,7 @@ fn made<'a>(state: &'a mut CephState, pool: &DesiredPool, stack: &str, id: i64) 
     };
     let (pool_type, size, min_size) = match spec.layout {
         Layout::Replicated { size, min_size } => (1, size, min_size),
-        Layout::Erasure { k, m } => {
+        Layout::Erasure { k, m, .. } => {
             let profile: BTreeMap<String, String> = [
                 ("k", k.to_string()),
                 ("m", m.to_string()),
@@ -83,7 +83,7 @@ fn made<'a>(state: &'a mut CephState, pool: &DesiredPool, stack: &str, id: i64) 
             .map(|(k, v)| (k.to_string(), v))
             .collect();
             state.ec_profiles.insert(rule_name.clone(), profile);
-            (3, k + m, k + 1)
+            (3, k + m, spec.layout.min_size())
         }
     };
     // The autoscaler has grown an undeclared pg_num since.
@@ -219,6 +219,8 @@ fn an_absent_erasure_pool_gets_its_profile_rule_overwrites_and_quota() {
             set("cairn.dev/stack", STACK),
             set("cairn.dev/address", "pool.archive"),
             set("cairn.dev/protect", "false"),
+            // min_size k + 1, as the language promises (Ceph's own default agrees since Octopus).
+            json!({"prefix": "osd pool set", "pool": "archive", "var": "min_size", "val": "5"}),
             json!({"prefix": "osd pool set-quota", "pool": "archive", "field": "max_objects", "val": "1000"}),
             hash_cmd("archive", "cephfs", &archive),
         ]
@@ -411,7 +413,7 @@ fn an_erasure_k_change_replaces_the_protected_pool() {
     let s = only(&p);
     assert_eq!((s.action, s.protected, s.class), (Action::Replace, true, Some(Class::Pending)));
     assert!(s.reason.as_deref().unwrap().starts_with("an erasure-coded pool's profile (k, m, failure domain, device class) cannot change"));
-    assert_eq!(paths(s), ["erasure.k"]);
+    assert_eq!(paths(s), ["erasure.k", "min_size"]);
     let c = cmds(s, Some(&after), &live);
     assert_eq!(c[0], json!({"prefix": "osd pool rm", "pool": "archive", "pool2": "archive", "yes_i_really_really_mean_it": true}));
     assert_eq!(
@@ -674,4 +676,29 @@ fn steps_carry_no_ordering_of_their_own() {
     let p = plan(&pools, &live);
     assert!(p.steps.iter().all(|s| s.after.is_empty() && !s.force));
     assert_eq!(p.steps.iter().map(|s| s.key.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+}
+
+/// An erasure pool's `min_size` defaults to `k + 1` (docs/language.md, pool) and is compared:
+/// a live pool below it is drift taken back with one `osd pool set`.
+#[test]
+fn an_erasure_pools_min_size_defaults_to_k_plus_one_and_is_compared() {
+    let spec = PoolSpec::from_body(&json!({"spec": {"type": "erasure", "erasure": {"k": 2, "m": 1}}})).unwrap();
+    assert_eq!(spec.layout.min_size(), 3);
+    let explicit = PoolSpec::from_body(&json!({"spec": {"type": "erasure", "erasure": {"k": 2, "m": 1}, "min_size": 3}})).unwrap();
+    assert_eq!(explicit.hash(), spec.hash(), "declaring the default changes nothing");
+    let other = PoolSpec::from_body(&json!({"spec": {"type": "erasure", "erasure": {"k": 2, "m": 1}, "min_size": 2}})).unwrap();
+    assert_eq!(other.layout.min_size(), 2);
+    assert_ne!(other.hash(), spec.hash());
+
+    let lake = declared("lake", spec);
+    let mut live = CephState::default();
+    made(&mut live, &lake, STACK, 1).min_size = 2;
+    let p = plan(std::slice::from_ref(&lake), &live);
+    let s = only(&p);
+    assert_eq!((s.action, s.class), (Action::Update, Some(Class::Drift)));
+    assert_eq!(paths(s), ["min_size"]);
+    assert_eq!(
+        cmds(s, Some(&lake), &live),
+        vec![json!({"prefix": "osd pool set", "pool": "lake", "var": "min_size", "val": "3"}), hash_cmd("lake", "rbd", &lake)]
+    );
 }

@@ -24,8 +24,26 @@ pub fn pool_key(name: &str) -> ObjectKey {
 pub enum Layout {
     /// `size` copies; writes go on while `min_size` are up.
     Replicated { size: u32, min_size: u32 },
-    /// `k` data and `m` coding chunks.
-    Erasure { k: u32, m: u32 },
+    /// `k` data and `m` coding chunks; writes go on while `min_size` chunks are up —
+    /// `None` for the default `k + 1` ([`Layout::min_size`]), left out of the serialized spec
+    /// so the applied hash of a pool that keeps the default does not change.
+    Erasure {
+        k: u32,
+        m: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_size: Option<u32>,
+    },
+}
+
+impl Layout {
+    /// The `min_size` the pool should have: declared, or for an erasure pool `k + 1` (one
+    /// chunk more than the data needs, so a write is never acknowledged with no redundancy).
+    pub fn min_size(&self) -> u32 {
+        match *self {
+            Layout::Replicated { min_size, .. } => min_size,
+            Layout::Erasure { k, min_size, .. } => min_size.unwrap_or(k.saturating_add(1)),
+        }
+    }
 }
 
 /// A pool's declared properties, as the `spec` of its `CephPool` body holds them.
@@ -63,7 +81,8 @@ impl PoolSpec {
                 let ec = spec.get("erasure").ok_or("spec.erasure is required for an erasure-coded pool")?;
                 let k = int(ec, "k")?.ok_or("spec.erasure.k is missing")?;
                 let m = int(ec, "m")?.ok_or("spec.erasure.m is missing")?;
-                Layout::Erasure { k, m }
+                let min_size = int(spec, "min_size")?.filter(|&v| v != k.saturating_add(1));
+                Layout::Erasure { k, m, min_size }
             }
             other => return Err(format!("spec.type must be \"replicated\" or \"erasure\", not {other:?}")),
         };
@@ -109,7 +128,7 @@ impl PoolSpec {
     pub fn rule_name(&self) -> String {
         match self.layout {
             Layout::Replicated { .. } => replicated_rule_name(&self.failure_domain, self.device_class.as_deref()),
-            Layout::Erasure { k, m } => ec_profile_name(k, m, &self.failure_domain, self.device_class.as_deref()),
+            Layout::Erasure { k, m, .. } => ec_profile_name(k, m, &self.failure_domain, self.device_class.as_deref()),
         }
     }
 
@@ -117,7 +136,7 @@ impl PoolSpec {
     pub fn ec_profile(&self) -> Option<String> {
         match self.layout {
             Layout::Replicated { .. } => None,
-            Layout::Erasure { k, m } => Some(ec_profile_name(k, m, &self.failure_domain, self.device_class.as_deref())),
+            Layout::Erasure { k, m, .. } => Some(ec_profile_name(k, m, &self.failure_domain, self.device_class.as_deref())),
         }
     }
 
@@ -220,7 +239,8 @@ mod tests {
             "autoscale": "off", "failure_domain": "osd", "device_class": "ssd", "application": "rgw",
             "quota": {"max_bytes": 107374182400u64, "max_objects": 1000}}}))
         .unwrap();
-        assert_eq!(s.layout, Layout::Erasure { k: 4, m: 2 });
+        assert_eq!(s.layout, Layout::Erasure { k: 4, m: 2, min_size: None });
+        assert_eq!(s.layout.min_size(), 5, "the default is k + 1");
         assert_eq!((s.pg_num, s.quota_max_bytes, s.quota_max_objects), (Some(32), 107374182400, 1000));
         assert_eq!(s.ec_profile().as_deref(), Some("cairn-ec-k4-m2-osd-ssd"));
         assert_eq!(s.rule_name(), "cairn-ec-k4-m2-osd-ssd");
