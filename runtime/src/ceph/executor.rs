@@ -55,6 +55,11 @@ fn step_line(action: Action, commands: usize) -> String {
     }
 }
 
+fn step_error(e: CephError) -> StepError {
+    let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
+    StepError { message: e.to_string(), help, unverified: false }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,9 +70,4 @@ mod tests {
         assert_eq!(step_line(Action::Update, 1), "updated (1 monitor command)");
         assert_eq!(step_line(Action::Noop, 0), "unchanged");
     }
-}
-
-fn step_error(e: CephError) -> StepError {
-    let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
-    StepError { message: e.to_string(), help, unverified: false }
 }

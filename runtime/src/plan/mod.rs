@@ -225,7 +225,7 @@ fn create_changes(obj: &DesiredObject) -> Vec<FieldChange> {
         .filter(|(k, _)| k != "apiVersion" && k != "kind")
         .map(|(k, v)| {
             let pointer = format!("/{}", k.replace('~', "~0").replace('/', "~1"));
-            let sensitive = obj.sensitive.iter().any(|p| *p == pointer);
+            let sensitive = obj.sensitive.contains(&pointer);
             FieldChange { path: k, op: FieldOp::Set, before: None, after: Some(v), sensitive, managers: Vec::new() }
         })
         .collect()
