@@ -151,7 +151,10 @@ fn declared_step(input: &PoolPlanInput, pool: &DesiredPool) -> Result<Step, Box<
                 changes.push(set(PATH_NAME, Some(json!(from.pool_name)), Some(json!(pool.name))));
                 (from, adopt)
             }
-            None => return Ok(step),
+            None => {
+                step.changes = create_changes(&pool.spec);
+                return Ok(step);
+            }
         },
     };
     let (diffs, reason) = compare(&pool.spec, live, input.live);
@@ -239,6 +242,35 @@ fn delete_step(live: &LivePool, declared: Option<&DesiredPool>, state: &CephStat
 }
 
 /// A [`FieldOp::Set`] change, or [`FieldOp::Remove`] when the declared value is absent.
+/// A create's fields, by the pool block's names, as a Kubernetes create lists its object's
+/// fields: what the pool will be made with (defaults included: `min_size`, `autoscale`, …).
+fn create_changes(spec: &PoolSpec) -> Vec<FieldChange> {
+    let mut out = vec![set("type", None, Some(json!(spec.type_name())))];
+    match spec.layout {
+        Layout::Replicated { size, .. } => out.push(set("size", None, Some(json!(size)))),
+        Layout::Erasure { k, m, .. } => {
+            out.push(set("erasure.k", None, Some(json!(k))));
+            out.push(set("erasure.m", None, Some(json!(m))));
+        }
+    }
+    out.push(set("min_size", None, Some(json!(spec.layout.min_size()))));
+    if let Some(pg) = spec.pg_num {
+        out.push(set("pg_num", None, Some(json!(pg))));
+    }
+    out.push(set("autoscale", None, Some(json!(spec.autoscale))));
+    out.push(set("failure_domain", None, Some(json!(spec.failure_domain))));
+    if let Some(class) = &spec.device_class {
+        out.push(set("device_class", None, Some(json!(class))));
+    }
+    out.push(set("application", None, Some(json!(spec.application))));
+    for (path, n) in [("quota.max_bytes", spec.quota_max_bytes), ("quota.max_objects", spec.quota_max_objects)] {
+        if let Some(v) = limit(n) {
+            out.push(set(path, None, Some(v)));
+        }
+    }
+    out
+}
+
 fn set(path: &str, before: Option<Json>, after: Option<Json>) -> FieldChange {
     let op = if after.is_some() { FieldOp::Set } else { FieldOp::Remove };
     FieldChange { path: path.into(), op, before, after, sensitive: false, managers: Vec::new() }

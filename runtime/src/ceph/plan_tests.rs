@@ -177,7 +177,10 @@ fn an_absent_replicated_pool_is_created_with_the_applied_hash_last() {
     assert_eq!(s.key, pool_key("fast"));
     assert_eq!(s.key.api_version, "cairn.dev/v1alpha1");
     assert_eq!(s.live_fingerprint, None);
-    assert!(s.changes.is_empty() && s.after.is_empty());
+    assert!(s.after.is_empty());
+    // A create lists what the pool is made with, by the pool block's names.
+    assert_eq!(paths(s), ["type", "size", "min_size", "autoscale", "failure_domain", "application"]);
+    assert!(s.changes.iter().all(|c| c.before.is_none()));
     let set = |k: &str, v: &str| json!({"prefix": "osd pool application set", "pool": "fast", "app": "rbd", "key": k, "value": v});
     assert_eq!(
         cmds(s, Some(&fast), &live),
