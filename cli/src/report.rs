@@ -1,4 +1,4 @@
-//! Diagnostics for people (miette's graphical report) and for machines (LANGUAGE.md §9 JSON).
+//! Diagnostics for people (miette's graphical report) and for machines (docs/language.md §9 JSON).
 
 use std::fmt;
 
@@ -202,7 +202,7 @@ struct JsonReport<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
-/// Renders diagnostics as LANGUAGE.md §9 JSON, sorted by file, line and column.
+/// Renders diagnostics as docs/language.md §9 JSON, sorted by file, line and column.
 pub fn json(sources: &SourceMap, diags: &[Diagnostic]) -> String {
     let mut list: Vec<JsonDiagnostic<'_>> = diags
         .iter()

@@ -1,4 +1,4 @@
-//! Saved plans (`cairn plan -o FILE`, DESIGN.md §3): the desired objects (secret values as
+//! Saved plans (`cairn plan -o FILE`, docs/plan-format.md): the desired objects (secret values as
 //! HMACs under the stack's key — never the values), the steps with a fingerprint of every live
 //! object read, and the stack directory with a hash of its sources. `apply FILE` re-reads
 //! everything and refuses a stale plan, naming what changed.

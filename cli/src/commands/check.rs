@@ -10,7 +10,7 @@ use crate::{report, Format};
 /// Runs `check`; true when there are no errors.
 pub fn run(out: &Output, dir: &Path, format: Format) -> bool {
     let Some(mut c) = super::compile_dir(out, dir, Mode::Check) else { return false };
-    // Policies judge a stack that compiles (DESIGN.md §2 step 9, phase `check`).
+    // Policies judge a stack that compiles (phase `check`, docs/policy-abi.md).
     if !c.has_errors() {
         let found = cairn_runtime::policy::stack::diagnostics_reporting(&c, "check", &mut |p| super::live::compiling_policy(out, p));
         c.diagnostics.extend(found);
