@@ -164,6 +164,9 @@ enum Command {
         /// `text` (as `plan` printed it) or `json` (docs/plan-format.md).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The same as `--format json` (as `terraform show -json`).
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
     },
     /// Apply the stack (or a saved plan) to the live cluster.
     #[command(
@@ -367,7 +370,7 @@ fn main() -> ExitCode {
         Command::Fmt { check, paths } => commands::fmt::run(&out, &paths, check),
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
-        Command::Show { file, format } => commands::plan::show(&out, &file, format),
+        Command::Show { file, format, json } => commands::plan::show(&out, &file, if json { Format::Json } else { format }),
         Command::Lsp => commands::lsp::run(&out),
         Command::Completion { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

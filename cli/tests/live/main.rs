@@ -427,6 +427,7 @@ fn a_create_shows_its_fields_and_show_prints_the_saved_plan() {
     assert_eq!(body(&shown.stdout), body(&plan.stdout), "show prints the plan as plan did");
     let shown_json = env.cairn(&["show", file.to_str().unwrap(), "--format", "json"]).code(0).json();
     assert_eq!(shown_json["resource_changes"], json["resource_changes"]);
+    assert_eq!(env.cairn(&["show", file.to_str().unwrap(), "--json"]).code(0).json(), shown_json, "--json is --format json");
     assert_no_secret("show", &shown.all());
     let missing = env.cairn(&["show", env.dir.path().join("nope.plan").to_str().unwrap()]).code(1);
     assert!(missing.stderr.contains("cannot use the plan file"), "{}", missing.all());
