@@ -37,6 +37,8 @@ struct Cli {
     before_cluster: Option<String>,
     #[arg(long = "ceph-conf", value_name = "FILE", hide = true)]
     before_ceph_conf: Option<PathBuf>,
+    #[arg(long = "request-timeout", value_name = "DUR", hide = true, value_parser = commands::apply::parse_duration)]
+    before_request_timeout: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +67,11 @@ struct ClusterArgs {
     /// /etc/ceph/ceph.conf).
     #[arg(long, value_name = "FILE")]
     ceph_conf: Option<PathBuf>,
+    /// How long one Kubernetes API request may wait for an answer before cairn gives up on
+    /// the server (as kubectl's; 0: no limit), e.g. 30s, 2m [default: 30s]. Connecting has 10s
+    /// of its own.
+    #[arg(long, value_name = "DUR", value_parser = commands::apply::parse_duration)]
+    request_timeout: Option<std::time::Duration>,
 }
 
 /// `--color` values.
@@ -321,6 +328,7 @@ fn main() -> ExitCode {
         context: cli.before_context,
         cluster: cli.before_cluster,
         ceph_conf: cli.before_ceph_conf,
+        request_timeout: cli.before_request_timeout,
     };
     let flags = |c: ClusterArgs| commands::live::ClusterFlags {
         kubeconfig: c.kubeconfig.or(before.kubeconfig.clone()),
@@ -328,6 +336,8 @@ fn main() -> ExitCode {
         cluster: c.cluster.or(before.cluster.clone()),
         ceph_conf: c.ceph_conf.or(before.ceph_conf.clone()),
         verbose,
+        request_timeout: Some(c.request_timeout.or(before.request_timeout).unwrap_or(cairn_runtime::kube::DEFAULT_REQUEST_TIMEOUT))
+            .filter(|t| !t.is_zero()),
     };
     let quiet = cli.quiet;
     let apply_args = |path: PathBuf, c: ApplyFlags, adopt, force_conflicts, targets, destroy| commands::apply::ApplyArgs {

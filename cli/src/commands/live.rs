@@ -22,6 +22,8 @@ pub struct ClusterFlags {
     pub ceph_conf: Option<PathBuf>,
     /// `-v`: say what was chosen and what reading cost.
     pub verbose: bool,
+    /// `--request-timeout` (`None`: `0`, no limit).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 impl ClusterFlags {
@@ -35,6 +37,7 @@ impl ClusterFlags {
             env_kubeconfig: std::env::var_os("KUBECONFIG").as_deref().and_then(cairn_runtime::kube::config::first_path),
             sandbox_kubeconfig: super::sandbox::running_kubeconfig(&super::sandbox::default_dir()),
             home: std::env::var_os("HOME").map(PathBuf::from),
+            request_timeout: self.request_timeout,
         }
     }
 }

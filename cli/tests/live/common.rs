@@ -42,6 +42,13 @@ impl Run {
     }
 }
 
+/// A kubeconfig for one server at `url`, with context `sandbox`.
+pub fn kubeconfig_text(url: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n    server: {url}\ncontexts:\n- name: sandbox\n  context:\n    cluster: sandbox\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sandbox\n"
+    )
+}
+
 /// A fresh sandbox and a kubeconfig for it.
 pub fn env() -> Env {
     let sb = Sandbox::start(Options::default()).expect("sandbox starts");
@@ -156,13 +163,23 @@ pub fn assert_no_secret(what: &str, text: &str) {
 impl Env {
     /// The command line of [`Env::cairn`] with piped output, to spawn, signal or run several at once.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_with(Some(&self.kubeconfig), args)
+    }
+
+    /// [`Env::command`] with another `--kubeconfig`, or none: then the cluster is found as a
+    /// user's would be.
+    pub fn command_with(&self, kubeconfig: Option<&Path>, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
-        c.current_dir(self.dir.path())
-            .args(["--color", "never", "--kubeconfig"])
-            .arg(&self.kubeconfig)
-            .args(args)
+        c.current_dir(self.dir.path()).args(["--color", "never"]);
+        if let Some(k) = kubeconfig {
+            c.arg("--kubeconfig").arg(k);
+        }
+        c.args(args)
             .env_remove("KUBECONFIG")
+            .env_remove("CAIRN_SANDBOX")
+            .env_remove("CEPH_CONF")
             .env("HOME", self.dir.path())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env("SHOP_DB_PASSWORD", PLANTED)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

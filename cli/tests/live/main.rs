@@ -6,6 +6,7 @@ mod ci;
 mod common;
 #[path = "../support/component.rs"]
 mod component;
+mod connect;
 mod data_loss;
 mod destroy;
 mod guards;

@@ -44,6 +44,9 @@ pub struct Connect {
     pub sandbox_kubeconfig: Option<PathBuf>,
     /// `$HOME`.
     pub home: Option<PathBuf>,
+    /// `--request-timeout`: how long one Kubernetes request may wait for an answer (`None`:
+    /// no limit).
+    pub request_timeout: Option<Duration>,
 }
 
 /// Progress, as it happens.
@@ -278,7 +281,7 @@ async fn connect_kube(stack: &Stack, connect: &Connect, on_event: &mut dyn FnMut
         format!("using {} (from {}){context}", chosen.kubeconfig.display(), chosen.source)
     };
     on_event(&Event::Chose { message: &message, notable: chosen.sandbox });
-    let kube = Kube::connect(&chosen.kubeconfig, chosen.context.as_deref()).await?;
+    let kube = Kube::connect(&chosen.kubeconfig, chosen.context.as_deref(), connect.request_timeout).await?;
     kube.ping().await?;
     Ok(kube)
 }

@@ -32,8 +32,13 @@ pub enum KubeError {
     #[diagnostic(help("point cairn at a cluster with --kubeconfig/--context, the cluster block's `kube`, KUBECONFIG, or start one with `cairn sandbox up`"))]
     Config { path: String, message: String },
     #[error("cannot reach the Kubernetes API at {server}: {message}")]
-    #[diagnostic(help("check that the cluster runs and the kubeconfig's server address is right (the sandbox: `cairn sandbox status`)"))]
-    Unreachable { server: String, message: String },
+    Unreachable {
+        server: String,
+        message: String,
+        /// What to check: the address, the scheme, the timeouts.
+        #[help]
+        help: String,
+    },
     #[error("{what}: {message}")]
     Api { what: String, status: u16, reason: String, message: String },
     #[error("{what}: {message}")]
@@ -46,6 +51,9 @@ impl KubeError {
         let what = what.into();
         match e {
             kube::Error::Api(s) => KubeError::Api { what, status: s.code, reason: s.reason.clone(), message: s.message.clone() },
+            other if retry::timed_out(&other) == Some(retry::Timeout::Request) => {
+                KubeError::Other { what, message: "the server did not answer within --request-timeout".into() }
+            }
             other => KubeError::Other { what, message: describe(&other) },
         }
     }
@@ -74,10 +82,18 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+/// How long connecting may take (TCP and TLS), as docs/clusters.md promises.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may wait for the server's next bytes unless `--request-timeout` says
+/// otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A connection to one cluster, with the kinds resolved so far.
 pub struct Kube {
     client: Client,
     server: String,
+    /// `--request-timeout` (`None`: none), for messages.
+    request_timeout: Option<Duration>,
     kinds: Mutex<HashMap<GroupKind, Resolved>>,
     /// How many discovery requests were made (for reports and tests).
     pub discovery_calls: std::sync::atomic::AtomicUsize,
@@ -91,8 +107,14 @@ pub struct Resolved {
 }
 
 impl Kube {
-    /// Connects with a kubeconfig file and optional context.
-    pub async fn connect(kubeconfig: &std::path::Path, context: Option<&str>) -> Result<Kube, KubeError> {
+    /// Connects with a kubeconfig file and optional context. Connecting (TCP and TLS) may take
+    /// [`CONNECT_TIMEOUT`]; each request may wait `request_timeout` for the server's next bytes
+    /// (`None`: as long as it takes, kubectl's `--request-timeout 0`).
+    pub async fn connect(
+        kubeconfig: &std::path::Path,
+        context: Option<&str>,
+        request_timeout: Option<Duration>,
+    ) -> Result<Kube, KubeError> {
         let path = kubeconfig.display().to_string();
         let kc =
             kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
@@ -100,14 +122,19 @@ impl Kube {
         let mut config = kube::Config::from_custom_kubeconfig(kc, &options)
             .await
             .map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
-        config.connect_timeout = Some(Duration::from_secs(10));
-        config.read_timeout = Some(Duration::from_secs(60));
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        config.read_timeout = request_timeout;
+        config.write_timeout = request_timeout;
         // One retry policy: ours (`retry`), which is bounded and says what it retries. kube-rs's
         // own layer retries for up to ~30 minutes, silently, under ours.
         config.default_retry = false;
         let server = config.cluster_url.to_string();
-        let client = Client::try_from(config).map_err(|e| KubeError::Unreachable { server: server.clone(), message: describe(&e) })?;
-        Ok(Kube { client, server, kinds: Mutex::new(HashMap::new()), discovery_calls: Default::default() })
+        let client = Client::try_from(config).map_err(|e| KubeError::Unreachable {
+            server: server.clone(),
+            message: describe(&e),
+            help: UNREACHABLE_HELP.into(),
+        })?;
+        Ok(Kube { client, server, request_timeout, kinds: Mutex::new(HashMap::new()), discovery_calls: Default::default() })
     }
 
     /// The API server's address.
@@ -122,10 +149,46 @@ impl Kube {
 
     /// Checks the server answers (`/version`), so a wrong address fails with one clear error.
     pub async fn ping(&self) -> Result<String, KubeError> {
-        let v = retry(|| self.client.apiserver_version())
-            .await
-            .map_err(|e| KubeError::Unreachable { server: self.server.clone(), message: describe(&e) })?;
-        Ok(v.git_version)
+        match retry(|| self.client.apiserver_version()).await {
+            Ok(v) => Ok(v.git_version),
+            Err(e) => Err(self.unreachable(&e).await),
+        }
+    }
+
+    /// Why the server could not be reached, and what to check: a timeout says which one, and
+    /// an `https://` address that answers plain HTTP is named as the scheme mismatch it is.
+    async fn unreachable(&self, e: &kube::Error) -> KubeError {
+        let server = self.server.clone();
+        let message = describe(e);
+        if self.server.starts_with("https://") && speaks_plain_http(&self.server).await {
+            return KubeError::Unreachable {
+                server,
+                message: "the server answers plain HTTP, not HTTPS".into(),
+                help: "the kubeconfig's server address says https:// but the server speaks plain HTTP (the sandbox does): \
+                       write http:// in the kubeconfig's `server`"
+                    .into(),
+            };
+        }
+        match retry::timed_out(e) {
+            Some(retry::Timeout::Connect) => KubeError::Unreachable {
+                server,
+                message: format!("no connection (TCP and TLS handshake) within {}s", CONNECT_TIMEOUT.as_secs()),
+                help: "check the kubeconfig's server address and port, that the cluster runs, and that no firewall or VPN \
+                       drops the connection"
+                    .into(),
+            },
+            Some(retry::Timeout::Request) => {
+                let after = self.request_timeout.map(|t| format!("{}s", t.as_secs_f64())).unwrap_or_else(|| "the timeout".into());
+                KubeError::Unreachable {
+                    server,
+                    message: format!("it accepted the connection but did not answer within {after} (--request-timeout)"),
+                    help: "check that the kubeconfig's server address and port are the Kubernetes API server's (not another \
+                           service's), and that it is not overloaded; a slow server needs a longer --request-timeout"
+                        .into(),
+                }
+            }
+            None => KubeError::Unreachable { server, message, help: UNREACHABLE_HELP.into() },
+        }
     }
 
     /// Resolves an `apiVersion` and kind (one discovery request per group-version, cached).
@@ -198,6 +261,29 @@ impl Kube {
             _ => Api::all_with(self.client.clone(), &r.resource),
         }
     }
+}
+
+/// What to check when the API server cannot be reached.
+const UNREACHABLE_HELP: &str =
+    "check that the cluster runs and the kubeconfig's server address is right (the sandbox: `cairn sandbox status`)";
+
+/// Whether `server` (an `https://` URL) answers a plain-HTTP request: then TLS failed because
+/// the scheme is wrong. One short request, at most a second or two.
+async fn speaks_plain_http(server: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(url) = server.parse::<http::Uri>() else { return false };
+    let Some(host) = url.host() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_u16().unwrap_or(443);
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect((host, port)).await.ok()?;
+        let request = format!("GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 5];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(&head == b"HTTP/")
+    };
+    tokio::time::timeout(Duration::from_secs(2), probe).await.ok().flatten().unwrap_or(false)
 }
 
 /// An object as JSON with its `apiVersion` and `kind` set (list items may lack them).

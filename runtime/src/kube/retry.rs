@@ -5,6 +5,11 @@
 //! layer is off ([`super::Kube::connect`]), so this is the only one. Each retry is told to the
 //! observer the caller set with [`configure`], so a stalled server is never silent.
 //!
+//! A request that got no answer within `--request-timeout` (or no connection within the
+//! connect timeout) is not repeated: the server took the connection and said nothing, and
+//! asking again would only multiply the wait. A failing command fails within about one
+//! request timeout, not the whole budget.
+//!
 //! Every cairn write is idempotent (server-side apply, delete), so a call whose answer was lost
 //! is safe to repeat.
 //!
@@ -67,8 +72,52 @@ fn current() -> (Duration, Option<Observer>) {
     CONFIG.read().map(|c| (c.budget, c.observer.clone())).unwrap_or((DEFAULT_BUDGET, None))
 }
 
+/// Which timeout a call ran into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// No connection (TCP and TLS) within the connect timeout.
+    Connect,
+    /// Connected, but no answer within the request timeout.
+    Request,
+}
+
+/// The timeout an error is, if it is one (an `io::Error` of kind `TimedOut` among its sources).
+pub fn timed_out(e: &kube::Error) -> Option<Timeout> {
+    let mut connecting = false;
+    for inner in chain(e) {
+        // hyper's client marks errors of the connector as `Connect`.
+        connecting |= inner.to_string().contains("client error (Connect)");
+        if inner.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            return Some(if connecting { Timeout::Connect } else { Timeout::Request });
+        }
+    }
+    None
+}
+
+/// An error and its causes, outermost first. An `io::Error` wrapping another error is followed
+/// into it (its `source()` skips the wrapped error itself, where rustls' error kind is).
+fn chain(e: &kube::Error) -> Vec<&(dyn std::error::Error + 'static)> {
+    let mut all: Vec<&(dyn std::error::Error + 'static)> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(inner) = next {
+        all.push(inner);
+        let wrapped = inner.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|w| w as &(dyn std::error::Error + 'static));
+        next = wrapped.or_else(|| inner.source());
+    }
+    all
+}
+
+/// Whether the connection failed in its TLS handshake (rustls reports an `io::Error` of kind
+/// `InvalidData`): a wrong scheme or certificate does not fix itself, so it is not retried.
+fn tls_failed(e: &kube::Error) -> bool {
+    chain(e).iter().any(|inner| inner.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData))
+}
+
 /// Whether an error is worth another try.
 pub fn transient(e: &kube::Error) -> bool {
+    if timed_out(e).is_some() || tls_failed(e) {
+        return false;
+    }
     match e {
         kube::Error::Api(s) => s.code == 429 || (500..600).contains(&s.code) && s.code != 501,
         kube::Error::HyperError(_) | kube::Error::Service(_) => true,
@@ -177,6 +226,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timed_out_request_or_failed_handshake_is_not_retried_a_dropped_connection_is() {
+        let slow = kube::Error::Service(Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut)));
+        assert_eq!(timed_out(&slow), Some(Timeout::Request));
+        assert!(!transient(&slow));
+        // As rustls' error reaches kube-rs: wrapped in an `Other` io::Error by the connector.
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt message");
+        let tls = kube::Error::Service(Box::new(std::io::Error::other(inner)));
+        assert!(!transient(&tls), "a failed TLS handshake is not retried");
+        let dropped = kube::Error::Service(Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+        assert_eq!(timed_out(&dropped), None);
+        assert!(transient(&dropped));
+    }
 
     #[test]
     fn notices_name_the_call_the_cause_and_the_count() {
