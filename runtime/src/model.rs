@@ -89,4 +89,7 @@ pub struct Snapshot {
     /// of every served, listable namespaced kind, read with one LIST per kind. A namespace the
     /// planner deletes without an entry here is treated as holding unknown data.
     pub namespace_contents: BTreeMap<String, Vec<Json>>,
+    /// Declared kinds the cluster does not serve and no CustomResourceDefinition of the stack
+    /// provides (Rook not installed): the planner refuses their objects.
+    pub unserved: std::collections::BTreeSet<GroupKind>,
 }

@@ -13,6 +13,7 @@ mod guards;
 mod health;
 mod inventory;
 mod lock;
+mod preflight;
 mod progress;
 mod retries;
 mod tools;

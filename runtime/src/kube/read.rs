@@ -64,13 +64,15 @@ pub async fn snapshot(
             kinds.push((gk.clone(), r, false));
         }
     }
+    let provided = crd_kinds(desired);
+    let unserved: BTreeSet<GroupKind> = stats.unserved.iter().filter(|gk| !provided.contains(*gk)).cloned().collect();
     stats.kinds = kinds.len();
     stats.listed = kinds.iter().map(|(gk, _, _)| gk.clone()).collect();
 
     let selector = format!("{STACK_LABEL}={}", desired.stack);
     let owned_lists: Vec<(Vec<Json>, usize)> =
         stream::iter(kinds.iter().map(|(_, r, _)| list_owned(kube, r, &selector))).buffered(CONCURRENT).try_collect().await?;
-    let mut snapshot = Snapshot::default();
+    let mut snapshot = Snapshot { unserved, ..Snapshot::default() };
     for (items, pages) in owned_lists {
         stats.requests += pages;
         for item in items {
@@ -117,6 +119,21 @@ pub async fn snapshot(
         snapshot.namespace_contents = contents;
     }
     Ok((snapshot, stats))
+}
+
+/// The kinds the stack's own CustomResourceDefinitions provide (`spec.group`,
+/// `spec.names.kind`): served once apply has created them, so not missing.
+fn crd_kinds(desired: &Desired) -> BTreeSet<GroupKind> {
+    desired
+        .objects
+        .iter()
+        .filter(|o| o.key.kind == "CustomResourceDefinition" && o.key.group_kind().group == "apiextensions.k8s.io")
+        .filter_map(|o| {
+            let group = o.body.pointer("/spec/group")?.as_str()?;
+            let kind = o.body.pointer("/spec/names/kind")?.as_str()?;
+            Some(GroupKind { group: group.to_string(), kind: kind.to_string() })
+        })
+        .collect()
 }
 
 /// The owned Namespaces the planner will delete: those no longer declared, or all with `destroy`.

@@ -48,6 +48,10 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
     let mut plan = Plan { stack: desired.stack.clone(), ..Plan::default() };
     if !opts.destroy {
         for obj in &desired.objects {
+            if live.unserved.contains(&obj.key.group_kind()) {
+                plan.refusals.push(unserved(obj));
+                continue;
+            }
             match declared_step(&desired.stack, obj, live, key, opts) {
                 Ok(mut step) => {
                     let mut after = obj.deps.clone();
@@ -79,6 +83,27 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
         plan.steps = order::select_targets(std::mem::take(&mut plan.steps), &closure, &opts.targets);
     }
     plan
+}
+
+/// The refusal of an object whose kind the cluster does not serve: what is likely missing.
+fn unserved(obj: &DesiredObject) -> Refusal {
+    let gk = obj.key.group_kind();
+    let help = if gk.group == "ceph.rook.io" || gk.group == "objectbucket.io" {
+        format!(
+            "{} is Rook's: install Rook (its CRDs and operator) in the cluster first, or point cairn at a cluster that runs it",
+            gk.kind
+        )
+    } else {
+        format!(
+            "install the CRD or operator that provides {gk} (or declare its CustomResourceDefinition in the stack), or fix the apiVersion"
+        )
+    };
+    Refusal {
+        key: obj.key.clone(),
+        address: Some(obj.address.clone()),
+        message: format!("{} ({}): the cluster does not serve {} ({})", obj.key.id(), obj.address, gk.kind, obj.key.api_version),
+        help,
+    }
 }
 
 /// An annotation of a live object.

@@ -4,7 +4,7 @@ use serde_json::{json, Value as Json};
 
 use super::*;
 use crate::hash;
-use crate::model::{Desired, DesiredObject, ObjectKey, Snapshot};
+use crate::model::{Desired, DesiredObject, GroupKind, ObjectKey, Snapshot};
 
 const KEY: &[u8] = b"stack-key";
 
@@ -734,4 +734,22 @@ fn a_create_lists_the_objects_fields_with_secret_values_hidden() {
     let spec = deployment.changes.iter().find(|c| c.path == "spec").unwrap();
     assert_eq!(spec.after.as_ref().unwrap()["template"]["spec"]["containers"][0]["image"], json!("ghcr.io/acme/shop-web:2.3.1"));
     assert!(!serde_json::to_string(&p).unwrap().contains("s3cr3t"));
+}
+
+#[test]
+fn objects_of_an_unserved_kind_are_refused_naming_rook_for_its_kinds() {
+    let mut pool = meta("CephBlockPool", "ceph.rook.io/v1", Some("rook-ceph"), "shop-block", "storage.block_pool.shop-block");
+    pool["spec"] = json!({"replicated": {"size": 3}});
+    let mut widget = meta("Widget", "example.com/v1", Some("shop"), "w", "manifest.w");
+    widget["spec"] = json!({});
+    let d = desired(vec![obj("storage.block_pool.shop-block", pool, vec![]), obj("manifest.w", widget, vec![])]);
+    let mut live = Snapshot::default();
+    live.unserved.insert(GroupKind { group: "ceph.rook.io".into(), kind: "CephBlockPool".into() });
+    live.unserved.insert(GroupKind { group: "example.com".into(), kind: "Widget".into() });
+    let p = plan(&d, &live, KEY, &Options::default());
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    let [rook, other] = p.refusals.as_slice() else { panic!("{:?}", p.refusals) };
+    assert!(rook.message.contains("does not serve CephBlockPool (ceph.rook.io/v1)"), "{}", rook.message);
+    assert!(rook.help.contains("install Rook"), "{}", rook.help);
+    assert!(other.help.contains("install the CRD or operator that provides Widget.example.com"), "{}", other.help);
 }
