@@ -154,7 +154,13 @@ async fn locked(
     if !live::read(out, flags, engine, &options).await {
         return ERROR;
     }
-    let plan = engine.plan(&options);
+    let plan = match engine.plan(&options) {
+        Ok(plan) => plan,
+        Err(e) => {
+            out.report(&e);
+            return ERROR;
+        }
+    };
     let server = engine.server();
     if let Some(saved) = saved {
         let pools = crate::saved_plan::pool_bodies(&stack.compilation);

@@ -56,7 +56,13 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
             return ERROR;
         }
     }
-    let plan = engine.plan(&options);
+    let plan = match engine.plan(&options) {
+        Ok(plan) => plan,
+        Err(e) => {
+            out.report(&e);
+            return ERROR;
+        }
+    };
     let server = engine.server();
     let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
     let unhealthy = health_notes(out, flags, &engine, &plan).await;
@@ -101,7 +107,13 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
         live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
         let options = Options::default();
         let Some(engine) = live::open_and_read(out, flags, &stack, &options).await else { return ERROR };
-        let plan = engine.plan(&options);
+        let plan = match engine.plan(&options) {
+            Ok(plan) => plan,
+            Err(e) => {
+                out.report(&e);
+                return ERROR;
+            }
+        };
         let server = engine.server();
         let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
         let unhealthy = health_notes(out, flags, &engine, &plan).await;

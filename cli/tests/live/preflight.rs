@@ -46,3 +46,30 @@ fn kinds_the_cluster_does_not_serve_are_refused_naming_the_missing_operator() {
         "{all}"
     );
 }
+
+#[test]
+fn a_mistyped_target_is_an_error_listing_near_matches_and_an_owned_object_is_a_target() {
+    let env = env();
+    let dir = env.write_stack(
+        "t",
+        "namespace \"t\" {}\nconfig \"settings\" {\n  namespace = namespace.t\n  data      = { a = \"b\" }\n}\nconfig \"old\" {\n  namespace = namespace.t\n  data      = { a = \"b\" }\n}\n",
+    );
+    let d = dir.to_str().unwrap();
+    let run = env.cairn(&["plan", d, "--target", "config.setings"]).code(1);
+    let all = run.all();
+    assert!(all.contains("--target config.setings names no object of the stack; did you mean config.settings"), "{all}");
+    assert!(!all.contains("No changes"), "{all}");
+    let run = env.cairn(&["apply", d, "--auto-approve", "--target", "ConfigMap/t/setings"]).code(1);
+    assert!(run.all().contains("did you mean ConfigMap/t/settings"), "{}", run.all());
+    env.cairn(&["plan", d, "--target", "config.settings"]).code(0);
+
+    // An object no longer declared but still owned is a target: its delete.
+    env.cairn(&["apply", d, "--auto-approve"]).code(0);
+    std::fs::write(
+        dir.join("main.cairn"),
+        "namespace \"t\" {}\nconfig \"settings\" {\n  namespace = namespace.t\n  data      = { a = \"b\" }\n}\n",
+    )
+    .unwrap();
+    let plan = env.cairn(&["plan", d, "--target", "config.old", "--detailed-exitcode"]).code(2);
+    assert!(plan.stdout.contains("ConfigMap/t/old"), "{}", plan.stdout);
+}

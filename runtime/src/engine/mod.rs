@@ -156,8 +156,17 @@ impl Engine {
     }
 
     /// The plan (pure, from what [`Engine::read`] read): every provider's steps, merged by key.
-    pub fn plan(&self, opts: &Options) -> Plan {
-        crate::plan::merge(&self.stack, self.providers.iter().map(|p| p.plan(opts)).collect())
+    /// An error when a `--target` names no declared object and no live object of the stack.
+    pub fn plan(&self, opts: &Options) -> Result<Plan, EngineError> {
+        if !opts.targets.is_empty() {
+            let all = Options { targets: Vec::new(), ..opts.clone() };
+            let full = crate::plan::merge(&self.stack, self.providers.iter().map(|p| p.plan(&all)).collect());
+            let unknown = crate::plan::unknown_targets(&full, &opts.targets);
+            if !unknown.is_empty() {
+                return Err(EngineError::UnknownTargets(unknown));
+            }
+        }
+        Ok(crate::plan::merge(&self.stack, self.providers.iter().map(|p| p.plan(opts)).collect()))
     }
 
     /// The stack's key for secret HMACs.

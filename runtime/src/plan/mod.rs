@@ -28,6 +28,7 @@ use serde_json::Value as Json;
 
 pub use fingerprint::fingerprint;
 pub use merge::merge;
+pub use order::{unknown_targets, UnknownTarget};
 pub use types::{Action, Class, FieldChange, FieldOp, HoldReason, Holding, Options, Plan, Refusal, Step};
 
 use crate::hash::{applied_body, applied_hash};

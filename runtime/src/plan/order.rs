@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cairn_core::kinds::kind_rank;
 
-use super::types::{Action, Step};
+use super::types::{Action, Plan, Step};
 use crate::model::{Desired, ObjectKey};
 
 /// Above this many `after` entries for one group, its first delete waits for the group's
@@ -146,4 +146,46 @@ pub(crate) fn select_targets(steps: Vec<Step>, keep: &HashSet<ObjectKey>, target
         }
     }
     out
+}
+
+/// A `--target` that names no declared object and no live object of the stack, with the
+/// addresses and object ids closest to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownTarget {
+    /// What was given.
+    pub target: String,
+    /// Up to three near matches, closest first.
+    pub near: Vec<String>,
+}
+
+/// The `targets` that name no step or refusal of `full`, a plan made without targets (so it
+/// holds every declared object and every owned live one).
+pub fn unknown_targets(full: &Plan, targets: &[String]) -> Vec<UnknownTarget> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |address: Option<&String>, key: &ObjectKey| {
+        names.extend(address.cloned());
+        names.push(key.id());
+    };
+    for s in &full.steps {
+        add(s.address.as_ref(), &s.key);
+    }
+    for r in &full.refusals {
+        add(r.address.as_ref(), &r.key);
+    }
+    names.sort_unstable();
+    names.dedup();
+    targets
+        .iter()
+        .filter(|t| !names.iter().any(|n| n == *t))
+        .map(|t| {
+            let mut left: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut near = Vec::new();
+            while near.len() < 3 {
+                let Some(best) = cairn_compiler::eval::did_you_mean(t, left.iter().copied()) else { break };
+                near.push(best.to_string());
+                left.retain(|n| *n != best);
+            }
+            UnknownTarget { target: t.clone(), near }
+        })
+        .collect()
 }

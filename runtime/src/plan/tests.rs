@@ -753,3 +753,18 @@ fn objects_of_an_unserved_kind_are_refused_naming_rook_for_its_kinds() {
     assert!(rook.help.contains("install Rook"), "{}", rook.help);
     assert!(other.help.contains("install the CRD or operator that provides Widget.example.com"), "{}", other.help);
 }
+
+#[test]
+fn unknown_targets_are_listed_with_near_matches() {
+    let d = desired(vec![obj("workload.web", web("web:1", Some(3)), vec![])]);
+    let full = plan(&d, &Snapshot::default(), KEY, &Options::default());
+    let targets = vec!["workload.wbe".to_string(), "Deployment/shop/web".to_string(), "zzz".to_string()];
+    let unknown = unknown_targets(&full, &targets);
+    assert_eq!(
+        unknown,
+        vec![
+            UnknownTarget { target: "workload.wbe".into(), near: vec!["workload.web".into()] },
+            UnknownTarget { target: "zzz".into(), near: vec![] },
+        ]
+    );
+}
