@@ -34,7 +34,7 @@ impl ClusterFlags {
             context: self.context.clone(),
             cluster: self.cluster.clone(),
             ceph_conf: self.ceph_conf.clone(),
-            env_kubeconfig: std::env::var_os("KUBECONFIG").as_deref().and_then(cairn_runtime::kube::config::first_path),
+            env_kubeconfig: std::env::var_os("KUBECONFIG").as_deref().map(cairn_runtime::kube::config::paths).unwrap_or_default(),
             sandbox_kubeconfig: super::sandbox::running_kubeconfig(&super::sandbox::default_dir()),
             home: std::env::var_os("HOME").map(PathBuf::from),
             request_timeout: self.request_timeout,

@@ -53,3 +53,39 @@ fn an_https_address_of_a_plain_http_server_is_named_as_a_scheme_mismatch() {
     let all = run.all();
     assert!(all.contains("plain HTTP, not HTTPS") && all.contains("write http://"), "{all}");
 }
+
+/// `KUBECONFIG=a:missing:b` is merged as kubectl merges it: the first file naming a context or
+/// cluster wins it, `current-context` comes from the first file that sets one, missing files are
+/// skipped.
+#[test]
+fn a_kubeconfig_list_is_merged_as_kubectl_merges_it() {
+    let env = env();
+    let first = env.dir.path().join("first");
+    let second = env.dir.path().join("second");
+    std::fs::write(
+        &first,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: work\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\n",
+            env.sb.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &second,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: http://127.0.0.1:1\n- name: bad\n  cluster:\n    server: http://127.0.0.1:1\ncontexts:\n- name: work\n  context:\n    cluster: bad\n    user: me\n- name: other\n  context:\n    cluster: bad\n    user: me\ncurrent-context: work\nusers:\n- name: me\n  user: {}\n",
+    )
+    .unwrap();
+    let list = std::env::join_paths([first.clone(), env.dir.path().join("missing"), second.clone()]).unwrap();
+    let shop = env.stack("shop");
+    let mut c = env.command_with(None, &["plan", shop.to_str().unwrap(), "-v"]);
+    c.env("KUBECONFIG", &list);
+    let run = run_of(c.output().unwrap()).code(0);
+    assert!(run.stdout.contains(&env.sb.url()), "the first file's context and cluster win: {}", run.all());
+
+    // An unknown context lists those the merged kubeconfig has.
+    let mut c = env.command_with(None, &["plan", shop.to_str().unwrap(), "--context", "nope"]);
+    c.env("KUBECONFIG", &list);
+    let all = run_of(c.output().unwrap()).code(1).all();
+    assert!(all.contains("no context `nope`") && all.contains("it has: work, other"), "{all}");
+    assert!(all.contains("--context NAME"), "{all}");
+}

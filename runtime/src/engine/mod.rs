@@ -38,8 +38,8 @@ pub struct Connect {
     pub cluster: Option<String>,
     /// `--ceph-conf`: a direct-mode cluster's ceph.conf.
     pub ceph_conf: Option<PathBuf>,
-    /// The first path of `$KUBECONFIG`.
-    pub env_kubeconfig: Option<PathBuf>,
+    /// The paths of `$KUBECONFIG`, in order.
+    pub env_kubeconfig: Vec<PathBuf>,
     /// The kubeconfig of a running `cairn sandbox`.
     pub sandbox_kubeconfig: Option<PathBuf>,
     /// `$HOME`.
@@ -284,15 +284,20 @@ async fn connect_kube(stack: &Stack, connect: &Connect, on_event: &mut dyn FnMut
         });
     };
     let message = if chosen.sandbox {
-        format!("using the running sandbox ({})", chosen.kubeconfig.display())
+        format!("using the running sandbox ({})", shown(&chosen.kubeconfigs))
     } else {
         let context = chosen.context.as_deref().map(|c| format!(", context {c}")).unwrap_or_default();
-        format!("using {} (from {}){context}", chosen.kubeconfig.display(), chosen.source)
+        format!("using {} (from {}){context}", shown(&chosen.kubeconfigs), chosen.source)
     };
     on_event(&Event::Chose { message: &message, notable: chosen.sandbox });
-    let kube = Kube::connect(&chosen.kubeconfig, chosen.context.as_deref(), connect.request_timeout).await?;
+    let kube = Kube::connect(&chosen.kubeconfigs, chosen.context.as_deref(), connect.request_timeout).await?;
     kube.ping().await?;
     Ok(kube)
+}
+
+/// Kubeconfig paths for messages, as `KUBECONFIG` lists them.
+fn shown(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
 }
 
 /// Runs each step on the provider it belongs to.

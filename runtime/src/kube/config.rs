@@ -1,5 +1,6 @@
 //! Which cluster (DESIGN.md §3): `--kubeconfig`/`--context`, else the `cluster` block's
 //! `kube`, else `KUBECONFIG`, else a running sandbox's kubeconfig, else `~/.kube/config`.
+//! A `KUBECONFIG` list is merged as kubectl merges it ([`super::Kube::connect`]).
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +15,8 @@ pub struct Choices {
     pub block_kubeconfig: Option<PathBuf>,
     /// The `cluster` block's `kube { context }`.
     pub block_context: Option<String>,
-    /// `KUBECONFIG` (the first path when it lists several).
-    pub env_kubeconfig: Option<PathBuf>,
+    /// `KUBECONFIG`'s paths, in order (merged as kubectl merges them).
+    pub env_kubeconfig: Vec<PathBuf>,
     /// The kubeconfig of a sandbox running for the current directory.
     pub sandbox_kubeconfig: Option<PathBuf>,
     /// `$HOME`.
@@ -25,7 +26,8 @@ pub struct Choices {
 /// What was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chosen {
-    pub kubeconfig: PathBuf,
+    /// The kubeconfig files, merged in this order (several only from `KUBECONFIG`).
+    pub kubeconfigs: Vec<PathBuf>,
     pub context: Option<String>,
     /// Where the choice came from, for messages (`--kubeconfig`, `KUBECONFIG`, `the sandbox`).
     pub source: &'static str,
@@ -36,20 +38,21 @@ pub struct Chosen {
 /// Applies the order of DESIGN.md §3. `None` when there is nothing to try.
 pub fn choose(c: &Choices) -> Option<Chosen> {
     let context = c.flag_context.clone().or_else(|| c.block_context.clone());
-    let pick = |path: &Path, source: &'static str, sandbox: bool| Chosen {
-        kubeconfig: expand_home(path, c.home.as_deref()),
+    let pick_all = |paths: &[PathBuf], source: &'static str, sandbox: bool| Chosen {
+        kubeconfigs: paths.iter().map(|p| expand_home(p, c.home.as_deref())).collect(),
         context: context.clone(),
         source,
         sandbox,
     };
+    let pick = |path: &Path, source: &'static str, sandbox: bool| pick_all(&[path.to_path_buf()], source, sandbox);
     if let Some(p) = &c.flag_kubeconfig {
         return Some(pick(p, "--kubeconfig", false));
     }
     if let Some(p) = &c.block_kubeconfig {
         return Some(pick(p, "the cluster block's kube.kubeconfig", false));
     }
-    if let Some(p) = &c.env_kubeconfig {
-        return Some(pick(p, "KUBECONFIG", false));
+    if !c.env_kubeconfig.is_empty() {
+        return Some(pick_all(&c.env_kubeconfig, "KUBECONFIG", false));
     }
     if let Some(p) = &c.sandbox_kubeconfig {
         return Some(pick(p, "the running sandbox", true));
@@ -66,9 +69,9 @@ fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// The first path of a `KUBECONFIG` value (paths separated like `PATH`).
-pub fn first_path(value: &std::ffi::OsStr) -> Option<PathBuf> {
-    std::env::split_paths(value).find(|p| !p.as_os_str().is_empty())
+/// The paths of a `KUBECONFIG` value (separated like `PATH`; empty entries skipped).
+pub fn paths(value: &std::ffi::OsStr) -> Vec<PathBuf> {
+    std::env::split_paths(value).filter(|p| !p.as_os_str().is_empty()).collect()
 }
 
 #[cfg(test)]
@@ -81,7 +84,7 @@ mod tests {
             flag_context: Some("flag-ctx".into()),
             block_kubeconfig: Some("~/block".into()),
             block_context: Some("block-ctx".into()),
-            env_kubeconfig: Some("/env".into()),
+            env_kubeconfig: vec!["/env".into(), "/env2".into()],
             sandbox_kubeconfig: Some("/sandbox".into()),
             home: Some("/home/u".into()),
         }
@@ -90,24 +93,24 @@ mod tests {
     #[test]
     fn the_order_of_design_section_3() {
         let mut c = all();
-        assert_eq!(choose(&c).map(|x| (x.kubeconfig, x.context)), Some(("/flag".into(), Some("flag-ctx".into()))));
+        assert_eq!(choose(&c).map(|x| (x.kubeconfigs, x.context)), Some((vec!["/flag".into()], Some("flag-ctx".into()))));
         c.flag_kubeconfig = None;
         c.flag_context = None;
-        assert_eq!(choose(&c).map(|x| (x.kubeconfig, x.context)), Some(("/home/u/block".into(), Some("block-ctx".into()))));
+        assert_eq!(choose(&c).map(|x| (x.kubeconfigs, x.context)), Some((vec!["/home/u/block".into()], Some("block-ctx".into()))));
         c.block_kubeconfig = None;
-        assert_eq!(choose(&c).map(|x| x.kubeconfig), Some("/env".into()));
-        c.env_kubeconfig = None;
+        assert_eq!(choose(&c).map(|x| x.kubeconfigs), Some(vec!["/env".into(), "/env2".into()]));
+        c.env_kubeconfig = Vec::new();
         let s = choose(&c);
-        assert_eq!(s.as_ref().map(|x| (x.kubeconfig.clone(), x.sandbox)), Some(("/sandbox".into(), true)));
+        assert_eq!(s.as_ref().map(|x| (x.kubeconfigs.clone(), x.sandbox)), Some((vec!["/sandbox".into()], true)));
         c.sandbox_kubeconfig = None;
-        assert_eq!(choose(&c).map(|x| x.kubeconfig), Some("/home/u/.kube/config".into()));
+        assert_eq!(choose(&c).map(|x| x.kubeconfigs), Some(vec!["/home/u/.kube/config".into()]));
         c.home = None;
         assert_eq!(choose(&c), None);
     }
 
     #[test]
-    fn kubeconfig_lists_take_the_first_path() {
-        assert_eq!(first_path(std::ffi::OsStr::new("/a:/b")), Some("/a".into()));
-        assert_eq!(first_path(std::ffi::OsStr::new("")), None);
+    fn kubeconfig_lists_keep_every_path_in_order() {
+        assert_eq!(paths(std::ffi::OsStr::new("/a::/b")), vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(paths(std::ffi::OsStr::new("")), Vec::<PathBuf>::new());
     }
 }

@@ -14,6 +14,7 @@ pub mod rollouts;
 pub mod target;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -31,6 +32,18 @@ pub enum KubeError {
     #[error("cannot read the kubeconfig {path}: {message}")]
     #[diagnostic(help("point cairn at a cluster with --kubeconfig/--context, the cluster block's `kube`, KUBECONFIG, or start one with `cairn sandbox up`"))]
     Config { path: String, message: String },
+    #[error("{}", context_message(.context.as_deref(), .path, .known))]
+    #[diagnostic(help(
+        "choose one with --context NAME or the cluster block's `kube {{ context }}` (`kubectl config get-contexts` lists them)"
+    ))]
+    Context {
+        /// The context asked for; `None`: no `--context` and no `current-context` set.
+        context: Option<String>,
+        /// The kubeconfig files read.
+        path: String,
+        /// The contexts they have.
+        known: Vec<String>,
+    },
     #[error("cannot reach the Kubernetes API at {server}: {message}")]
     Unreachable {
         server: String,
@@ -43,6 +56,14 @@ pub enum KubeError {
     Api { what: String, status: u16, reason: String, message: String },
     #[error("{what}: {message}")]
     Other { what: String, message: String },
+}
+
+fn context_message(context: Option<&str>, path: &str, known: &[String]) -> String {
+    let has = if known.is_empty() { "it has no contexts".to_string() } else { format!("it has: {}", known.join(", ")) };
+    match context {
+        Some(c) => format!("no context `{c}` in the kubeconfig {path}; {has}"),
+        None => format!("the kubeconfig {path} sets no current-context and no --context was given; {has}"),
+    }
 }
 
 impl KubeError {
@@ -107,17 +128,20 @@ pub struct Resolved {
 }
 
 impl Kube {
-    /// Connects with a kubeconfig file and optional context. Connecting (TCP and TLS) may take
-    /// [`CONNECT_TIMEOUT`]; each request may wait `request_timeout` for the server's next bytes
-    /// (`None`: as long as it takes, kubectl's `--request-timeout 0`).
-    pub async fn connect(
-        kubeconfig: &std::path::Path,
-        context: Option<&str>,
-        request_timeout: Option<Duration>,
-    ) -> Result<Kube, KubeError> {
-        let path = kubeconfig.display().to_string();
-        let kc =
-            kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
+    /// Connects with kubeconfig files and an optional context. Connecting (TCP and TLS) may
+    /// take [`CONNECT_TIMEOUT`]; each request may wait `request_timeout` for the server's next
+    /// bytes (`None`: as long as it takes, kubectl's `--request-timeout 0`). Several files (a
+    /// `KUBECONFIG` list) are merged as kubectl merges them: the first file that names a
+    /// cluster, user or context wins it, and `current-context` comes from the first file that
+    /// sets it; files that do not exist are skipped. An unknown context is an error listing
+    /// the contexts there are.
+    pub async fn connect(kubeconfigs: &[PathBuf], context: Option<&str>, request_timeout: Option<Duration>) -> Result<Kube, KubeError> {
+        let (kc, path) = read_kubeconfigs(kubeconfigs)?;
+        let names: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
+        match context.or(kc.current_context.as_deref()) {
+            Some(c) if names.iter().any(|n| n == c) => {}
+            wanted => return Err(KubeError::Context { context: wanted.map(str::to_string), path, known: names }),
+        }
         let options = kube::config::KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
         let mut config = kube::Config::from_custom_kubeconfig(kc, &options)
             .await
@@ -261,6 +285,28 @@ impl Kube {
             _ => Api::all_with(self.client.clone(), &r.resource),
         }
     }
+}
+
+/// Reads and merges kubeconfig files in order (kube-rs's `Kubeconfig::merge`, kubectl's rules);
+/// the merged config and the paths read, for messages. With several paths, missing files are
+/// skipped as kubectl skips them; one path must exist.
+fn read_kubeconfigs(paths: &[PathBuf]) -> Result<(kube::config::Kubeconfig, String), KubeError> {
+    let shown = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
+    let present: Vec<&PathBuf> = if paths.len() > 1 { paths.iter().filter(|p| p.exists()).collect() } else { paths.iter().collect() };
+    if present.is_empty() {
+        return Err(KubeError::Config { path: shown, message: "none of these files exists".into() });
+    }
+    let mut merged: Option<kube::config::Kubeconfig> = None;
+    for p in present {
+        let path = p.display().to_string();
+        let kc = kube::config::Kubeconfig::read_from(p).map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| KubeError::Config { path: path.clone(), message: describe(&e) })?,
+        });
+    }
+    let kc = merged.ok_or_else(|| KubeError::Config { path: shown.clone(), message: "no kubeconfig".into() })?;
+    Ok((kc, shown))
 }
 
 /// What to check when the API server cannot be reached.
