@@ -249,22 +249,27 @@ enum SandboxAction {
         /// Port on 127.0.0.1.
         #[arg(long, default_value_t = commands::sandbox::DEFAULT_PORT)]
         port: u16,
-        /// Where its state, kubeconfig, pid file and log live.
-        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
-        dir: PathBuf,
+        /// Where its state, kubeconfig, pid file and log live (default: CAIRN_SANDBOX, else
+        /// .cairn/sandbox here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Stop the sandbox; its state is kept for the next `up`.
     Down {
         /// Also delete the saved state, so the next `up` starts a fresh cluster.
         #[arg(long)]
         reset: bool,
-        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
-        dir: PathBuf,
+        /// The sandbox directory (default: CAIRN_SANDBOX, else .cairn/sandbox here, else the
+        /// one the last `up` recorded).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Say whether the sandbox runs, where, and its kubeconfig; exit 1 when it does not run.
     Status {
-        #[arg(long, default_value_os_t = commands::sandbox::default_dir())]
-        dir: PathBuf,
+        /// The sandbox directory (default: CAIRN_SANDBOX, else .cairn/sandbox here, else the
+        /// one the last `up` recorded).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Run the server in the foreground (what `up` starts).
     #[command(hide = true)]
@@ -388,9 +393,9 @@ fn main() -> ExitCode {
             true
         }
         Command::Sandbox { action } => match action {
-            SandboxAction::Up { port, dir } => commands::sandbox::up(&out, &dir, port),
-            SandboxAction::Down { reset, dir } => commands::sandbox::down(&out, &dir, reset),
-            SandboxAction::Status { dir } => commands::sandbox::status(&out, &dir),
+            SandboxAction::Up { port, dir } => commands::sandbox::up(&out, &dir.unwrap_or_else(commands::sandbox::up_dir), port),
+            SandboxAction::Down { reset, dir } => commands::sandbox::down(&out, &dir.unwrap_or_else(commands::sandbox::find_dir), reset),
+            SandboxAction::Status { dir } => commands::sandbox::status(&out, &dir.unwrap_or_else(commands::sandbox::find_dir)),
             SandboxAction::Serve { port, dir } => commands::sandbox::serve(&out, &dir, port),
         },
         Command::Plan { .. } | Command::Apply { .. } | Command::Drift { .. } | Command::Destroy { .. } => false,

@@ -7,7 +7,15 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn cairn(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cairn")).current_dir(cwd).arg("--color").arg("never").args(args).output().expect("cairn runs")
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .current_dir(cwd)
+        .arg("--color")
+        .arg("never")
+        .args(args)
+        .env_remove("CAIRN_SANDBOX")
+        .env("XDG_STATE_HOME", cwd.join(".state"))
+        .output()
+        .expect("cairn runs")
 }
 
 fn text(o: &Output) -> String {

@@ -35,7 +35,7 @@ impl ClusterFlags {
             cluster: self.cluster.clone(),
             ceph_conf: self.ceph_conf.clone(),
             env_kubeconfig: std::env::var_os("KUBECONFIG").as_deref().map(cairn_runtime::kube::config::paths).unwrap_or_default(),
-            sandbox_kubeconfig: super::sandbox::running_kubeconfig(&super::sandbox::default_dir()),
+            sandbox_kubeconfig: super::sandbox::running(),
             home: std::env::var_os("HOME").map(PathBuf::from),
             request_timeout: self.request_timeout,
         }

@@ -3,6 +3,9 @@
 //!
 //! Files in the sandbox directory: `state.json` (the cluster), `sandbox.pid` (`<pid> <port>`
 //! of the running server), `kubeconfig`, `sandbox.log` (the server's stderr).
+//!
+//! `up` also records the directory in a per-user state file ([`record_file`]), so the running
+//! sandbox is found from any directory; `CAIRN_SANDBOX` names a sandbox directory explicitly.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,6 +19,79 @@ use crate::output::Output;
 /// The sandbox directory under the current directory.
 pub fn default_dir() -> PathBuf {
     PathBuf::from(".cairn").join("sandbox")
+}
+
+/// The file where `up` records the directory of the sandbox it started:
+/// `$XDG_STATE_HOME/cairn/sandbox`, else `~/.local/state/cairn/sandbox`.
+pub fn record_file() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+    let state = state.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))?;
+    Some(state.join("cairn").join("sandbox"))
+}
+
+/// The directory the record names, if any.
+fn recorded() -> Option<PathBuf> {
+    let text = std::fs::read_to_string(record_file()?).ok()?;
+    let dir = PathBuf::from(text.trim_end_matches('\n'));
+    dir.is_absolute().then_some(dir)
+}
+
+/// Records `dir` as the running sandbox's (a failure only costs finding it from elsewhere).
+fn record(out: &Output, dir: &Path) {
+    let Some(file) = record_file() else { return };
+    let written = file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&file, format!("{}\n", absolute(dir).display())));
+    if let Err(e) = written {
+        out.info(&format!("note: cannot record the sandbox in {} ({e}); other directories will not find it", file.display()));
+    }
+}
+
+/// Removes the record when it names `dir`.
+fn forget(dir: &Path) {
+    if let (Some(file), Some(recorded)) = (record_file(), recorded()) {
+        if recorded == absolute(dir) {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// The sandbox directories to look in, in order: `CAIRN_SANDBOX` alone when it is set; else
+/// `.cairn/sandbox` here, then the one `up` recorded.
+fn candidates() -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os("CAIRN_SANDBOX").filter(|v| !v.is_empty()) {
+        return vec![PathBuf::from(dir)];
+    }
+    let mut all = vec![default_dir()];
+    all.extend(recorded());
+    all
+}
+
+/// The directory `up` starts a sandbox in without `--dir`: `CAIRN_SANDBOX`, else `.cairn/sandbox`.
+pub fn up_dir() -> PathBuf {
+    std::env::var_os("CAIRN_SANDBOX").filter(|v| !v.is_empty()).map_or_else(default_dir, PathBuf::from)
+}
+
+/// The directory `status` and `down` act on without `--dir`: the first candidate whose sandbox
+/// runs, else the first with a pid file, else `.cairn/sandbox` here.
+pub fn find_dir() -> PathBuf {
+    let all = candidates();
+    let running = all.iter().find(|d| read_pid_file(d).is_some_and(|r| process_alive(r.pid)));
+    let known = running.or_else(|| all.iter().find(|d| read_pid_file(d).is_some()));
+    known.cloned().unwrap_or_else(up_dir)
+}
+
+/// The directory of a known sandbox (here, `CAIRN_SANDBOX`, the record) running on `port`.
+fn running_on(port: u16) -> Option<PathBuf> {
+    let mut all = candidates();
+    all.extend(recorded());
+    all.into_iter().find(|d| read_pid_file(d).is_some_and(|r| r.port == port && process_alive(r.pid)))
+}
+
+/// The kubeconfig of the running sandbox, found from any directory ([`candidates`]).
+pub fn running() -> Option<PathBuf> {
+    candidates().iter().find_map(|d| running_kubeconfig(d))
 }
 
 /// Default port (kube-apiserver's own).
@@ -97,6 +173,13 @@ pub fn up(out: &Output, dir: &Path, port: u16) -> bool {
     }
     match std::net::TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => drop(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && running_on(port).is_some() => {
+            let from = running_on(port).map(|d| absolute(&d).display().to_string()).unwrap_or_default();
+            out.error(&format!(
+                "a cairn sandbox already runs on port {port} (started in {from}); `cairn sandbox status` shows it, `cairn sandbox down` stops it, `--port` starts another"
+            ));
+            return false;
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             out.error(&format!(
                 "port {port} on 127.0.0.1 is already in use by another program; choose another with `cairn sandbox up --port <PORT>`"
@@ -161,6 +244,7 @@ pub fn up(out: &Output, dir: &Path, port: u16) -> bool {
         out.error(&format!("cannot write {}: {e}", config.display()));
         return false;
     }
+    record(out, dir);
     out.info(&format!("cairn-sandbox is running at http://127.0.0.1:{port} (pid {}), state in {}", child.id(), state.display()));
     out.info("it is a simulated API server, not a cluster: see docs/sandbox.md for what it does and does not do");
     out.info("to point kubectl at it:");
@@ -191,6 +275,7 @@ pub fn down(out: &Output, dir: &Path, reset: bool) -> bool {
                 false
             } else {
                 let _ = std::fs::remove_file(dir.join("sandbox.pid"));
+                forget(dir);
                 if reset {
                     out.info(&format!("stopped the sandbox (pid {})", running.pid));
                 } else {

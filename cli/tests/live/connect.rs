@@ -89,3 +89,68 @@ fn a_kubeconfig_list_is_merged_as_kubectl_merges_it() {
     assert!(all.contains("no context `nope`") && all.contains("it has: work, other"), "{all}");
     assert!(all.contains("--context NAME"), "{all}");
 }
+
+/// Stops a sandbox started by a test, whatever happens.
+struct Down(std::process::Command);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = self.0.output();
+    }
+}
+
+/// `cairn sandbox up` records where it runs, so plan, status and down find it from any
+/// directory; `CAIRN_SANDBOX` names it explicitly.
+#[test]
+fn the_running_sandbox_is_found_from_any_directory() {
+    let env = env();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let started_in = env.dir.path().join("lab");
+    std::fs::create_dir_all(&started_in).unwrap();
+    let in_dir = |cwd: &std::path::Path, args: &[&str]| {
+        let mut c = env.command_with(None, args);
+        c.current_dir(cwd);
+        c
+    };
+    let up = run_of(in_dir(&started_in, &["sandbox", "up", "--port", &port]).output().unwrap()).code(0);
+    let _down = Down(in_dir(&started_in, &["sandbox", "down"]));
+    assert!(up.stdout.starts_with("export KUBECONFIG="), "eval \"$(cairn sandbox up)\" still works: {}", up.stdout);
+
+    // A second `up` from elsewhere on the same port names the running one.
+    let again = run_of(in_dir(env.dir.path(), &["sandbox", "up", "--port", &port]).output().unwrap()).code(1);
+    assert!(again.stderr.contains("a cairn sandbox already runs on port") && again.stderr.contains("lab"), "{}", again.all());
+
+    let shop = env.stack("shop");
+    let elsewhere = shop.parent().unwrap().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let plan = run_of(in_dir(&elsewhere, &["plan", shop.to_str().unwrap()]).output().unwrap()).code(0);
+    assert!(plan.stderr.contains("using the running sandbox"), "{}", plan.all());
+    assert!(plan.stdout.contains(&format!("127.0.0.1:{port}")), "{}", plan.stdout);
+    let status = run_of(in_dir(&elsewhere, &["sandbox", "status"]).output().unwrap()).code(0);
+    assert!(status.stdout.contains(&format!("running: http://127.0.0.1:{port}")), "{}", status.all());
+
+    // CAIRN_SANDBOX alone finds it, with no record to go by.
+    let mut c = in_dir(&elsewhere, &["plan", shop.to_str().unwrap()]);
+    c.env("XDG_STATE_HOME", env.dir.path().join("empty-state")).env("CAIRN_SANDBOX", started_in.join(".cairn/sandbox"));
+    let plan = run_of(c.output().unwrap()).code(0);
+    assert!(plan.stdout.contains(&format!("127.0.0.1:{port}")), "{}", plan.all());
+
+    run_of(in_dir(&elsewhere, &["sandbox", "down"]).output().unwrap()).code(0);
+    let status = run_of(in_dir(&started_in, &["sandbox", "status"]).output().unwrap()).code(1);
+    assert!(status.stdout.contains("not running"), "{}", status.all());
+}
+
+/// A relative `kubeconfig` in a `cluster` block is the stack directory's, whatever the
+/// current directory is (as `file()` resolves).
+#[test]
+fn a_relative_kubeconfig_in_a_cluster_block_is_the_stack_directorys() {
+    let env = env();
+    let dir = env.write_stack("rel", "cluster \"lab\" {\n  kube {\n    kubeconfig = \"../kubeconfig\"\n  }\n}\n\nnamespace \"rel\" {}\n");
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut c = env.command_with(None, &["plan", "-v", dir.to_str().unwrap()]);
+    c.current_dir(&elsewhere);
+    let run = run_of(c.output().unwrap()).code(0);
+    assert!(run.stderr.contains(&format!("{}", dir.join("../kubeconfig").display())), "{}", run.all());
+    assert!(run.stdout.contains(&env.sb.url()), "{}", run.all());
+}

@@ -199,7 +199,13 @@ fn readme_main_job_sandbox_up_apply_then_plan_shows_no_changes() {
     let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop");
     let run = |args: &[&str], kubeconfig: Option<&str>| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
-        c.current_dir(tmp.path()).args(["--color", "never"]).args(args).env_remove("KUBECONFIG").env("HOME", tmp.path());
+        c.current_dir(tmp.path())
+            .args(["--color", "never"])
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("CAIRN_SANDBOX")
+            .env("HOME", tmp.path())
+            .env("XDG_STATE_HOME", tmp.path().join("state"));
         if let Some(k) = kubeconfig {
             c.env("KUBECONFIG", k);
         }

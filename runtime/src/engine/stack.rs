@@ -98,7 +98,8 @@ pub fn sources_hash(c: &Compilation) -> String {
 }
 
 /// The `cluster` block's `kube { kubeconfig, context }`: the one `wanted` names, else the
-/// stack's default cluster, else the only one.
+/// stack's default cluster, else the only one. A relative kubeconfig path is the stack
+/// directory's.
 pub fn cluster_block(c: &Compilation, wanted: Option<&str>) -> (Option<PathBuf>, Option<String>) {
     let clusters: Vec<_> = c.resources.iter().filter(|r| r.addr.kind == Kind::Cluster).collect();
     let stack_default = wanted.map(str::to_string).or_else(|| {
@@ -110,7 +111,22 @@ pub fn cluster_block(c: &Compilation, wanted: Option<&str>) -> (Option<PathBuf>,
         _ => None,
     };
     let Some(kube) = chosen.and_then(|r| r.body.block("kube")) else { return (None, None) };
-    (cairn_compiler::access::str_of(&kube.body, "kubeconfig").map(PathBuf::from), cairn_compiler::access::str_of(&kube.body, "context"))
+    let dir = &c.program.root_dir;
+    (
+        cairn_compiler::access::str_of(&kube.body, "kubeconfig").map(|p| from_stack(dir, &p)),
+        cairn_compiler::access::str_of(&kube.body, "context"),
+    )
+}
+
+/// A path written in a `cluster` block: `~/x` from `$HOME`, a relative one from the stack
+/// directory (as `file()` and policy `source` resolve), an absolute one as it is.
+fn from_stack(dir: &std::path::Path, p: &str) -> PathBuf {
+    let p = expand_home(p);
+    if p.is_relative() {
+        dir.join(p)
+    } else {
+        p
+    }
 }
 
 /// Whether the stack declares `cluster "<name>"`.
@@ -174,14 +190,15 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
 }
 
 /// The connection settings: `--ceph-conf`, else the block's `conf`, else `$CEPH_CONF`, else
-/// `/etc/ceph/ceph.conf` (as the `ceph` CLI); `keyring` and `user` from the block.
+/// `/etc/ceph/ceph.conf` (as the `ceph` CLI); `keyring` and `user` from the block. The block's
+/// relative paths are the stack directory's; `--ceph-conf`'s is the current directory's.
 fn settings_of(c: &Compilation, cluster: &str, ceph_conf: Option<&PathBuf>) -> Settings {
     let block = c.resources.iter().find(|r| r.addr.kind == Kind::Cluster && r.addr.name == cluster).and_then(|r| r.body.block("ceph"));
     let attr = |name: &str| block.and_then(|b| cairn_compiler::access::str_of(&b.body, name));
     let defaults = Settings::default();
     Settings {
-        conf: ceph_conf.cloned().or_else(|| attr("conf").map(|p| expand_home(&p))),
-        keyring: attr("keyring").map(|p| expand_home(&p)),
+        conf: ceph_conf.cloned().or_else(|| attr("conf").map(|p| from_stack(&c.program.root_dir, &p))),
+        keyring: attr("keyring").map(|p| from_stack(&c.program.root_dir, &p)),
         user: attr("user").unwrap_or(defaults.user.clone()),
         ..defaults
     }
