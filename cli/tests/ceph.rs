@@ -499,3 +499,40 @@ config "app" {
     eprintln!("read: kubernetes {kube}s, ceph {ceph}s, both at once {all}s");
     assert!(r.stdout.contains("both-rep") && r.stdout.contains("ConfigMap/both/app"), "{}", r.stdout);
 }
+
+/// A ceph.conf that is not there: the help names the file cairn used, where it came from, and
+/// the order in which the sources win. A relative `conf` in the cluster block is the stack
+/// directory's. Needs no cluster (the conf is checked before librados is loaded).
+#[test]
+fn a_missing_conf_names_the_file_used_its_source_and_the_order() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("confless");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("main.cairn"),
+        "cluster \"lab\" {\n  ceph {\n    mode = \"direct\"\n    conf = \"lab/ceph.conf\"\n  }\n}\n\npool \"p\" {\n  size = 3\n}\n",
+    )
+    .expect("write the stack");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    let cairn = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        c.current_dir(&elsewhere).args(["--color", "never"]).args(extra).arg("plan").arg(&dir);
+        c.env("HOME", tmp.path()).env_remove("KUBECONFIG").env_remove("CEPH_CONF").stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run(c.output().expect("run cairn"))
+    };
+    let r = cairn(&[], &[("CEPH_CONF", "/nowhere/env.conf")]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let block_conf = dir.join("lab/ceph.conf").display().to_string();
+    assert!(r.stderr.contains(&format!("cannot read the Ceph configuration {block_conf}")), "the stack directory's: {}", r.stderr);
+    assert!(r.stderr.contains("from the cluster block's `conf`"), "{}", r.stderr);
+    assert!(r.stderr.contains("--ceph-conf FILE, the cluster block's `conf`"), "the order: {}", r.stderr);
+    assert!(r.stderr.contains("CEPH_CONF"), "{}", r.stderr);
+
+    let r = cairn(&["--ceph-conf", "flag.conf"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("flag.conf, from --ceph-conf"), "{}", r.stderr);
+}

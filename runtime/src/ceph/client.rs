@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use super::error::{connect_help, describe_errno, errno, CephError};
+use super::error::{conf_help, connect_help_with, describe_errno, errno, CephError};
 use super::rados::{self, Handle};
 
 /// Where the `ceph` CLI looks for its configuration without `-c` or `CEPH_CONF`.
@@ -20,6 +20,8 @@ pub const DEFAULT_CONF: &str = "/etc/ceph/ceph.conf";
 pub struct Settings {
     /// `ceph.conf`; `None`: `$CEPH_CONF`, else [`DEFAULT_CONF`].
     pub conf: Option<PathBuf>,
+    /// Where `conf` came from, for messages (`--ceph-conf`, the cluster block's `conf`).
+    pub conf_from: Option<&'static str>,
     /// The keyring; `None`: the conf's `keyring` (by default `/etc/ceph/ceph.client.<user>.keyring`).
     pub keyring: Option<PathBuf>,
     /// The user (`admin`) or full entity name (`client.admin`).
@@ -35,6 +37,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             conf: None,
+            conf_from: None,
             keyring: None,
             user: "admin".into(),
             connect_timeout: Duration::from_secs(10),
@@ -46,9 +49,17 @@ impl Default for Settings {
 impl Settings {
     /// The conf file these settings read.
     pub fn conf_path(&self) -> PathBuf {
+        self.conf_source().0
+    }
+
+    /// The conf file these settings read, and where it came from (`CEPH_CONF`, the default).
+    pub fn conf_source(&self) -> (PathBuf, &'static str) {
         match &self.conf {
-            Some(p) => p.clone(),
-            None => std::env::var_os("CEPH_CONF").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| DEFAULT_CONF.into()),
+            Some(p) => (p.clone(), self.conf_from.unwrap_or("the given conf")),
+            None => match std::env::var_os("CEPH_CONF").filter(|v| !v.is_empty()) {
+                Some(p) => (PathBuf::from(p), "CEPH_CONF"),
+                None => (DEFAULT_CONF.into(), "the default"),
+            },
         }
     }
 
@@ -98,9 +109,14 @@ impl Client {
     /// Loads librados, reads the conf and connects; fails within about `connect_timeout` when no
     /// monitor answers.
     pub async fn connect(settings: &Settings) -> Result<Client, CephError> {
+        let (conf, from) = settings.conf_source();
+        // A missing conf is said before librados is even loaded: it is the likelier mistake.
+        if !conf.is_file() {
+            let path = conf.display().to_string();
+            return Err(CephError::Conf { help: conf_help(&path, from), path, message: "no such file".into() });
+        }
         let lib = rados::librados()?;
         let settings = settings.clone();
-        let conf = settings.conf_path();
         let fallback = settings.connect_timeout + Duration::from_secs(5);
         let task = tokio::task::spawn_blocking(move || connect_blocking(lib, &settings));
         match tokio::time::timeout(fallback, task).await {
@@ -111,7 +127,7 @@ impl Client {
                 name: String::new(),
                 errno: errno::EINTR,
                 message: format!("the connecting thread failed: {join}"),
-                help: connect_help(errno::EINTR),
+                help: connect_help_with(errno::EINTR, &conf.display().to_string(), from),
             }),
             // librados ignored its own timeout; the blocking thread finishes (and shuts its
             // handle down) on its own.
@@ -121,7 +137,7 @@ impl Client {
                 name: String::new(),
                 errno: errno::ETIMEDOUT,
                 message: format!("no answer within {}s", fallback.as_secs()),
-                help: connect_help(errno::ETIMEDOUT),
+                help: connect_help_with(errno::ETIMEDOUT, &conf.display().to_string(), from),
             }),
         }
     }
@@ -171,11 +187,11 @@ fn parse_output(out: &[u8]) -> Json {
 }
 
 fn connect_blocking(lib: &'static rados::Librados, settings: &Settings) -> Result<Client, CephError> {
-    let conf = settings.conf_path();
+    let (conf, from) = settings.conf_source();
     let conf_text = conf.display().to_string();
     let name = settings.entity();
     if !conf.is_file() {
-        return Err(CephError::Conf { path: conf_text, message: "no such file".into() });
+        return Err(CephError::Conf { help: conf_help(&conf_text, from), path: conf_text, message: "no such file".into() });
     }
     let connect_error = |monitors: &str, code: i32, message: String| CephError::Connect {
         monitors: monitors.to_string(),
@@ -183,11 +199,15 @@ fn connect_blocking(lib: &'static rados::Librados, settings: &Settings) -> Resul
         name: name.clone(),
         errno: code.abs(),
         message,
-        help: connect_help(code.abs()),
+        help: connect_help_with(code.abs(), &conf_text, from),
     };
     let handle =
         Handle::create(lib, &name).map_err(|code| connect_error("?", code, format!("rados_create2: {}", describe_errno(-code))))?;
-    handle.conf_read_file(&conf_text).map_err(|code| CephError::Conf { path: conf_text.clone(), message: describe_errno(-code) })?;
+    handle.conf_read_file(&conf_text).map_err(|code| CephError::Conf {
+        path: conf_text.clone(),
+        message: describe_errno(-code),
+        help: conf_help(&conf_text, from),
+    })?;
     // Whole seconds: both options are `secs` in Ceph 16 and refuse fractions.
     let seconds = |d: Duration| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1).to_string();
     let mut options = vec![
@@ -212,6 +232,7 @@ fn connect_blocking(lib: &'static rados::Librados, settings: &Settings) -> Resul
         handle.conf_set(option, value).map_err(|code| CephError::Conf {
             path: conf_text.clone(),
             message: format!("cannot set {option}={value}: {}", describe_errno(-code)),
+            help: conf_help(&conf_text, from),
         })?;
     }
     let monitors = handle.conf_get("mon_host").filter(|m| !m.is_empty()).unwrap_or_else(|| "(no mon_host in the conf)".into());

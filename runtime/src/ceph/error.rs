@@ -32,8 +32,13 @@ pub enum CephError {
     Library { library: String, message: String },
 
     #[error("cannot read the Ceph configuration {path}: {message}")]
-    #[diagnostic(help("give the cluster block's `conf` (as `ceph -c`), or set CEPH_CONF; the default is /etc/ceph/ceph.conf"))]
-    Conf { path: String, message: String },
+    Conf {
+        path: String,
+        message: String,
+        /// Where the path came from and which source wins ([`conf_help`]).
+        #[help]
+        help: String,
+    },
 
     #[error("cannot connect to the Ceph monitors {monitors} (conf {conf}) as {name}: {message}")]
     Connect {
@@ -164,6 +169,21 @@ fn command_help(errno: i32) -> Option<&'static str> {
         errno::EAGAIN => "the monitor is busy or electing a leader: retry in a few seconds",
         _ => return None,
     })
+}
+
+/// The help of a conf that cannot be read: which file was used, from where, and the order in
+/// which the sources win.
+pub(crate) fn conf_help(path: &str, from: &str) -> String {
+    format!("cairn used {path}, from {from}; {CONF_ORDER}")
+}
+
+/// Which ceph.conf wins, first set first (as the `ceph` CLI, with cairn's flag and block first).
+const CONF_ORDER: &str = "the first of these that is set wins: --ceph-conf FILE, the cluster block's `conf` (relative to the \
+    stack directory), the CEPH_CONF environment variable, /etc/ceph/ceph.conf";
+
+/// What to do after connecting failed with `errno`, naming the conf used (`path`, from `from`).
+pub(crate) fn connect_help_with(errno: i32, path: &str, from: &str) -> String {
+    format!("{} (cairn used the conf {path}, from {from}; {CONF_ORDER})", connect_help(errno))
 }
 
 /// What to do after connecting failed with `errno`.

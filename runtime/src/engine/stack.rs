@@ -198,6 +198,11 @@ fn settings_of(c: &Compilation, cluster: &str, ceph_conf: Option<&PathBuf>) -> S
     let defaults = Settings::default();
     Settings {
         conf: ceph_conf.cloned().or_else(|| attr("conf").map(|p| from_stack(&c.program.root_dir, &p))),
+        conf_from: match (ceph_conf, attr("conf")) {
+            (Some(_), _) => Some("--ceph-conf"),
+            (None, Some(_)) => Some("the cluster block's `conf`"),
+            (None, None) => None,
+        },
         keyring: attr("keyring").map(|p| from_stack(&c.program.root_dir, &p)),
         user: attr("user").unwrap_or(defaults.user.clone()),
         ..defaults
