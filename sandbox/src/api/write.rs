@@ -329,30 +329,7 @@ pub fn commit(
     let name = new["metadata"]["name"].as_str().unwrap_or_default().to_owned();
     let namespace = new["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     let api_version = rtype.api_version();
-    // The status subresource writes status only; the main resource never writes status.
-    if rtype.has_status {
-        if ctx.subresource.is_some() {
-            let status = new.get("status").cloned();
-            new = old.cloned().unwrap_or(new);
-            match status {
-                Some(s) => new["status"] = s,
-                None => {
-                    if let Some(m) = new.as_object_mut() {
-                        m.remove("status");
-                    }
-                }
-            }
-        } else {
-            match old.and_then(|o| o.get("status")) {
-                Some(s) => new["status"] = s.clone(),
-                None => {
-                    if let Some(m) = new.as_object_mut() {
-                        m.remove("status");
-                    }
-                }
-            }
-        }
-    }
+    status_rules(rtype, old, &mut new, ctx);
     if let Some(map) = new.as_object_mut() {
         map.insert("apiVersion".into(), json!(api_version));
         map.insert("kind".into(), json!(rtype.kind));
@@ -363,79 +340,10 @@ pub fn commit(
             return Err(ApiError::bad_request(message));
         }
     }
-    match old {
-        None => {
-            // Defaults that derive from the uid (Job selectors) need it first.
-            if new["metadata"]["uid"].is_null() {
-                new["metadata"]["uid"] = json!(store::uid());
-            }
-            defaults::apply_defaults(&api_version, &rtype.kind, &mut new, &mut Ctx { state });
-        }
-        Some(old) => {
-            // Allocated fields a client leaves out keep their values, as kube-apiserver does.
-            if rtype.group.is_empty() && rtype.kind == "Service" {
-                carry_service_allocations(old, &mut new);
-            }
-            defaults::apply_update_defaults(&api_version, &rtype.kind, &mut new);
-        }
-    }
-    // Custom objects: the schema's required fields, on the whole object.
-    if rtype.is_custom() && ctx.subresource.is_none() {
-        if let Some(schema) = Schema::of(rtype) {
-            let missing: Vec<Problem> =
-                schema.check_and_prune(&mut new.clone()).into_iter().filter(|p| p.kind == ProblemKind::Required).collect();
-            if !missing.is_empty() {
-                let messages: Vec<String> = missing.iter().map(Problem::message).collect();
-                let message = format!("{} \"{name}\" is invalid: {}", status::qualified(&rtype.group, &rtype.kind), bracket(&messages));
-                return Err(ApiError::invalid(&rtype.kind, &rtype.group, &name, message, missing.iter().map(cause).collect()));
-            }
-        }
-    }
-    // Validation.
-    let mut errors = Vec::new();
-    if old.is_none() {
-        errors.extend(validate::validate_name(&rtype.kind, &name));
-    }
-    errors.extend(validate::validate_create(&api_version, &rtype.kind, &new));
-    if let Some(old) = old {
-        errors.extend(validate::validate_update(&api_version, &rtype.kind, old, &new));
-    }
-    if !errors.is_empty() {
-        return Err(field_errors(rtype, &name, &errors));
-    }
-    // System metadata.
+    set_defaults(state, rtype, old, &mut new);
+    validate_object(rtype, old, &new, ctx, &name)?;
     let meta_old = old.map(|o| o["metadata"].clone()).unwrap_or(Value::Null);
-    let spec_changed = old.is_some_and(|o| spec_part(o) != spec_part(&new));
-    {
-        let meta = new["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
-        let keep = |meta: &mut serde_json::Map<String, Value>, key: &str, fallback: Value| {
-            let v = if meta_old[key].is_null() { fallback } else { meta_old[key].clone() };
-            meta.insert(key.into(), v);
-        };
-        let uid = meta.get("uid").filter(|u| u.is_string()).cloned().unwrap_or_else(|| json!(store::uid()));
-        keep(meta, "uid", uid);
-        keep(meta, "creationTimestamp", json!(store::now()));
-        if !meta_old["deletionTimestamp"].is_null() {
-            meta.insert("deletionTimestamp".into(), meta_old["deletionTimestamp"].clone());
-        }
-        if rtype.has_generation {
-            let generation = match old {
-                None => 1,
-                Some(o) => {
-                    let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
-                    if ctx.subresource.is_none() && spec_changed {
-                        g + 1
-                    } else {
-                        g
-                    }
-                }
-            };
-            meta.insert("generation".into(), json!(generation));
-        } else {
-            meta.remove("generation");
-        }
-        meta.remove("selfLink");
-    }
+    system_metadata(rtype, old, &mut new, ctx, &meta_old)?;
     if matches!(ownership, Ownership::Update) {
         let now = store::now();
         if old.is_some() || new["metadata"]["managedFields"].is_null() {
@@ -462,6 +370,115 @@ pub fn commit(
         return Ok((removed, true));
     }
     Ok((state.put(rtype, ctx.verb, ctx.controller, new), true))
+}
+
+/// The status subresource writes status only; the main resource never writes status.
+fn status_rules(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, ctx: &WriteCtx) {
+    if !rtype.has_status {
+        return;
+    }
+    let status = if ctx.subresource.is_some() {
+        let status = new.get("status").cloned();
+        if let Some(old) = old {
+            *new = old.clone();
+        }
+        status
+    } else {
+        old.and_then(|o| o.get("status")).cloned()
+    };
+    match status {
+        Some(s) => new["status"] = s,
+        None => {
+            if let Some(m) = new.as_object_mut() {
+                m.remove("status");
+            }
+        }
+    }
+}
+
+/// Defaults: a create's (after its uid, which Job selectors derive from), or an update's
+/// (allocated Service fields a client leaves out keep their values, as kube-apiserver does).
+fn set_defaults(state: &mut State, rtype: &ResourceType, old: Option<&Value>, new: &mut Value) {
+    let api_version = rtype.api_version();
+    match old {
+        None => {
+            if new["metadata"]["uid"].is_null() {
+                new["metadata"]["uid"] = json!(store::uid());
+            }
+            defaults::apply_defaults(&api_version, &rtype.kind, new, &mut Ctx { state });
+        }
+        Some(old) => {
+            if rtype.group.is_empty() && rtype.kind == "Service" {
+                carry_service_allocations(old, new);
+            }
+            defaults::apply_update_defaults(&api_version, &rtype.kind, new);
+        }
+    }
+}
+
+/// A custom object's required fields (from its schema, on the whole object), then the name,
+/// create and update rules, with Kubernetes' messages.
+fn validate_object(rtype: &ResourceType, old: Option<&Value>, new: &Value, ctx: &WriteCtx, name: &str) -> Result<(), ApiError> {
+    let api_version = rtype.api_version();
+    if rtype.is_custom() && ctx.subresource.is_none() {
+        if let Some(schema) = Schema::of(rtype) {
+            let missing: Vec<Problem> =
+                schema.check_and_prune(&mut new.clone()).into_iter().filter(|p| p.kind == ProblemKind::Required).collect();
+            if !missing.is_empty() {
+                let messages: Vec<String> = missing.iter().map(Problem::message).collect();
+                let message = format!("{} \"{name}\" is invalid: {}", status::qualified(&rtype.group, &rtype.kind), bracket(&messages));
+                return Err(ApiError::invalid(&rtype.kind, &rtype.group, name, message, missing.iter().map(cause).collect()));
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    if old.is_none() {
+        errors.extend(validate::validate_name(&rtype.kind, name));
+    }
+    errors.extend(validate::validate_create(&api_version, &rtype.kind, new));
+    if let Some(old) = old {
+        errors.extend(validate::validate_update(&api_version, &rtype.kind, old, new));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(field_errors(rtype, name, &errors))
+    }
+}
+
+/// System metadata: uid and creationTimestamp kept, deletionTimestamp carried over,
+/// `generation` counting spec changes (not status writes), no selfLink.
+fn system_metadata(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, ctx: &WriteCtx, meta_old: &Value) -> Result<(), ApiError> {
+    let spec_changed = old.is_some_and(|o| spec_part(o) != spec_part(new));
+    let meta = new["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+    let keep = |meta: &mut serde_json::Map<String, Value>, key: &str, fallback: Value| {
+        let v = if meta_old[key].is_null() { fallback } else { meta_old[key].clone() };
+        meta.insert(key.into(), v);
+    };
+    let uid = meta.get("uid").filter(|u| u.is_string()).cloned().unwrap_or_else(|| json!(store::uid()));
+    keep(meta, "uid", uid);
+    keep(meta, "creationTimestamp", json!(store::now()));
+    if !meta_old["deletionTimestamp"].is_null() {
+        meta.insert("deletionTimestamp".into(), meta_old["deletionTimestamp"].clone());
+    }
+    if rtype.has_generation {
+        let generation = match old {
+            None => 1,
+            Some(o) => {
+                let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
+                if ctx.subresource.is_none() && spec_changed {
+                    g + 1
+                } else {
+                    g
+                }
+            }
+        };
+        meta.insert("generation".into(), json!(generation));
+    } else {
+        meta.remove("generation");
+    }
+    meta.remove("selfLink");
+    Ok(())
 }
 
 /// POST of a new object.
