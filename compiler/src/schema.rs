@@ -349,7 +349,11 @@ pub static NAMESPACE: BlockSchema = BlockSchema {
     name: "namespace",
     doc: "A Kubernetes Namespace, optionally with a quota and limits.",
     label: LabelRule::Required,
-    attrs: &[],
+    attrs: &[attr(
+        "pod_security",
+        Ty::Enum(&["privileged", "baseline", "restricted"]),
+        "The Pod Security level enforced on its pods (pod-security.kubernetes.io/enforce).",
+    )],
     blocks: &[&NS_QUOTA, &NS_LIMITS],
     repeated: false,
 };
@@ -402,17 +406,96 @@ static EXPOSE: BlockSchema = block(
     ],
 );
 
-static PROBE: BlockSchema = block(
-    "probe",
-    "A readiness probe.",
+/// The attributes every probe takes (`probe`, `liveness`, `startup`).
+const PROBE_ATTRS: [AttrSchema; 5] = [
+    attr("http", Ty::Str, "HTTP GET path."),
+    attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
+    attr("exec", Ty::StrList, "Command to run."),
+    attr("port", Ty::Port, "Port name or number (default: the first port)."),
+    attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+];
+
+static PROBE: BlockSchema = block("probe", "A readiness probe: the pod gets traffic while it passes.", &PROBE_ATTRS);
+
+static LIVENESS: BlockSchema = block("liveness", "A liveness probe: the kubelet restarts the container when it fails.", &PROBE_ATTRS);
+
+static STARTUP: BlockSchema =
+    block("startup", "A startup probe: the other probes wait until it passes once (for slow starters).", &PROBE_ATTRS);
+
+/// The container-level attributes of `security` (LANGUAGE.md §10): they go to every container's
+/// `securityContext`.
+const CONTAINER_SECURITY_ATTRS: [AttrSchema; 5] = [
+    attr("read_only", Ty::Bool, "readOnlyRootFilesystem of every container."),
+    attr("escalation", Ty::Bool, "allowPrivilegeEscalation of every container."),
+    attr("drop", Ty::StrList, "Linux capabilities dropped by every container (`[\"ALL\"]`)."),
+    attr("add", Ty::StrList, "Linux capabilities added to every container."),
+    attr("privileged", Ty::Bool, "Run every container privileged."),
+];
+
+static SECURITY: BlockSchema = block(
+    "security",
+    "The pod's and its containers' security context (Pod Security: see the namespace's `pod_security`).",
     &[
-        attr("http", Ty::Str, "HTTP GET path."),
-        attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
-        attr("exec", Ty::StrList, "Command to run."),
-        attr("port", Ty::Port, "Port name or number (default: the first port)."),
-        attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+        attr("user", NON_NEG, "runAsUser of the pod."),
+        attr("group", NON_NEG, "runAsGroup of the pod."),
+        attr("fs_group", NON_NEG, "fsGroup of the pod: the group that owns mounted volumes."),
+        attr("non_root", Ty::Bool, "runAsNonRoot of the pod: refuse images that run as root."),
+        attr("seccomp", Ty::Enum(&["RuntimeDefault", "Localhost", "Unconfined"]), "The pod's seccomp profile type."),
+        attr("read_only", Ty::Bool, "readOnlyRootFilesystem of every container."),
+        attr("escalation", Ty::Bool, "allowPrivilegeEscalation of every container."),
+        attr("drop", Ty::StrList, "Linux capabilities dropped by every container (`[\"ALL\"]`)."),
+        attr("add", Ty::StrList, "Linux capabilities added to every container."),
+        attr("privileged", Ty::Bool, "Run every container privileged."),
     ],
 );
+
+static CONTAINER_SECURITY: BlockSchema = block(
+    "security",
+    "This container's security context; replaces the workload's container-level `security` attributes for it.",
+    &CONTAINER_SECURITY_ATTRS,
+);
+
+static CONTAINER_MOUNT: BlockSchema = BlockSchema {
+    name: "mount",
+    doc: "Mounts a config or secret as files, or (with neither) the workload's `volume` or `mount` of this name.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("config", Ty::Ref(Kind::Config), "The config to mount."),
+        attr("secret", Ty::Ref(Kind::Secret), "The secret to mount."),
+        req("path", Ty::Str, "Mount path in this container."),
+    ],
+    blocks: &[],
+    repeated: true,
+};
+
+static CONTAINER: BlockSchema = BlockSchema {
+    name: "container",
+    doc: "Another container in the pod (a sidecar), after the main one.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("image", Ty::Str, "The container image, with a tag."),
+        attr("command", Ty::StrList, "The container's entrypoint."),
+        attr("args", Ty::StrList, "Arguments to the entrypoint."),
+        attr("ports", Ty::IntMap, "Container ports by name."),
+        attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
+    ],
+    blocks: &[&RESOURCES, &PROBE, &LIVENESS, &STARTUP, &CONTAINER_MOUNT, &CONTAINER_SECURITY],
+    repeated: true,
+};
+
+static INIT: BlockSchema = BlockSchema {
+    name: "init",
+    doc: "An init container: runs to completion before the pod's containers start, in declaration order.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("image", Ty::Str, "The container image, with a tag."),
+        attr("command", Ty::StrList, "The container's entrypoint."),
+        attr("args", Ty::StrList, "Arguments to the entrypoint."),
+        attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
+    ],
+    blocks: &[&RESOURCES, &CONTAINER_MOUNT, &CONTAINER_SECURITY],
+    repeated: true,
+};
 
 static UPDATE: BlockSchema = block(
     "update",
@@ -425,11 +508,15 @@ static UPDATE: BlockSchema = block(
 
 pub static WORKLOAD: BlockSchema = BlockSchema {
     name: "workload",
-    doc: "A Deployment or StatefulSet running one container.",
+    doc: "A Deployment, StatefulSet, DaemonSet, Job or CronJob: a main container, its sidecars and init containers.",
     label: LabelRule::Required,
     attrs: &[
         req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace it runs in."),
-        attr("kind", Ty::Enum(&["deployment", "statefulset"]), "Deployment or StatefulSet (default: statefulset with a volume)."),
+        attr(
+            "kind",
+            Ty::Enum(&["deployment", "statefulset", "daemonset", "job", "cronjob"]),
+            "What runs the pods (default: statefulset with a volume, else deployment).",
+        ),
         req("image", Ty::Str, "The container image, with a tag."),
         attr("command", Ty::StrList, "The container's entrypoint."),
         attr("args", Ty::StrList, "Arguments to the entrypoint."),
@@ -438,9 +525,11 @@ pub static WORKLOAD: BlockSchema = BlockSchema {
         attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
         attr("service_account", Ty::Str, "The pod's service account."),
         attr("node_selector", Ty::StrMap, "Node labels the pods must match."),
-        def("wait", Ty::Bool, "true", "Whether apply waits for the rollout."),
+        attr("schedule", Ty::Str, "When a cronjob runs: 5 cron fields (`\"0 3 * * *\"`) or a macro such as `@daily`."),
+        attr("retries", NON_NEG, "Retries before a job or cronjob run fails (backoffLimit; Kubernetes default 6)."),
+        def("wait", Ty::Bool, "true", "Whether apply waits for the rollout (for a job: its completion; never for a cronjob)."),
     ],
-    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &UPDATE],
+    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &LIVENESS, &STARTUP, &UPDATE, &SECURITY, &CONTAINER, &INIT],
     repeated: false,
 };
 

@@ -2166,3 +2166,218 @@ fn s6_storage_class_snapshot_direct() {
     ));
     insta::assert_snapshot!("s6_storage_class_direct", c.render(false));
 }
+
+// ---- §10 "workload: more shapes" and "workload security" ----
+
+const SHAPES: &str = r#"
+namespace "shop" { pod_security = "restricted" }
+
+config "proxy" {
+  namespace = namespace.shop
+  data      = { "envoy.yaml" = "static_resources: {}" }
+}
+
+secret "db" {
+  namespace = namespace.shop
+  data      = { password = "hunter2-planted" }
+}
+
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 2
+  ports     = { http = 8080 }
+  env       = { MODE = "prod" }
+  resources { memory = 128Mi }
+  probe { http = "/ready" }
+  liveness { http = "/healthz", initial_delay = 5 }
+  startup { tcp = true, port = 8080 }
+  security {
+    user       = 1000
+    group      = 1000
+    fs_group   = 2000
+    non_root   = true
+    seccomp    = "RuntimeDefault"
+    read_only  = true
+    escalation = false
+    drop       = ["ALL"]
+    add        = []
+  }
+  mount "conf" {
+    config = config.proxy
+    path   = "/etc/nginx/conf.d"
+  }
+
+  container "metrics" {
+    image = "prom/statsd-exporter:v0.27.1"
+    ports = { metrics = 9102 }
+    env   = { DB_PASSWORD = secret.db.password, TOKEN = sensitive("planted-inline-token") }
+    resources { memory = 32Mi }
+    liveness { http = "/metrics" }
+    mount "conf" { path = "/etc/exporter" }
+    security {
+      escalation = false
+      drop       = ["ALL"]
+      add        = ["NET_BIND_SERVICE"]
+    }
+  }
+  init "migrate" {
+    image   = "migrate:3.1"
+    command = ["migrate", "up"]
+    env     = { DB_PASSWORD = secret.db.password }
+    resources { memory = 64Mi }
+  }
+}
+
+workload "report" {
+  namespace = namespace.shop
+  kind      = "cronjob"
+  schedule  = "0 3 * * *"
+  retries   = 2
+  image     = "report:1.4"
+  resources { memory = 64Mi }
+  security {
+    non_root   = true
+    seccomp    = "RuntimeDefault"
+    escalation = false
+    drop       = ["ALL"]
+  }
+}
+
+workload "seed" {
+  namespace = namespace.shop
+  kind      = "job"
+  image     = "seed:1.0"
+  resources { memory = 64Mi }
+  security {
+    non_root   = true
+    seccomp    = "Localhost"
+    escalation = false
+    drop       = ["ALL"]
+  }
+}
+
+workload "agent" {
+  namespace = "infra"
+  kind      = "daemonset"
+  image     = "agent:0.9"
+  resources { memory = 64Mi }
+  update { max_unavailable = 1 }
+}
+"#;
+
+#[test]
+fn s10_containers_follow_the_main_one_and_init_containers_go_first() {
+    let c = clean(SHAPES);
+    let spec = at(obj(&c, "Deployment", "web"), "/spec/template/spec");
+    let names: Vec<&str> = at(spec, "/containers").as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["web", "metrics"]);
+    assert_eq!(at(spec, "/initContainers/0/name"), "migrate");
+    assert_eq!(at(spec, "/initContainers/0/command"), &json!(["migrate", "up"]));
+    assert_eq!(at(spec, "/containers/1/ports"), &json!([{ "name": "metrics", "containerPort": 9102 }]));
+    // A sidecar's mount without `config`/`secret` shares the workload's mount of that name.
+    assert_eq!(at(spec, "/containers/1/volumeMounts"), &json!([{ "name": "conf", "mountPath": "/etc/exporter", "readOnly": true }]));
+    assert_eq!(at(spec, "/volumes"), &json!([{ "name": "conf", "configMap": { "name": "proxy" } }]));
+    assert_eq!(
+        at(spec, "/containers/1/env/0"),
+        &json!({ "name": "DB_PASSWORD", "valueFrom": { "secretKeyRef": { "name": "db", "key": "password" } } })
+    );
+}
+
+#[test]
+fn s10_probes_render_as_readiness_liveness_and_startup() {
+    let c = clean(SHAPES);
+    let main = at(obj(&c, "Deployment", "web"), "/spec/template/spec/containers/0");
+    assert_eq!(at(main, "/readinessProbe"), &json!({ "httpGet": { "path": "/ready", "port": "http" } }));
+    assert_eq!(at(main, "/livenessProbe"), &json!({ "httpGet": { "path": "/healthz", "port": "http" }, "initialDelaySeconds": 5 }));
+    assert_eq!(at(main, "/startupProbe"), &json!({ "tcpSocket": { "port": 8080 } }));
+    let sidecar = at(obj(&c, "Deployment", "web"), "/spec/template/spec/containers/1");
+    assert_eq!(at(sidecar, "/livenessProbe"), &json!({ "httpGet": { "path": "/metrics", "port": "metrics" } }));
+}
+
+#[test]
+fn s10_security_goes_to_the_pod_and_every_container_unless_a_container_has_its_own() {
+    let c = clean(SHAPES);
+    let spec = at(obj(&c, "Deployment", "web"), "/spec/template/spec");
+    assert_eq!(
+        at(spec, "/securityContext"),
+        &json!({ "runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": true, "fsGroup": 2000, "seccompProfile": { "type": "RuntimeDefault" } })
+    );
+    let workload_level = json!({ "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } });
+    assert_eq!(at(spec, "/containers/0/securityContext"), &workload_level, "an empty `add` renders nothing");
+    assert_eq!(at(spec, "/initContainers/0/securityContext"), &workload_level);
+    assert_eq!(
+        at(spec, "/containers/1/securityContext"),
+        &json!({ "allowPrivilegeEscalation": false, "capabilities": { "add": ["NET_BIND_SERVICE"], "drop": ["ALL"] } }),
+        "the sidecar's own block replaces the workload's container-level attributes"
+    );
+}
+
+#[test]
+fn s10_pod_security_labels_the_namespace() {
+    let c = clean(SHAPES);
+    let ns = obj(&c, "Namespace", "shop");
+    assert_eq!(at(ns, "/metadata/labels/pod-security.kubernetes.io~1enforce"), "restricted");
+    assert_eq!(at(ns, "/metadata/labels/pod-security.kubernetes.io~1enforce-version"), "latest");
+}
+
+#[test]
+fn s10_job_cronjob_and_daemonset_lowering() {
+    let c = clean(SHAPES);
+    let cron = obj(&c, "CronJob", "report");
+    assert_eq!(at(cron, "/apiVersion"), "batch/v1");
+    assert_eq!(at(cron, "/spec/schedule"), "0 3 * * *");
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/backoffLimit"), 2);
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/template/spec/restartPolicy"), "OnFailure");
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/template/spec/containers/0/name"), "report");
+    let job = obj(&c, "Job", "seed");
+    assert_eq!(at(job, "/apiVersion"), "batch/v1");
+    assert_eq!(at(job, "/spec/template/spec/restartPolicy"), "OnFailure");
+    assert!(job.pointer("/spec/backoffLimit").is_none(), "unset `retries` keeps Kubernetes' default");
+    assert!(job.pointer("/spec/selector").is_none(), "the API server generates a Job's selector");
+    let ds = obj(&c, "DaemonSet", "agent");
+    assert_eq!(at(ds, "/apiVersion"), "apps/v1");
+    assert!(ds.pointer("/spec/replicas").is_none());
+    assert_eq!(at(ds, "/spec/selector/matchLabels/app.kubernetes.io~1name"), "agent");
+    assert_eq!(at(ds, "/spec/updateStrategy"), &json!({ "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } }));
+}
+
+#[test]
+fn s10_sidecar_and_init_secrets_are_sensitive_wherever_they_sit() {
+    let c = clean(SHAPES);
+    let web = find(&c, "Deployment", "web").expect("web");
+    assert!(web.sensitive.contains(&"/spec/template/spec/containers/1/env/1/value".to_string()), "{:?}", web.sensitive);
+    let rendered = c.render(false);
+    assert!(!rendered.contains("planted-inline-token") && !rendered.contains("hunter2-planted"), "{rendered}");
+    insta::assert_snapshot!("s10_more_shapes", rendered);
+}
+
+#[test]
+fn s10_quota_counts_init_containers_by_the_schedulers_rule() {
+    // Sum of containers 96Mi < the largest init 200Mi: each pod counts 200Mi; 3 × 200Mi > 512Mi.
+    let src = r#"
+namespace "shop" {
+  quota { memory = 512Mi }
+}
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 3
+  update { max_surge = 0 }
+  resources { memory = 64Mi }
+  container "log" {
+    image = "fluent-bit:3.1"
+    resources { memory = 32Mi }
+  }
+  init "warm" {
+    image = "warm:1.0"
+    resources { memory = 200Mi }
+  }
+}
+"#;
+    let errs = errors(src);
+    assert!(errs.iter().any(|(c, m)| c == "E0406" && m.contains("600Mi")), "{errs:?}");
+    // Without the init container the containers' sum fits: 3 × 96Mi = 288Mi.
+    let fits = src.replace("  init \"warm\" {\n    image = \"warm:1.0\"\n    resources { memory = 200Mi }\n  }\n", "");
+    ok(&fits);
+}

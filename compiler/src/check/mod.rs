@@ -2,6 +2,7 @@
 //! LANGUAGE.md §7 ([`rules`], [`quota`]), and works out the stack-wide facts lowering needs:
 //! the stack's name and which cluster (and Ceph mode) each resource belongs to.
 
+mod pods;
 mod quota;
 mod rules;
 mod types;

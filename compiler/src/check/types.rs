@@ -135,7 +135,7 @@ fn may_hold_sensitive(kind: Kind, block: &str, attr: &str) -> bool {
     matches!(
         (kind, block, attr),
         (Kind::Secret, "secret", "data")
-            | (Kind::Workload, "workload", "env")
+            | (Kind::Workload, "workload" | "container" | "init", "env")
             | (Kind::Manifest, "manifest", "object")
             | (Kind::Policy, "policy", "config")
     )

@@ -10,6 +10,9 @@ use crate::check::{CephMode, ClusterInfo};
 use crate::eval::{BodyValue, Resource};
 use crate::value::Value;
 
+/// The Pod Security admission label that sets a namespace's enforced level.
+pub(crate) const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+
 /// A map of canonical quantities from `(attribute, key)` pairs that are set.
 fn quantities(body: &BodyValue, pairs: &[(&str, &str)]) -> Map<String, Json> {
     let mut m = Map::new();
@@ -24,6 +27,14 @@ fn quantities(body: &BodyValue, pairs: &[(&str, &str)]) -> Map<String, Json> {
 pub(super) fn namespace(cx: &mut Lowering, res: &Resource) {
     let name = res.addr.name.clone();
     cx.kube(res, "v1", "Namespace", None, &name, vec![], vec![]);
+    if let Some(level) = str_of(&res.body, "pod_security") {
+        // Pod Security admission's labels (LANGUAGE.md §10): enforce the level, at the
+        // cluster's latest version of it.
+        if let Some(Json::Object(labels)) = cx.objects.last_mut().and_then(|o| o.body.pointer_mut("/metadata/labels")) {
+            labels.insert(POD_SECURITY_ENFORCE.into(), json!(level));
+            labels.insert(format!("{POD_SECURITY_ENFORCE}-version"), json!("latest"));
+        }
+    }
     if let Some(q) = res.body.block("quota") {
         let hard = quantities(
             &q.body,

@@ -5,11 +5,14 @@
 
 mod kube;
 mod manifest;
+mod pod;
 mod pool;
 mod workload;
 
 use cairn_lang::Diagnostic;
 use serde_json::{json, Map, Value as Json};
+
+pub(crate) use pod::capabilities;
 
 use crate::access::str_of;
 use crate::check::{ClusterInfo, Facts};
