@@ -187,12 +187,15 @@ fn document_symbols_outline_the_blocks_of_the_shop_example() {
     assert_eq!(children, ["quota", "limits"]);
     assert_eq!(ns["selectionRange"], json!({ "start": { "line": 16, "character": 10 }, "end": { "line": 16, "character": 16 } }));
     assert_eq!(ns["range"]["start"], json!({ "line": 16, "character": 0 }));
-    assert_eq!(ns["range"]["end"], json!({ "line": 40, "character": 1 }));
+    assert_eq!(ns["range"]["end"], json!({ "line": 42, "character": 1 }));
 
     let u = c.open(&shop.join("apps.cairn"), &std::fs::read_to_string(shop.join("apps.cairn")).unwrap());
     let symbols = ok(c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } })));
     let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["import \"std/apps\" as apps", "web_version", "config \"app\"", "apps.database \"db\"", "apps.web_app \"web\""]);
+    assert_eq!(
+        names,
+        ["import \"std/apps\" as apps", "web_version", "config \"app\"", "apps.database \"db\"", "apps.web_app \"web\"", "workload \"report\""]
+    );
     c.shutdown();
 }
 
@@ -440,11 +443,11 @@ fn completion_of_imports_templates_and_resources_templates_make() {
     // At the top level: the imported templates beside the block kinds.
     let top = labels(c.at("textDocument/completion", &u, line + 1, 0));
     assert!(top.iter().any(|l| l == "apps.web_app") && top.iter().any(|l| l == "workload"), "{top:?}");
-    // After `workload.`: the workloads the templates make (`web`, `db`), though no `workload`
-    // block is written anywhere.
+    // After `workload.`: the workloads the templates make (`web`, `db`) beside the one written
+    // as a block (`report`).
     let text = format!("{apps}\nconfig \"x\" {{\n  namespace = namespace.shop\n  data = {{ a = workload. }}\n}}\n");
     c.change(&u, 3, &text);
     let line = u32::try_from(text.lines().count()).unwrap() - 2;
-    assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "web"]);
+    assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "report", "web"]);
     c.shutdown();
 }
