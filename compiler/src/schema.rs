@@ -8,6 +8,9 @@ pub enum Kind {
     Stack,
     Cluster,
     Pool,
+    Filesystem,
+    ObjectStore,
+    Bucket,
     StorageClass,
     Namespace,
     Workload,
@@ -20,10 +23,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in declaration order of the reference.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Stack,
         Kind::Cluster,
         Kind::Pool,
+        Kind::Filesystem,
+        Kind::ObjectStore,
+        Kind::Bucket,
         Kind::StorageClass,
         Kind::Namespace,
         Kind::Workload,
@@ -40,6 +46,9 @@ impl Kind {
             Kind::Stack => "stack",
             Kind::Cluster => "cluster",
             Kind::Pool => "pool",
+            Kind::Filesystem => "filesystem",
+            Kind::ObjectStore => "object_store",
+            Kind::Bucket => "bucket",
             Kind::StorageClass => "storage_class",
             Kind::Namespace => "namespace",
             Kind::Workload => "workload",
@@ -67,6 +76,9 @@ impl Kind {
             Kind::Stack => &STACK,
             Kind::Cluster => &CLUSTER,
             Kind::Pool => &POOL,
+            Kind::Filesystem => &FILESYSTEM,
+            Kind::ObjectStore => &OBJECT_STORE,
+            Kind::Bucket => &BUCKET,
             Kind::StorageClass => &STORAGE_CLASS,
             Kind::Namespace => &NAMESPACE,
             Kind::Workload => &WORKLOAD,
@@ -300,16 +312,116 @@ pub static POOL: BlockSchema = BlockSchema {
     repeated: false,
 };
 
-pub static STORAGE_CLASS: BlockSchema = BlockSchema {
-    name: "storage_class",
-    doc: "A Kubernetes StorageClass provisioning RBD volumes from a pool.",
+/// The attributes a pool's replication takes, shared by `pool`, a file system's and an object
+/// store's pools.
+const REPLICATED_ATTRS: [AttrSchema; 4] = [
+    def("size", Ty::Int { min: 1, max: 10 }, "3", "Number of replicas (replicated pools)."),
+    attr("min_size", Ty::Int { min: 1, max: 10 }, "Replicas needed to serve I/O (default size - size/2; erasure k + 1)."),
+    def("failure_domain", Ty::Str, "\"host\"", "CRUSH failure domain: osd, host, rack…"),
+    attr("device_class", Ty::Str, "CRUSH device class (ssd, hdd, nvme)."),
+];
+
+static METADATA_POOL: BlockSchema = block("metadata", "The metadata pool: always replicated (`<name>-metadata`).", &REPLICATED_ATTRS);
+
+/// A data pool's attributes: every attribute of `pool` but `application`, `quota`, `protect`.
+const DATA_POOL_ATTRS: [AttrSchema; 7] = [
+    def("type", Ty::Enum(&["replicated", "erasure"]), "\"replicated\"", "Replicated or erasure coded; changing it replaces the pool."),
+    def("size", Ty::Int { min: 1, max: 10 }, "3", "Number of replicas (replicated pools)."),
+    attr("min_size", Ty::Int { min: 1, max: 10 }, "Replicas needed to serve I/O (default size - size/2; erasure k + 1)."),
+    attr("pg_num", Ty::Int { min: 1, max: 1 << 20 }, "Placement groups; unset lets the autoscaler decide."),
+    def("autoscale", Ty::Enum(&["on", "warn", "off"]), "\"on\"", "The PG autoscaler mode."),
+    def("failure_domain", Ty::Str, "\"host\"", "CRUSH failure domain: osd, host, rack…"),
+    attr("device_class", Ty::Str, "CRUSH device class (ssd, hdd, nvme)."),
+];
+
+static FS_DATA_POOL: BlockSchema = BlockSchema {
+    name: "data",
+    doc: "A data pool `<fs>-<name>`; the first is the default and must be replicated.",
+    label: LabelRule::Required,
+    attrs: &DATA_POOL_ATTRS,
+    blocks: &[&ERASURE],
+    repeated: true,
+};
+
+pub static FILESYSTEM: BlockSchema = BlockSchema {
+    name: "filesystem",
+    doc: "A CephFS file system: a metadata pool, one or more data pools, and its MDS settings.",
     label: LabelRule::Required,
     attrs: &[
-        req("pool", Ty::Ref(Kind::Pool), "The pool volumes are created in."),
+        def("active", Ty::Int { min: 1, max: 256 }, "1", "Active MDS daemons (max_mds)."),
+        def("standby", Ty::Bool, "true", "A hot standby per active MDS."),
+    ],
+    blocks: &[&METADATA_POOL, &FS_DATA_POOL],
+    repeated: false,
+};
+
+static STORE_DATA_POOL: BlockSchema = BlockSchema {
+    name: "data",
+    doc: "The object store's data pool.",
+    label: LabelRule::None,
+    attrs: &DATA_POOL_ATTRS,
+    blocks: &[&ERASURE],
+    repeated: false,
+};
+
+static GATEWAY: BlockSchema = block(
+    "gateway",
+    "The RADOS gateways (S3 endpoints) Rook runs.",
+    &[
+        def("port", Ty::Int { min: 1, max: 65535 }, "80", "The gateways' HTTP port."),
+        def("instances", Ty::Int { min: 1, max: 100 }, "1", "Gateway pods."),
+    ],
+);
+
+pub static OBJECT_STORE: BlockSchema = BlockSchema {
+    name: "object_store",
+    doc: "An S3-compatible object store (Rook's CephObjectStore; rook mode only).",
+    label: LabelRule::Required,
+    attrs: &[],
+    blocks: &[&METADATA_POOL, &STORE_DATA_POOL, &GATEWAY],
+    repeated: false,
+};
+
+/// What `bucket.NAME.FIELD` reads in `env`: the field, the key Rook writes, and whether it is
+/// in the Secret (else the ConfigMap) named after the claim.
+pub const BUCKET_KEYS: [(&str, &str, bool); 5] = [
+    ("name", "BUCKET_NAME", false),
+    ("host", "BUCKET_HOST", false),
+    ("port", "BUCKET_PORT", false),
+    ("access_key", "AWS_ACCESS_KEY_ID", true),
+    ("secret_key", "AWS_SECRET_ACCESS_KEY", true),
+];
+
+pub static BUCKET: BlockSchema = BlockSchema {
+    name: "bucket",
+    doc: "An S3 bucket claimed from an object store (an ObjectBucketClaim); `bucket.NAME.access_key` and friends go in `env`.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace of the claim and of the workloads that use it."),
+        req("store", Ty::Ref(Kind::ObjectStore), "The object store the bucket lives in."),
+        def(
+            "reclaim",
+            Ty::Enum(&["Delete", "Retain"]),
+            "\"Delete\"",
+            "What happens to the bucket and its objects when the claim is deleted.",
+        ),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static STORAGE_CLASS: BlockSchema = BlockSchema {
+    name: "storage_class",
+    doc: "A Kubernetes StorageClass provisioning RBD volumes from a pool or CephFS volumes from a file system.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("pool", Ty::Ref(Kind::Pool), "The pool RBD volumes are created in (or `filesystem`)."),
+        attr("filesystem", Ty::Ref(Kind::Filesystem), "The file system CephFS volumes are created in (or `pool`)."),
+        attr("data", Ty::Str, "With `filesystem`: the data pool volumes go to (default: the first)."),
         def("reclaim", Ty::Enum(&["Delete", "Retain"]), "\"Delete\"", "What happens to a volume when its claim is deleted."),
         def("expansion", Ty::Bool, "true", "Whether volumes can be expanded."),
         attr("default", Ty::Bool, "Make this the cluster's default StorageClass."),
-        def("fs_type", Ty::Str, "\"ext4\"", "File system of the volumes."),
+        def("fs_type", Ty::Str, "\"ext4\"", "File system of RBD volumes (not with `filesystem`)."),
         attr("binding", Ty::Enum(&["Immediate", "WaitForFirstConsumer"]), "When volumes are bound (Kubernetes default Immediate)."),
         attr("csi_secret", Ty::Str, "Name of the CSI secrets (default per mode)."),
         attr("csi_secret_namespace", Ty::Str, "Namespace of the CSI secrets (default per mode)."),

@@ -1558,7 +1558,7 @@ workload "db" {{
     storage_class = storage_class.fast
     size          = 1536Mi
     mount         = "/shared"
-    access        = "ReadWriteMany"
+    access        = "ReadOnlyMany"
   }}
   expose {{ port = 5432, target = "postgres" }}
   probe {{ exec = ["pg_isready", "-U", "postgres"] }}
@@ -1594,7 +1594,7 @@ workload "db" {{
         at(s, "/spec/volumeClaimTemplates"),
         &json!([
             {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast", "resources": {"requests": {"storage": "20Gi"}}}},
-            {"metadata": {"name": "shared"}, "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "fast", "resources": {"requests": {"storage": "1536Mi"}}}},
+            {"metadata": {"name": "shared"}, "spec": {"accessModes": ["ReadOnlyMany"], "storageClassName": "fast", "resources": {"requests": {"storage": "1536Mi"}}}},
         ])
     );
     // Claim templates carry no cairn labels (the PVCs they make are not cairn's objects).
@@ -1816,7 +1816,9 @@ fn s7_checks_workloads() {
     // A ReadWriteOnce volume on a Deployment with replicas > 1.
     let errs = errors(&w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fast\n    size = 1Gi\n    mount = \"/v\"\n  }"));
     assert!(errs.iter().any(|(_, m)| m.contains("ReadWriteOnce")), "{errs:?}");
-    ok(&w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fast\n    size = 1Gi\n    mount = \"/v\"\n    access = \"ReadWriteMany\"\n  }"));
+    // ReadWriteMany is what a Deployment's replicas share a volume with (on a CephFS class).
+    let shared = "filesystem \"fs\" {\n  metadata { size = 3 }\n  data \"default\" { size = 3 }\n}\nstorage_class \"fs\" { filesystem = filesystem.fs }\n";
+    ok(&format!("{shared}{}", w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fs\n    size = 1Gi\n    mount = \"/v\"\n    access = \"ReadWriteMany\"\n  }")));
     // Memory limit below its request.
     let errs = errors(&w("  image = \"a/b:1\"\n  resources {\n    memory = 1Gi\n    memory_limit = 512Mi\n  }"));
     assert!(errs.iter().any(|(_, m)| m.contains("memory")), "{errs:?}");
@@ -2380,4 +2382,193 @@ workload "web" {
     // Without the init container the containers' sum fits: 3 × 96Mi = 288Mi.
     let fits = src.replace("  init \"warm\" {\n    image = \"warm:1.0\"\n    resources { memory = 200Mi }\n  }\n", "");
     ok(&fits);
+}
+
+// ---- §10 file and object storage ----
+
+const FILE_AND_OBJECT: &str = r#"namespace "shop" {}
+
+filesystem "shared" {
+  metadata { size = 3 }
+  data "default" { size = 3 }
+  data "cold" {
+    type = "erasure"
+    erasure {
+      k = 4
+      m = 2
+    }
+  }
+  active  = 1
+  standby = true
+}
+
+storage_class "shared" {
+  filesystem = filesystem.shared
+}
+
+storage_class "cold" {
+  filesystem = filesystem.shared
+  data       = "cold"
+  reclaim    = "Retain"
+}
+
+object_store "media" {
+  metadata { size = 3 }
+  data {
+    type = "erasure"
+    erasure {
+      k = 2
+      m = 1
+    }
+  }
+  gateway {
+    port      = 80
+    instances = 2
+  }
+}
+
+bucket "uploads" {
+  namespace = namespace.shop
+  store     = object_store.media
+}
+
+bucket "archive" {
+  namespace = namespace.shop
+  store     = object_store.media
+  reclaim   = "Retain"
+}
+
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 3
+  resources { memory = 64Mi }
+  env = {
+    BUCKET     = bucket.uploads.name
+    S3_HOST    = bucket.uploads.host
+    S3_PORT    = bucket.uploads.port
+    ACCESS_KEY = bucket.uploads.access_key
+    SECRET_KEY = bucket.uploads.secret_key
+  }
+  volume "uploads" {
+    storage_class = storage_class.shared
+    size          = 10Gi
+    mount         = "/uploads"
+    access        = "ReadWriteMany"
+  }
+}
+"#;
+
+#[test]
+fn s10_filesystem_rook_lowering() {
+    let c = clean(FILE_AND_OBJECT);
+    let fs = obj(&c, "CephFilesystem", "shared");
+    assert_eq!(at(fs, "/apiVersion"), "ceph.rook.io/v1");
+    assert_eq!(at(fs, "/metadata/namespace"), "rook-ceph");
+    assert_eq!(at(fs, "/spec/metadataPool"), &json!({ "replicated": { "size": 3 }, "failureDomain": "host" }));
+    assert_eq!(
+        at(fs, "/spec/dataPools"),
+        &json!([
+            { "name": "shared-default", "replicated": { "size": 3 }, "failureDomain": "host" },
+            { "name": "shared-cold", "erasureCoded": { "dataChunks": 4, "codingChunks": 2 }, "failureDomain": "host" },
+        ])
+    );
+    assert_eq!(at(fs, "/spec/metadataServer"), &json!({ "activeCount": 1, "activeStandby": true }));
+    assert_eq!(at(fs, "/spec/preserveFilesystemOnDelete"), true, "protect defaults to true");
+    assert!(find(&c, "CephFilesystem", "shared").is_some_and(|o| o.protect));
+}
+
+#[test]
+fn s10_storage_class_on_a_filesystem() {
+    let c = clean(FILE_AND_OBJECT);
+    let sc = obj(&c, "StorageClass", "shared");
+    assert_eq!(at(sc, "/provisioner"), "rook-ceph.cephfs.csi.ceph.com");
+    assert_eq!(at(sc, "/parameters/fsName"), "shared");
+    assert_eq!(at(sc, "/parameters/pool"), "shared-default", "the first data pool by default");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1provisioner-secret-name"), "rook-csi-cephfs-provisioner");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1node-stage-secret-name"), "rook-csi-cephfs-node");
+    assert!(sc.pointer("/parameters/csi.storage.k8s.io~1fstype").is_none());
+    assert_eq!(at(obj(&c, "StorageClass", "cold"), "/parameters/pool"), "shared-cold");
+    // The graph: file system → its storage class → the claims of the workload's volume.
+    assert!(pos(&c, "CephFilesystem/rook-ceph/shared") < pos(&c, "StorageClass/shared"));
+    assert!(edge_reason(&c, "CephFilesystem/rook-ceph/shared", "StorageClass/shared").is_some());
+    assert!(edge_reason(&c, "StorageClass/shared", "StatefulSet/shop/web").is_some());
+}
+
+#[test]
+fn s10_object_store_buckets_and_their_classes() {
+    let c = clean(FILE_AND_OBJECT);
+    let store = obj(&c, "CephObjectStore", "media");
+    assert_eq!(at(store, "/spec/dataPool"), &json!({ "erasureCoded": { "dataChunks": 2, "codingChunks": 1 }, "failureDomain": "host" }));
+    assert_eq!(at(store, "/spec/gateway"), &json!({ "port": 80, "instances": 2 }));
+    assert_eq!(at(store, "/spec/preservePoolsOnDelete"), true);
+    // One class per reclaim policy: the first bucket's is `<store>-buckets`.
+    let first = obj(&c, "StorageClass", "media-buckets");
+    assert_eq!(at(first, "/provisioner"), "rook-ceph.ceph.rook.io/bucket");
+    assert_eq!(at(first, "/parameters"), &json!({ "objectStoreName": "media", "objectStoreNamespace": "rook-ceph" }));
+    assert_eq!(at(first, "/reclaimPolicy"), "Delete");
+    assert_eq!(at(obj(&c, "StorageClass", "media-buckets-retain"), "/reclaimPolicy"), "Retain");
+    let claim = obj(&c, "ObjectBucketClaim", "uploads");
+    assert_eq!(at(claim, "/apiVersion"), "objectbucket.io/v1alpha1");
+    assert_eq!(at(claim, "/spec"), &json!({ "generateBucketName": "uploads", "storageClassName": "media-buckets" }));
+    assert_eq!(at(obj(&c, "ObjectBucketClaim", "archive"), "/spec/storageClassName"), "media-buckets-retain");
+    assert!(find(&c, "ObjectBucketClaim", "uploads").is_some_and(|o| o.protect), "a bucket is protected by default");
+    // object store → bucket class → bucket → the workload that reads it.
+    assert!(pos(&c, "StorageClass/media-buckets") < pos(&c, "ObjectBucketClaim/shop/uploads"));
+    assert!(edge_reason(&c, "ObjectBucketClaim/shop/uploads", "StatefulSet/shop/web").is_some());
+}
+
+#[test]
+fn s10_bucket_references_become_key_references() {
+    let c = clean(FILE_AND_OBJECT);
+    let env = at(obj(&c, "StatefulSet", "web"), "/spec/template/spec/containers/0/env");
+    let of = |name: &str| env.as_array().into_iter().flatten().find(|e| e["name"] == name).cloned().unwrap_or_default();
+    assert_eq!(of("BUCKET")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_NAME" } }));
+    assert_eq!(of("S3_HOST")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_HOST" } }));
+    assert_eq!(of("S3_PORT")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_PORT" } }));
+    assert_eq!(of("ACCESS_KEY")["valueFrom"], json!({ "secretKeyRef": { "name": "uploads", "key": "AWS_ACCESS_KEY_ID" } }));
+    assert_eq!(of("SECRET_KEY")["valueFrom"], json!({ "secretKeyRef": { "name": "uploads", "key": "AWS_SECRET_ACCESS_KEY" } }));
+}
+
+#[test]
+fn s10_filesystem_direct_mode_lowering() {
+    let src = r#"
+cluster "lab" {
+  ceph {
+    mode = "direct"
+    fsid = "8a0c6f3e-1b2d-4c5e-9f70-112233445566"
+  }
+}
+filesystem "shared" {
+  metadata { size = 3 }
+  data "default" { size = 2 }
+  data "cold" {
+    type = "erasure"
+    erasure {
+      k = 2
+      m = 1
+    }
+  }
+  active  = 2
+  standby = false
+}
+storage_class "shared" {
+  filesystem = filesystem.shared
+}
+"#;
+    let c = clean(src);
+    let fs = obj(&c, "CephFs", "shared");
+    assert_eq!(at(fs, "/apiVersion"), "cairn.dev/v1alpha1");
+    assert_eq!((at(fs, "/spec/active"), at(fs, "/spec/standby")), (&json!(2), &json!(false)));
+    assert_eq!(at(fs, "/spec/data/0/name"), "default");
+    assert_eq!(at(fs, "/spec/data/1/ec_overwrites"), true);
+    for (pool, app) in [("shared-metadata", "cephfs"), ("shared-default", "cephfs"), ("shared-cold", "cephfs")] {
+        assert_eq!(at(obj(&c, "CephPool", pool), "/spec/application"), app);
+    }
+    assert_eq!(at(obj(&c, "CephPool", "shared-default"), "/spec/min_size"), 1);
+    let sc = obj(&c, "StorageClass", "shared");
+    assert_eq!(at(sc, "/provisioner"), "cephfs.csi.ceph.com");
+    assert_eq!(at(sc, "/parameters/clusterID"), "8a0c6f3e-1b2d-4c5e-9f70-112233445566");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1node-stage-secret-namespace"), "ceph-csi-cephfs");
+    assert!(pos(&c, "CephPool/shared-default") < pos(&c, "CephFs/shared"), "the pools before the file system");
 }

@@ -194,7 +194,14 @@ fn document_symbols_outline_the_blocks_of_the_shop_example() {
     let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["import \"std/apps\" as apps", "web_version", "config \"app\"", "apps.database \"db\"", "apps.web_app \"web\"", "workload \"report\""]
+        [
+            "import \"std/apps\" as apps",
+            "web_version",
+            "config \"app\"",
+            "apps.database \"db\"",
+            "apps.web_app \"web\"",
+            "workload \"report\""
+        ]
     );
     c.shutdown();
 }

@@ -5,6 +5,7 @@
 mod pods;
 mod quota;
 mod rules;
+mod storage;
 mod types;
 
 pub use cairn_stdlib::policy::image_tag_problem;
@@ -68,6 +69,7 @@ pub fn check(resources: &[Resource], root_dir: &Path) -> (Facts, Vec<Diagnostic>
     let cluster_of = cx.resolve_clusters(&clusters);
     let facts = Facts { stack, clusters, cluster_of };
     rules::check_rules(&mut cx, &facts);
+    storage::check_storage(&mut cx, &facts);
     quota::check_quotas(&mut cx);
     (facts, cx.diags)
 }

@@ -47,6 +47,11 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
         Kind::Namespace => (names::dns1035_label, DNS1035),
         Kind::Workload => (names::dns1035_label, DNS1035),
         Kind::Config | Kind::Secret | Kind::StorageClass => (names::dns1123_subdomain, DNS1123),
+        // Rook's object names, and a bucket's S3 name prefix: DNS-1123 labels.
+        Kind::Filesystem | Kind::ObjectStore | Kind::Bucket => (
+            names::dns1123_label,
+            "use a DNS-1123 label: up to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
+        ),
         Kind::Pool => (names::pool_name, "a pool name is non-empty, has no `/` and does not start with `.`"),
         _ => return,
     };
@@ -209,6 +214,12 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
 }
 
 fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, index: usize) {
+    check_class_pool(cx, res);
+    check_class_fsid(cx, res, facts, index);
+}
+
+/// E0408: an RBD storage class on a pool whose application is not `rbd`.
+fn check_class_pool(cx: &mut Checker<'_>, res: &Resource) {
     let Some(pool_attr) = res.body.attr("pool") else { return };
     let Some(pool_name) = name_of(&res.body, "pool") else { return };
     let Some(pool) = cx.find(Kind::Pool, &pool_name) else { return };
@@ -225,6 +236,10 @@ fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, inde
         }
         cx.report(res, d);
     }
+}
+
+/// E0414: a storage class in direct mode names its Ceph cluster by fsid.
+fn check_class_fsid(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, index: usize) {
     if let Some(Some(cluster)) = facts.cluster_of.get(index) {
         if cluster.mode == CephMode::Direct && cluster.fsid.is_none() {
             let mut d = Diagnostic::error(
@@ -475,6 +490,9 @@ fn check_env_namespaces(cx: &mut Checker<'_>, res: &Resource) {
         let Value::Map(m) = env.value.unwrap_sensitive().0 else { continue };
         for (k, v) in m.iter() {
             let Value::Ref(r) = v.unwrap_sensitive().0 else { continue };
+            if r.kind == Kind::Bucket {
+                continue; // E0426, with the bucket's own wording
+            }
             let Some(target) = cx.find(r.kind, &r.name) else { continue };
             let Some(tns) = name_of(&target.body, "namespace") else { continue };
             if tns != ns {

@@ -160,6 +160,11 @@ fn env(body: &BodyValue, c: &mut Map<String, Json>) -> Vec<String> {
                 let key = r.key.clone().unwrap_or_default();
                 let from = match r.kind {
                     Kind::Secret => json!({ "secretKeyRef": { "name": r.name, "key": key } }),
+                    Kind::Bucket => match crate::schema::BUCKET_KEYS.iter().find(|(f, _, _)| *f == key) {
+                        Some((_, rook_key, true)) => json!({ "secretKeyRef": { "name": r.name, "key": rook_key } }),
+                        Some((_, rook_key, false)) => json!({ "configMapKeyRef": { "name": r.name, "key": rook_key } }),
+                        None => continue,
+                    },
                     _ => json!({ "configMapKeyRef": { "name": r.name, "key": key } }),
                 };
                 env.push(json!({ "name": k, "valueFrom": from }));
