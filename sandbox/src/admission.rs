@@ -1,5 +1,6 @@
-//! Admission: LimitRange defaults and maxima for containers, and ResourceQuota, as the
-//! `LimitRanger` and `ResourceQuota` admission plugins of kube-apiserver do.
+//! Admission: LimitRange defaults and maxima for containers, Pod Security (`pod_security.rs`)
+//! and ResourceQuota, in the order the `LimitRanger`, `PodSecurity` and `ResourceQuota`
+//! admission plugins of kube-apiserver run.
 
 use std::collections::BTreeMap;
 
@@ -24,11 +25,26 @@ pub fn admit(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &mut
     let namespace = new["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     if rtype.group.is_empty() && rtype.plural == "pods" && old.is_none() {
         limit_ranges(state, &namespace, new)?;
+        if let Some(message) = crate::pod_security::refusal(state, &namespace, new) {
+            let name = new["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(ApiError::forbidden(format!("pods \"{name}\" is forbidden: {message}")));
+        }
     }
     if old.is_none() || (rtype.group.is_empty() && rtype.plural == "persistentvolumeclaims") {
         quotas(state, rtype, &namespace, old, new)?;
     }
     Ok(())
+}
+
+/// The warnings admission gives a stored create or update: Pod Security's for a workload
+/// whose pod template (new, or changed) violates the namespace's enforced level.
+pub fn warnings(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &Value) -> Vec<String> {
+    let Some(template) = crate::pod_security::pod_template(&rtype.kind, new) else { return Vec::new() };
+    if old.and_then(|o| crate::pod_security::pod_template(&rtype.kind, o)) == Some(template) {
+        return Vec::new();
+    }
+    let namespace = new["metadata"]["namespace"].as_str().unwrap_or_default();
+    crate::pod_security::workload_warning(state, namespace, &rtype.kind, new).into_iter().collect()
 }
 
 fn containers_mut(pod: &mut Value) -> impl Iterator<Item = &mut Value> {
