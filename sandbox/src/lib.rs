@@ -15,6 +15,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod faults;
 pub mod fields;
+pub mod nodes;
 pub mod openapi;
 mod owners;
 pub mod patch;
