@@ -682,3 +682,40 @@ fn a_cron_job_is_validated_defaulted_and_stored_but_never_runs() {
     assert_eq!(stored["spec"]["suspend"], false);
     assert!(list(&sb, "/apis/batch/v1/namespaces/batch/jobs").is_empty());
 }
+
+#[test]
+fn quota_counts_a_pods_effective_request_init_containers_and_sidecars_included() {
+    let sb = sandbox();
+    namespace(&sb, "shop");
+    apply(
+        &sb,
+        json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "shop"}, "spec": {"hard": {"requests.cpu": "2"}}}),
+    );
+    let cpu = |n: &str| json!({"requests": {"cpu": n}});
+    let pod = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"}, "spec": {
+            "initContainers": [
+                {"name": "proxy", "image": "envoy:1", "restartPolicy": "Always", "resources": cpu("100m")},
+                {"name": "migrate", "image": "migrate:1", "resources": cpu("1500m")}
+            ],
+            "containers": [{"name": "web", "image": "nginx:1.27", "resources": cpu("100m")}, {"name": "metrics", "image": "m:1", "resources": cpu("200m")}]
+        }})
+    };
+    // max(100m + 200m + 100m, 1500m + the 100m sidecar started before it) = 1600m.
+    let (code, body) = sb.call("POST", "/api/v1/namespaces/shop/pods", None, Some(&pod("a")));
+    assert_eq!(code, 201, "{body}");
+    sb.settle();
+    assert_eq!(sb.object("", "resourcequotas", "shop", "q").unwrap()["status"]["used"]["requests.cpu"], "1600m");
+    let (code, body) = sb.call("POST", "/api/v1/namespaces/shop/pods", None, Some(&pod("b")));
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "pods \"b\" is forbidden: exceeded quota: q, requested: requests.cpu=1600m, used: requests.cpu=1600m, limited: requests.cpu=2"
+    );
+    // An init container without the request the quota tracks is named.
+    let mut bare = pod("c");
+    bare["spec"]["initContainers"][1]["resources"] = json!({});
+    let (code, body) = sb.call("POST", "/api/v1/namespaces/shop/pods", None, Some(&bare));
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], "pods \"c\" is forbidden: failed quota: q: must specify requests.cpu for: migrate");
+}
