@@ -719,3 +719,40 @@ fn quota_counts_a_pods_effective_request_init_containers_and_sidecars_included()
     assert_eq!(code, 403, "{body}");
     assert_eq!(body["message"], "pods \"c\" is forbidden: failed quota: q: must specify requests.cpu for: migrate");
 }
+
+#[test]
+fn pod_security_refusals_are_failed_create_events_of_jobs_and_daemon_sets() {
+    let sb = sandbox();
+    restricted_namespace(&sb, "secure", "restricted");
+    apply(&sb, job("report", "secure", "busybox:1.36", 6, json!({})));
+    apply(&sb, daemon_set("agent", "secure", "agent:1", json!(null)));
+    sb.settle();
+    assert!(list(&sb, "/api/v1/namespaces/secure/pods").is_empty());
+    for (owner, component) in [("report", "job-controller"), ("agent", "daemonset-controller")] {
+        let events = events_about(&sb, "secure", owner);
+        let event = events.iter().find(|e| e["reason"] == "FailedCreate").unwrap_or_else(|| panic!("{owner}: {events:#?}"));
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(event["source"]["component"], component);
+        let message = event["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("Error creating: pods \"{owner}-")), "{message}");
+        assert!(message.contains("violates PodSecurity \"restricted:latest\""), "{message}");
+    }
+    let job = sb.object("batch", "jobs", "secure", "report").unwrap();
+    assert!(job["status"]["active"].is_null() && condition_types(&job).is_empty(), "{job}");
+    assert_eq!(sb.object("apps", "daemonsets", "secure", "agent").unwrap()["status"]["currentNumberScheduled"], 0);
+}
+
+#[test]
+fn a_crash_looping_pod_of_an_on_failure_job_fails_the_job() {
+    let sb = sandbox();
+    namespace(&sb, "batch");
+    let mut on_failure = job("report", "batch", "busybox:1.36", 6, json!({"sandbox.cairn.dev/crash": "true"}));
+    on_failure["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+    apply(&sb, on_failure);
+    sb.settle();
+    let job = sb.object("batch", "jobs", "batch", "report").unwrap();
+    assert_eq!(condition_types(&job), ["FailureTarget", "Failed"]);
+    assert_eq!(condition(&job, "Failed").unwrap()["reason"], "BackoffLimitExceeded");
+    // Its active pod is deleted, as the Job controller deletes them on failure.
+    assert!(list(&sb, "/api/v1/namespaces/batch/pods").is_empty());
+}
