@@ -2469,8 +2469,8 @@ fn s10_filesystem_rook_lowering() {
     assert_eq!(
         at(fs, "/spec/dataPools"),
         &json!([
-            { "name": "shared-default", "replicated": { "size": 3 }, "failureDomain": "host" },
-            { "name": "shared-cold", "erasureCoded": { "dataChunks": 4, "codingChunks": 2 }, "failureDomain": "host" },
+            { "name": "default", "replicated": { "size": 3 }, "failureDomain": "host" },
+            { "name": "cold", "erasureCoded": { "dataChunks": 4, "codingChunks": 2 }, "failureDomain": "host" },
         ])
     );
     assert_eq!(at(fs, "/spec/metadataServer"), &json!({ "activeCount": 1, "activeStandby": true }));

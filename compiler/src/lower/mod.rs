@@ -23,6 +23,8 @@ use crate::value::{Address, Value};
 
 /// The kind of a direct-mode pool object (`cairn.dev/v1alpha1`).
 pub const DIRECT_POOL_KIND: &str = "CephPool";
+/// The provisioner of Rook's bucket StorageClasses (the runtime checks a bucket claim's class by it).
+pub const BUCKET_PROVISIONER: &str = "rook-ceph.ceph.rook.io/bucket";
 
 /// Who applies an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

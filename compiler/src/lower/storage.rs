@@ -7,14 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::{namespace_of, str_or, Lowering, Target};
+use super::{namespace_of, str_or, Lowering, Target, BUCKET_PROVISIONER};
 use crate::access::{bool_of, int_of, name_of, str_of};
 use crate::check::{CephMode, ClusterInfo};
 use crate::eval::{BodyValue, Resource};
 use crate::schema::Kind;
-
-/// The provisioner of Rook's bucket StorageClasses.
-pub(crate) const BUCKET_PROVISIONER: &str = "rook-ceph.ceph.rook.io/bucket";
 
 /// The bucket StorageClasses of each object store: store name → reclaim policies in the order
 /// its buckets first use them. The first policy's class is `<store>-buckets`, the others'
@@ -94,8 +91,8 @@ fn filesystem_rook(cx: &mut Lowering, res: &Resource, cluster: &ClusterInfo) {
     let name = res.addr.name.clone();
     let empty = BodyValue::default();
     let metadata = body.block("metadata").map_or(&empty, |b| &b.body);
-    let data: Vec<Json> =
-        body.blocks_of("data").filter_map(|d| d.label.as_ref().map(|(l, _)| rook_pool(&d.body, Some(&format!("{name}-{l}"))))).collect();
+    // Rook names a data pool `<fs>-<name>` itself, so `name` is the block's label.
+    let data: Vec<Json> = body.blocks_of("data").filter_map(|d| d.label.as_ref().map(|(l, _)| rook_pool(&d.body, Some(l)))).collect();
     let spec = json!({
         "metadataPool": rook_pool(metadata, None),
         "dataPools": data,
