@@ -3,6 +3,7 @@
 //! short tick. Their writes go through the same [`commit`](crate::api::write::commit) as a
 //! client's and are logged with `controller: true`.
 
+mod buckets;
 mod daemonsets;
 pub mod events;
 pub mod gc;
@@ -56,6 +57,8 @@ pub fn reconcile(state: &mut State) {
         volumes::protect_and_reclaim(state);
         quota::update(state);
         rook::reconcile(state);
+        buckets::provision(state);
+        buckets::release(state);
         crds(state);
         if state.resource_version == before {
             break;
@@ -82,6 +85,14 @@ pub fn set_status(state: &mut State, rtype: &ResourceType, obj: &Value, status: 
     next["status"] = status;
     let ctx = WriteCtx::controller("status", MANAGER, Some("status"));
     let _ = commit(state, rtype, Some(obj), next, &ctx, Ownership::Update);
+}
+
+/// `obj` without one finalizer (what a controller writes when its cleanup is done).
+pub fn without_finalizer(obj: &Value, finalizer: &str) -> Value {
+    let mut next = obj.clone();
+    let rest: Vec<Value> = obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter(|f| *f != finalizer).cloned().collect();
+    next["metadata"]["finalizers"] = serde_json::json!(rest);
+    next
 }
 
 fn crds(state: &mut State) {

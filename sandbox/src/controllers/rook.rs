@@ -36,6 +36,16 @@ fn status_of(plural: &str, obj: &Value) -> Value {
             "phase": "Ready", "state": "Created", "message": "Cluster created successfully",
             "observedGeneration": generation, "ceph": {"health": "HEALTH_OK"}
         }),
+        "cephobjectstores" => {
+            let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+            let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
+            let port = obj["spec"]["gateway"]["port"].as_i64().unwrap_or(80);
+            let endpoint = format!("http://rook-ceph-rgw-{name}.{ns}.svc:{port}");
+            json!({
+                "phase": "Ready", "observedGeneration": generation,
+                "info": {"endpoint": endpoint}, "endpoints": {"insecure": [endpoint]}
+            })
+        }
         _ => json!({"phase": "Ready", "observedGeneration": generation}),
     }
 }

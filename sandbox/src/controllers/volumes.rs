@@ -1,9 +1,9 @@
 //! The simulated provisioner: a PVC whose StorageClass exists gets a PersistentVolume and is
 //! bound (at once for `Immediate`, once a pod uses it for `WaitForFirstConsumer`).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{events, objects, rtype, set_status, MANAGER};
+use super::{events, objects, rtype, set_status, without_finalizer, MANAGER};
 use crate::api::write::{commit, Ownership, WriteCtx};
 use crate::registry::TypeKey;
 use crate::store::State;
@@ -92,13 +92,6 @@ pub fn bind(state: &mut State) {
         let Ok((bound, _)) = commit(state, &pvc_type, Some(&pvc), next, &ctx, Ownership::Update) else { continue };
         set_status(state, &pvc_type, &bound, json!({"phase": "Bound", "accessModes": access, "capacity": {"storage": storage}}));
     }
-}
-
-fn without_finalizer(obj: &Value, finalizer: &str) -> Value {
-    let mut next = obj.clone();
-    let rest: Vec<Value> = obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter(|f| *f != finalizer).cloned().collect();
-    next["metadata"]["finalizers"] = json!(rest);
-    next
 }
 
 /// Storage object protection and reclaim: a deleted claim goes once no pod uses it; its volume

@@ -4,7 +4,8 @@ use serde_json::{json, Value};
 
 const ROOK: &str = include_str!("rook.yaml");
 
-/// Rook's CRDs (CephBlockPool, CephCluster, CephFilesystem, CephObjectStore).
+/// Rook's CRDs (CephBlockPool, CephCluster, CephFilesystem, CephObjectStore) and the bucket claim
+/// API Rook ships with them (ObjectBucketClaim, ObjectBucket).
 pub fn rook() -> Vec<Value> {
     use serde::Deserialize;
     serde_yaml::Deserializer::from_str(ROOK).filter_map(|doc| Value::deserialize(doc).ok()).collect()
@@ -35,8 +36,8 @@ pub fn set_established(crd: &mut Value, now: &str) {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn rook_crds_parse_into_four_kinds() {
+    fn rook_crds_parse_into_six_kinds() {
         let kinds: Vec<String> = super::rook().iter().map(|c| c["spec"]["names"]["kind"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(kinds, ["CephBlockPool", "CephCluster", "CephFilesystem", "CephObjectStore"]);
+        assert_eq!(kinds, ["CephBlockPool", "CephCluster", "CephFilesystem", "CephObjectStore", "ObjectBucketClaim", "ObjectBucket"]);
     }
 }
