@@ -222,6 +222,17 @@ pub fn pvc(obj: &Value) -> Health {
     }
 }
 
+/// Ready when an ObjectBucketClaim's `status.phase` is `Bound`; failed when the provisioner says
+/// `Failed` or the bucket was `Released` under it.
+pub fn bucket_claim(obj: &Value) -> Health {
+    let name = name_of(obj);
+    match str_at(obj, "/status/phase") {
+        Some("Bound") => Health::Ready,
+        Some(phase @ ("Failed" | "Released")) => Health::Failed(format!("objectbucketclaim {name} is {phase}: its bucket is not usable")),
+        phase => Health::Progressing(format!("waiting for objectbucketclaim {name} to be bound (phase {})", phase.unwrap_or("Pending"))),
+    }
+}
+
 /// `Progressing` while the controller has not seen the latest spec: until then status,
 /// conditions and revisions describe the previous one.
 fn unobserved(obj: &Value, name: &str) -> Option<Health> {
@@ -816,5 +827,28 @@ mod tests {
         );
         assert_eq!(pvc(&claim(None)), Health::Progressing("waiting for persistentvolumeclaim data to be bound (phase Pending)".into()));
         assert_eq!(pvc(&claim(Some("Lost"))), Health::Failed("persistentvolumeclaim data lost its volume (phase Lost)".into()));
+    }
+
+    #[test]
+    fn a_bucket_claim_is_ready_once_bound_and_failed_when_released() {
+        let claim = |phase: Option<&str>| {
+            let mut c = json!({"metadata": {"name": "media"}});
+            if let Some(p) = phase {
+                c["status"] = json!({"phase": p});
+            }
+            c
+        };
+        assert_eq!(bucket_claim(&claim(Some("Bound"))), Health::Ready);
+        let waiting = Health::Progressing("waiting for objectbucketclaim media to be bound (phase Pending)".into());
+        assert_eq!(bucket_claim(&claim(Some("Pending"))), waiting);
+        assert_eq!(bucket_claim(&claim(None)), waiting);
+        assert_eq!(
+            bucket_claim(&claim(Some("Released"))),
+            Health::Failed("objectbucketclaim media is Released: its bucket is not usable".into())
+        );
+        assert_eq!(
+            bucket_claim(&claim(Some("Failed"))),
+            Health::Failed("objectbucketclaim media is Failed: its bucket is not usable".into())
+        );
     }
 }

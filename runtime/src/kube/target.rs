@@ -16,6 +16,7 @@ use crate::fence::Fence;
 use crate::hash::applied_body;
 use crate::model::{Desired, DesiredObject, ObjectKey, FIELD_MANAGER};
 use crate::plan::{Action, Step};
+use cairn_compiler::lower::BUCKET_PROVISIONER;
 
 /// How often waits look again.
 const POLL: Duration = Duration::from_millis(250);
@@ -181,6 +182,10 @@ impl KubeTarget<'_> {
                 let succeeded = obj.pointer("/status/succeeded").and_then(Json::as_i64).unwrap_or(0);
                 Ok(Some(format!("completed ({succeeded} succeeded)")))
             }
+            ("objectbucket.io", "ObjectBucketClaim") => {
+                self.bucket_backing(key, body).await?;
+                self.poll(key, |obj, _, _| health::bucket_claim(obj), false).await.map(|_| Some("bound".into()))
+            }
             ("", "PersistentVolumeClaim") if self.binds_immediately(body).await? => {
                 self.poll(key, |obj, _, _| health::pvc(obj), false).await.map(|_| Some("bound".into()))
             }
@@ -196,6 +201,54 @@ impl KubeTarget<'_> {
             Ok(Some(sc)) => Ok(sc.volume_binding_mode.as_deref().unwrap_or("Immediate") == "Immediate"),
             Ok(None) => Ok(false),
             Err(e) => Err(read_back_failed(KubeError::of(format!("read StorageClass {class}"), e))),
+        }
+    }
+
+    /// Fails fast when a bucket claim's class, or the object store a Rook bucket class names, is
+    /// missing: the provisioner would leave the claim `Pending` for ever. A class of another
+    /// provisioner is only waited for.
+    async fn bucket_backing(&self, key: &ObjectKey, body: &Json) -> Result<(), StepError> {
+        let Some(class) = body.pointer("/spec/storageClassName").and_then(Json::as_str) else { return Ok(()) };
+        let api: kube::Api<k8s_openapi::api::storage::v1::StorageClass> = kube::Api::all(self.kube.client().clone());
+        let sc = match retry(|| api.get_opt(class)).await {
+            Ok(Some(sc)) => sc,
+            Ok(None) => {
+                return Err(failed(
+                    format!("{key}: its bucket class storageclass/{class} does not exist, so no bucket can be provisioned"),
+                    Some("declare the bucket's `store = object_store.NAME` in this stack (cairn makes the class), or create the class"),
+                ))
+            }
+            Err(e) => return Err(read_back_failed(KubeError::of(format!("read StorageClass {class}"), e))),
+        };
+        if sc.provisioner != BUCKET_PROVISIONER {
+            return Ok(());
+        }
+        let params = sc.parameters.unwrap_or_default();
+        let (Some(store), Some(ns)) = (params.get("objectStoreName"), params.get("objectStoreNamespace")) else { return Ok(()) };
+        let store_key = ObjectKey {
+            api_version: "ceph.rook.io/v1".into(),
+            kind: "CephObjectStore".into(),
+            namespace: Some(ns.clone()),
+            name: store.clone(),
+        };
+        let r = match self.kube.resolve(&store_key.api_version, &store_key.kind).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Err(failed(
+                    format!("{key}: the cluster does not serve ceph.rook.io/v1 CephObjectStore, so Rook cannot provision the bucket"),
+                    Some("install Rook (its CRDs and operator) in the cluster first"),
+                ))
+            }
+            Err(e) => return Err(kube_failed(e)),
+        };
+        let stores = self.kube.api_for(&r, &store_key);
+        match retry(|| stores.get_opt(store)).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(failed(
+                format!("{key}: object store {ns}/{store}, named by storageclass/{class}, does not exist"),
+                Some("declare the object_store in this stack, or point the bucket at an existing one"),
+            )),
+            Err(e) => Err(read_back_failed(KubeError::of(format!("read {store_key}"), e))),
         }
     }
 
