@@ -212,6 +212,12 @@ fn references_of_a_resource_span_the_stack_and_honour_include_declaration() {
     let decl = (uri(&shop.join("main.cairn")), decl_range);
     assert_eq!(main.lines().nth(16).unwrap(), "namespace \"shop\" {");
     assert_eq!(decl.1["start"], json!({ "line": 16, "character": 11 }));
+    // The `media` bucket in storage.cairn names the namespace too.
+    let storage = read(&shop.join("storage.cairn"));
+    let mut bucket = range_of(&storage, "namespace.shop", 0);
+    bucket["start"]["character"] = json!(bucket["start"]["character"].as_u64().unwrap() + 10);
+    let mut expected = expected;
+    expected.push((uri(&shop.join("storage.cairn")), bucket));
     let mut all = expected.clone();
     all.push(decl.clone());
     all.sort_by_key(|(u, r)| (u.clone(), r["start"]["line"].as_u64(), r["start"]["character"].as_u64()));

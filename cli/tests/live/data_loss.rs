@@ -255,7 +255,7 @@ fn a_claim_never_shrinks_and_its_replace_or_delete_is_protected() {
     edit(&file, "size          = 40Gi", "size          = 20Gi");
 
     // Another access mode: a protected replace.
-    edit(&file, "mount         = \"/data\"", "mount         = \"/data\"\n    access        = \"ReadWriteMany\"");
+    edit(&file, "mount         = \"/data\"", "mount         = \"/data\"\n    access        = \"ReadOnlyMany\"");
     let plan = env.cairn(&["plan", s(&dir), "--json"]).code(0).json();
     let c = change(&plan, "PersistentVolumeClaim/app/web-data");
     assert_eq!((c["action"].as_str(), c["protected"].as_bool()), (Some("replace"), Some(true)), "{plan:#}");

@@ -545,7 +545,8 @@ fn faulted_apply_converges(run: u64) {
             continue;
         }
         // Exactly once: one object of that name in a list of its kind.
-        let base = if group.is_empty() { "/api/v1".to_owned() } else { format!("/apis/{group}/v1") };
+        let version = if group == "objectbucket.io" { "v1alpha1" } else { "v1" };
+        let base = if group.is_empty() { "/api/v1".to_owned() } else { format!("/apis/{group}/{version}") };
         let (code, list) = env.sb.call("GET", &format!("{base}/namespaces/{ns}/{plural}"), None, None);
         assert_eq!(code, 200, "{list}");
         let n = list["items"].as_array().unwrap().iter().filter(|o| o["metadata"]["name"] == name.as_str()).count();

@@ -13,9 +13,11 @@ mod guards;
 mod health;
 mod inventory;
 mod lock;
+mod pods;
 mod preflight;
 mod progress;
 mod retries;
+mod storage;
 mod tools;
 
 use common::*;
@@ -358,7 +360,7 @@ fn policy_results_appear_in_plan_text_json_and_drift() {
     let s = shop.to_str().unwrap();
     let text = env.cairn(&["plan", s]).code(0);
     let last = text.stdout.lines().last().unwrap_or_default().to_owned();
-    assert!(last.contains("Plan: 13 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
+    assert!(last.contains("Plan: 19 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
     let json = env.cairn(&["plan", s, "--json"]).code(0).json();
     let p = &json["policies"][0];
     assert_eq!(
