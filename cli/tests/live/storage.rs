@@ -1,7 +1,8 @@
 //! File and object storage (LANGUAGE.md §10) on the sandbox, in rook mode: `examples/shop`'s
 //! CephFS file system, shared uploads volume, object store and bucket; a bucket claim waited
 //! for until Bound before the workload that reads it; claims whose class or store is missing
-//! failing apply at once; a protected bucket's delete refused without `--allow-data-loss`.
+//! failing apply at once; a protected bucket or file system refused on delete without
+//! `--allow-data-loss`.
 
 use std::path::Path;
 
@@ -140,4 +141,26 @@ fn a_protected_bucket_is_deleted_only_with_allow_data_loss_and_destroy_goes_clai
     let class = line_of(stdout, &["StorageClass", "media-buckets"]).unwrap_or_else(|| panic!("no class delete:\n{stdout}"));
     let store = line_of(stdout, &["CephObjectStore", "media"]).unwrap_or_else(|| panic!("no store delete:\n{stdout}"));
     assert!(claim < class && class < store, "destroy order is not claim, class, store:\n{stdout}");
+}
+
+/// A file system is protected by default: dropping it from the stack is refused, naming it,
+/// without `--allow-data-loss`, and nothing is written; with the flag it goes.
+#[test]
+fn a_protected_file_system_is_deleted_only_with_allow_data_loss() {
+    let env = env();
+    let with_fs = "filesystem \"files\" {\n  metadata { size = 3 }\n  data \"default\" { size = 3 }\n}\n";
+    let dir = env.write_stack("files", &format!("namespace \"files\" {{}}\n\n{with_fs}"));
+    env.cairn(&["apply", s(&dir), "--auto-approve"]).code(0);
+    assert!(env.get("ceph.rook.io", "cephfilesystems", "rook-ceph", "files").is_some());
+
+    std::fs::write(dir.join("main.cairn"), "namespace \"files\" {}\n").unwrap();
+    let plan = env.cairn(&["plan", s(&dir)]).code(0);
+    assert!(plan.stdout.contains("CephFilesystem") && plan.stdout.contains("protected: destroys data"), "{}", plan.stdout);
+    let refused = env.cairn(&["apply", s(&dir), "--auto-approve"]).code(1);
+    let all = refused.all();
+    assert!(all.contains("CephFilesystem/rook-ceph/files") && all.contains("--allow-data-loss"), "{all}");
+    assert!(env.get("ceph.rook.io", "cephfilesystems", "rook-ceph", "files").is_some(), "a refused apply deleted the file system");
+
+    env.cairn(&["apply", s(&dir), "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(env.get("ceph.rook.io", "cephfilesystems", "rook-ceph", "files").is_none());
 }
