@@ -18,6 +18,7 @@ pub mod fields;
 pub mod openapi;
 mod owners;
 pub mod patch;
+pub mod protobuf;
 pub mod registry;
 pub mod route;
 pub mod schema;

@@ -436,3 +436,267 @@ fn objects_of_a_client_created_crd_can_be_created_and_are_validated() {
     assert_eq!(resp.json()["reason"], "Invalid");
     assert!(resp.text().contains("spec.color"), "{}", resp.text());
 }
+
+/// `application/vnd.kubernetes.protobuf` bodies as client-go's generated marshalers write them
+/// (every non-pointer field present, `""`, `0`, `false` and the zero time included).
+mod protobuf {
+    use k8s_pb::api::apps::v1 as apps;
+    use k8s_pb::api::core::v1 as core;
+    use k8s_pb::apimachinery::pkg::api::resource::Quantity;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use k8s_pb::apimachinery::pkg::util::intstr::IntOrString;
+    use prost::Message;
+
+    use super::*;
+
+    pub const MEDIA: &str = "application/vnd.kubernetes.protobuf";
+
+    pub fn body(api_version: &str, kind: &str, object: &impl Message) -> Vec<u8> {
+        let unknown = Unknown {
+            type_meta: Some(TypeMeta { api_version: Some(api_version.into()), kind: Some(kind.into()) }),
+            raw: Some(object.encode_to_vec()),
+            content_encoding: Some(String::new()),
+            content_type: Some(String::new()),
+        };
+        [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat()
+    }
+
+    /// `ObjectMeta` with every non-pointer field written, as Go sends it.
+    fn meta(name: &str, labels: &[(&str, &str)]) -> Option<meta::ObjectMeta> {
+        Some(meta::ObjectMeta {
+            name: Some(name.into()),
+            generate_name: Some(String::new()),
+            namespace: Some(String::new()),
+            self_link: Some(String::new()),
+            uid: Some(String::new()),
+            resource_version: Some(String::new()),
+            generation: Some(0),
+            creation_timestamp: Some(meta::Time { seconds: Some(0), nanos: Some(0) }),
+            labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..Default::default()
+        })
+    }
+
+    fn quantity(q: &str) -> Quantity {
+        Quantity { string: Some(q.into()) }
+    }
+
+    fn int(i: i32) -> IntOrString {
+        IntOrString { r#type: Some(0), int_val: Some(i), str_val: Some(String::new()) }
+    }
+
+    fn string(s: &str) -> IntOrString {
+        IntOrString { r#type: Some(1), int_val: Some(0), str_val: Some(s.into()) }
+    }
+
+    /// `(path, protobuf body, the same object in JSON)`.
+    pub fn cases() -> Vec<(&'static str, Vec<u8>, Value)> {
+        let container = core::Container {
+            name: Some("web".into()),
+            image: Some("nginx:1.27".into()),
+            image_pull_policy: Some(String::new()),
+            termination_message_path: Some(String::new()),
+            stdin: Some(false),
+            tty: Some(false),
+            ports: vec![core::ContainerPort {
+                container_port: Some(80),
+                host_port: Some(0),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }],
+            resources: Some(core::ResourceRequirements {
+                limits: [("cpu".to_owned(), quantity("500m")), ("memory".to_owned(), quantity("1Gi"))].into(),
+                ..Default::default()
+            }),
+            security_context: Some(core::SecurityContext { run_as_user: Some(0), privileged: Some(false), ..Default::default() }),
+            ..Default::default()
+        };
+        let deployment = apps::Deployment {
+            metadata: meta("web", &[("app", "web")]),
+            spec: Some(apps::DeploymentSpec {
+                replicas: Some(0),
+                selector: Some(meta::LabelSelector { match_labels: [("app".to_owned(), "web".to_owned())].into(), ..Default::default() }),
+                template: Some(core::PodTemplateSpec {
+                    metadata: meta("", &[("app", "web")]),
+                    spec: Some(core::PodSpec { containers: vec![container], host_network: Some(false), ..Default::default() }),
+                }),
+                strategy: Some(apps::DeploymentStrategy {
+                    r#type: Some("RollingUpdate".into()),
+                    rolling_update: Some(apps::RollingUpdateDeployment { max_surge: Some(string("25%")), max_unavailable: Some(int(1)) }),
+                }),
+                min_ready_seconds: Some(0),
+                paused: Some(false),
+                ..Default::default()
+            }),
+            status: Some(Default::default()),
+        };
+        let deployment_json = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 1}},
+                // Go's JSON writes the zero time of a template as `null`, as kubectl sends it.
+                "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "web"}}, "spec": {"containers": [{
+                    "name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                    "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+                    "securityContext": {"runAsUser": 0, "privileged": false}}]}}},
+            "status": {}
+        });
+        let secret = core::Secret {
+            metadata: meta("creds", &[]),
+            data: [("key".to_owned(), vec![0, 1, 2, 255])].into(),
+            r#type: Some("Opaque".into()),
+            ..Default::default()
+        };
+        let configmap = core::ConfigMap {
+            metadata: meta("cfg", &[]),
+            data: [("a".to_owned(), "b".to_owned()), ("empty".to_owned(), String::new())].into(),
+            binary_data: [("bin".to_owned(), vec![0xde, 0xad])].into(),
+            immutable: Some(false),
+        };
+        let service = core::Service {
+            metadata: meta("web", &[]),
+            spec: Some(core::ServiceSpec {
+                ports: vec![core::ServicePort {
+                    name: Some("http".into()),
+                    protocol: Some("TCP".into()),
+                    port: Some(80),
+                    target_port: Some(int(8080)),
+                    node_port: Some(0),
+                    ..Default::default()
+                }],
+                selector: [("app".to_owned(), "web".to_owned())].into(),
+                r#type: Some("ClusterIP".into()),
+                cluster_ip: Some(String::new()),
+                session_affinity: Some(String::new()),
+                ..Default::default()
+            }),
+            status: Some(Default::default()),
+        };
+        vec![
+            ("/apis/apps/v1/namespaces/NS/deployments", body("apps/v1", "Deployment", &deployment), deployment_json),
+            (
+                "/api/v1/namespaces/NS/secrets",
+                body("v1", "Secret", &secret),
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "data": {"key": "AAEC/w=="}, "type": "Opaque"}),
+            ),
+            (
+                "/api/v1/namespaces/NS/configmaps",
+                body("v1", "ConfigMap", &configmap),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "b", "empty": ""}, "binaryData": {"bin": "3q0="}, "immutable": false}),
+            ),
+            (
+                "/api/v1/namespaces/NS/services",
+                body("v1", "Service", &service),
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}], "selector": {"app": "web"}, "type": "ClusterIP"}, "status": {}}),
+            ),
+        ]
+    }
+
+    /// What two creates of the same object share: all but identity, times, allocations and status.
+    pub fn comparable(mut obj: Value) -> Value {
+        let meta = obj["metadata"].as_object_mut().unwrap();
+        for k in ["uid", "resourceVersion", "creationTimestamp", "namespace"] {
+            meta.remove(k);
+        }
+        for entry in meta.get_mut("managedFields").and_then(Value::as_array_mut).into_iter().flatten() {
+            entry.as_object_mut().unwrap().remove("time");
+        }
+        obj.as_object_mut().unwrap().remove("status");
+        if let Some(spec) = obj["spec"].as_object_mut() {
+            for k in ["clusterIP", "clusterIPs"] {
+                spec.remove(k);
+            }
+        }
+        obj
+    }
+}
+
+#[test]
+fn a_protobuf_create_stores_what_the_same_json_create_stores() {
+    let sb = sandbox();
+    setup_namespace(&sb, "pb");
+    setup_namespace(&sb, "js");
+    for (path, pb, json) in protobuf::cases() {
+        let (code, created) = sb.call_bytes("POST", &path.replace("NS", "pb"), Some(protobuf::MEDIA), &pb);
+        assert_eq!(code, 201, "{path}: {created}");
+        let (code, expected) = sb.call("POST", &path.replace("NS", "js"), Some("application/json"), Some(&json));
+        assert_eq!(code, 201, "{path}: {expected}");
+        assert_eq!(protobuf::comparable(created), protobuf::comparable(expected), "{path}");
+    }
+}
+
+#[test]
+fn media_types_are_refused_with_the_ones_taken_for_the_verb() {
+    let sb = sandbox();
+    let (_, crd) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    let crd_kind = crd["items"].as_array().and_then(|i| i.first()).cloned().expect("the sandbox serves Rook's CRDs");
+    let group = crd_kind["spec"]["group"].as_str().unwrap();
+    let plural = crd_kind["spec"]["names"]["plural"].as_str().unwrap();
+    let version = crd_kind["spec"]["versions"][0]["name"].as_str().unwrap();
+    let custom = format!("/apis/{group}/{version}/namespaces/default/{plural}");
+    let cases = protobuf::cases();
+    let cm = &cases[2].1;
+    let builtin = "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+    for (method, path, content_type, code, listed) in [
+        ("POST", custom.as_str(), protobuf::MEDIA, 415, "application/json, application/yaml"),
+        ("POST", "/api/v1/namespaces/default/configmaps", "application/cbor", 415, builtin),
+        ("POST", "/api/v1/namespaces/default/configmaps", "application/merge-patch+json", 415, builtin),
+        (
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/cfg",
+            protobuf::MEDIA,
+            415,
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json",
+        ),
+        (
+            "PATCH",
+            &format!("{custom}/x"),
+            "application/strategic-merge-patch+json",
+            415,
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ),
+    ] {
+        let (got, status) = sb.call_bytes(method, path, Some(content_type), cm);
+        assert_eq!(got, code, "{method} {path} {content_type}: {status}");
+        assert_eq!(status["reason"], "UnsupportedMediaType");
+        assert_eq!(status["message"], format!("the body of the request was in an unknown format - accepted media types include: {listed}"));
+    }
+}
+
+#[test]
+fn a_client_asking_only_for_protobuf_gets_406_naming_json() {
+    let sb = sandbox();
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces", &[("Accept", "application/vnd.kubernetes.protobuf")], None);
+    assert_status_body(&resp, 406);
+    assert_eq!(resp.json()["reason"], "NotAcceptable");
+    assert_eq!(resp.json()["message"], "only the following media types are accepted: application/json");
+    // With a JSON fallback (what kubectl and client-go send) the answer is JSON.
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces", &[("Accept", "application/vnd.kubernetes.protobuf, application/json")], None);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["kind"], "NamespaceList");
+}
+
+#[test]
+fn container_subresources_say_the_sandbox_runs_no_containers() {
+    let sb = sandbox();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}});
+    assert_eq!(sb.call("POST", "/api/v1/namespaces/default/pods", None, Some(&pod)).0, 201);
+    for (method, sub, what) in [
+        ("GET", "log", "has no logs to show"),
+        ("POST", "exec", "has no container to run a command in"),
+        ("GET", "exec", "has no container to run a command in"),
+        ("POST", "attach", "has no container to attach to"),
+        ("POST", "portforward", "has no port to forward to"),
+    ] {
+        let (code, status) = sb.call(method, &format!("/api/v1/namespaces/default/pods/p/{sub}"), None, None);
+        assert_eq!(code, 400, "{sub}: {status}");
+        assert_eq!(
+            status["message"],
+            format!("the cairn sandbox runs no containers, so pod \"p\" {what}; docs/sandbox.md says what it simulates"),
+            "{sub}"
+        );
+    }
+    let (code, status) = sb.call("GET", "/api/v1/namespaces/default/pods/nope/log", None, None);
+    assert_eq!((code, status["message"].as_str()), (404, Some("pods \"nope\" not found")));
+}

@@ -1,6 +1,8 @@
 //! The HTTP API, independent of the transport: a [`Request`] in, a [`Response`] out.
 
+mod containers;
 mod control;
+pub mod media;
 mod read;
 mod scale;
 mod table;
@@ -141,6 +143,9 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request) -> Response {
 fn dispatch(cluster: &Arc<Cluster>, req: &Request) -> Result<Response, ApiError> {
     let registry = cluster.lock().registry.clone();
     let Some(route) = route::parse(&req.path, &registry) else { return Err(ApiError::no_route(&req.path)) };
+    if !matches!(route, Route::Control(_)) {
+        media::check_accept(req)?;
+    }
     let get_only = |value: Option<Value>| -> Result<Response, ApiError> {
         if req.method != "GET" {
             return Err(ApiError::method_not_allowed());
@@ -158,6 +163,7 @@ fn dispatch(cluster: &Arc<Cluster>, req: &Request) -> Result<Response, ApiError>
         Route::OpenApiDocument(g, v) => get_only(openapi::document(&registry, &g, &v)),
         Route::OpenApiV2 => Err(ApiError::no_route(&req.path)),
         Route::Control(what) => control::handle(cluster, req, &what),
+        Route::Resource(path) if path.group == discovery::METRICS_GROUP => Err(containers::no_metrics()),
         Route::Resource(path) => {
             let Some(rtype) = registry.find(&path.group, &path.version, &path.plural).cloned() else {
                 return Err(ApiError::no_route(&req.path));
@@ -179,6 +185,9 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         Some(sub) if sub == "status" && rtype.has_status => {}
         Some(sub) if sub == "finalize" && rtype.plural == "namespaces" => {}
         Some(sub) if sub == "scale" && scale::has_scale(rtype) => return scale::handle(cluster, req, path, rtype),
+        Some(sub) if rtype.group.is_empty() && rtype.plural == "pods" && containers::SUBRESOURCES.contains(&sub.as_str()) => {
+            return Err(containers::refuse(cluster, path, sub));
+        }
         Some(_) => return Err(ApiError::no_route(&req.path)),
     }
     match verb(req, path) {
