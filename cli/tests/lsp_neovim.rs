@@ -77,7 +77,7 @@ fn neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp() {
     let text = std::fs::read_to_string(&apps).expect("read apps.cairn");
     assert_eq!(text.lines().nth(5), Some("  namespace = namespace.shop"), "the positions the script asks at");
     // The planted error: an unknown parameter of the `web` template instance (E0206).
-    let planted = text.replacen("  image     = \"ghcr.io", "  imgae     = \"ghcr.io", 1);
+    let planted = text.replacen("  image         = \"ghcr.io", "  imgae         = \"ghcr.io", 1);
     assert_ne!(planted, text);
     std::fs::write(&apps, planted).expect("plant the error");
     let init = tmp.path().join("init.lua");
@@ -116,7 +116,7 @@ fn neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp() {
     let diags = got["diagnostics"].as_array().expect("a list of diagnostics");
     let planted = diags.iter().find(|d| d["code"] == "E0206").unwrap_or_else(|| panic!("the unknown parameter of `web_app`: {diags:#?}"));
     assert!(planted["message"].as_str().expect("a message").contains("imgae"), "{planted}");
-    assert_eq!(planted["lnum"], 31, "line 32 of apps.cairn: {planted}");
+    assert_eq!(planted["lnum"], 33, "line 34 of apps.cairn: {planted}");
 
     let hover = got["hover"]["contents"].to_string();
     assert!(hover.contains("namespace"), "hover on `namespace =`: {hover}");

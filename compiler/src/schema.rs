@@ -8,6 +8,9 @@ pub enum Kind {
     Stack,
     Cluster,
     Pool,
+    Filesystem,
+    ObjectStore,
+    Bucket,
     StorageClass,
     Namespace,
     Workload,
@@ -20,10 +23,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in declaration order of the reference.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Stack,
         Kind::Cluster,
         Kind::Pool,
+        Kind::Filesystem,
+        Kind::ObjectStore,
+        Kind::Bucket,
         Kind::StorageClass,
         Kind::Namespace,
         Kind::Workload,
@@ -40,6 +46,9 @@ impl Kind {
             Kind::Stack => "stack",
             Kind::Cluster => "cluster",
             Kind::Pool => "pool",
+            Kind::Filesystem => "filesystem",
+            Kind::ObjectStore => "object_store",
+            Kind::Bucket => "bucket",
             Kind::StorageClass => "storage_class",
             Kind::Namespace => "namespace",
             Kind::Workload => "workload",
@@ -67,6 +76,9 @@ impl Kind {
             Kind::Stack => &STACK,
             Kind::Cluster => &CLUSTER,
             Kind::Pool => &POOL,
+            Kind::Filesystem => &FILESYSTEM,
+            Kind::ObjectStore => &OBJECT_STORE,
+            Kind::Bucket => &BUCKET,
             Kind::StorageClass => &STORAGE_CLASS,
             Kind::Namespace => &NAMESPACE,
             Kind::Workload => &WORKLOAD,
@@ -300,16 +312,116 @@ pub static POOL: BlockSchema = BlockSchema {
     repeated: false,
 };
 
-pub static STORAGE_CLASS: BlockSchema = BlockSchema {
-    name: "storage_class",
-    doc: "A Kubernetes StorageClass provisioning RBD volumes from a pool.",
+/// The attributes a pool's replication takes, shared by `pool`, a file system's and an object
+/// store's pools.
+const REPLICATED_ATTRS: [AttrSchema; 4] = [
+    def("size", Ty::Int { min: 1, max: 10 }, "3", "Number of replicas (replicated pools)."),
+    attr("min_size", Ty::Int { min: 1, max: 10 }, "Replicas needed to serve I/O (default size - size/2; erasure k + 1)."),
+    def("failure_domain", Ty::Str, "\"host\"", "CRUSH failure domain: osd, host, rack…"),
+    attr("device_class", Ty::Str, "CRUSH device class (ssd, hdd, nvme)."),
+];
+
+static METADATA_POOL: BlockSchema = block("metadata", "The metadata pool: always replicated (`<name>-metadata`).", &REPLICATED_ATTRS);
+
+/// A data pool's attributes: every attribute of `pool` but `application`, `quota`, `protect`.
+const DATA_POOL_ATTRS: [AttrSchema; 7] = [
+    def("type", Ty::Enum(&["replicated", "erasure"]), "\"replicated\"", "Replicated or erasure coded; changing it replaces the pool."),
+    def("size", Ty::Int { min: 1, max: 10 }, "3", "Number of replicas (replicated pools)."),
+    attr("min_size", Ty::Int { min: 1, max: 10 }, "Replicas needed to serve I/O (default size - size/2; erasure k + 1)."),
+    attr("pg_num", Ty::Int { min: 1, max: 1 << 20 }, "Placement groups; unset lets the autoscaler decide."),
+    def("autoscale", Ty::Enum(&["on", "warn", "off"]), "\"on\"", "The PG autoscaler mode."),
+    def("failure_domain", Ty::Str, "\"host\"", "CRUSH failure domain: osd, host, rack…"),
+    attr("device_class", Ty::Str, "CRUSH device class (ssd, hdd, nvme)."),
+];
+
+static FS_DATA_POOL: BlockSchema = BlockSchema {
+    name: "data",
+    doc: "A data pool `<fs>-<name>`; the first is the default and must be replicated.",
+    label: LabelRule::Required,
+    attrs: &DATA_POOL_ATTRS,
+    blocks: &[&ERASURE],
+    repeated: true,
+};
+
+pub static FILESYSTEM: BlockSchema = BlockSchema {
+    name: "filesystem",
+    doc: "A CephFS file system: a metadata pool, one or more data pools, and its MDS settings.",
     label: LabelRule::Required,
     attrs: &[
-        req("pool", Ty::Ref(Kind::Pool), "The pool volumes are created in."),
+        def("active", Ty::Int { min: 1, max: 256 }, "1", "Active MDS daemons (max_mds)."),
+        def("standby", Ty::Bool, "true", "A hot standby per active MDS."),
+    ],
+    blocks: &[&METADATA_POOL, &FS_DATA_POOL],
+    repeated: false,
+};
+
+static STORE_DATA_POOL: BlockSchema = BlockSchema {
+    name: "data",
+    doc: "The object store's data pool.",
+    label: LabelRule::None,
+    attrs: &DATA_POOL_ATTRS,
+    blocks: &[&ERASURE],
+    repeated: false,
+};
+
+static GATEWAY: BlockSchema = block(
+    "gateway",
+    "The RADOS gateways (S3 endpoints) Rook runs.",
+    &[
+        def("port", Ty::Int { min: 1, max: 65535 }, "80", "The gateways' HTTP port."),
+        def("instances", Ty::Int { min: 1, max: 100 }, "1", "Gateway pods."),
+    ],
+);
+
+pub static OBJECT_STORE: BlockSchema = BlockSchema {
+    name: "object_store",
+    doc: "An S3-compatible object store (Rook's CephObjectStore; rook mode only).",
+    label: LabelRule::Required,
+    attrs: &[],
+    blocks: &[&METADATA_POOL, &STORE_DATA_POOL, &GATEWAY],
+    repeated: false,
+};
+
+/// What `bucket.NAME.FIELD` reads in `env`: the field, the key Rook writes, and whether it is
+/// in the Secret (else the ConfigMap) named after the claim.
+pub const BUCKET_KEYS: [(&str, &str, bool); 5] = [
+    ("name", "BUCKET_NAME", false),
+    ("host", "BUCKET_HOST", false),
+    ("port", "BUCKET_PORT", false),
+    ("access_key", "AWS_ACCESS_KEY_ID", true),
+    ("secret_key", "AWS_SECRET_ACCESS_KEY", true),
+];
+
+pub static BUCKET: BlockSchema = BlockSchema {
+    name: "bucket",
+    doc: "An S3 bucket claimed from an object store (an ObjectBucketClaim); `bucket.NAME.access_key` and friends go in `env`.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace of the claim and of the workloads that use it."),
+        req("store", Ty::Ref(Kind::ObjectStore), "The object store the bucket lives in."),
+        def(
+            "reclaim",
+            Ty::Enum(&["Delete", "Retain"]),
+            "\"Delete\"",
+            "What happens to the bucket and its objects when the claim is deleted.",
+        ),
+    ],
+    blocks: &[],
+    repeated: false,
+};
+
+pub static STORAGE_CLASS: BlockSchema = BlockSchema {
+    name: "storage_class",
+    doc: "A Kubernetes StorageClass provisioning RBD volumes from a pool or CephFS volumes from a file system.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("pool", Ty::Ref(Kind::Pool), "The pool RBD volumes are created in (or `filesystem`)."),
+        attr("filesystem", Ty::Ref(Kind::Filesystem), "The file system CephFS volumes are created in (or `pool`)."),
+        attr("data", Ty::Str, "With `filesystem`: the data pool volumes go to (default: the first)."),
         def("reclaim", Ty::Enum(&["Delete", "Retain"]), "\"Delete\"", "What happens to a volume when its claim is deleted."),
         def("expansion", Ty::Bool, "true", "Whether volumes can be expanded."),
         attr("default", Ty::Bool, "Make this the cluster's default StorageClass."),
-        def("fs_type", Ty::Str, "\"ext4\"", "File system of the volumes."),
+        def("fs_type", Ty::Str, "\"ext4\"", "File system of RBD volumes (not with `filesystem`)."),
         attr("binding", Ty::Enum(&["Immediate", "WaitForFirstConsumer"]), "When volumes are bound (Kubernetes default Immediate)."),
         attr("csi_secret", Ty::Str, "Name of the CSI secrets (default per mode)."),
         attr("csi_secret_namespace", Ty::Str, "Namespace of the CSI secrets (default per mode)."),
@@ -349,7 +461,11 @@ pub static NAMESPACE: BlockSchema = BlockSchema {
     name: "namespace",
     doc: "A Kubernetes Namespace, optionally with a quota and limits.",
     label: LabelRule::Required,
-    attrs: &[],
+    attrs: &[attr(
+        "pod_security",
+        Ty::Enum(&["privileged", "baseline", "restricted"]),
+        "The Pod Security level enforced on its pods (pod-security.kubernetes.io/enforce).",
+    )],
     blocks: &[&NS_QUOTA, &NS_LIMITS],
     repeated: false,
 };
@@ -402,17 +518,96 @@ static EXPOSE: BlockSchema = block(
     ],
 );
 
-static PROBE: BlockSchema = block(
-    "probe",
-    "A readiness probe.",
+/// The attributes every probe takes (`probe`, `liveness`, `startup`).
+const PROBE_ATTRS: [AttrSchema; 5] = [
+    attr("http", Ty::Str, "HTTP GET path."),
+    attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
+    attr("exec", Ty::StrList, "Command to run."),
+    attr("port", Ty::Port, "Port name or number (default: the first port)."),
+    attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+];
+
+static PROBE: BlockSchema = block("probe", "A readiness probe: the pod gets traffic while it passes.", &PROBE_ATTRS);
+
+static LIVENESS: BlockSchema = block("liveness", "A liveness probe: the kubelet restarts the container when it fails.", &PROBE_ATTRS);
+
+static STARTUP: BlockSchema =
+    block("startup", "A startup probe: the other probes wait until it passes once (for slow starters).", &PROBE_ATTRS);
+
+/// The container-level attributes of `security` (LANGUAGE.md §10): they go to every container's
+/// `securityContext`.
+const CONTAINER_SECURITY_ATTRS: [AttrSchema; 5] = [
+    attr("read_only", Ty::Bool, "readOnlyRootFilesystem of every container."),
+    attr("escalation", Ty::Bool, "allowPrivilegeEscalation of every container."),
+    attr("drop", Ty::StrList, "Linux capabilities dropped by every container (`[\"ALL\"]`)."),
+    attr("add", Ty::StrList, "Linux capabilities added to every container."),
+    attr("privileged", Ty::Bool, "Run every container privileged."),
+];
+
+static SECURITY: BlockSchema = block(
+    "security",
+    "The pod's and its containers' security context (Pod Security: see the namespace's `pod_security`).",
     &[
-        attr("http", Ty::Str, "HTTP GET path."),
-        attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
-        attr("exec", Ty::StrList, "Command to run."),
-        attr("port", Ty::Port, "Port name or number (default: the first port)."),
-        attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+        attr("user", NON_NEG, "runAsUser of the pod."),
+        attr("group", NON_NEG, "runAsGroup of the pod."),
+        attr("fs_group", NON_NEG, "fsGroup of the pod: the group that owns mounted volumes."),
+        attr("non_root", Ty::Bool, "runAsNonRoot of the pod: refuse images that run as root."),
+        attr("seccomp", Ty::Enum(&["RuntimeDefault", "Localhost", "Unconfined"]), "The pod's seccomp profile type."),
+        attr("read_only", Ty::Bool, "readOnlyRootFilesystem of every container."),
+        attr("escalation", Ty::Bool, "allowPrivilegeEscalation of every container."),
+        attr("drop", Ty::StrList, "Linux capabilities dropped by every container (`[\"ALL\"]`)."),
+        attr("add", Ty::StrList, "Linux capabilities added to every container."),
+        attr("privileged", Ty::Bool, "Run every container privileged."),
     ],
 );
+
+static CONTAINER_SECURITY: BlockSchema = block(
+    "security",
+    "This container's security context; replaces the workload's container-level `security` attributes for it.",
+    &CONTAINER_SECURITY_ATTRS,
+);
+
+static CONTAINER_MOUNT: BlockSchema = BlockSchema {
+    name: "mount",
+    doc: "Mounts a config or secret as files, or (with neither) the workload's `volume` or `mount` of this name.",
+    label: LabelRule::Required,
+    attrs: &[
+        attr("config", Ty::Ref(Kind::Config), "The config to mount."),
+        attr("secret", Ty::Ref(Kind::Secret), "The secret to mount."),
+        req("path", Ty::Str, "Mount path in this container."),
+    ],
+    blocks: &[],
+    repeated: true,
+};
+
+static CONTAINER: BlockSchema = BlockSchema {
+    name: "container",
+    doc: "Another container in the pod (a sidecar), after the main one.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("image", Ty::Str, "The container image, with a tag."),
+        attr("command", Ty::StrList, "The container's entrypoint."),
+        attr("args", Ty::StrList, "Arguments to the entrypoint."),
+        attr("ports", Ty::IntMap, "Container ports by name."),
+        attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
+    ],
+    blocks: &[&RESOURCES, &PROBE, &LIVENESS, &STARTUP, &CONTAINER_MOUNT, &CONTAINER_SECURITY],
+    repeated: true,
+};
+
+static INIT: BlockSchema = BlockSchema {
+    name: "init",
+    doc: "An init container: runs to completion before the pod's containers start, in declaration order.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("image", Ty::Str, "The container image, with a tag."),
+        attr("command", Ty::StrList, "The container's entrypoint."),
+        attr("args", Ty::StrList, "Arguments to the entrypoint."),
+        attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
+    ],
+    blocks: &[&RESOURCES, &CONTAINER_MOUNT, &CONTAINER_SECURITY],
+    repeated: true,
+};
 
 static UPDATE: BlockSchema = block(
     "update",
@@ -425,11 +620,15 @@ static UPDATE: BlockSchema = block(
 
 pub static WORKLOAD: BlockSchema = BlockSchema {
     name: "workload",
-    doc: "A Deployment or StatefulSet running one container.",
+    doc: "A Deployment, StatefulSet, DaemonSet, Job or CronJob: a main container, its sidecars and init containers.",
     label: LabelRule::Required,
     attrs: &[
         req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace it runs in."),
-        attr("kind", Ty::Enum(&["deployment", "statefulset"]), "Deployment or StatefulSet (default: statefulset with a volume)."),
+        attr(
+            "kind",
+            Ty::Enum(&["deployment", "statefulset", "daemonset", "job", "cronjob"]),
+            "What runs the pods (default: statefulset with a volume, else deployment).",
+        ),
         req("image", Ty::Str, "The container image, with a tag."),
         attr("command", Ty::StrList, "The container's entrypoint."),
         attr("args", Ty::StrList, "Arguments to the entrypoint."),
@@ -438,9 +637,11 @@ pub static WORKLOAD: BlockSchema = BlockSchema {
         attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
         attr("service_account", Ty::Str, "The pod's service account."),
         attr("node_selector", Ty::StrMap, "Node labels the pods must match."),
-        def("wait", Ty::Bool, "true", "Whether apply waits for the rollout."),
+        attr("schedule", Ty::Str, "When a cronjob runs: 5 cron fields (`\"0 3 * * *\"`) or a macro such as `@daily`."),
+        attr("retries", NON_NEG, "Retries before a job or cronjob run fails (backoffLimit; Kubernetes default 6)."),
+        def("wait", Ty::Bool, "true", "Whether apply waits for the rollout (for a job: its completion; never for a cronjob)."),
     ],
-    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &UPDATE],
+    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &LIVENESS, &STARTUP, &UPDATE, &SECURITY, &CONTAINER, &INIT],
     repeated: false,
 };
 

@@ -1558,7 +1558,7 @@ workload "db" {{
     storage_class = storage_class.fast
     size          = 1536Mi
     mount         = "/shared"
-    access        = "ReadWriteMany"
+    access        = "ReadOnlyMany"
   }}
   expose {{ port = 5432, target = "postgres" }}
   probe {{ exec = ["pg_isready", "-U", "postgres"] }}
@@ -1594,7 +1594,7 @@ workload "db" {{
         at(s, "/spec/volumeClaimTemplates"),
         &json!([
             {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast", "resources": {"requests": {"storage": "20Gi"}}}},
-            {"metadata": {"name": "shared"}, "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "fast", "resources": {"requests": {"storage": "1536Mi"}}}},
+            {"metadata": {"name": "shared"}, "spec": {"accessModes": ["ReadOnlyMany"], "storageClassName": "fast", "resources": {"requests": {"storage": "1536Mi"}}}},
         ])
     );
     // Claim templates carry no cairn labels (the PVCs they make are not cairn's objects).
@@ -1816,7 +1816,9 @@ fn s7_checks_workloads() {
     // A ReadWriteOnce volume on a Deployment with replicas > 1.
     let errs = errors(&w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fast\n    size = 1Gi\n    mount = \"/v\"\n  }"));
     assert!(errs.iter().any(|(_, m)| m.contains("ReadWriteOnce")), "{errs:?}");
-    ok(&w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fast\n    size = 1Gi\n    mount = \"/v\"\n    access = \"ReadWriteMany\"\n  }"));
+    // ReadWriteMany is what a Deployment's replicas share a volume with (on a CephFS class).
+    let shared = "filesystem \"fs\" {\n  metadata { size = 3 }\n  data \"default\" { size = 3 }\n}\nstorage_class \"fs\" { filesystem = filesystem.fs }\n";
+    ok(&format!("{shared}{}", w("  kind = \"deployment\"\n  image = \"a/b:1\"\n  replicas = 2\n  resources { memory = 1Gi }\n  volume \"v\" {\n    storage_class = storage_class.fs\n    size = 1Gi\n    mount = \"/v\"\n    access = \"ReadWriteMany\"\n  }")));
     // Memory limit below its request.
     let errs = errors(&w("  image = \"a/b:1\"\n  resources {\n    memory = 1Gi\n    memory_limit = 512Mi\n  }"));
     assert!(errs.iter().any(|(_, m)| m.contains("memory")), "{errs:?}");
@@ -2165,4 +2167,408 @@ fn s6_storage_class_snapshot_direct() {
         "{DIRECT}\npool \"fast\" {{ device_class = \"ssd\" }}\nstorage_class \"fast\" {{\n  pool    = pool.fast\n  default = true\n}}\n"
     ));
     insta::assert_snapshot!("s6_storage_class_direct", c.render(false));
+}
+
+// ---- §10 "workload: more shapes" and "workload security" ----
+
+const SHAPES: &str = r#"
+namespace "shop" { pod_security = "restricted" }
+
+config "proxy" {
+  namespace = namespace.shop
+  data      = { "envoy.yaml" = "static_resources: {}" }
+}
+
+secret "db" {
+  namespace = namespace.shop
+  data      = { password = "hunter2-planted" }
+}
+
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 2
+  ports     = { http = 8080 }
+  env       = { MODE = "prod" }
+  resources { memory = 128Mi }
+  probe { http = "/ready" }
+  liveness { http = "/healthz", initial_delay = 5 }
+  startup { tcp = true, port = 8080 }
+  security {
+    user       = 1000
+    group      = 1000
+    fs_group   = 2000
+    non_root   = true
+    seccomp    = "RuntimeDefault"
+    read_only  = true
+    escalation = false
+    drop       = ["ALL"]
+    add        = []
+  }
+  mount "conf" {
+    config = config.proxy
+    path   = "/etc/nginx/conf.d"
+  }
+
+  container "metrics" {
+    image = "prom/statsd-exporter:v0.27.1"
+    ports = { metrics = 9102 }
+    env   = { DB_PASSWORD = secret.db.password, TOKEN = sensitive("planted-inline-token") }
+    resources { memory = 32Mi }
+    liveness { http = "/metrics" }
+    mount "conf" { path = "/etc/exporter" }
+    security {
+      escalation = false
+      drop       = ["ALL"]
+      add        = ["NET_BIND_SERVICE"]
+    }
+  }
+  init "migrate" {
+    image   = "migrate:3.1"
+    command = ["migrate", "up"]
+    env     = { DB_PASSWORD = secret.db.password }
+    resources { memory = 64Mi }
+  }
+}
+
+workload "report" {
+  namespace = namespace.shop
+  kind      = "cronjob"
+  schedule  = "0 3 * * *"
+  retries   = 2
+  image     = "report:1.4"
+  resources { memory = 64Mi }
+  security {
+    non_root   = true
+    seccomp    = "RuntimeDefault"
+    escalation = false
+    drop       = ["ALL"]
+  }
+}
+
+workload "seed" {
+  namespace = namespace.shop
+  kind      = "job"
+  image     = "seed:1.0"
+  resources { memory = 64Mi }
+  security {
+    non_root   = true
+    seccomp    = "Localhost"
+    escalation = false
+    drop       = ["ALL"]
+  }
+}
+
+workload "agent" {
+  namespace = "infra"
+  kind      = "daemonset"
+  image     = "agent:0.9"
+  resources { memory = 64Mi }
+  update { max_unavailable = 1 }
+}
+"#;
+
+#[test]
+fn s10_containers_follow_the_main_one_and_init_containers_go_first() {
+    let c = clean(SHAPES);
+    let spec = at(obj(&c, "Deployment", "web"), "/spec/template/spec");
+    let names: Vec<&str> = at(spec, "/containers").as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["web", "metrics"]);
+    assert_eq!(at(spec, "/initContainers/0/name"), "migrate");
+    assert_eq!(at(spec, "/initContainers/0/command"), &json!(["migrate", "up"]));
+    assert_eq!(at(spec, "/containers/1/ports"), &json!([{ "name": "metrics", "containerPort": 9102 }]));
+    // A sidecar's mount without `config`/`secret` shares the workload's mount of that name.
+    assert_eq!(at(spec, "/containers/1/volumeMounts"), &json!([{ "name": "conf", "mountPath": "/etc/exporter", "readOnly": true }]));
+    assert_eq!(at(spec, "/volumes"), &json!([{ "name": "conf", "configMap": { "name": "proxy" } }]));
+    assert_eq!(
+        at(spec, "/containers/1/env/0"),
+        &json!({ "name": "DB_PASSWORD", "valueFrom": { "secretKeyRef": { "name": "db", "key": "password" } } })
+    );
+}
+
+#[test]
+fn s10_probes_render_as_readiness_liveness_and_startup() {
+    let c = clean(SHAPES);
+    let main = at(obj(&c, "Deployment", "web"), "/spec/template/spec/containers/0");
+    assert_eq!(at(main, "/readinessProbe"), &json!({ "httpGet": { "path": "/ready", "port": "http" } }));
+    assert_eq!(at(main, "/livenessProbe"), &json!({ "httpGet": { "path": "/healthz", "port": "http" }, "initialDelaySeconds": 5 }));
+    assert_eq!(at(main, "/startupProbe"), &json!({ "tcpSocket": { "port": 8080 } }));
+    let sidecar = at(obj(&c, "Deployment", "web"), "/spec/template/spec/containers/1");
+    assert_eq!(at(sidecar, "/livenessProbe"), &json!({ "httpGet": { "path": "/metrics", "port": "metrics" } }));
+}
+
+#[test]
+fn s10_security_goes_to_the_pod_and_every_container_unless_a_container_has_its_own() {
+    let c = clean(SHAPES);
+    let spec = at(obj(&c, "Deployment", "web"), "/spec/template/spec");
+    assert_eq!(
+        at(spec, "/securityContext"),
+        &json!({ "runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": true, "fsGroup": 2000, "seccompProfile": { "type": "RuntimeDefault" } })
+    );
+    let workload_level = json!({ "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } });
+    assert_eq!(at(spec, "/containers/0/securityContext"), &workload_level, "an empty `add` renders nothing");
+    assert_eq!(at(spec, "/initContainers/0/securityContext"), &workload_level);
+    assert_eq!(
+        at(spec, "/containers/1/securityContext"),
+        &json!({ "allowPrivilegeEscalation": false, "capabilities": { "add": ["NET_BIND_SERVICE"], "drop": ["ALL"] } }),
+        "the sidecar's own block replaces the workload's container-level attributes"
+    );
+}
+
+#[test]
+fn s10_pod_security_labels_the_namespace() {
+    let c = clean(SHAPES);
+    let ns = obj(&c, "Namespace", "shop");
+    assert_eq!(at(ns, "/metadata/labels/pod-security.kubernetes.io~1enforce"), "restricted");
+    assert_eq!(at(ns, "/metadata/labels/pod-security.kubernetes.io~1enforce-version"), "latest");
+}
+
+#[test]
+fn s10_job_cronjob_and_daemonset_lowering() {
+    let c = clean(SHAPES);
+    let cron = obj(&c, "CronJob", "report");
+    assert_eq!(at(cron, "/apiVersion"), "batch/v1");
+    assert_eq!(at(cron, "/spec/schedule"), "0 3 * * *");
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/backoffLimit"), 2);
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/template/spec/restartPolicy"), "OnFailure");
+    assert_eq!(at(cron, "/spec/jobTemplate/spec/template/spec/containers/0/name"), "report");
+    let job = obj(&c, "Job", "seed");
+    assert_eq!(at(job, "/apiVersion"), "batch/v1");
+    assert_eq!(at(job, "/spec/template/spec/restartPolicy"), "OnFailure");
+    assert!(job.pointer("/spec/backoffLimit").is_none(), "unset `retries` keeps Kubernetes' default");
+    assert!(job.pointer("/spec/selector").is_none(), "the API server generates a Job's selector");
+    let ds = obj(&c, "DaemonSet", "agent");
+    assert_eq!(at(ds, "/apiVersion"), "apps/v1");
+    assert!(ds.pointer("/spec/replicas").is_none());
+    assert_eq!(at(ds, "/spec/selector/matchLabels/app.kubernetes.io~1name"), "agent");
+    assert_eq!(at(ds, "/spec/updateStrategy"), &json!({ "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } }));
+}
+
+#[test]
+fn s10_sidecar_and_init_secrets_are_sensitive_wherever_they_sit() {
+    let c = clean(SHAPES);
+    let web = find(&c, "Deployment", "web").expect("web");
+    assert!(web.sensitive.contains(&"/spec/template/spec/containers/1/env/1/value".to_string()), "{:?}", web.sensitive);
+    let rendered = c.render(false);
+    assert!(!rendered.contains("planted-inline-token") && !rendered.contains("hunter2-planted"), "{rendered}");
+    insta::assert_snapshot!("s10_more_shapes", rendered);
+}
+
+#[test]
+fn s10_quota_counts_init_containers_by_the_schedulers_rule() {
+    // Sum of containers 96Mi < the largest init 200Mi: each pod counts 200Mi; 3 × 200Mi > 512Mi.
+    let src = r#"
+namespace "shop" {
+  quota { memory = 512Mi }
+}
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 3
+  update { max_surge = 0 }
+  resources { memory = 64Mi }
+  container "log" {
+    image = "fluent-bit:3.1"
+    resources { memory = 32Mi }
+  }
+  init "warm" {
+    image = "warm:1.0"
+    resources { memory = 200Mi }
+  }
+}
+"#;
+    let errs = errors(src);
+    assert!(errs.iter().any(|(c, m)| c == "E0406" && m.contains("600Mi")), "{errs:?}");
+    // Without the init container the containers' sum fits: 3 × 96Mi = 288Mi.
+    let fits = src.replace("  init \"warm\" {\n    image = \"warm:1.0\"\n    resources { memory = 200Mi }\n  }\n", "");
+    ok(&fits);
+}
+
+// ---- §10 file and object storage ----
+
+const FILE_AND_OBJECT: &str = r#"namespace "shop" {}
+
+filesystem "shared" {
+  metadata { size = 3 }
+  data "default" { size = 3 }
+  data "cold" {
+    type = "erasure"
+    erasure {
+      k = 4
+      m = 2
+    }
+  }
+  active  = 1
+  standby = true
+}
+
+storage_class "shared" {
+  filesystem = filesystem.shared
+}
+
+storage_class "cold" {
+  filesystem = filesystem.shared
+  data       = "cold"
+  reclaim    = "Retain"
+}
+
+object_store "media" {
+  metadata { size = 3 }
+  data {
+    type = "erasure"
+    erasure {
+      k = 2
+      m = 1
+    }
+  }
+  gateway {
+    port      = 80
+    instances = 2
+  }
+}
+
+bucket "uploads" {
+  namespace = namespace.shop
+  store     = object_store.media
+}
+
+bucket "archive" {
+  namespace = namespace.shop
+  store     = object_store.media
+  reclaim   = "Retain"
+}
+
+workload "web" {
+  namespace = namespace.shop
+  image     = "nginx:1.27"
+  replicas  = 3
+  resources { memory = 64Mi }
+  env = {
+    BUCKET     = bucket.uploads.name
+    S3_HOST    = bucket.uploads.host
+    S3_PORT    = bucket.uploads.port
+    ACCESS_KEY = bucket.uploads.access_key
+    SECRET_KEY = bucket.uploads.secret_key
+  }
+  volume "uploads" {
+    storage_class = storage_class.shared
+    size          = 10Gi
+    mount         = "/uploads"
+    access        = "ReadWriteMany"
+  }
+}
+"#;
+
+#[test]
+fn s10_filesystem_rook_lowering() {
+    let c = clean(FILE_AND_OBJECT);
+    let fs = obj(&c, "CephFilesystem", "shared");
+    assert_eq!(at(fs, "/apiVersion"), "ceph.rook.io/v1");
+    assert_eq!(at(fs, "/metadata/namespace"), "rook-ceph");
+    assert_eq!(at(fs, "/spec/metadataPool"), &json!({ "replicated": { "size": 3 }, "failureDomain": "host" }));
+    assert_eq!(
+        at(fs, "/spec/dataPools"),
+        &json!([
+            { "name": "shared-default", "replicated": { "size": 3 }, "failureDomain": "host" },
+            { "name": "shared-cold", "erasureCoded": { "dataChunks": 4, "codingChunks": 2 }, "failureDomain": "host" },
+        ])
+    );
+    assert_eq!(at(fs, "/spec/metadataServer"), &json!({ "activeCount": 1, "activeStandby": true }));
+    assert_eq!(at(fs, "/spec/preserveFilesystemOnDelete"), true, "protect defaults to true");
+    assert!(find(&c, "CephFilesystem", "shared").is_some_and(|o| o.protect));
+}
+
+#[test]
+fn s10_storage_class_on_a_filesystem() {
+    let c = clean(FILE_AND_OBJECT);
+    let sc = obj(&c, "StorageClass", "shared");
+    assert_eq!(at(sc, "/provisioner"), "rook-ceph.cephfs.csi.ceph.com");
+    assert_eq!(at(sc, "/parameters/fsName"), "shared");
+    assert_eq!(at(sc, "/parameters/pool"), "shared-default", "the first data pool by default");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1provisioner-secret-name"), "rook-csi-cephfs-provisioner");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1node-stage-secret-name"), "rook-csi-cephfs-node");
+    assert!(sc.pointer("/parameters/csi.storage.k8s.io~1fstype").is_none());
+    assert_eq!(at(obj(&c, "StorageClass", "cold"), "/parameters/pool"), "shared-cold");
+    // The graph: file system → its storage class → the claims of the workload's volume.
+    assert!(pos(&c, "CephFilesystem/rook-ceph/shared") < pos(&c, "StorageClass/shared"));
+    assert!(edge_reason(&c, "CephFilesystem/rook-ceph/shared", "StorageClass/shared").is_some());
+    assert!(edge_reason(&c, "StorageClass/shared", "StatefulSet/shop/web").is_some());
+}
+
+#[test]
+fn s10_object_store_buckets_and_their_classes() {
+    let c = clean(FILE_AND_OBJECT);
+    let store = obj(&c, "CephObjectStore", "media");
+    assert_eq!(at(store, "/spec/dataPool"), &json!({ "erasureCoded": { "dataChunks": 2, "codingChunks": 1 }, "failureDomain": "host" }));
+    assert_eq!(at(store, "/spec/gateway"), &json!({ "port": 80, "instances": 2 }));
+    assert_eq!(at(store, "/spec/preservePoolsOnDelete"), true);
+    // One class per reclaim policy: the first bucket's is `<store>-buckets`.
+    let first = obj(&c, "StorageClass", "media-buckets");
+    assert_eq!(at(first, "/provisioner"), "rook-ceph.ceph.rook.io/bucket");
+    assert_eq!(at(first, "/parameters"), &json!({ "objectStoreName": "media", "objectStoreNamespace": "rook-ceph" }));
+    assert_eq!(at(first, "/reclaimPolicy"), "Delete");
+    assert_eq!(at(obj(&c, "StorageClass", "media-buckets-retain"), "/reclaimPolicy"), "Retain");
+    let claim = obj(&c, "ObjectBucketClaim", "uploads");
+    assert_eq!(at(claim, "/apiVersion"), "objectbucket.io/v1alpha1");
+    assert_eq!(at(claim, "/spec"), &json!({ "generateBucketName": "uploads", "storageClassName": "media-buckets" }));
+    assert_eq!(at(obj(&c, "ObjectBucketClaim", "archive"), "/spec/storageClassName"), "media-buckets-retain");
+    assert!(find(&c, "ObjectBucketClaim", "uploads").is_some_and(|o| o.protect), "a bucket is protected by default");
+    // object store → bucket class → bucket → the workload that reads it.
+    assert!(pos(&c, "StorageClass/media-buckets") < pos(&c, "ObjectBucketClaim/shop/uploads"));
+    assert!(edge_reason(&c, "ObjectBucketClaim/shop/uploads", "StatefulSet/shop/web").is_some());
+}
+
+#[test]
+fn s10_bucket_references_become_key_references() {
+    let c = clean(FILE_AND_OBJECT);
+    let env = at(obj(&c, "StatefulSet", "web"), "/spec/template/spec/containers/0/env");
+    let of = |name: &str| env.as_array().into_iter().flatten().find(|e| e["name"] == name).cloned().unwrap_or_default();
+    assert_eq!(of("BUCKET")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_NAME" } }));
+    assert_eq!(of("S3_HOST")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_HOST" } }));
+    assert_eq!(of("S3_PORT")["valueFrom"], json!({ "configMapKeyRef": { "name": "uploads", "key": "BUCKET_PORT" } }));
+    assert_eq!(of("ACCESS_KEY")["valueFrom"], json!({ "secretKeyRef": { "name": "uploads", "key": "AWS_ACCESS_KEY_ID" } }));
+    assert_eq!(of("SECRET_KEY")["valueFrom"], json!({ "secretKeyRef": { "name": "uploads", "key": "AWS_SECRET_ACCESS_KEY" } }));
+}
+
+#[test]
+fn s10_filesystem_direct_mode_lowering() {
+    let src = r#"
+cluster "lab" {
+  ceph {
+    mode = "direct"
+    fsid = "8a0c6f3e-1b2d-4c5e-9f70-112233445566"
+  }
+}
+filesystem "shared" {
+  metadata { size = 3 }
+  data "default" { size = 2 }
+  data "cold" {
+    type = "erasure"
+    erasure {
+      k = 2
+      m = 1
+    }
+  }
+  active  = 2
+  standby = false
+}
+storage_class "shared" {
+  filesystem = filesystem.shared
+}
+"#;
+    let c = clean(src);
+    let fs = obj(&c, "CephFs", "shared");
+    assert_eq!(at(fs, "/apiVersion"), "cairn.dev/v1alpha1");
+    assert_eq!((at(fs, "/spec/active"), at(fs, "/spec/standby")), (&json!(2), &json!(false)));
+    assert_eq!(at(fs, "/spec/data/0/name"), "default");
+    assert_eq!(at(fs, "/spec/data/1/ec_overwrites"), true);
+    for (pool, app) in [("shared-metadata", "cephfs"), ("shared-default", "cephfs"), ("shared-cold", "cephfs")] {
+        assert_eq!(at(obj(&c, "CephPool", pool), "/spec/application"), app);
+    }
+    assert_eq!(at(obj(&c, "CephPool", "shared-default"), "/spec/min_size"), 1);
+    let sc = obj(&c, "StorageClass", "shared");
+    assert_eq!(at(sc, "/provisioner"), "cephfs.csi.ceph.com");
+    assert_eq!(at(sc, "/parameters/clusterID"), "8a0c6f3e-1b2d-4c5e-9f70-112233445566");
+    assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1node-stage-secret-namespace"), "ceph-csi-cephfs");
+    assert!(pos(&c, "CephPool/shared-default") < pos(&c, "CephFs/shared"), "the pools before the file system");
 }

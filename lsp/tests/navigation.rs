@@ -197,8 +197,9 @@ fn references_of_a_resource_span_the_stack_and_honour_include_declaration() {
     let main = read(&shop.join("main.cairn"));
     let at = pos(&text, "namespace.shop", 0, 12);
     let with = references(&mut c, &apps, at, true);
-    // The name part of each `namespace.shop` (the fourth is in `"${workload.db}.${namespace.shop}.svc"`).
-    let expected: Vec<(String, Value)> = (0..4)
+    // The name part of each `namespace.shop` (the fourth and sixth are in
+    // `"${workload.db}.${namespace.shop}.svc"`).
+    let expected: Vec<(String, Value)> = (0..6)
         .map(|n| {
             let mut r = range_of(&text, "namespace.shop", n);
             r["start"]["character"] = json!(r["start"]["character"].as_u64().unwrap() + 10);
@@ -264,7 +265,7 @@ fn rename_a_namespace_across_the_shop_stack() {
 
     let edit = ok(rename(&mut c, &apps, at, "store"));
     let changes = edit["changes"].as_object().unwrap();
-    assert_eq!(changes[&apps].as_array().unwrap().len(), 4, "{edit}");
+    assert_eq!(changes[&apps].as_array().unwrap().len(), 6, "{edit}");
     assert_eq!(changes[&uri(&dir.join("main.cairn"))].as_array().unwrap().len(), 1, "{edit}");
     assert!(changes[&apps].as_array().unwrap().iter().all(|e| e["newText"] == "store"));
     apply(&edit);
@@ -400,7 +401,7 @@ fn code_actions(c: &mut Client, uri: &str, diags: Vec<Value>) -> Value {
 fn quick_fix_replaces_an_unknown_attribute_and_reference_with_the_suggestion() {
     let (_tmp, dir) = copy_example("shop");
     let mut c = Client::start();
-    let text = read(&dir.join("apps.cairn")).replace("  replicas  = 3", "  replcas  = 3");
+    let text = read(&dir.join("apps.cairn")).replace("  replicas      = 3", "  replcas       = 3");
     let u = c.open(&dir.join("apps.cairn"), &text);
     let d = diagnostic(&mut c, &u, "E0206").clone();
     assert_eq!(d["data"]["suggestion"], "replicas", "{d}");
@@ -418,7 +419,7 @@ fn quick_fix_replaces_an_unknown_attribute_and_reference_with_the_suggestion() {
     assert_eq!(actions[0]["edit"]["changes"][&u], json!([{ "range": d["range"], "newText": "namespace" }]), "{actions}");
 
     // An unknown reference, and a client that does not send `data` back: the message says it.
-    let text = read(&dir.join("apps.cairn")).replace("  config    = config.app", "  config    = config.apq");
+    let text = read(&dir.join("apps.cairn")).replace("  config        = config.app", "  config        = config.apq");
     c.change(&u, 3, &text);
     let mut d = diagnostic(&mut c, &u, "E0202").clone();
     d.as_object_mut().unwrap().remove("data");

@@ -131,7 +131,7 @@ fn hover_on_an_attribute_shows_its_schema_doc_and_type() {
     assert!(h["contents"]["value"].as_str().unwrap().contains("Memory request"), "{h}");
     // A block kind.
     let h = ok(c.at("textDocument/hover", &u, 2, 3));
-    assert!(h["contents"]["value"].as_str().unwrap().contains("A Deployment or StatefulSet"), "{h}");
+    assert!(h["contents"]["value"].as_str().unwrap().contains("A Deployment, StatefulSet, DaemonSet, Job or CronJob"), "{h}");
     // A value, and a position far past the end of the line (clamped to it): nothing to say.
     assert_eq!(ok(c.at("textDocument/hover", &u, 5, 16)), Value::Null);
     assert_eq!(ok(c.at("textDocument/hover", &u, 5, 9999)), Value::Null);
@@ -187,12 +187,22 @@ fn document_symbols_outline_the_blocks_of_the_shop_example() {
     assert_eq!(children, ["quota", "limits"]);
     assert_eq!(ns["selectionRange"], json!({ "start": { "line": 16, "character": 10 }, "end": { "line": 16, "character": 16 } }));
     assert_eq!(ns["range"]["start"], json!({ "line": 16, "character": 0 }));
-    assert_eq!(ns["range"]["end"], json!({ "line": 40, "character": 1 }));
+    assert_eq!(ns["range"]["end"], json!({ "line": 42, "character": 1 }));
 
     let u = c.open(&shop.join("apps.cairn"), &std::fs::read_to_string(shop.join("apps.cairn")).unwrap());
     let symbols = ok(c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } })));
     let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["import \"std/apps\" as apps", "web_version", "config \"app\"", "apps.database \"db\"", "apps.web_app \"web\""]);
+    assert_eq!(
+        names,
+        [
+            "import \"std/apps\" as apps",
+            "web_version",
+            "config \"app\"",
+            "apps.database \"db\"",
+            "apps.web_app \"web\"",
+            "workload \"report\""
+        ]
+    );
     c.shutdown();
 }
 
@@ -318,7 +328,7 @@ fn completion_in_a_block_offers_only_the_attributes_not_set_yet() {
     }
     let kind = item(c.at("textDocument/completion", &u, 6, 2), "kind");
     assert!(kind["detail"].as_str().unwrap().contains("deployment"), "{kind}");
-    assert!(kind["documentation"].as_str().unwrap().contains("StatefulSet"), "{kind}");
+    assert!(kind["documentation"].as_str().unwrap().contains("statefulset with a volume"), "{kind}");
     // Nested: inside `resources { memory = 64Mi }`, memory is set, cpu is not.
     let nested = text.replace("    memory = 64Mi\n", "    memory = 64Mi\n    \n");
     c.change(&u, 2, &nested);
@@ -336,13 +346,48 @@ fn completion_of_an_enum_value() {
     let mut c = Client::start();
     let text = WORKLOAD.replace("  replicas  = 2\n", "  replicas  = 2\n  kind = \"\n");
     let u = c.open(&dir.join("main.cairn"), &text);
-    assert_eq!(labels(c.at("textDocument/completion", &u, 6, 10)), ["deployment", "statefulset"]);
+    assert_eq!(labels(c.at("textDocument/completion", &u, 6, 10)), ["deployment", "statefulset", "daemonset", "job", "cronjob"]);
     let unquoted = WORKLOAD.replace("  replicas  = 2\n", "  replicas  = 2\n  kind = \n");
     c.change(&u, 2, &unquoted);
     let d = item(c.at("textDocument/completion", &u, 6, 9), "deployment");
     assert_eq!(d["insertText"], "\"deployment\"");
     // Not an enum: nothing.
     assert_eq!(labels(c.at("textDocument/completion", &u, 4, 14)), Vec::<String>::new());
+    c.shutdown();
+}
+
+/// A workload with the pod shapes of LANGUAGE.md §10; line numbers are 0-based.
+const SHAPES: &str = "namespace \"shop\" {\n  \n}\n\nworkload \"web\" {\n  namespace = namespace.shop\n  image     = \"nginx:1.27\"\n  schedule  = \"0 3 * * *\"\n  \n  container \"metrics\" {\n    \n    security {\n      \n    }\n  }\n  security {\n    seccomp = \"\n  }\n}\n";
+
+#[test]
+fn completion_and_hover_know_the_pod_shapes() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), SHAPES);
+    // In the workload: the new blocks and attributes.
+    let got = labels(c.at("textDocument/completion", &u, 8, 2));
+    for k in ["container", "init", "liveness", "startup", "retries"] {
+        assert!(got.iter().any(|l| l == k), "`{k}` missing from {got:?}");
+    }
+    assert!(!got.iter().any(|l| l == "schedule"), "`schedule` is set already: {got:?}");
+    // In a sidecar: a container's attributes and blocks, not the workload's.
+    let got = labels(c.at("textDocument/completion", &u, 10, 4));
+    for k in ["image", "ports", "env", "resources", "probe", "liveness", "mount"] {
+        assert!(got.iter().any(|l| l == k), "`{k}` missing from {got:?}");
+    }
+    assert!(!got.iter().any(|l| l == "replicas" || l == "namespace" || l == "container"), "{got:?}");
+    // A sidecar's own `security` takes the container-level attributes only.
+    let got = labels(c.at("textDocument/completion", &u, 12, 6));
+    assert_eq!(got, ["read_only", "escalation", "drop", "add", "privileged"]);
+    // Enum values of `seccomp`, and the namespace's `pod_security`.
+    assert_eq!(labels(c.at("textDocument/completion", &u, 16, 15)), ["RuntimeDefault", "Localhost", "Unconfined"]);
+    let got = labels(c.at("textDocument/completion", &u, 1, 2));
+    assert!(got.iter().any(|l| l == "pod_security"), "{got:?}");
+    // Hover on `schedule` and on the `container` block.
+    let h = ok(c.at("textDocument/hover", &u, 7, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("cron"), "{h}");
+    let h = ok(c.at("textDocument/hover", &u, 9, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("sidecar"), "{h}");
     c.shutdown();
 }
 
@@ -405,11 +450,11 @@ fn completion_of_imports_templates_and_resources_templates_make() {
     // At the top level: the imported templates beside the block kinds.
     let top = labels(c.at("textDocument/completion", &u, line + 1, 0));
     assert!(top.iter().any(|l| l == "apps.web_app") && top.iter().any(|l| l == "workload"), "{top:?}");
-    // After `workload.`: the workloads the templates make (`web`, `db`), though no `workload`
-    // block is written anywhere.
+    // After `workload.`: the workloads the templates make (`web`, `db`) beside the one written
+    // as a block (`report`).
     let text = format!("{apps}\nconfig \"x\" {{\n  namespace = namespace.shop\n  data = {{ a = workload. }}\n}}\n");
     c.change(&u, 3, &text);
     let line = u32::try_from(text.lines().count()).unwrap() - 2;
-    assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "web"]);
+    assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "report", "web"]);
     c.shutdown();
 }

@@ -1,5 +1,6 @@
-//! Admission: LimitRange defaults and maxima for containers, and ResourceQuota, as the
-//! `LimitRanger` and `ResourceQuota` admission plugins of kube-apiserver do.
+//! Admission: LimitRange defaults and maxima for containers, Pod Security (`pod_security.rs`)
+//! and ResourceQuota, in the order the `LimitRanger`, `PodSecurity` and `ResourceQuota`
+//! admission plugins of kube-apiserver run.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,10 @@ pub fn admit(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &mut
     let namespace = new["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     if rtype.group.is_empty() && rtype.plural == "pods" && old.is_none() {
         limit_ranges(state, &namespace, new)?;
+        if let Some(message) = crate::pod_security::refusal(state, &namespace, new) {
+            let name = new["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(ApiError::forbidden(format!("pods \"{name}\" is forbidden: {message}")));
+        }
     }
     if old.is_none() || (rtype.group.is_empty() && rtype.plural == "persistentvolumeclaims") {
         quotas(state, rtype, &namespace, old, new)?;
@@ -31,8 +36,26 @@ pub fn admit(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &mut
     Ok(())
 }
 
+/// The warnings admission gives a stored create or update: Pod Security's for a workload
+/// whose pod template (new, or changed) violates the namespace's enforced level.
+pub fn warnings(state: &State, rtype: &ResourceType, old: Option<&Value>, new: &Value) -> Vec<String> {
+    let Some(template) = crate::pod_security::pod_template(&rtype.kind, new) else { return Vec::new() };
+    if old.and_then(|o| crate::pod_security::pod_template(&rtype.kind, o)) == Some(template) {
+        return Vec::new();
+    }
+    let namespace = new["metadata"]["namespace"].as_str().unwrap_or_default();
+    crate::pod_security::workload_warning(state, namespace, &rtype.kind, new).into_iter().collect()
+}
+
+/// Init and regular containers (LimitRange defaults and bounds apply to both).
 fn containers_mut(pod: &mut Value) -> impl Iterator<Item = &mut Value> {
-    pod.get_mut("spec").and_then(|s| s.get_mut("containers")).and_then(Value::as_array_mut).into_iter().flatten()
+    pod.get_mut("spec")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|s| s.iter_mut())
+        .filter(|(k, _)| *k == "initContainers" || *k == "containers")
+        .filter_map(|(_, v)| v.as_array_mut())
+        .flatten()
 }
 
 fn limit_ranges(state: &State, namespace: &str, pod: &mut Value) -> Result<(), ApiError> {
@@ -80,6 +103,46 @@ fn limit_ranges(state: &State, namespace: &str, pod: &mut Value) -> Result<(), A
     Ok(())
 }
 
+fn add_to(totals: &mut BTreeMap<String, Quantity>, resources: &Value) {
+    for (resource, v) in resources.as_object().into_iter().flatten() {
+        let Some(q) = quantity(v) else { continue };
+        let total = totals.get(resource).copied().and_then(|t| t.checked_add(q).ok()).unwrap_or(q);
+        totals.insert(resource.clone(), total);
+    }
+}
+
+/// A pod's effective requests or limits per resource, by Kubernetes' `PodRequests` rule: the
+/// sum over its containers and sidecars (init containers with `restartPolicy: Always`), or a
+/// regular init container's with the sidecars started before it, whichever is larger.
+fn effective(spec: &Value, field: &str) -> BTreeMap<String, Quantity> {
+    let mut sum = BTreeMap::new();
+    for c in spec["containers"].as_array().into_iter().flatten() {
+        add_to(&mut sum, &c["resources"][field]);
+    }
+    let mut sidecars = BTreeMap::new();
+    let mut init_peak: BTreeMap<String, Quantity> = BTreeMap::new();
+    for c in spec["initContainers"].as_array().into_iter().flatten() {
+        if c["restartPolicy"] == "Always" {
+            add_to(&mut sum, &c["resources"][field]);
+            add_to(&mut sidecars, &c["resources"][field]);
+        } else {
+            let mut with_sidecars = sidecars.clone();
+            add_to(&mut with_sidecars, &c["resources"][field]);
+            for (resource, q) in with_sidecars {
+                if init_peak.get(&resource).is_none_or(|peak| q > *peak) {
+                    init_peak.insert(resource, q);
+                }
+            }
+        }
+    }
+    for (resource, q) in init_peak {
+        if sum.get(&resource).is_none_or(|total| q > *total) {
+            sum.insert(resource, q);
+        }
+    }
+    sum
+}
+
 /// What one object adds to the quota resources it counts in.
 fn contribution(rtype: &ResourceType, obj: &Value) -> BTreeMap<String, Quantity> {
     let mut out = BTreeMap::new();
@@ -99,18 +162,12 @@ fn contribution(rtype: &ResourceType, obj: &Value) -> BTreeMap<String, Quantity>
         if phase == "Succeeded" || phase == "Failed" {
             return BTreeMap::new();
         }
-        for c in obj["spec"]["containers"].as_array().into_iter().flatten() {
-            for (field, prefix) in [("requests", "requests."), ("limits", "limits.")] {
-                for (resource, v) in c["resources"][field].as_object().into_iter().flatten() {
-                    let Some(q) = quantity(v) else { continue };
-                    for name in [format!("{prefix}{resource}"), if field == "requests" { resource.clone() } else { String::new() }] {
-                        if name.is_empty() {
-                            continue;
-                        }
-                        let total = out.get(&name).copied().and_then(|t: Quantity| t.checked_add(q).ok()).unwrap_or(q);
-                        out.insert(name, total);
-                    }
+        for (field, prefix) in [("requests", "requests."), ("limits", "limits.")] {
+            for (resource, q) in effective(&obj["spec"], field) {
+                if field == "requests" {
+                    out.insert(resource.clone(), q);
                 }
+                out.insert(format!("{prefix}{resource}"), q);
             }
         }
     }
@@ -196,10 +253,9 @@ fn quotas(state: &State, rtype: &ResourceType, namespace: &str, old: Option<&Val
             let mut missing = Vec::new();
             for resource in hard.keys().filter(|k| k.starts_with("limits.") || k.starts_with("requests.") && !k.ends_with("storage")) {
                 let (field, res) = resource.split_once('.').unwrap_or_default();
-                let lacking: Vec<&str> = new["spec"]["containers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
+                let lacking: Vec<&str> = ["containers", "initContainers"]
+                    .iter()
+                    .flat_map(|f| new["spec"][*f].as_array().into_iter().flatten())
                     .filter(|c| c["resources"][field][res].is_null())
                     .filter_map(|c| c["name"].as_str())
                     .collect();

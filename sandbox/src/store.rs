@@ -104,7 +104,7 @@ fn is_dependent(obj: &Value) -> bool {
 
 impl State {
     /// A fresh cluster: the namespaces `default`, `kube-system` and `rook-ceph`, the sandbox's
-    /// node, and Rook's CRDs.
+    /// nodes, and Rook's CRDs.
     pub fn new(now: &str) -> State {
         let mut state = State {
             resource_version: 0,
@@ -125,14 +125,10 @@ impl State {
             });
             state.insert_initial(TypeKey { group: String::new(), plural: "namespaces".into() }, obj);
         }
-        let node = json!({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "sandbox", "uid": uid(), "creationTimestamp": now, "labels": {"kubernetes.io/hostname": "sandbox", "kubernetes.io/os": "linux"}},
-            "spec": {},
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "simulated by cairn-sandbox"}],
-                        "nodeInfo": {"kubeletVersion": "v1.33.0-sandbox"}}
-        });
-        state.insert_initial(TypeKey { group: String::new(), plural: "nodes".into() }, node);
+        for mut node in crate::nodes::objects(now) {
+            node["metadata"]["uid"] = json!(uid());
+            state.insert_initial(crate::nodes::key(), node);
+        }
         for crd in crate::crds::rook() {
             let mut crd = crd;
             if let Some(meta) = crd["metadata"].as_object_mut() {

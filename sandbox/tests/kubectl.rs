@@ -584,3 +584,240 @@ fn under_ci_the_kubectl_tests_fail_without_kubectl() {
     let (ok, out) = ci::rerun("version_reports_a_1_33_server", Some("true"), true);
     assert!(!ok && out.contains("kubectl is not installed and CI=true"), "{out}");
 }
+
+/// Text with every run of whitespace made one space (describe aligns its columns).
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn get_and_describe_nodes() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let run = k.run(&["get", "nodes"]).ok();
+    let header: Vec<&str> = run.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], "{}", run.stdout);
+    for node in ["sandbox-node-1", "sandbox-node-2", "sandbox-node-3"] {
+        let line =
+            run.stdout.lines().find(|l| l.split_whitespace().next() == Some(node)).unwrap_or_else(|| panic!("{node}:\n{}", run.stdout));
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!((cells[1], cells[2], cells[4]), ("Ready", "<none>", "v1.33.0"), "{line}");
+    }
+    let run = k.run(&["describe", "node", "sandbox-node-1"]).ok();
+    let text = squash(&run.stdout);
+    for expected in ["Name: sandbox-node-1", "kubernetes.io/hostname=sandbox-node-1", "KubeletReady", "InternalIP: 172.18.0.2"] {
+        assert!(text.contains(expected), "{expected} missing:\n{}", run.stdout);
+    }
+}
+
+fn job_yaml(ns: &str, image: &str) -> String {
+    format!(
+        "apiVersion: batch/v1
+kind: Job
+metadata:
+  name: report
+  namespace: {ns}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: report
+        image: {image}
+"
+    )
+}
+
+#[test]
+fn wait_for_a_job_to_complete_then_get_and_describe_it() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "batch");
+    let file = k.manifest("job.yaml", &job_yaml("batch", "busybox:1.36"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["wait", "--for=condition=complete", "job/report", "-n", "batch", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("job.batch/report condition met"), "{}", run.stdout);
+    let run = k.run(&["get", "jobs", "-n", "batch"]).ok();
+    let header: Vec<&str> = run.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], "{}", run.stdout);
+    let cells: Vec<&str> = run.stdout.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!((cells[0], cells[1], cells[2]), ("report", "Complete", "1/1"), "{}", run.stdout);
+    let run = k.run(&["get", "pods", "-n", "batch"]).ok();
+    assert!(run.stdout.lines().any(|l| l.starts_with("report-") && l.contains("Completed")), "{}", run.stdout);
+    let run = k.run(&["describe", "job", "report", "-n", "batch"]).ok();
+    let text = squash(&run.stdout);
+    for expected in ["Completions: 1", "Pods Statuses: 0 Active (0 Ready) / 1 Succeeded / 0 Failed", "SuccessfulCreate", "Job completed"] {
+        assert!(text.contains(expected), "{expected} missing:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn wait_for_a_failing_job_sees_it_fail() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "batch");
+    let text = job_yaml("batch", "busybox:1.36").replace(
+        "spec:\n  template:\n",
+        "spec:\n  backoffLimit: 1\n  template:\n    metadata:\n      annotations:\n        sandbox.cairn.dev/crash: \"true\"\n",
+    );
+    let file = k.manifest("job.yaml", &text);
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["wait", "--for=condition=failed", "job/report", "-n", "batch", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("job.batch/report condition met"), "{}", run.stdout);
+    let run = k.run(&["get", "events", "-n", "batch"]).ok();
+    assert!(
+        run.stdout.lines().any(|l| l.contains("Warning") && l.contains("BackoffLimitExceeded") && l.contains("job/report")),
+        "{}",
+        run.stdout
+    );
+}
+
+fn daemon_set_yaml(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: infra
+spec:
+  selector:
+    matchLabels:
+      app: agent
+  template:
+    metadata:
+      labels:
+        app: agent
+    spec:
+      containers:
+      - name: agent
+        image: {image}
+"
+    )
+}
+
+#[test]
+fn rollout_status_of_a_daemon_set_then_get_and_describe_it() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "infra");
+    let file = k.manifest("ds.yaml", &daemon_set_yaml("agent:1"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["rollout", "status", "daemonset/agent", "-n", "infra", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("daemon set \"agent\" successfully rolled out"), "{}", run.stdout);
+    let run = k.run(&["get", "daemonsets", "-n", "infra"]).ok();
+    let header: Vec<&str> = run.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"], "{}", run.stdout);
+    let cells: Vec<&str> = run.stdout.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!(&cells[..7], ["agent", "3", "3", "3", "3", "3", "<none>"], "{}", run.stdout);
+    let run = k.run(&["describe", "daemonset", "agent", "-n", "infra"]).ok();
+    let text = squash(&run.stdout);
+    for expected in
+        ["Desired Number of Nodes Scheduled: 3", "Pods Status: 3 Running / 0 Waiting / 0 Succeeded / 0 Failed", "SuccessfulCreate"]
+    {
+        assert!(text.contains(expected), "{expected} missing:\n{}", run.stdout);
+    }
+    let run = k.run(&["get", "pods", "-n", "infra", "-o", "wide"]).ok();
+    for node in ["sandbox-node-1", "sandbox-node-2", "sandbox-node-3"] {
+        assert!(run.stdout.contains(node), "{node} missing:\n{}", run.stdout);
+    }
+    let run = k.run(&["rollout", "history", "daemonset/agent", "-n", "infra"]).ok();
+    assert!(run.stdout.lines().any(|l| l.split_whitespace().next() == Some("1")), "{}", run.stdout);
+}
+
+#[test]
+fn a_deployment_without_security_context_in_a_restricted_namespace_gets_no_pods() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let ns = k.manifest(
+        "ns.yaml",
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: secure
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+",
+    );
+    k.run(&["apply", "--server-side", "-f", &ns]).ok();
+    let file = k.manifest("web.yaml", &deployment_yaml("secure", 1, "nginx:1.27"));
+    // The Deployment itself is admitted, with the plugin's warning.
+    let run = k.run(&["apply", "--server-side", "-f", &file]).ok();
+    assert!(
+        run.stderr
+            .contains("Warning: would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"web\""),
+        "{}",
+        run.stderr
+    );
+    sb.settle();
+    let run = k.run(&["get", "pods", "-n", "secure", "-o", "name"]).ok();
+    assert_eq!(run.stdout.trim(), "", "pods were admitted: {}", run.stdout);
+    let run = k.run(&["get", "events", "-n", "secure"]).ok();
+    assert!(
+        run.stdout.lines().any(|l| l.contains("Warning")
+            && l.contains("FailedCreate")
+            && l.contains("replicaset/web-")
+            && l.contains("violates PodSecurity \"restricted:latest\"")),
+        "{}",
+        run.stdout
+    );
+    // A pod applied directly is refused with the plugin's message.
+    let pod = k.manifest(
+        "pod.yaml",
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: x
+  namespace: secure
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+",
+    );
+    let run = k.run(&["apply", "--server-side", "-f", &pod]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_cron_job_with_a_bad_schedule_is_refused() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "batch");
+    let cron = |schedule: &str| {
+        format!(
+            "apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+  namespace: batch
+spec:
+  schedule: \"{schedule}\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: report
+            image: busybox:1.36
+"
+        )
+    };
+    let run = k.run(&["apply", "--server-side", "-f", &k.manifest("bad.yaml", &cron("0 2 * *"))]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("spec.schedule: Invalid value: \"0 2 * *\": expected exactly 5 fields, found 4: [0 2 * *]"),
+        "{}",
+        run.stderr
+    );
+    k.run(&["apply", "--server-side", "-f", &k.manifest("good.yaml", &cron("0 2 * * *"))]).ok();
+    let run = k.run(&["get", "cronjobs", "-n", "batch"]).ok();
+    let header: Vec<&str> = run.stdout.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"], "{}", run.stdout);
+    assert!(run.stdout.contains("0 2 * * *"), "{}", run.stdout);
+}

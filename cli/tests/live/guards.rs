@@ -397,7 +397,7 @@ fn saved_plans_apply_without_prompting_and_stale_ones_are_refused() {
     env.cairn(&["plan", s(&shop), "--detailed-exitcode"]).code(0);
 
     // A change planned, then someone scales the Deployment behind cairn's back.
-    edit(&shop.join("apps.cairn"), "replicas  = 3", "replicas  = 4");
+    edit(&shop.join("apps.cairn"), "replicas      = 3", "replicas      = 4");
     let p2 = env.dir.path().join("p2.plan");
     env.cairn(&["plan", s(&shop), "-o", s(&p2)]).code(0);
     env.call(

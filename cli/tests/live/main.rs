@@ -114,7 +114,7 @@ fn out_of_band_changes_are_drift_undeclared_labels_are_not_and_edits_are_pending
 
     // Editing the stack: pending, not drift.
     let apps = shop.join("apps.cairn");
-    let text = std::fs::read_to_string(&apps).unwrap().replace("replicas  = 3", "replicas  = 4");
+    let text = std::fs::read_to_string(&apps).unwrap().replace("replicas      = 3", "replicas      = 4");
     std::fs::write(&apps, text).unwrap();
     let pending = env.cairn(&["drift", shop_s, "--format", "json"]).code(2).json();
     let c = &pending["resource_changes"][0];
@@ -358,7 +358,7 @@ fn policy_results_appear_in_plan_text_json_and_drift() {
     let s = shop.to_str().unwrap();
     let text = env.cairn(&["plan", s]).code(0);
     let last = text.stdout.lines().last().unwrap_or_default().to_owned();
-    assert!(last.contains("Plan: 12 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
+    assert!(last.contains("Plan: 13 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
     let json = env.cairn(&["plan", s, "--json"]).code(0).json();
     let p = &json["policies"][0];
     assert_eq!(

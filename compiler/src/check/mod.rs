@@ -2,8 +2,10 @@
 //! LANGUAGE.md §7 ([`rules`], [`quota`]), and works out the stack-wide facts lowering needs:
 //! the stack's name and which cluster (and Ceph mode) each resource belongs to.
 
+mod pods;
 mod quota;
 mod rules;
+mod storage;
 mod types;
 
 pub use cairn_stdlib::policy::image_tag_problem;
@@ -67,6 +69,7 @@ pub fn check(resources: &[Resource], root_dir: &Path) -> (Facts, Vec<Diagnostic>
     let cluster_of = cx.resolve_clusters(&clusters);
     let facts = Facts { stack, clusters, cluster_of };
     rules::check_rules(&mut cx, &facts);
+    storage::check_storage(&mut cx, &facts);
     quota::check_quotas(&mut cx);
     (facts, cx.diags)
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use cairn_lang::{Diagnostic, Span};
 
+use super::pods;
 use super::rules::workload_kind;
 use super::Checker;
 use crate::access::{int_of, name_of, qty_of};
@@ -54,9 +55,34 @@ pub(super) fn check_quotas(cx: &mut Checker<'_>) {
     pool_fit(cx);
 }
 
-/// What one pod of `w` counts against `dim`, after LimitRange defaults; `None` when unset.
-fn per_pod(w: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option<Quantity> {
-    let r = w.block("resources").map(|b| &b.body);
+/// What one pod of `w` counts against `dim`, after LimitRange defaults, by the scheduler's
+/// rule: the larger of the sum over its containers and its largest init container. `Err`
+/// names the first container that sets nothing for it (the API server refuses the pod);
+/// `Ok(None)` is a sum past the largest quantity, above every quota.
+fn per_pod<'w>(w: &'w Resource, limits: Option<&BodyValue>, dim: &Dimension) -> Result<Option<Quantity>, &'w str> {
+    if dim.attr == "pods" {
+        return Ok(Quantity::from_int(1).ok());
+    }
+    let mut sum = Quantity::from_int(0).ok();
+    let mut largest_init: Option<Quantity> = None;
+    for c in pods::containers(w) {
+        let each = per_container(c.body, limits, dim).ok_or(c.name)?;
+        if c.init {
+            largest_init = Some(largest_init.map_or(each, |l| l.max(each)));
+        } else {
+            sum = sum.and_then(|s| s.checked_add(each).ok());
+        }
+    }
+    Ok(match (sum, largest_init) {
+        (Some(s), Some(i)) => Some(s.max(i)),
+        (sum, _) => sum,
+    })
+}
+
+/// What one container (`body`: its block, or the workload's for the main container) counts
+/// against `dim`, after LimitRange defaults; `None` when unset.
+fn per_container(body: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option<Quantity> {
+    let r = body.block("resources").map(|b| &b.body);
     let own = |name: &str| r.and_then(|r| qty_of(r, name));
     let default = |name: &str| limits.and_then(|l| qty_of(l, name));
     match dim.attr {
@@ -67,12 +93,18 @@ fn per_pod(w: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option
             .or_else(|| default("default_memory")),
         "limits_cpu" => own("cpu_limit").or_else(|| default("default_cpu")),
         "limits_memory" => own("memory_limit").or_else(|| own("memory")).or_else(|| default("default_memory")),
-        _ => Quantity::from_int(1).ok(),
+        _ => None,
     }
 }
 
+/// The pods a workload runs at once: its replicas (Kubernetes' default 1); one for a job or
+/// cronjob run (parallelism 1) and for a daemonset (one per node; the node count is not known
+/// at compile time, so at least one).
 fn replicas(w: &BodyValue) -> i64 {
-    int_of(w, "replicas").unwrap_or(1).max(0)
+    match workload_kind(w) {
+        "deployment" | "statefulset" => int_of(w, "replicas").unwrap_or(1).max(0),
+        _ => 1,
+    }
 }
 
 /// Extra pods a rolling update of `w` starts: `max_surge` (default 25%, rounded up).
@@ -113,30 +145,34 @@ fn fit(
     let mut parts: Vec<(Span, String)> = Vec::new();
     for w in workloads {
         let n = replicas(&w.body);
-        let Some(each) = per_pod(&w.body, limits, dim) else {
-            let d = Diagnostic::error(
-                "E0407",
-                w.label_span,
-                format!(
-                    "workload `{}` sets no {}, but quota `{quota_name}` limits `{}`",
-                    w.addr.name,
-                    dim.what.trim_end_matches('s'),
-                    dim.key
-                ),
-            )
-            .with_label(span, "the quota is set here")
-            .with_help(format!(
-                "the API server refuses its pods: add `resources {{ {} = … }}` or a default in namespace `{}`'s `limits` block",
-                own_attr(dim),
-                ns.addr.name
-            ));
-            cx.report(w, d);
-            continue;
+        let each = match per_pod(w, limits, dim) {
+            Ok(each) => each,
+            Err(container) => {
+                let whose = if container == w.addr.name {
+                    format!("workload `{}`", w.addr.name)
+                } else {
+                    format!("container `{container}` of workload `{}`", w.addr.name)
+                };
+                let d = Diagnostic::error(
+                    "E0407",
+                    w.label_span,
+                    format!("{whose} sets no {}, but quota `{quota_name}` limits `{}`", dim.what.trim_end_matches('s'), dim.key),
+                )
+                .with_label(span, "the quota is set here")
+                .with_help(format!(
+                    "the API server refuses its pods: add `resources {{ {} = … }}` or a default in namespace `{}`'s `limits` block",
+                    own_attr(dim),
+                    ns.addr.name
+                ));
+                cx.report(w, d);
+                continue;
+            }
         };
-        total = total.and_then(|t| each.checked_mul_int(n).and_then(|sum| t.checked_add(sum)).ok());
-        surge_total = surge_total.and_then(|t| each.checked_mul_int(surge(&w.body)).and_then(|extra| t.checked_add(extra)).ok());
-        let part =
-            if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {}", each.canonical()) };
+        total = total.and_then(|t| each.and_then(|e| e.checked_mul_int(n).and_then(|sum| t.checked_add(sum)).ok()));
+        surge_total =
+            surge_total.and_then(|t| each.and_then(|e| e.checked_mul_int(surge(&w.body)).and_then(|extra| t.checked_add(extra)).ok()));
+        let shown_each = each.map_or_else(|| "more than 9223372036854775807".to_string(), Quantity::canonical);
+        let part = if dim.attr == "pods" { format!("{n} pod{}", if n == 1 { "" } else { "s" }) } else { format!("{n} × {shown_each}") };
         parts.push((w.label_span, part));
     }
     let shown = |q: Option<Quantity>| q.map_or_else(|| "more than 9223372036854775807".to_string(), Quantity::canonical);

@@ -7,7 +7,7 @@ use cairn_lang::{Diagnostic, Span};
 
 use super::{image_tag_problem, CephMode, Checker, Facts};
 use crate::access::{int_of, name_of, qty_of, str_of};
-use crate::eval::{BodyValue, Resource};
+use crate::eval::{AttrValue, BlockValue, BodyValue, Resource};
 use crate::schema::Kind;
 use crate::value::Value;
 use cairn_core::names;
@@ -47,6 +47,11 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
         Kind::Namespace => (names::dns1035_label, DNS1035),
         Kind::Workload => (names::dns1035_label, DNS1035),
         Kind::Config | Kind::Secret | Kind::StorageClass => (names::dns1123_subdomain, DNS1123),
+        // Rook's object names, and a bucket's S3 name prefix: DNS-1123 labels.
+        Kind::Filesystem | Kind::ObjectStore | Kind::Bucket => (
+            names::dns1123_label,
+            "use a DNS-1123 label: up to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
+        ),
         Kind::Pool => (names::pool_name, "a pool name is non-empty, has no `/` and does not start with `.`"),
         _ => return,
     };
@@ -209,6 +214,12 @@ fn check_pool(cx: &mut Checker<'_>, res: &Resource) {
 }
 
 fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, index: usize) {
+    check_class_pool(cx, res);
+    check_class_fsid(cx, res, facts, index);
+}
+
+/// E0408: an RBD storage class on a pool whose application is not `rbd`.
+fn check_class_pool(cx: &mut Checker<'_>, res: &Resource) {
     let Some(pool_attr) = res.body.attr("pool") else { return };
     let Some(pool_name) = name_of(&res.body, "pool") else { return };
     let Some(pool) = cx.find(Kind::Pool, &pool_name) else { return };
@@ -225,6 +236,10 @@ fn check_storage_class(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, inde
         }
         cx.report(res, d);
     }
+}
+
+/// E0414: a storage class in direct mode names its Ceph cluster by fsid.
+fn check_class_fsid(cx: &mut Checker<'_>, res: &Resource, facts: &Facts, index: usize) {
     if let Some(Some(cluster)) = facts.cluster_of.get(index) {
         if cluster.mode == CephMode::Direct && cluster.fsid.is_none() {
             let mut d = Diagnostic::error(
@@ -250,6 +265,9 @@ pub fn workload_kind(body: &BodyValue) -> &'static str {
     match str_of(body, "kind").as_deref() {
         Some("statefulset") => "statefulset",
         Some("deployment") => "deployment",
+        Some("daemonset") => "daemonset",
+        Some("job") => "job",
+        Some("cronjob") => "cronjob",
         _ if body.block("volume").is_some() => "statefulset",
         _ => "deployment",
     }
@@ -264,6 +282,7 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
     check_workload_image(cx, res);
     check_workload_ports_and_blocks(cx, res, kind);
     check_env_namespaces(cx, res);
+    super::pods::check_pod(cx, res);
 }
 
 /// A StatefulSet's name length (its headless Service), volume names, and E0404: a ReadWriteOnce
@@ -359,65 +378,20 @@ fn check_workload_image(cx: &mut Checker<'_>, res: &Resource) {
     }
 }
 
-/// Port names, and E0415: ports that `expose` and `probe` name, the probe's and mounts' one-of
-/// rules, `max_surge` on a StatefulSet.
+/// The probe blocks a container takes.
+pub(super) const PROBES: [&str; 3] = ["probe", "liveness", "startup"];
+
+/// Port names, and E0415: ports that `expose` and the probes name, the probes' and mounts'
+/// one-of rules, `max_surge` on a StatefulSet.
 fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &str) {
     let body = &res.body;
-    let ports: Vec<String> = match body.get("ports").map(|v| v.unwrap_sensitive().0) {
-        Some(Value::Map(m)) => m.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
-    if let Some(a) = body.attr("ports") {
-        for p in &ports {
-            if let Err(why) = names::port_name(p) {
-                name_error(
-                    cx,
-                    res,
-                    a.key_span(p),
-                    "port name",
-                    p,
-                    why,
-                    "port names are up to 15 lowercase letters, digits and `-`, with at least one letter",
-                );
-            }
-        }
+    let ports = check_port_names(cx, res, body);
+    if let Some(a) = body.block("expose").and_then(|b| b.body.attr("target")) {
+        check_port_named(cx, res, "expose.target", a, &ports, "the workload");
     }
-    for (block, attr) in [("expose", "target"), ("probe", "port")] {
-        let Some(b) = body.block(block) else { continue };
-        let Some(a) = b.body.attr(attr) else { continue };
-        if let Some(name) = a.value.as_str() {
-            if !ports.iter().any(|p| p == name) {
-                let help = match crate::eval::did_you_mean(name, ports.iter().map(String::as_str)) {
-                    Some(p) => format!("did you mean `{p}`?"),
-                    None if ports.is_empty() => "declare it in `ports = { … }`".to_string(),
-                    None => format!("the workload's ports are: {}", ports.join(", ")),
-                };
-                cx.report(
-                    res,
-                    Diagnostic::error(
-                        "E0415",
-                        a.span,
-                        format!("`{block}.{attr}` names the port `{name}`, which the workload does not declare"),
-                    )
-                    .with_help(help),
-                );
-            }
-        }
-    }
-    if let Some(p) = body.block("probe") {
-        let n = ["http", "tcp", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
-        if n != 1 {
-            cx.report(
-                res,
-                Diagnostic::error("E0415", p.kind_span, "a probe needs exactly one of `http`, `tcp` and `exec`")
-                    .with_help("for example `probe { http = \"/healthz\" }`"),
-            );
-        } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && ports.is_empty() {
-            cx.report(
-                res,
-                Diagnostic::error("E0415", p.kind_span, "the probe has no port to use")
-                    .with_help("set `port` in the probe or declare `ports`"),
-            );
+    for probe in PROBES {
+        if let Some(p) = body.block(probe) {
+            check_probe(cx, res, p, &ports, "the workload");
         }
     }
     for m in body.blocks_of("mount") {
@@ -441,26 +415,98 @@ fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &
     }
 }
 
-/// `secretKeyRef`/`configMapKeyRef` only reach objects in the pod's own namespace.
+/// E0305 for the port names a container (`body`) declares; returns them.
+pub(super) fn check_port_names(cx: &mut Checker<'_>, res: &Resource, body: &BodyValue) -> Vec<String> {
+    let ports: Vec<String> = match body.get("ports").map(|v| v.unwrap_sensitive().0) {
+        Some(Value::Map(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    if let Some(a) = body.attr("ports") {
+        for p in &ports {
+            if let Err(why) = names::port_name(p) {
+                name_error(
+                    cx,
+                    res,
+                    a.key_span(p),
+                    "port name",
+                    p,
+                    why,
+                    "port names are up to 15 lowercase letters, digits and `-`, with at least one letter",
+                );
+            }
+        }
+    }
+    ports
+}
+
+/// E0415: a port name (`what` = `expose.target`, `probe.port`) the container (`owner`: "the
+/// workload", "container `metrics`") does not declare.
+fn check_port_named(cx: &mut Checker<'_>, res: &Resource, what: &str, a: &AttrValue, ports: &[String], owner: &str) {
+    let Some(name) = a.value.as_str() else { return };
+    if ports.iter().any(|p| p == name) {
+        return;
+    }
+    let help = match crate::eval::did_you_mean(name, ports.iter().map(String::as_str)) {
+        Some(p) => format!("did you mean `{p}`?"),
+        None if ports.is_empty() => "declare it in `ports = { … }`".to_string(),
+        None => format!("the ports of {owner} are: {}", ports.join(", ")),
+    };
+    cx.report(
+        res,
+        Diagnostic::error("E0415", a.span, format!("`{what}` names the port `{name}`, which {owner} does not declare")).with_help(help),
+    );
+}
+
+/// E0415: a probe block (`probe`, `liveness`, `startup`) needs exactly one of `http`, `tcp`
+/// and `exec`, and a port it can use.
+pub(super) fn check_probe(cx: &mut Checker<'_>, res: &Resource, p: &BlockValue, ports: &[String], owner: &str) {
+    if let Some(a) = p.body.attr("port") {
+        check_port_named(cx, res, &format!("{}.port", p.kind), a, ports, owner);
+    }
+    let what = if p.kind == "probe" { "probe".to_string() } else { format!("`{}` probe", p.kind) };
+    let n = ["http", "tcp", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
+    if n != 1 {
+        cx.report(
+            res,
+            Diagnostic::error("E0415", p.kind_span, format!("a {what} needs exactly one of `http`, `tcp` and `exec`"))
+                .with_help(format!("for example `{} {{ http = \"/healthz\" }}`", p.kind)),
+        );
+    } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && ports.is_empty() {
+        cx.report(
+            res,
+            Diagnostic::error("E0415", p.kind_span, format!("the {what} has no port to use"))
+                .with_help("set `port` in the probe or declare `ports`"),
+        );
+    }
+}
+
+/// `secretKeyRef`/`configMapKeyRef` only reach objects in the pod's own namespace, for every
+/// container's `env`.
 fn check_env_namespaces(cx: &mut Checker<'_>, res: &Resource) {
     let Some(ns) = name_of(&res.body, "namespace") else { return };
-    let Some(env) = res.body.attr("env") else { return };
-    let Value::Map(m) = env.value.unwrap_sensitive().0 else { return };
-    for (k, v) in m.iter() {
-        let Value::Ref(r) = v.unwrap_sensitive().0 else { continue };
-        let Some(target) = cx.find(r.kind, &r.name) else { continue };
-        let Some(tns) = name_of(&target.body, "namespace") else { continue };
-        if tns != ns {
-            cx.report(
-                res,
-                Diagnostic::error(
-                    "E0415",
-                    env.span,
-                    format!("env `{k}` reads `{}.{}` in namespace `{tns}`, but the workload runs in `{ns}`", r.kind.as_str(), r.name),
-                )
-                .with_label(target.label_span, "declared here")
-                .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
-            );
+    let sidecars = res.body.blocks.iter().filter(|b| b.kind == "container" || b.kind == "init").map(|b| &b.body);
+    for body in std::iter::once(&*res.body).chain(sidecars) {
+        let Some(env) = body.attr("env") else { continue };
+        let Value::Map(m) = env.value.unwrap_sensitive().0 else { continue };
+        for (k, v) in m.iter() {
+            let Value::Ref(r) = v.unwrap_sensitive().0 else { continue };
+            if r.kind == Kind::Bucket {
+                continue; // E0426, with the bucket's own wording
+            }
+            let Some(target) = cx.find(r.kind, &r.name) else { continue };
+            let Some(tns) = name_of(&target.body, "namespace") else { continue };
+            if tns != ns {
+                cx.report(
+                    res,
+                    Diagnostic::error(
+                        "E0415",
+                        env.span,
+                        format!("env `{k}` reads `{}.{}` in namespace `{tns}`, but the workload runs in `{ns}`", r.kind.as_str(), r.name),
+                    )
+                    .with_label(target.label_span, "declared here")
+                    .with_help("Kubernetes resolves key references in the pod's namespace: move one of them"),
+                );
+            }
         }
     }
 }

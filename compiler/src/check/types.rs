@@ -38,6 +38,9 @@ fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema
             );
             continue;
         }
+        if attr.ty != Ty::EnvMap && super::storage::bucket_reference(&a.value).is_some() {
+            continue; // E0426 says where bucket references may go
+        }
         if let Err(why) = check_type(attr.ty, &a.value) {
             // A value passed through a template parameter: the error is where it was written,
             // the template's use of the parameter a second label.
@@ -135,7 +138,7 @@ fn may_hold_sensitive(kind: Kind, block: &str, attr: &str) -> bool {
     matches!(
         (kind, block, attr),
         (Kind::Secret, "secret", "data")
-            | (Kind::Workload, "workload", "env")
+            | (Kind::Workload, "workload" | "container" | "init", "env")
             | (Kind::Manifest, "manifest", "object")
             | (Kind::Policy, "policy", "config")
     )
@@ -229,7 +232,7 @@ pub(crate) fn check_type(ty: Ty, v: &Value) -> Result<(), String> {
             Value::Map(m) => {
                 for (k, x) in m.iter() {
                     match x.unwrap_sensitive().0 {
-                        Value::Ref(r) if r.key.is_some() && matches!(r.kind, Kind::Secret | Kind::Config) => {}
+                        Value::Ref(r) if r.key.is_some() && matches!(r.kind, Kind::Secret | Kind::Config | Kind::Bucket) => {}
                         Value::Ref(r) => {
                             return Err(format!(
                                 "must map names to values, but `{k}` is a reference to `{}.{}`; use a key such as `{}.{}.KEY`, or `\"${{{}.{}}}\"` for its name",

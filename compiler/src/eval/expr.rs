@@ -410,6 +410,12 @@ impl<'p> Evaluator<'p> {
     fn resource_field(&mut self, r: &Ref, field: &str, span: Span) -> Value {
         let addr = r.address();
         let Some(&i) = self.index.get(&addr) else { return Value::Unknown };
+        if r.kind == Kind::Bucket {
+            // What Rook writes once the bucket exists: a key reference, read by the pod.
+            if crate::schema::BUCKET_KEYS.iter().any(|(f, _, _)| *f == field) {
+                return Value::Ref(Rc::new(Ref { kind: r.kind, name: r.name.clone(), key: Some(field.to_string()) }));
+            }
+        }
         if matches!(r.kind, Kind::Secret | Kind::Config) {
             let (body, _) = self.resource_body(i);
             if let Some(data) = body.get("data") {
@@ -455,6 +461,9 @@ impl<'p> Evaluator<'p> {
     pub(super) fn plain(&mut self, v: Value) -> Value {
         let Value::Ref(r) = &v else { return v };
         let Some(key) = &r.key else { return v };
+        if r.kind == Kind::Bucket {
+            return Value::Unknown; // known once the bucket exists, not at compile time
+        }
         let Some(&i) = self.index.get(&r.address()) else { return Value::Unknown };
         let (body, _) = self.resource_body(i);
         let data = body.get("data").cloned().unwrap_or(Value::Null);

@@ -10,6 +10,9 @@ use crate::check::{CephMode, ClusterInfo};
 use crate::eval::{BodyValue, Resource};
 use crate::value::Value;
 
+/// The Pod Security admission label that sets a namespace's enforced level.
+pub(crate) const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+
 /// A map of canonical quantities from `(attribute, key)` pairs that are set.
 fn quantities(body: &BodyValue, pairs: &[(&str, &str)]) -> Map<String, Json> {
     let mut m = Map::new();
@@ -24,6 +27,14 @@ fn quantities(body: &BodyValue, pairs: &[(&str, &str)]) -> Map<String, Json> {
 pub(super) fn namespace(cx: &mut Lowering, res: &Resource) {
     let name = res.addr.name.clone();
     cx.kube(res, "v1", "Namespace", None, &name, vec![], vec![]);
+    if let Some(level) = str_of(&res.body, "pod_security") {
+        // Pod Security admission's labels (LANGUAGE.md §10): enforce the level, at the
+        // cluster's latest version of it.
+        if let Some(Json::Object(labels)) = cx.objects.last_mut().and_then(|o| o.body.pointer_mut("/metadata/labels")) {
+            labels.insert(POD_SECURITY_ENFORCE.into(), json!(level));
+            labels.insert(format!("{POD_SECURITY_ENFORCE}-version"), json!("latest"));
+        }
+    }
     if let Some(q) = res.body.block("quota") {
         let hard = quantities(
             &q.body,
@@ -84,27 +95,35 @@ pub(super) fn secret(cx: &mut Lowering, res: &Resource) {
 
 pub(super) fn storage_class(cx: &mut Lowering, res: &Resource, cluster: &ClusterInfo) {
     let body = &res.body;
-    let pool = crate::access::name_of(body, "pool").unwrap_or_default();
-    let (provisioner, cluster_id, prov_secret, node_secret, secret_ns) = match cluster.mode {
-        CephMode::Rook => (
-            "rook-ceph.rbd.csi.ceph.com",
-            cluster.rook_namespace.clone(),
-            "rook-csi-rbd-provisioner",
-            "rook-csi-rbd-node",
-            cluster.rook_namespace.clone(),
-        ),
-        CephMode::Direct => {
-            ("rbd.csi.ceph.com", cluster.fsid.clone().unwrap_or_default(), "csi-rbd-secret", "csi-rbd-secret", "ceph-csi-rbd".to_string())
+    let filesystem = crate::access::name_of(body, "filesystem");
+    let cephfs = filesystem.is_some();
+    let rook = cluster.mode == CephMode::Rook;
+    let cluster_id = if rook { cluster.rook_namespace.clone() } else { cluster.fsid.clone().unwrap_or_default() };
+    let (provisioner, prov_secret, node_secret, secret_ns) = match (cephfs, rook) {
+        (false, true) => ("rook-ceph.rbd.csi.ceph.com", "rook-csi-rbd-provisioner", "rook-csi-rbd-node", cluster.rook_namespace.clone()),
+        (false, false) => ("rbd.csi.ceph.com", "csi-rbd-secret", "csi-rbd-secret", "ceph-csi-rbd".to_string()),
+        (true, true) => {
+            ("rook-ceph.cephfs.csi.ceph.com", "rook-csi-cephfs-provisioner", "rook-csi-cephfs-node", cluster.rook_namespace.clone())
         }
+        (true, false) => ("cephfs.csi.ceph.com", "csi-cephfs-secret", "csi-cephfs-secret", "ceph-csi-cephfs".to_string()),
     };
     let prov_secret = str_of(body, "csi_secret").unwrap_or_else(|| prov_secret.to_string());
     let node_secret = str_of(body, "csi_secret").unwrap_or_else(|| node_secret.to_string());
     let secret_ns = str_of(body, "csi_secret_namespace").unwrap_or(secret_ns);
     let mut params = Map::new();
     params.insert("clusterID".into(), json!(cluster_id));
-    params.insert("pool".into(), json!(pool));
-    params.insert("imageFormat".into(), json!("2"));
-    params.insert("imageFeatures".into(), json!("layering"));
+    match &filesystem {
+        Some(fs) => {
+            let data = str_of(body, "data").or_else(|| first_data_pool(cx, fs)).unwrap_or_default();
+            params.insert("fsName".into(), json!(fs));
+            params.insert("pool".into(), json!(format!("{fs}-{data}")));
+        }
+        None => {
+            params.insert("pool".into(), json!(crate::access::name_of(body, "pool").unwrap_or_default()));
+            params.insert("imageFormat".into(), json!("2"));
+            params.insert("imageFeatures".into(), json!("layering"));
+        }
+    }
     for (key, value) in [
         ("csi.storage.k8s.io/provisioner-secret-name", &prov_secret),
         ("csi.storage.k8s.io/provisioner-secret-namespace", &secret_ns),
@@ -115,7 +134,9 @@ pub(super) fn storage_class(cx: &mut Lowering, res: &Resource, cluster: &Cluster
     ] {
         params.insert(key.into(), json!(value));
     }
-    params.insert("csi.storage.k8s.io/fstype".into(), json!(str_or(body, "fs_type", "ext4")));
+    if !cephfs {
+        params.insert("csi.storage.k8s.io/fstype".into(), json!(str_or(body, "fs_type", "ext4")));
+    }
     let mut rest = vec![
         ("provisioner", json!(provisioner)),
         ("parameters", Json::Object(params)),
@@ -137,4 +158,9 @@ pub(super) fn storage_class(cx: &mut Lowering, res: &Resource, cluster: &Cluster
 /// Escapes a key for use in a JSON pointer (RFC 6901).
 pub(crate) fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The name of file system `fs`'s first data pool block, as declared.
+fn first_data_pool(cx: &Lowering, fs: &str) -> Option<String> {
+    cx.filesystems.get(fs).cloned()
 }

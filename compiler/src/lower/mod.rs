@@ -5,17 +5,24 @@
 
 mod kube;
 mod manifest;
+mod pod;
 mod pool;
+mod storage;
 mod workload;
 
 use cairn_lang::Diagnostic;
 use serde_json::{json, Map, Value as Json};
+
+pub(crate) use pod::capabilities;
 
 use crate::access::str_of;
 use crate::check::{ClusterInfo, Facts};
 use crate::eval::Resource;
 use crate::schema::Kind;
 use crate::value::{Address, Value};
+
+/// The kind of a direct-mode pool object (`cairn.dev/v1alpha1`).
+pub const DIRECT_POOL_KIND: &str = "CephPool";
 
 /// Who applies an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,12 +94,21 @@ pub fn lower(resources: &[Resource], facts: &Facts) -> (Vec<Object>, Vec<Diagnos
     let stack = facts.stack.clone().unwrap_or_else(|| "stack".into());
     // Whether a custom kind is namespaced must not depend on declaration order: collect the
     // CRDs every manifest declares first.
-    let mut pre = Lowering { stack: stack.clone(), objects: Vec::new(), diags: Vec::new(), crds: Vec::new() };
+    let mut pre = Lowering {
+        stack: stack.clone(),
+        objects: Vec::new(),
+        diags: Vec::new(),
+        crds: Vec::new(),
+        bucket_classes: storage::BucketClasses::default(),
+        filesystems: std::collections::BTreeMap::new(),
+    };
     for res in resources.iter().filter(|r| r.addr.kind == Kind::Manifest) {
         manifest::manifest(&mut pre, res);
     }
     let crds = manifest::declared_crds(&pre.objects);
-    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new(), crds };
+    let bucket_classes = storage::BucketClasses::of(resources);
+    let filesystems = storage::first_data_pools(resources);
+    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new(), crds, bucket_classes, filesystems };
     for (i, res) in resources.iter().enumerate() {
         let cluster = facts.cluster_of.get(i).cloned().flatten();
         cx.resource(res, cluster.as_ref());
@@ -106,6 +122,10 @@ pub(crate) struct Lowering {
     diags: Vec<Diagnostic>,
     /// CRDs declared by the stack's manifests: (group, kind, namespaced).
     crds: Vec<(String, String, bool)>,
+    /// The bucket StorageClasses of each object store.
+    bucket_classes: storage::BucketClasses,
+    /// Each file system's first (default) data pool's name, as declared.
+    filesystems: std::collections::BTreeMap<String, String>,
 }
 
 impl Lowering {
@@ -124,6 +144,17 @@ impl Lowering {
                     pool::pool(self, res, c);
                 }
             }
+            Kind::Filesystem => {
+                if let Some(c) = cluster {
+                    storage::filesystem(self, res, c);
+                }
+            }
+            Kind::ObjectStore => {
+                if let Some(c) = cluster {
+                    storage::object_store(self, res, c);
+                }
+            }
+            Kind::Bucket => storage::bucket(self, res),
             Kind::Workload => workload::workload(self, res),
             Kind::Manifest => manifest::manifest(self, res),
             Kind::Stack | Kind::Cluster | Kind::Policy | Kind::Moved => {}
@@ -172,7 +203,9 @@ impl Lowering {
         body: Json,
         sensitive: Vec<String>,
     ) {
-        let protect = crate::access::bool_of(&res.body, "protect").unwrap_or(res.addr.kind == Kind::Pool);
+        // Storage that holds data is protected unless it says otherwise (LANGUAGE.md §6, §10).
+        let holds_data = matches!(res.addr.kind, Kind::Pool | Kind::Filesystem | Kind::ObjectStore | Kind::Bucket);
+        let protect = crate::access::bool_of(&res.body, "protect").unwrap_or(holds_data);
         self.objects.push(Object {
             address: res.addr.clone(),
             target,

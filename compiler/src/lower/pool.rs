@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{str_or, Lowering, Target};
 use crate::access::{int_of, qty_of, str_of};
 use crate::check::{CephMode, ClusterInfo};
-use crate::eval::Resource;
+use crate::eval::{BodyValue, Resource};
 
 pub(super) fn pool(cx: &mut Lowering, res: &Resource, cluster: &ClusterInfo) {
     match cluster.mode {
@@ -16,10 +16,15 @@ pub(super) fn pool(cx: &mut Lowering, res: &Resource, cluster: &ClusterInfo) {
 }
 
 fn erasure(res: &Resource) -> Option<(i64, i64)> {
-    if str_of(&res.body, "type").as_deref() != Some("erasure") {
+    erasure_of(&res.body)
+}
+
+/// `(k, m)` of an erasure-coded pool body.
+pub(super) fn erasure_of(body: &BodyValue) -> Option<(i64, i64)> {
+    if str_of(body, "type").as_deref() != Some("erasure") {
         return None;
     }
-    let ec = res.body.block("erasure")?;
+    let ec = body.block("erasure")?;
     Some((int_of(&ec.body, "k")?, int_of(&ec.body, "m")?))
 }
 
@@ -77,9 +82,25 @@ fn rook(cx: &mut Lowering, res: &Resource, cluster: &ClusterInfo) {
 }
 
 fn direct(cx: &mut Lowering, res: &Resource) {
-    let body = &res.body;
+    let mut spec = direct_spec(&res.body, "rbd");
+    let quotas = quota(res, "max_bytes", "max_objects");
+    if !quotas.is_empty() {
+        spec.insert("quota".into(), Json::Object(quotas));
+    }
+    let name = res.addr.name.clone();
+    let mut obj = Map::new();
+    obj.insert("apiVersion".into(), json!("cairn.dev/v1alpha1"));
+    obj.insert("kind".into(), json!("CephPool"));
+    obj.insert("metadata".into(), cx.metadata(res, &name, None));
+    obj.insert("spec".into(), Json::Object(spec));
+    cx.push(res, Target::Ceph, "cairn.dev/v1alpha1", "CephPool", None, &name, Json::Object(obj), vec![]);
+}
+
+/// A direct-mode pool's spec from a pool body (a `pool`, or a file system's `metadata`/`data`
+/// block), without quotas; `application` defaults to `default_application`.
+pub(super) fn direct_spec(body: &BodyValue, default_application: &str) -> Map<String, Json> {
     let mut spec = Map::new();
-    match erasure(res) {
+    match erasure_of(body) {
         Some((k, m)) => {
             spec.insert("type".into(), json!("erasure"));
             spec.insert("min_size".into(), json!(int_of(body, "min_size").unwrap_or(k.saturating_add(1))));
@@ -100,16 +121,6 @@ fn direct(cx: &mut Lowering, res: &Resource) {
     if let Some(dc) = str_of(body, "device_class") {
         spec.insert("device_class".into(), json!(dc));
     }
-    spec.insert("application".into(), json!(str_or(body, "application", "rbd")));
-    let quotas = quota(res, "max_bytes", "max_objects");
-    if !quotas.is_empty() {
-        spec.insert("quota".into(), Json::Object(quotas));
-    }
-    let name = res.addr.name.clone();
-    let mut obj = Map::new();
-    obj.insert("apiVersion".into(), json!("cairn.dev/v1alpha1"));
-    obj.insert("kind".into(), json!("CephPool"));
-    obj.insert("metadata".into(), cx.metadata(res, &name, None));
-    obj.insert("spec".into(), Json::Object(spec));
-    cx.push(res, Target::Ceph, "cairn.dev/v1alpha1", "CephPool", None, &name, Json::Object(obj), vec![]);
+    spec.insert("application".into(), json!(str_or(body, "application", default_application)));
+    spec
 }

@@ -171,6 +171,18 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
     };
     let mut pools = Vec::new();
     for (_, o) in by_cluster.iter().filter(|(name, _)| *name == chosen) {
+        if o.kind != cairn_compiler::lower::DIRECT_POOL_KIND {
+            return Err(EngineError::Stack {
+                message: format!(
+                    "{} `{}` is on direct-mode cluster `{chosen}`; cairn does not plan file systems with monitor commands yet",
+                    o.address.kind.as_str(),
+                    o.name
+                ),
+                help: Some(
+                    "`cairn render` shows what it would apply; manage it through Rook (`ceph { mode = \"rook\" }`) meanwhile".into(),
+                ),
+            });
+        }
         let pool = DesiredPool::from_lowered(&o.name, &o.address.to_string(), o.protect, &o.body)
             .map_err(|e| EngineError::Stack { message: format!("cannot plan pool `{}`: {e}", o.name), help: None })?;
         pools.push(pool);

@@ -24,7 +24,8 @@ const IMAGE_REASONS: &[&str] = &["ImagePullBackOff", "ErrImagePull", "ErrImageNe
 /// Waiting reasons of a container that cannot be created.
 const CREATE_REASONS: &[&str] = &["CreateContainerConfigError", "CreateContainerError", "RunContainerError"];
 
-/// The health of a Deployment or StatefulSet rollout (other kinds: [`Health::Ready`]).
+/// The health of a Deployment, StatefulSet or DaemonSet rollout, or of a Job's run (other
+/// kinds: [`Health::Ready`]).
 ///
 /// Ready as `kubectl rollout status` judges it. `replica_sets` (Deployments) and `pods` are those
 /// matching the workload's selector. Failed when a pod of the current revision cannot come up
@@ -37,8 +38,67 @@ pub fn workload(obj: &Value, replica_sets: &[Value], pods: &[Value]) -> Health {
     match str_at(obj, "/kind") {
         Some("Deployment") => deployment(obj, replica_sets, pods),
         Some("StatefulSet") => stateful_set(obj, pods),
+        Some("DaemonSet") => daemon_set(obj, pods),
+        Some("Job") => job(obj, pods),
         _ => Health::Ready,
     }
+}
+
+/// A DaemonSet as `kubectl rollout status` judges it: every scheduled pod updated and
+/// available. Every pod it selects counts for failures (a DaemonSet's status names no current
+/// revision; the pods of an old one are being replaced anyway).
+fn daemon_set(obj: &Value, pods: &[Value]) -> Health {
+    let name = format!("daemonset {}", name_of(obj));
+    if let Some(waiting) = unobserved(obj, &name) {
+        return waiting;
+    }
+    if let Some(cause) = pod_failure(pods, "controller-revision-hash", None) {
+        return Health::Failed(cause);
+    }
+    if str_at(obj, "/spec/updateStrategy/type").unwrap_or("RollingUpdate") != "RollingUpdate" {
+        return Health::Ready; // OnDelete: pods update when someone deletes them.
+    }
+    let want = int_at(obj, "/status/desiredNumberScheduled").unwrap_or(0);
+    let updated = int_at(obj, "/status/updatedNumberScheduled").unwrap_or(0);
+    let available = int_at(obj, "/status/numberAvailable").unwrap_or(0);
+    if updated < want {
+        Health::Progressing(format!("{name}: {updated} of {want} scheduled pods are updated"))
+    } else if available < want {
+        Health::Progressing(format!("{name}: {available} of {want} updated pods are available"))
+    } else {
+        Health::Ready
+    }
+}
+
+/// A Job: ready once `Complete`; failed when `Failed` (its reason, `BackoffLimitExceeded`,
+/// and message) or when a pod cannot start (an image that cannot be pulled, a container that
+/// cannot be created, an unschedulable pod). A crashing container is not a failure yet: the Job
+/// retries it until its backoff limit.
+fn job(obj: &Value, pods: &[Value]) -> Health {
+    let name = format!("job {}", name_of(obj));
+    if condition(obj, "Complete", "True").is_some() {
+        return Health::Ready;
+    }
+    if let Some(c) = condition(obj, "Failed", "True").or_else(|| condition(obj, "FailureTarget", "True")) {
+        let reason = str_at(c, "/reason").unwrap_or("Failed");
+        return Health::Failed(format!("{name} failed ({reason}): {}", message(c)));
+    }
+    if let Some(cause) = pod_failure_with(pods, "", None, Crashes::Retry) {
+        return Health::Failed(cause);
+    }
+    let want = int_at(obj, "/spec/completions").unwrap_or(1);
+    let succeeded = int_at(obj, "/status/succeeded").unwrap_or(0);
+    let failed = int_at(obj, "/status/failed").unwrap_or(0);
+    let retries = if failed > 0 {
+        format!(
+            " ({failed} failed pod{} of backoff limit {})",
+            if failed == 1 { "" } else { "s" },
+            int_at(obj, "/spec/backoffLimit").unwrap_or(6)
+        )
+    } else {
+        String::new()
+    };
+    Health::Progressing(format!("{name}: {succeeded} of {want} completions{retries}"))
 }
 
 fn deployment(obj: &Value, replica_sets: &[Value], pods: &[Value]) -> Health {
@@ -170,9 +230,21 @@ fn unobserved(obj: &Value, name: &str) -> Option<Health> {
     (observed < generation).then(|| Health::Progressing(format!("{name}: waiting for the controller to observe generation {generation}")))
 }
 
+/// Whether a container that keeps crashing fails the workload: yes for those that serve, not
+/// for a Job, which retries it up to its backoff limit and then fails on its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Crashes {
+    Fail,
+    Retry,
+}
+
 /// The first reason a pod of the current revision cannot come up. `hash` is the value of label
 /// `label` that marks the current revision; `None` checks every pod.
 fn pod_failure(pods: &[Value], label: &str, hash: Option<&str>) -> Option<String> {
+    pod_failure_with(pods, label, hash, Crashes::Fail)
+}
+
+fn pod_failure_with(pods: &[Value], label: &str, hash: Option<&str>, crashes: Crashes) -> Option<String> {
     let mut current = pods.iter().filter(|p| p.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null)).filter(|p| match hash {
         Some(h) => p.pointer("/metadata/labels").and_then(|l| l.get(label)).and_then(Value::as_str) == Some(h),
         None => true,
@@ -182,7 +254,7 @@ fn pod_failure(pods: &[Value], label: &str, hash: Option<&str>) -> Option<String
         let statuses = [("init container", "/status/initContainerStatuses"), ("container", "/status/containerStatuses")];
         for (what, pointer) in statuses {
             for status in array_at(pod, pointer) {
-                if let Some(cause) = container_failure(pod, what, status) {
+                if let Some(cause) = container_failure(pod, what, status, crashes) {
                     return Some(format!("pod {pod_name}: {cause}"));
                 }
             }
@@ -193,7 +265,7 @@ fn pod_failure(pods: &[Value], label: &str, hash: Option<&str>) -> Option<String
 }
 
 /// Why one container cannot run, from its status.
-fn container_failure(pod: &Value, what: &str, status: &Value) -> Option<String> {
+fn container_failure(pod: &Value, what: &str, status: &Value, crashes: Crashes) -> Option<String> {
     let reason = str_at(status, "/state/waiting/reason")?;
     let name = str_at(status, "/name").unwrap_or("?");
     let detail = str_at(status, "/state/waiting/message").filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default();
@@ -203,7 +275,7 @@ fn container_failure(pod: &Value, what: &str, status: &Value) -> Option<String> 
         Some(format!("{what} {name} {problem} \"{image}\": {reason}{detail}"))
     } else if CREATE_REASONS.contains(&reason) {
         Some(format!("{what} {name} cannot be created ({reason}){detail}"))
-    } else if reason == "CrashLoopBackOff" {
+    } else if reason == "CrashLoopBackOff" && crashes == Crashes::Fail {
         let last = status.pointer("/lastState/terminated").map(|t| {
             let why = str_at(t, "/reason").unwrap_or("terminated");
             match int_at(t, "/exitCode") {
@@ -631,7 +703,65 @@ mod tests {
 
     #[test]
     fn other_kinds_are_ready() {
-        assert_eq!(workload(&json!({ "kind": "DaemonSet", "metadata": { "name": "x" } }), &[], &[]), Health::Ready);
+        assert_eq!(workload(&json!({ "kind": "CronJob", "metadata": { "name": "x" } }), &[], &[]), Health::Ready);
+    }
+
+    fn daemon_set_obj(status: Value) -> Value {
+        json!({
+            "kind": "DaemonSet",
+            "metadata": { "name": "agent", "namespace": "shop", "generation": 2 },
+            "spec": { "selector": { "matchLabels": { "app": "web" } } },
+            "status": status,
+        })
+    }
+
+    #[test]
+    fn daemon_sets_roll_out_when_every_scheduled_pod_is_updated_and_available() {
+        let done = json!({ "observedGeneration": 2, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3 });
+        assert_eq!(workload(&daemon_set_obj(done), &[], &[]), Health::Ready);
+        let updating = json!({ "observedGeneration": 2, "desiredNumberScheduled": 3, "updatedNumberScheduled": 1, "numberAvailable": 3 });
+        assert_eq!(progressing(workload(&daemon_set_obj(updating), &[], &[])), "daemonset agent: 1 of 3 scheduled pods are updated");
+        let starting = json!({ "observedGeneration": 2, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 2 });
+        assert_eq!(progressing(workload(&daemon_set_obj(starting), &[], &[])), "daemonset agent: 2 of 3 updated pods are available");
+        let unobserved = json!({ "observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3 });
+        assert!(progressing(workload(&daemon_set_obj(unobserved), &[], &[])).contains("observe generation 2"));
+        let pods = [pod("agent-x1", "controller-revision-hash", "6c9f", waiting("web", "agent:9.9", "ImagePullBackOff", "not found"))];
+        let done = json!({ "observedGeneration": 2, "desiredNumberScheduled": 3, "updatedNumberScheduled": 1, "numberAvailable": 2 });
+        assert!(failed(workload(&daemon_set_obj(done), &[], &pods)).contains("cannot pull image \"agent:9.9\": ImagePullBackOff"));
+    }
+
+    fn job_obj(status: Value) -> Value {
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": { "name": "migrate", "namespace": "shop" },
+            "spec": { "backoffLimit": 2, "completions": 1, "selector": { "matchLabels": { "app": "web" } } },
+            "status": status,
+        })
+    }
+
+    #[test]
+    fn a_job_is_ready_once_complete_and_failed_with_its_reason() {
+        let complete = json!({ "succeeded": 1, "conditions": [
+            { "type": "SuccessCriteriaMet", "status": "True" }, { "type": "Complete", "status": "True" }] });
+        assert_eq!(workload(&job_obj(complete), &[], &[]), Health::Ready);
+        let running = json!({ "active": 1, "failed": 1 });
+        assert_eq!(progressing(workload(&job_obj(running), &[], &[])), "job migrate: 0 of 1 completions (1 failed pod of backoff limit 2)");
+        let failed_job = json!({ "failed": 3, "conditions": [
+            { "type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit" },
+            { "type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit" }] });
+        assert_eq!(
+            failed(workload(&job_obj(failed_job), &[], &[])),
+            "job migrate failed (BackoffLimitExceeded): Job has reached the specified backoff limit"
+        );
+    }
+
+    #[test]
+    fn a_job_fails_fast_on_an_image_but_retries_a_crash() {
+        let pull = [pod("migrate-a", "job-name", "migrate", waiting("web", "migrate:0.0", "ImagePullBackOff", "not found"))];
+        assert!(failed(workload(&job_obj(json!({ "active": 1 })), &[], &pull)).contains("cannot pull image \"migrate:0.0\""));
+        let crash = [pod("migrate-a", "job-name", "migrate", waiting("web", "migrate:1.0", "CrashLoopBackOff", "back-off"))];
+        assert!(progressing(workload(&job_obj(json!({ "active": 1 })), &[], &crash)).contains("0 of 1 completions"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! status), plus the ReplicaSets and pods of their namespaces: one LIST per kind per namespace,
 //! never a request per workload. Those still rolling out are looked at again with the same
 //! economy per round (one labelled LIST per workload kind, then the namespaces' ReplicaSets and
-//! pods) until ready, failed, or the timeout. The verdicts come from the pure [`health`].
+//! pods; Deployments, StatefulSets, DaemonSets and Jobs — a CronJob runs on its schedule) until ready, failed, or the timeout. The verdicts come from the pure [`health`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -19,9 +19,8 @@ use super::health::{self, Health};
 use super::{retry, Kube, KubeError};
 use crate::model::{Desired, DesiredObject, ObjectKey, Snapshot, STACK_LABEL};
 
-/// The kinds judged (group `apps`). DaemonSets and Jobs can join once [`health::workload`]
-/// judges them.
-const KINDS: &[&str] = &["Deployment", "StatefulSet"];
+/// The kinds judged, by group. A CronJob is never waited for: it runs on its schedule.
+const KINDS: &[(&str, &str)] = &[("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job")];
 /// How often a rollout is looked at again.
 const POLL: Duration = Duration::from_millis(500);
 /// LISTs in flight at once.
@@ -67,7 +66,7 @@ pub struct Verdict {
 
 /// Whether an object is a workload the pass judges.
 pub fn is_workload(key: &ObjectKey) -> bool {
-    key.group() == "apps" && KINDS.contains(&key.kind.as_str()) && key.namespace.is_some()
+    KINDS.contains(&(key.group(), key.kind.as_str())) && key.namespace.is_some()
 }
 
 /// The objects of `desired` at `indexes` that are workloads apply waits for (`wait = true`).
@@ -295,11 +294,14 @@ mod tests {
                 object("apps/v1", "Deployment", "c", false),
                 object("v1", "ConfigMap", "d", true),
                 object("example.com/v1", "Deployment", "e", true),
+                object("apps/v1", "DaemonSet", "f", true),
+                object("batch/v1", "Job", "g", true),
+                object("batch/v1", "CronJob", "h", true),
             ],
         };
         let kinds: Vec<&str> =
             waited_workloads(&desired, desired.objects.iter().map(|o| &o.key)).iter().map(|o| o.key.kind.as_str()).collect();
-        assert_eq!(kinds, ["Deployment", "StatefulSet"]);
+        assert_eq!(kinds, ["Deployment", "StatefulSet", "DaemonSet", "Job"]);
         let unknown = ObjectKey { name: "nope".into(), ..desired.objects[0].key.clone() };
         assert_eq!(waited_workloads(&desired, [&desired.objects[1].key, &unknown]).len(), 1);
     }

@@ -170,6 +170,17 @@ impl KubeTarget<'_> {
                 let want = obj.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
                 Ok(Some(format!("rolled out {ready}/{want}")))
             }
+            ("apps", "DaemonSet") if wants_wait => {
+                let obj = self.poll(key, health::workload, true).await?;
+                let available = obj.pointer("/status/numberAvailable").and_then(Json::as_i64).unwrap_or(0);
+                let want = obj.pointer("/status/desiredNumberScheduled").and_then(Json::as_i64).unwrap_or(0);
+                Ok(Some(format!("rolled out {available}/{want} nodes")))
+            }
+            ("batch", "Job") if wants_wait => {
+                let obj = self.poll(key, health::workload, true).await?;
+                let succeeded = obj.pointer("/status/succeeded").and_then(Json::as_i64).unwrap_or(0);
+                Ok(Some(format!("completed ({succeeded} succeeded)")))
+            }
             ("", "PersistentVolumeClaim") if self.binds_immediately(body).await? => {
                 self.poll(key, |obj, _, _| health::pvc(obj), false).await.map(|_| Some("bound".into()))
             }

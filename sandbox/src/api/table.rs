@@ -31,12 +31,29 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
                 json!(format!("{ready}/{total}"))
             }),
             ("Status", "string", |o| {
-                let waiting = o["status"]["containerStatuses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find_map(|s| s["state"]["waiting"]["reason"].as_str());
-                json!(waiting.or(o["status"]["phase"].as_str()).unwrap_or("Pending"))
+                // As kubectl's pod printer: an init container's trouble first, then the last
+                // container's waiting or terminated reason, else the phase.
+                let inits = o["status"]["initContainerStatuses"].as_array().cloned().unwrap_or_default();
+                let total = o["spec"]["initContainers"].as_array().map_or(0, Vec::len);
+                for (i, s) in inits.iter().enumerate() {
+                    if s["state"]["terminated"]["exitCode"] == 0 && s["state"]["terminated"].is_object() || s["started"] == true {
+                        continue;
+                    }
+                    return match s["state"]["waiting"]["reason"].as_str() {
+                        Some(r) if r != "PodInitializing" => json!(format!("Init:{r}")),
+                        _ => json!(format!("Init:{i}/{total}")),
+                    };
+                }
+                let statuses = o["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+                let reason = statuses.iter().rev().find_map(|s| {
+                    s["state"]["waiting"]["reason"].as_str().or(s["state"]["terminated"]["reason"].as_str()).map(str::to_owned)
+                });
+                let running = statuses.iter().any(|s| s["state"]["running"].is_object() && s["ready"] == true);
+                json!(match reason {
+                    Some(r) if r == "Completed" && running => "Running".to_owned(),
+                    Some(r) => r,
+                    None => o["status"]["phase"].as_str().unwrap_or("Pending").to_owned(),
+                })
             }),
             ("Restarts", "integer", |o| {
                 json!(o["status"]["containerStatuses"]
@@ -83,6 +100,104 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
                 json!(ports.join(","))
             }),
         ],
+        ("", "Node") => vec![
+            ("Status", "string", |o| {
+                let ready =
+                    o["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True");
+                let mut status = if ready { "Ready" } else { "NotReady" }.to_owned();
+                if o["spec"]["unschedulable"] == true {
+                    status.push_str(",SchedulingDisabled");
+                }
+                json!(status)
+            }),
+            ("Roles", "string", |o| {
+                let roles: Vec<&str> = o["metadata"]["labels"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                json!(if roles.is_empty() { "<none>".to_owned() } else { roles.join(",") })
+            }),
+        ],
+        ("apps", "DaemonSet") => vec![
+            ("Desired", "integer", |o| json!(o["status"]["desiredNumberScheduled"].as_i64().unwrap_or(0))),
+            ("Current", "integer", |o| json!(o["status"]["currentNumberScheduled"].as_i64().unwrap_or(0))),
+            ("Ready", "integer", |o| json!(o["status"]["numberReady"].as_i64().unwrap_or(0))),
+            ("Up-to-date", "integer", |o| json!(o["status"]["updatedNumberScheduled"].as_i64().unwrap_or(0))),
+            ("Available", "integer", |o| json!(o["status"]["numberAvailable"].as_i64().unwrap_or(0))),
+            ("Node Selector", "string", |o| {
+                let pairs: Vec<String> = o["spec"]["template"]["spec"]["nodeSelector"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                json!(if pairs.is_empty() { "<none>".to_owned() } else { pairs.join(",") })
+            }),
+        ],
+        ("apps", "ControllerRevision") => vec![
+            ("Controller", "string", |o| {
+                let owner = o["metadata"]["ownerReferences"].as_array().into_iter().flatten().find(|r| r["controller"] == true);
+                json!(owner.map_or_else(
+                    || "<none>".to_owned(),
+                    |r| {
+                        let group = r["apiVersion"].as_str().unwrap_or_default().split_once('/').map_or("", |(g, _)| g);
+                        let kind = r["kind"].as_str().unwrap_or_default().to_lowercase();
+                        let kind = if group.is_empty() { kind } else { format!("{kind}.{group}") };
+                        format!("{kind}/{}", r["name"].as_str().unwrap_or_default())
+                    }
+                ))
+            }),
+            ("Revision", "integer", |o| json!(o["revision"].as_i64().unwrap_or(0))),
+        ],
+        ("batch", "Job") => vec![
+            ("Status", "string", |o| {
+                let has = |kind: &str| {
+                    o["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == kind && c["status"] == "True")
+                };
+                let status = if has("Complete") {
+                    "Complete"
+                } else if has("Failed") {
+                    "Failed"
+                } else if !o["metadata"]["deletionTimestamp"].is_null() {
+                    "Terminating"
+                } else if has("Suspended") {
+                    "Suspended"
+                } else if has("FailureTarget") {
+                    "FailureTarget"
+                } else if has("SuccessCriteriaMet") {
+                    "SuccessCriteriaMet"
+                } else {
+                    "Running"
+                };
+                json!(status)
+            }),
+            ("Completions", "string", |o| {
+                let succeeded = o["status"]["succeeded"].as_i64().unwrap_or(0);
+                json!(match (o["spec"]["completions"].as_i64(), o["spec"]["parallelism"].as_i64().unwrap_or(1)) {
+                    (Some(n), _) => format!("{succeeded}/{n}"),
+                    (None, p) if p > 1 => format!("{succeeded}/1 of {p}"),
+                    (None, _) => format!("{succeeded}/1"),
+                })
+            }),
+            ("Duration", "string", |o| {
+                let (Some(start), end) = (o["status"]["startTime"].as_str(), o["status"]["completionTime"].as_str()) else {
+                    return json!("");
+                };
+                let seconds = |t: &str| t.parse::<jiff::Timestamp>().map(|t| t.as_second()).ok();
+                let end = end.and_then(seconds).unwrap_or_else(|| jiff::Timestamp::now().as_second());
+                json!(seconds(start).map_or_else(String::new, |s| human_duration((end - s).max(0))))
+            }),
+        ],
+        ("batch", "CronJob") => vec![
+            ("Schedule", "string", |o| text(&o["spec"]["schedule"])),
+            ("Timezone", "string", |o| text(&o["spec"]["timeZone"])),
+            ("Suspend", "boolean", |o| json!(if o["spec"]["suspend"] == true { "True" } else { "False" })),
+            ("Active", "integer", |o| json!(o["status"]["active"].as_array().map_or(0, Vec::len))),
+            ("Last Schedule", "date", |o| o["status"]["lastScheduleTime"].as_str().map_or_else(|| json!("<none>"), |t| json!(age(t)))),
+        ],
         ("storage.k8s.io", "StorageClass") => vec![
             ("Provisioner", "string", |o| text(&o["provisioner"])),
             ("ReclaimPolicy", "string", |o| text(&o["reclaimPolicy"])),
@@ -97,10 +212,40 @@ fn json_path<'a>(obj: &'a Value, path: &str) -> &'a Value {
     path.trim_start_matches('.').split('.').filter(|s| !s.is_empty()).fold(obj, |v, key| &v[key])
 }
 
+/// Columns kube-apiserver prints after `Age` (a node's `Version`), with their priority (1: only
+/// with `-o wide`).
+fn columns_after_age(rtype: &ResourceType) -> Vec<(Column, i64)> {
+    fn address(o: &Value, kind: &str) -> Value {
+        let found = o["status"]["addresses"].as_array().into_iter().flatten().find(|a| a["type"] == kind);
+        found.map_or_else(|| json!("<none>"), |a| text(&a["address"]))
+    }
+    match (rtype.group.as_str(), rtype.kind.as_str()) {
+        ("", "Node") => vec![
+            (("Version", "string", |o| text(&o["status"]["nodeInfo"]["kubeletVersion"])), 0),
+            (("Internal-IP", "string", |o| address(o, "InternalIP")), 1),
+            (("External-IP", "string", |o| address(o, "ExternalIP")), 1),
+            (("OS-Image", "string", |o| text(&o["status"]["nodeInfo"]["osImage"])), 1),
+            (("Kernel-Version", "string", |o| text(&o["status"]["nodeInfo"]["kernelVersion"])), 1),
+            (("Container-Runtime", "string", |o| text(&o["status"]["nodeInfo"]["containerRuntimeVersion"])), 1),
+        ],
+        ("", "Pod") => vec![
+            (("IP", "string", |o| text(&o["status"]["podIP"])), 1),
+            (("Node", "string", |o| text(&o["spec"]["nodeName"])), 1),
+            (("Nominated Node", "string", |o| text(&o["status"]["nominatedNodeName"])), 1),
+            (("Readiness Gates", "string", |_| json!("<none>")), 1),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// `5m`, `3h12m`, `2d` as kubectl shows ages.
 pub fn age(created: &str) -> String {
     let Ok(then) = created.parse::<jiff::Timestamp>() else { return "<unknown>".into() };
-    let secs = (jiff::Timestamp::now().as_second() - then.as_second()).max(0);
+    human_duration((jiff::Timestamp::now().as_second() - then.as_second()).max(0))
+}
+
+/// A duration in seconds as apimachinery's `HumanDuration` prints it.
+fn human_duration(secs: i64) -> String {
     match secs {
         s if s < 120 => format!("{s}s"),
         s if s < 600 => format!("{}m{}s", s / 60, s % 60),
@@ -128,6 +273,10 @@ pub fn table(rtype: &ResourceType, items: &[Value], resource_version: &str, cont
         defs.push(json!({"name": c["name"], "type": c["type"], "format": "", "description": c["description"].as_str().unwrap_or(""), "priority": c["priority"].as_i64().unwrap_or(0)}));
     }
     defs.push(json!({"name": "Age", "type": "string", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created.", "priority": 0}));
+    let after = columns_after_age(rtype);
+    for ((name, ty, _), priority) in &after {
+        defs.push(json!({"name": name, "type": ty, "format": "", "description": "", "priority": priority}));
+    }
     let rows: Vec<Value> = items
         .iter()
         .map(|obj| {
@@ -138,6 +287,7 @@ pub fn table(rtype: &ResourceType, items: &[Value], resource_version: &str, cont
                 if v.is_null() { json!("") } else { v.clone() }
             }));
             cells.push(json!(age(obj["metadata"]["creationTimestamp"].as_str().unwrap_or_default())));
+            cells.extend(after.iter().map(|((_, _, f), _)| f(obj)));
             json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}})
         })
         .collect();

@@ -385,6 +385,24 @@ pub fn commit(
     Ok((state.put(rtype, ctx.verb, ctx.controller, new), true))
 }
 
+/// [`commit`] for a client's write, adding the warnings admission gives a changed object (Pod
+/// Security on a workload's pod template) to `warnings`.
+fn commit_warned(
+    state: &mut State,
+    rtype: &ResourceType,
+    old: Option<&Value>,
+    new: Value,
+    ctx: &WriteCtx,
+    ownership: Ownership,
+    warnings: &mut Vec<String>,
+) -> Result<(Value, bool), ApiError> {
+    let result = commit(state, rtype, old, new, ctx, ownership)?;
+    if result.1 && ctx.subresource.is_none() {
+        warnings.extend(admission::warnings(state, rtype, old, &result.0));
+    }
+    Ok(result)
+}
+
 /// The status subresource writes status only; the main resource never writes status.
 fn status_rules(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, ctx: &WriteCtx) {
     if !rtype.has_status {
@@ -515,7 +533,7 @@ pub fn create(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
             }
         }
     }
-    let warnings = check_schema(rtype, &mut obj, ctx.validation, false)?;
+    let mut warnings = check_schema(rtype, &mut obj, ctx.validation, false)?;
     let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
     let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     if let Some(meta) = obj["metadata"].as_object_mut() {
@@ -528,7 +546,7 @@ pub fn create(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
         if state.get(&rtype.key(), &namespace, &name).is_some() {
             return Err(ApiError::already_exists(&rtype.group, &rtype.plural, &name));
         }
-        commit(state, rtype, None, obj, &ctx, Ownership::Update)
+        commit_warned(state, rtype, None, obj, &ctx, Ownership::Update, &mut warnings)
     })?;
     cluster.wake_controllers.notify_one();
     Ok(Response::json(201, served(result.0, rtype)).with_warnings(&warnings))
@@ -572,7 +590,7 @@ pub fn update(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
     obj["metadata"]["name"] = json!(name);
     let mut ctx = WriteCtx::of(req, "update", path);
     let finalize = path.subresource.as_deref() == Some("finalize");
-    let warnings = check_schema(rtype, &mut obj, ctx.validation, false)?;
+    let mut warnings = check_schema(rtype, &mut obj, ctx.validation, false)?;
     let namespace = path.namespace.clone().unwrap_or_default();
     let result = cluster.with(|state| {
         let old =
@@ -591,7 +609,7 @@ pub fn update(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
         if obj["metadata"]["managedFields"].is_null() {
             obj["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
         }
-        commit(state, rtype, Some(&old), obj, &ctx, Ownership::Update)
+        commit_warned(state, rtype, Some(&old), obj, &ctx, Ownership::Update, &mut warnings)
     })?;
     cluster.wake_controllers.notify_one();
     Ok(Response::ok(served(result.0, rtype)).with_warnings(&warnings))
@@ -631,8 +649,8 @@ pub fn patch(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
                 return Err(ApiError::stale(&rtype.group, &rtype.plural, &name));
             }
         }
-        let warnings = check_schema(rtype, &mut new, ctx.validation, false)?;
-        commit(state, rtype, Some(&old), new, &ctx, Ownership::Update).map(|r| (r, warnings))
+        let mut warnings = check_schema(rtype, &mut new, ctx.validation, false)?;
+        commit_warned(state, rtype, Some(&old), new, &ctx, Ownership::Update, &mut warnings).map(|r| (r, warnings))
     })?;
     cluster.wake_controllers.notify_one();
     let ((obj, _), warnings) = result;
@@ -665,7 +683,7 @@ fn apply(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &Res
     let namespace = path.namespace.clone().unwrap_or_default();
     let ctx = WriteCtx::of(req, "apply", path);
     let force = req.param("force").is_some_and(|f| f == "true");
-    let warnings = check_schema(rtype, &mut applied, ctx.validation, true)?;
+    let mut warnings = check_schema(rtype, &mut applied, ctx.validation, true)?;
     if let Some(meta) = applied["metadata"].as_object_mut() {
         for k in ["managedFields", "uid", "creationTimestamp", "generation", "deletionTimestamp"] {
             meta.remove(k);
@@ -707,7 +725,7 @@ fn apply(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &Res
             }
             other => ApiError::bad_request(other.to_string()),
         })?;
-        commit(state, rtype, old.as_ref(), merged.object, &ctx, Ownership::Applied).map(|(obj, _)| (obj, old.is_none()))
+        commit_warned(state, rtype, old.as_ref(), merged.object, &ctx, Ownership::Applied, &mut warnings).map(|(obj, _)| (obj, old.is_none()))
     })?;
     cluster.wake_controllers.notify_one();
     let (obj, created) = result;

@@ -3,10 +3,13 @@
 //! short tick. Their writes go through the same [`commit`](crate::api::write::commit) as a
 //! client's and are logged with `controller: true`.
 
+mod daemonsets;
 pub mod events;
 pub mod gc;
+mod jobs;
 mod namespaces;
 mod quota;
+mod revisions;
 mod rook;
 mod volumes;
 mod workloads;

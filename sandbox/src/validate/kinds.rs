@@ -192,8 +192,13 @@ pub(super) fn validate_kind(group: &str, kind: &str, obj: &Value, errs: &mut Vec
         }
         ("batch", "Job") => validate_job_spec(spec, "spec", errs),
         ("batch", "CronJob") => {
-            if str_at(spec, "schedule").is_empty() {
+            let schedule = str_at(spec, "schedule");
+            if schedule.is_empty() {
                 errs.push(FieldError::required("spec.schedule", ""));
+            } else {
+                for message in super::cron::schedule_errors(schedule) {
+                    errs.push(FieldError::invalid("spec.schedule", go_quote(schedule), message));
+                }
             }
             match spec.get("concurrencyPolicy").and_then(Value::as_str) {
                 None | Some("Allow" | "Forbid" | "Replace") => {}
