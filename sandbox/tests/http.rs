@@ -642,6 +642,8 @@ fn media_types_are_refused_with_the_ones_taken_for_the_verb() {
         ("POST", custom.as_str(), protobuf::MEDIA, 415, "application/json, application/yaml"),
         ("POST", "/api/v1/namespaces/default/configmaps", "application/cbor", 415, builtin),
         ("POST", "/api/v1/namespaces/default/configmaps", "application/merge-patch+json", 415, builtin),
+        ("PUT", "/api/v1/namespaces/default/configmaps/cfg", "text/plain", 415, builtin),
+        ("POST", custom.as_str(), "application/x-yaml", 415, "application/json, application/yaml"),
         (
             "PATCH",
             "/api/v1/namespaces/default/configmaps/cfg",

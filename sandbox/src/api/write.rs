@@ -97,11 +97,10 @@ fn manager(req: &Request) -> String {
 }
 
 /// The object of a create or update: JSON or YAML, or protobuf for built-in kinds; any other
-/// Kubernetes encoding is a 415 naming the ones taken.
+/// media type is a 415 naming the ones taken (a body without a `Content-Type` is read as JSON).
 fn object_body(req: &Request, rtype: &ResourceType) -> Result<Value, ApiError> {
     let content_type = media::content_type(req);
-    let refused = content_type == "application/cbor" || media::patch_types(rtype).contains(&content_type.as_str());
-    if refused || (content_type == media::PROTOBUF && rtype.is_custom()) {
+    if !content_type.is_empty() && !media::object_types(rtype).contains(&content_type.as_str()) {
         return Err(ApiError::unsupported_media_type(media::object_types(rtype)));
     }
     if content_type == media::PROTOBUF {
