@@ -517,6 +517,15 @@ fn generators_store_what_their_json_would() {
         let js = k.run(&["get", object, "-n", "js", "-o", "json"]).ok().json();
         assert_eq!(comparable(pb), comparable(js), "{args:?}");
     }
+    // A namespace is cluster-scoped: two names, compared with the name set aside.
+    k.run(&["create", "namespace", "made-pb"]).ok();
+    let json = k.run(&["create", "namespace", "made-js", "--dry-run=client", "-o", "json"]).ok();
+    k.run(&["create", "-f", &k.manifest("namespace.json", &json.stdout)]).ok();
+    let namespace = |name: &str| {
+        let got = k.run(&["get", "namespace", name, "-o", "json"]).ok().json();
+        serde_json::from_str::<Value>(&comparable(got).to_string().replace(name, "NAME")).unwrap()
+    };
+    assert_eq!(namespace("made-pb"), namespace("made-js"));
     let secret = sb.object("", "secrets", "pb", "creds").unwrap();
     assert_eq!(secret["data"]["password"], "czNjcmV0", "{secret}");
     let deployment = sb.object("apps", "deployments", "pb", "web").unwrap();
@@ -531,7 +540,8 @@ fn generators_store_what_their_json_would() {
 fn container_commands_say_the_sandbox_runs_no_containers() {
     let sb = sandbox();
     let Some(k) = kubectl(&sb) else { return };
-    k.run(&["run", "one", "--image=nginx:1.27", "--restart=Never"]).ok();
+    // A long-running pod (kubectl refuses `exec` into one that has completed).
+    k.run(&["run", "one", "--image=nginx:1.27"]).ok();
     for args in [
         &["logs", "one"][..],
         &["exec", "one", "--", "date"],
