@@ -1,6 +1,8 @@
 //! Bad input never takes the sandbox down: every malformed request gets a `Status` error (4xx)
 //! and the server keeps serving.
 
+mod common;
+
 use cairn_sandbox::{Options, Sandbox};
 use prost::Message;
 use serde_json::{json, Value};
@@ -163,6 +165,41 @@ fn hostile_protobuf_bodies_are_bad_requests() {
     let (_, status) = sb.call_bytes("POST", "/api/v1/namespaces/default/configmaps", Some(protobuf), &protobuf_bodies()[2]);
     let message = status["message"].as_str().unwrap();
     assert!(message.starts_with("the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (6b39"), "{message}");
+    assert_eq!(sb.call("GET", "/version", None, None).0, 200);
+}
+
+/// The same bodies over HTTP from a client that accepts protobuf only: each error is a protobuf
+/// `Status` with the same 4xx code.
+#[test]
+fn hostile_protobuf_bodies_get_protobuf_statuses() {
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::Status;
+    use k8s_pb::apimachinery::pkg::runtime::Unknown;
+    let sb = Sandbox::start(Options::default()).unwrap();
+    let protobuf = "application/vnd.kubernetes.protobuf";
+    let headers = [("Content-Type", protobuf), ("Accept", protobuf)];
+    for (i, body) in protobuf_bodies().iter().enumerate() {
+        for method in ["POST", "PUT"] {
+            let path = if method == "POST" { "/api/v1/namespaces/default/configmaps" } else { "/api/v1/namespaces/default/configmaps/c" };
+            let resp = common::http(sb.addr(), method, path, &headers, Some(body));
+            assert!((400..500).contains(&resp.status), "body {i}: {} {}", resp.status, resp.text());
+            assert_eq!(resp.header("content-type"), Some(protobuf), "body {i}");
+            let envelope = Unknown::decode(resp.body.strip_prefix(b"k8s\0").unwrap()).unwrap();
+            assert_eq!(envelope.type_meta.and_then(|t| t.kind).as_deref(), Some("Status"));
+            let status = Status::decode(&*envelope.raw.unwrap()).unwrap();
+            assert_eq!(status.code, Some(i32::from(resp.status)), "body {i}");
+            assert!(status.message.is_some_and(|m| !m.is_empty()), "body {i}");
+        }
+    }
+    // Accept headers that name protobuf oddly are JSON or a 406, never a crash.
+    for accept in [
+        "application/vnd.kubernetes.protobuf;;;",
+        "APPLICATION/VND.KUBERNETES.PROTOBUF",
+        ",,,",
+        "application/vnd.kubernetes.protobuf;as=Table;as=Table",
+    ] {
+        let resp = common::http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps", &[("Accept", accept)], None);
+        assert!(matches!(resp.status, 200 | 406), "{accept}: {}", resp.status);
+    }
     assert_eq!(sb.call("GET", "/version", None, None).0, 200);
 }
 

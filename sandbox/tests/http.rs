@@ -666,17 +666,175 @@ fn media_types_are_refused_with_the_ones_taken_for_the_verb() {
     }
 }
 
+/// The message inside a protobuf answer: the envelope's `(apiVersion, kind)` and its raw bytes.
+fn unwrap_protobuf(body: &[u8]) -> ((String, String), Vec<u8>) {
+    use k8s_pb::apimachinery::pkg::runtime::Unknown;
+    use prost::Message;
+    let rest = body.strip_prefix(b"k8s\0").unwrap_or_else(|| panic!("no protobuf magic: {}", String::from_utf8_lossy(body)));
+    let unknown = Unknown::decode(rest).expect("a runtime.Unknown envelope");
+    let type_meta = unknown.type_meta.unwrap_or_default();
+    ((type_meta.api_version.unwrap_or_default(), type_meta.kind.unwrap_or_default()), unknown.raw.unwrap_or_default())
+}
+
+const PROTOBUF_ONLY: &[(&str, &str)] = &[("Accept", "application/vnd.kubernetes.protobuf")];
+
 #[test]
-fn a_client_asking_only_for_protobuf_gets_406_naming_json() {
+fn a_client_asking_only_for_protobuf_gets_protobuf_for_built_in_kinds() {
+    use k8s_pb::api::core::v1 as core;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::Status;
+    use prost::Message;
     let sb = sandbox();
-    let resp = http(sb.addr(), "GET", "/api/v1/namespaces", &[("Accept", "application/vnd.kubernetes.protobuf")], None);
-    assert_status_body(&resp, 406);
-    assert_eq!(resp.json()["reason"], "NotAcceptable");
-    assert_eq!(resp.json()["message"], "only the following media types are accepted: application/json");
-    // With a JSON fallback (what kubectl and client-go send) the answer is JSON.
-    let resp = http(sb.addr(), "GET", "/api/v1/namespaces", &[("Accept", "application/vnd.kubernetes.protobuf, application/json")], None);
+    let (code, stored) = sb.call("POST", "/api/v1/namespaces/default/configmaps", None, Some(&configmap("cfg")));
+    assert_eq!(code, 201, "{stored}");
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/cfg", PROTOBUF_ONLY, None);
     assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(resp.json()["kind"], "NamespaceList");
+    assert_eq!(resp.header("content-type"), Some("application/vnd.kubernetes.protobuf"));
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("v1".to_owned(), "ConfigMap".to_owned()));
+    let cm = core::ConfigMap::decode(&*raw).unwrap();
+    assert_eq!(cm.data.get("k").map(String::as_str), Some("v"));
+    let meta = cm.metadata.unwrap();
+    assert_eq!(meta.name.as_deref(), Some("cfg"));
+    assert_eq!(meta.uid.as_deref(), stored["metadata"]["uid"].as_str());
+    assert_eq!(meta.resource_version.as_deref(), stored["metadata"]["resourceVersion"].as_str());
+    let created: jiff::Timestamp = stored["metadata"]["creationTimestamp"].as_str().unwrap().parse().unwrap();
+    assert_eq!(meta.creation_timestamp.and_then(|t| t.seconds), Some(created.as_second()));
+    assert_eq!(meta.managed_fields.len(), 1, "managedFields, with fieldsV1 as embedded JSON");
+
+    // A list, a create answered in kind, an error as a protobuf Status.
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps", PROTOBUF_ONLY, None);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta.1, "ConfigMapList");
+    let list = core::ConfigMapList::decode(&*raw).unwrap();
+    assert!(list.items.iter().any(|i| i.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some("cfg")));
+    assert!(list.metadata.and_then(|m| m.resource_version).is_some_and(|rv| !rv.is_empty()));
+    let body = protobuf::body(
+        "v1",
+        "ConfigMap",
+        &core::ConfigMap {
+            metadata: Some(k8s_pb::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some("made".into()), ..Default::default() }),
+            ..Default::default()
+        },
+    );
+    let headers = [PROTOBUF_ONLY[0], ("Content-Type", protobuf::MEDIA)];
+    let resp = http(sb.addr(), "POST", "/api/v1/namespaces/default/configmaps", &headers, Some(&body));
+    assert_eq!(resp.status, 201);
+    let made = core::ConfigMap::decode(&*unwrap_protobuf(&resp.body).1).unwrap();
+    assert!(made.metadata.and_then(|m| m.uid).is_some_and(|uid| !uid.is_empty()));
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/nope", PROTOBUF_ONLY, None);
+    assert_eq!(resp.status, 404);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("v1".to_owned(), "Status".to_owned()));
+    let status = Status::decode(&*raw).unwrap();
+    assert_eq!((status.code, status.reason.as_deref()), (Some(404), Some("NotFound")));
+    assert_eq!(status.details.and_then(|d| d.name).as_deref(), Some("nope"));
+
+    // With a JSON fallback (what kubectl and client-go send) the answer is JSON.
+    let accept = [("Accept", "application/vnd.kubernetes.protobuf, application/json")];
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/cfg", &accept, None);
+    assert_eq!(resp.json()["kind"], "ConfigMap");
+    // `/version` is JSON for everyone.
+    let resp = http(sb.addr(), "GET", "/version", PROTOBUF_ONLY, None);
+    assert_eq!(resp.json()["major"], "1");
+}
+
+#[test]
+fn protobuf_is_not_acceptable_where_the_sandbox_has_none() {
+    let sb = sandbox();
+    let (_, crds) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    let crd = &crds["items"][0]["spec"];
+    let custom = format!(
+        "/apis/{}/{}/namespaces/default/{}",
+        crd["group"].as_str().unwrap(),
+        crd["versions"][0]["name"].as_str().unwrap(),
+        crd["names"]["plural"].as_str().unwrap()
+    );
+    let table = [("Accept", "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io")];
+    for (path, headers) in
+        [("/api", PROTOBUF_ONLY), ("/apis/apps/v1", PROTOBUF_ONLY), (custom.as_str(), PROTOBUF_ONLY), ("/api/v1/namespaces", &table[..])]
+    {
+        let resp = http(sb.addr(), "GET", path, headers, None);
+        assert_status_body(&resp, 406);
+        assert_eq!(resp.json()["reason"], "NotAcceptable");
+        assert_eq!(resp.json()["message"], "only the following media types are accepted: application/json", "{path}");
+    }
+    // Nothing was done: a create refused for its answer leaves nothing behind.
+    let resp = http(
+        sb.addr(),
+        "POST",
+        &custom,
+        &[PROTOBUF_ONLY[0], ("Content-Type", "application/json")],
+        Some(br#"{"metadata": {"name": "x"}}"#),
+    );
+    assert_eq!(resp.status, 406);
+    assert_eq!(sb.call("GET", &format!("{custom}/x"), None, None).0, 404);
+}
+
+/// Each kind's protobuf answer, sent back as a protobuf PUT, stores the object unchanged: what
+/// the encoder writes the decoder reads (CRDs' recursive schemas and nodes included).
+#[test]
+fn protobuf_answers_read_back_as_the_stored_json() {
+    let sb = sandbox();
+    setup_namespace(&sb, "pb");
+    let mut paths = Vec::new();
+    for (path, _, json) in protobuf::cases() {
+        let path = path.replace("NS", "pb");
+        let (code, created) = sb.call("POST", &path, Some("application/json"), Some(&json));
+        assert_eq!(code, 201, "{path}: {created}");
+        paths.push(format!("{path}/{}", created["metadata"]["name"].as_str().unwrap()));
+    }
+    let (_, crds) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    for crd in crds["items"].as_array().unwrap() {
+        paths.push(format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}", crd["metadata"]["name"].as_str().unwrap()));
+    }
+    let (_, nodes) = sb.call("GET", "/api/v1/nodes", None, None);
+    for node in nodes["items"].as_array().unwrap() {
+        paths.push(format!("/api/v1/nodes/{}", node["metadata"]["name"].as_str().unwrap()));
+    }
+    paths.push("/api/v1/namespaces/pb".to_owned());
+    assert!(paths.len() > 10, "{paths:?}");
+    for path in &paths {
+        // A JSON PUT of the object first: writes canonicalize quantities the nodes were seeded with.
+        let (_, stored) = sb.call("GET", path, None, None);
+        assert_eq!(sb.call("PUT", path, Some("application/json"), Some(&stored)).0, 200, "{path}");
+        let (_, before) = sb.call("GET", path, None, None);
+        let resp = http(sb.addr(), "GET", path, PROTOBUF_ONLY, None);
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        let resp = http(sb.addr(), "PUT", path, &[("Content-Type", protobuf::MEDIA), ("Accept", "application/json")], Some(&resp.body));
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        let (_, after) = sb.call("GET", path, None, None);
+        assert_eq!(after, before, "{path}");
+    }
+    // The scale subresource is autoscaling/v1's Scale.
+    let resp = http(sb.addr(), "GET", "/apis/apps/v1/namespaces/pb/deployments/web/scale", PROTOBUF_ONLY, None);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("autoscaling/v1".to_owned(), "Scale".to_owned()));
+    let scale = <k8s_pb::api::autoscaling::v1::Scale as prost::Message>::decode(&*raw).unwrap();
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(0));
+}
+
+#[test]
+fn a_protobuf_watch_sends_length_prefixed_watch_events() {
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::WatchEvent;
+    use prost::Message;
+    let sb = sandbox();
+    sb.call("POST", "/api/v1/namespaces/default/configmaps", None, Some(&configmap("w")));
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1", PROTOBUF_ONLY, None);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("application/vnd.kubernetes.protobuf;stream=watch"));
+    let mut rest = &resp.body[..];
+    let mut names = Vec::new();
+    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+        let len = u32::from_be_bytes(*len) as usize;
+        let event = WatchEvent::decode(&tail[..len]).unwrap();
+        assert_eq!(event.r#type.as_deref(), Some("ADDED"));
+        let (type_meta, raw) = unwrap_protobuf(&event.object.unwrap().raw.unwrap());
+        assert_eq!(type_meta.1, "ConfigMap");
+        let cm = k8s_pb::api::core::v1::ConfigMap::decode(&*raw).unwrap();
+        names.push(cm.metadata.unwrap().name.unwrap());
+        rest = &tail[len..];
+    }
+    assert!(names.contains(&"w".to_owned()), "{names:?}");
 }
 
 #[test]

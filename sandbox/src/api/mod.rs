@@ -68,8 +68,11 @@ pub enum Body {
     Json(Value),
     /// One JSON document, already serialized (large lists are written straight from the store).
     Raw(Vec<u8>),
-    /// A stream of watch events, one JSON document per line.
+    /// A stream of watch events, one JSON document per line (or protobuf frames, see
+    /// [`WatchStream::in_protobuf`]).
     Watch(Box<WatchStream>),
+    /// An answer in Kubernetes' protobuf encoding.
+    Protobuf(Vec<u8>),
 }
 
 impl Response {
@@ -134,17 +137,23 @@ fn verb(req: &Request, p: &ResourcePath) -> &'static str {
 
 /// Answers one request.
 pub fn handle(cluster: &Arc<Cluster>, req: &Request) -> Response {
-    match dispatch(cluster, req) {
+    let response = match dispatch(cluster, req) {
         Ok(response) => response,
         Err(err) => Response::error(&err),
+    };
+    // A 406 is the negotiation failing: it is written in JSON, as kube-apiserver writes it.
+    let control = req.path.starts_with("/sandbox.cairn.dev/");
+    if media::wants_protobuf(req) && response.status != 406 && !control {
+        return media::in_protobuf(response);
     }
+    response
 }
 
 fn dispatch(cluster: &Arc<Cluster>, req: &Request) -> Result<Response, ApiError> {
     let registry = cluster.lock().registry.clone();
     let Some(route) = route::parse(&req.path, &registry) else { return Err(ApiError::no_route(&req.path)) };
-    if !matches!(route, Route::Control(_)) {
-        media::check_accept(req)?;
+    if media::wants_protobuf(req) && !matches!(route, Route::Control(_)) {
+        media::check_protobuf_answer(req, &route, &registry)?;
     }
     let get_only = |value: Option<Value>| -> Result<Response, ApiError> {
         if req.method != "GET" {

@@ -14,6 +14,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::debug::Node;
+use super::{join, normalized};
 
 /// Pointer string fields whose `""` is a value, not an absence (`storageClassName: ""` asks for
 /// no class).
@@ -67,11 +68,6 @@ struct Converter<'a> {
     root: &'a Value,
 }
 
-/// Lower-case letters and digits only: how a prost field name and a JSON name are matched.
-fn normalized(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
-}
-
 /// `volume_id` → `volumeId`: the JSON name when the schema names no field (free-form objects).
 fn camel(name: &str) -> String {
     let mut out = String::new();
@@ -87,14 +83,6 @@ fn camel(name: &str) -> String {
         }
     }
     out
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
 }
 
 impl<'a> Converter<'a> {
@@ -231,7 +219,15 @@ impl<'a> Converter<'a> {
                 }
                 return Ok(Some(Value::Array(out)));
             }
-            "Duration" => return Err(format!("{path}: the sandbox does not read durations from protobuf; send JSON")),
+            "Duration" => {
+                return match scalar("duration") {
+                    Some(Node::Num(n)) => {
+                        let nanos = n.parse::<i64>().map_err(|_| format!("{path}: {n} is not a duration"))?;
+                        Ok(Some(Value::String(go_duration(nanos))))
+                    }
+                    _ => Ok(Some(Value::String("0s".into()))),
+                };
+            }
             _ => {}
         }
         let properties = schema.get("properties").and_then(Value::as_object);
@@ -271,7 +267,12 @@ fn number(text: &str) -> Option<Value> {
     if let Ok(u) = text.parse::<u64>() {
         return Some(Value::from(u));
     }
-    text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number)
+    let f = text.parse::<f64>().ok()?;
+    // A whole double is written as Go's JSON writes it: `1`, not `1.0`.
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        return Some(Value::from(f as i64));
+    }
+    serde_json::Number::from_f64(f).map(Value::Number)
 }
 
 fn byte_list(items: &[Node]) -> Option<Vec<u8>> {
@@ -282,4 +283,62 @@ fn byte_list(items: &[Node]) -> Option<Vec<u8>> {
             _ => None,
         })
         .collect()
+}
+
+/// A duration as Go's `time.Duration.String` writes it (`1h0m0s`, `1m30s`, `1.5s`, `300ms`).
+pub fn go_duration(nanos: i64) -> String {
+    fn fraction(value: u64, scale: u64) -> String {
+        let (whole, rest) = (value / scale, value % scale);
+        if rest == 0 {
+            return whole.to_string();
+        }
+        let width = scale.to_string().len() - 1;
+        let digits = format!("{rest:0width$}");
+        format!("{whole}.{}", digits.trim_end_matches('0'))
+    }
+    if nanos == 0 {
+        return "0s".to_owned();
+    }
+    let sign = if nanos < 0 { "-" } else { "" };
+    let u = nanos.unsigned_abs();
+    let body = if u < 1_000 {
+        format!("{u}ns")
+    } else if u < 1_000_000 {
+        format!("{}µs", fraction(u, 1_000))
+    } else if u < 1_000_000_000 {
+        format!("{}ms", fraction(u, 1_000_000))
+    } else {
+        let seconds = u / 1_000_000_000;
+        let (h, m) = (seconds / 3600, (seconds / 60) % 60);
+        let s = format!("{}s", fraction(u % 60_000_000_000, 1_000_000_000));
+        if h > 0 {
+            format!("{h}h{m}m{s}")
+        } else if m > 0 {
+            format!("{m}m{s}")
+        } else {
+            s
+        }
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_durations_as_go_does() {
+        for (nanos, text) in [
+            (0, "0s"),
+            (1500, "1.5µs"),
+            (300_000_000, "300ms"),
+            (1_500_000_000, "1.5s"),
+            (90_000_000_000, "1m30s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (-5_400_000_000_000, "-1h30m0s"),
+        ] {
+            assert_eq!(go_duration(nanos), text);
+            assert_eq!(super::super::encode::duration_nanos(text), Some(nanos), "{text}");
+        }
+    }
 }
