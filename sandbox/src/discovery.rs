@@ -34,16 +34,25 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": preferred})
 }
 
+/// The resource metrics group `kubectl top` looks for. It is listed so `kubectl top` gets as far
+/// as asking, and is then told the sandbox runs no containers (see [`crate::api`]).
+pub const METRICS_GROUP: &str = "metrics.k8s.io";
+
+/// The version of [`METRICS_GROUP`] listed.
+const METRICS_VERSION: &str = "v1beta1";
+
 /// `/apis`.
 pub fn groups(registry: &Registry) -> Value {
-    let groups: Vec<Value> = registry.groups().iter().map(|(g, v)| group_entry(g, v)).collect();
+    let mut groups: Vec<Value> = registry.groups().iter().map(|(g, v)| group_entry(g, v)).collect();
+    groups.push(group_entry(METRICS_GROUP, &[METRICS_VERSION.to_owned()]));
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `/apis/<group>`, if the group is served.
 pub fn group(registry: &Registry, name: &str) -> Option<Value> {
     let groups = registry.groups();
-    let versions = groups.get(name)?;
+    let metrics = [METRICS_VERSION.to_owned()];
+    let versions = if name == METRICS_GROUP { &metrics[..] } else { groups.get(name)? };
     let mut entry = group_entry(name, versions);
     if let Some(map) = entry.as_object_mut() {
         map.insert("kind".into(), json!("APIGroup"));
@@ -54,6 +63,13 @@ pub fn group(registry: &Registry, name: &str) -> Option<Value> {
 
 /// `/api/v1` or `/apis/<group>/<version>`, if served.
 pub fn resources(registry: &Registry, group: &str, version: &str) -> Option<Value> {
+    if (group, version) == (METRICS_GROUP, METRICS_VERSION) {
+        let resources = [("nodes", "NodeMetrics", false), ("pods", "PodMetrics", true)]
+            .map(|(name, kind, namespaced)| json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list"]}));
+        return Some(
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": resources}),
+        );
+    }
     let types: Vec<_> = registry.types().iter().filter(|t| t.group == group && t.version == version).collect();
     if types.is_empty() {
         return None;

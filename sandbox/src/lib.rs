@@ -20,6 +20,7 @@ pub mod openapi;
 mod owners;
 pub mod patch;
 pub mod pod_security;
+pub mod protobuf;
 pub mod registry;
 pub mod route;
 pub mod schema;
@@ -146,7 +147,7 @@ impl Sandbox {
         let value = match response.body {
             api::Body::Json(v) => v,
             api::Body::Raw(bytes) => serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-            api::Body::Watch(_) => serde_json::Value::Null,
+            api::Body::Watch(_) | api::Body::Protobuf(_) => serde_json::Value::Null,
         };
         (response.status, value)
     }

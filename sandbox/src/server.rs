@@ -245,7 +245,15 @@ async fn serve(
             }
             builder.body(Either::Left(Full::new(Bytes::from(bytes)))).map_err(std::io::Error::other)
         }
+        Body::Protobuf(bytes) => {
+            let mut builder = hyper::Response::builder().status(response.status).header("Content-Type", crate::protobuf::MEDIA_TYPE);
+            for (k, v) in &response.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            builder.body(Either::Left(Full::new(Bytes::from(bytes)))).map_err(std::io::Error::other)
+        }
         Body::Watch(mut stream) => {
+            let content_type = stream.content_type();
             let (tx, rx) = mpsc::channel(64);
             tokio::spawn(async move {
                 while let Some(line) = stream.next().await {
@@ -257,7 +265,7 @@ async fn serve(
             let body: ResponseBody = Either::Right(ChannelBody { rx });
             hyper::Response::builder()
                 .status(200)
-                .header("Content-Type", "application/json")
+                .header("Content-Type", content_type)
                 .header("Transfer-Encoding", "chunked")
                 .body(body)
                 .map_err(std::io::Error::other)

@@ -67,9 +67,18 @@ impl ApiError {
         ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
     }
 
-    /// `415 UnsupportedMediaType`.
-    pub fn unsupported_media_type(content_type: &str) -> ApiError {
-        ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"))
+    /// `415 UnsupportedMediaType`, listing the media types the verb takes (as kube-apiserver).
+    pub fn unsupported_media_type(accepted: &[&str]) -> ApiError {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: {}", accepted.join(", ")),
+        )
+    }
+
+    /// `406 NotAcceptable`, listing the media types the sandbox answers in (as kube-apiserver).
+    pub fn not_acceptable(served: &[&str]) -> ApiError {
+        ApiError::new(406, "NotAcceptable", format!("only the following media types are accepted: {}", served.join(", ")))
     }
 
     /// `422 Invalid` with one cause per field error.
@@ -80,6 +89,11 @@ impl ApiError {
     /// `409 Conflict` from server-side apply, with one cause per conflicting field.
     pub fn apply_conflict(message: String, causes: Vec<Value>) -> ApiError {
         ApiError::new(409, "Conflict", message).with_details(json!({"causes": causes}))
+    }
+
+    /// `503 ServiceUnavailable`.
+    pub fn service_unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(503, "ServiceUnavailable", message)
     }
 
     /// `500 InternalError`.

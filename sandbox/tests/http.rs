@@ -436,3 +436,427 @@ fn objects_of_a_client_created_crd_can_be_created_and_are_validated() {
     assert_eq!(resp.json()["reason"], "Invalid");
     assert!(resp.text().contains("spec.color"), "{}", resp.text());
 }
+
+/// `application/vnd.kubernetes.protobuf` bodies as client-go's generated marshalers write them
+/// (every non-pointer field present, `""`, `0`, `false` and the zero time included).
+mod protobuf {
+    use k8s_pb::api::apps::v1 as apps;
+    use k8s_pb::api::core::v1 as core;
+    use k8s_pb::apimachinery::pkg::api::resource::Quantity;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use k8s_pb::apimachinery::pkg::util::intstr::IntOrString;
+    use prost::Message;
+
+    use super::*;
+
+    pub const MEDIA: &str = "application/vnd.kubernetes.protobuf";
+
+    pub fn body(api_version: &str, kind: &str, object: &impl Message) -> Vec<u8> {
+        let unknown = Unknown {
+            type_meta: Some(TypeMeta { api_version: Some(api_version.into()), kind: Some(kind.into()) }),
+            raw: Some(object.encode_to_vec()),
+            content_encoding: Some(String::new()),
+            content_type: Some(String::new()),
+        };
+        [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat()
+    }
+
+    /// `ObjectMeta` with every non-pointer field written, as Go sends it.
+    fn meta(name: &str, labels: &[(&str, &str)]) -> Option<meta::ObjectMeta> {
+        Some(meta::ObjectMeta {
+            name: Some(name.into()),
+            generate_name: Some(String::new()),
+            namespace: Some(String::new()),
+            self_link: Some(String::new()),
+            uid: Some(String::new()),
+            resource_version: Some(String::new()),
+            generation: Some(0),
+            creation_timestamp: Some(meta::Time { seconds: Some(0), nanos: Some(0) }),
+            labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..Default::default()
+        })
+    }
+
+    fn quantity(q: &str) -> Quantity {
+        Quantity { string: Some(q.into()) }
+    }
+
+    fn int(i: i32) -> IntOrString {
+        IntOrString { r#type: Some(0), int_val: Some(i), str_val: Some(String::new()) }
+    }
+
+    fn string(s: &str) -> IntOrString {
+        IntOrString { r#type: Some(1), int_val: Some(0), str_val: Some(s.into()) }
+    }
+
+    /// `(path, protobuf body, the same object in JSON)`.
+    pub fn cases() -> Vec<(&'static str, Vec<u8>, Value)> {
+        let container = core::Container {
+            name: Some("web".into()),
+            image: Some("nginx:1.27".into()),
+            image_pull_policy: Some(String::new()),
+            termination_message_path: Some(String::new()),
+            stdin: Some(false),
+            tty: Some(false),
+            ports: vec![core::ContainerPort {
+                container_port: Some(80),
+                host_port: Some(0),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }],
+            resources: Some(core::ResourceRequirements {
+                limits: [("cpu".to_owned(), quantity("500m")), ("memory".to_owned(), quantity("1Gi"))].into(),
+                ..Default::default()
+            }),
+            security_context: Some(core::SecurityContext { run_as_user: Some(0), privileged: Some(false), ..Default::default() }),
+            ..Default::default()
+        };
+        let deployment = apps::Deployment {
+            metadata: meta("web", &[("app", "web")]),
+            spec: Some(apps::DeploymentSpec {
+                replicas: Some(0),
+                selector: Some(meta::LabelSelector { match_labels: [("app".to_owned(), "web".to_owned())].into(), ..Default::default() }),
+                template: Some(core::PodTemplateSpec {
+                    metadata: meta("", &[("app", "web")]),
+                    spec: Some(core::PodSpec { containers: vec![container], host_network: Some(false), ..Default::default() }),
+                }),
+                strategy: Some(apps::DeploymentStrategy {
+                    r#type: Some("RollingUpdate".into()),
+                    rolling_update: Some(apps::RollingUpdateDeployment { max_surge: Some(string("25%")), max_unavailable: Some(int(1)) }),
+                }),
+                min_ready_seconds: Some(0),
+                paused: Some(false),
+                ..Default::default()
+            }),
+            status: Some(Default::default()),
+        };
+        let deployment_json = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 1}},
+                // Go's JSON writes the zero time of a template as `null`, as kubectl sends it.
+                "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "web"}}, "spec": {"containers": [{
+                    "name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                    "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+                    "securityContext": {"runAsUser": 0, "privileged": false}}]}}},
+            "status": {}
+        });
+        let secret = core::Secret {
+            metadata: meta("creds", &[]),
+            data: [("key".to_owned(), vec![0, 1, 2, 255])].into(),
+            r#type: Some("Opaque".into()),
+            ..Default::default()
+        };
+        let configmap = core::ConfigMap {
+            metadata: meta("cfg", &[]),
+            data: [("a".to_owned(), "b".to_owned()), ("empty".to_owned(), String::new())].into(),
+            binary_data: [("bin".to_owned(), vec![0xde, 0xad])].into(),
+            immutable: Some(false),
+        };
+        let service = core::Service {
+            metadata: meta("web", &[]),
+            spec: Some(core::ServiceSpec {
+                ports: vec![core::ServicePort {
+                    name: Some("http".into()),
+                    protocol: Some("TCP".into()),
+                    port: Some(80),
+                    target_port: Some(int(8080)),
+                    node_port: Some(0),
+                    ..Default::default()
+                }],
+                selector: [("app".to_owned(), "web".to_owned())].into(),
+                r#type: Some("ClusterIP".into()),
+                cluster_ip: Some(String::new()),
+                session_affinity: Some(String::new()),
+                ..Default::default()
+            }),
+            status: Some(Default::default()),
+        };
+        vec![
+            ("/apis/apps/v1/namespaces/NS/deployments", body("apps/v1", "Deployment", &deployment), deployment_json),
+            (
+                "/api/v1/namespaces/NS/secrets",
+                body("v1", "Secret", &secret),
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "data": {"key": "AAEC/w=="}, "type": "Opaque"}),
+            ),
+            (
+                "/api/v1/namespaces/NS/configmaps",
+                body("v1", "ConfigMap", &configmap),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "b", "empty": ""}, "binaryData": {"bin": "3q0="}, "immutable": false}),
+            ),
+            (
+                "/api/v1/namespaces/NS/services",
+                body("v1", "Service", &service),
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}], "selector": {"app": "web"}, "type": "ClusterIP"}, "status": {}}),
+            ),
+        ]
+    }
+
+    /// What two creates of the same object share: all but identity, times, allocations and status.
+    pub fn comparable(mut obj: Value) -> Value {
+        let meta = obj["metadata"].as_object_mut().unwrap();
+        for k in ["uid", "resourceVersion", "creationTimestamp", "namespace"] {
+            meta.remove(k);
+        }
+        for entry in meta.get_mut("managedFields").and_then(Value::as_array_mut).into_iter().flatten() {
+            entry.as_object_mut().unwrap().remove("time");
+        }
+        obj.as_object_mut().unwrap().remove("status");
+        if let Some(spec) = obj["spec"].as_object_mut() {
+            for k in ["clusterIP", "clusterIPs"] {
+                spec.remove(k);
+            }
+        }
+        obj
+    }
+}
+
+#[test]
+fn a_protobuf_create_stores_what_the_same_json_create_stores() {
+    let sb = sandbox();
+    setup_namespace(&sb, "pb");
+    setup_namespace(&sb, "js");
+    for (path, pb, json) in protobuf::cases() {
+        let (code, created) = sb.call_bytes("POST", &path.replace("NS", "pb"), Some(protobuf::MEDIA), &pb);
+        assert_eq!(code, 201, "{path}: {created}");
+        let (code, expected) = sb.call("POST", &path.replace("NS", "js"), Some("application/json"), Some(&json));
+        assert_eq!(code, 201, "{path}: {expected}");
+        assert_eq!(protobuf::comparable(created), protobuf::comparable(expected), "{path}");
+    }
+}
+
+#[test]
+fn media_types_are_refused_with_the_ones_taken_for_the_verb() {
+    let sb = sandbox();
+    let (_, crd) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    let crd_kind = crd["items"].as_array().and_then(|i| i.first()).cloned().expect("the sandbox serves Rook's CRDs");
+    let group = crd_kind["spec"]["group"].as_str().unwrap();
+    let plural = crd_kind["spec"]["names"]["plural"].as_str().unwrap();
+    let version = crd_kind["spec"]["versions"][0]["name"].as_str().unwrap();
+    let custom = format!("/apis/{group}/{version}/namespaces/default/{plural}");
+    let cases = protobuf::cases();
+    let cm = &cases[2].1;
+    let builtin = "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+    for (method, path, content_type, code, listed) in [
+        ("POST", custom.as_str(), protobuf::MEDIA, 415, "application/json, application/yaml"),
+        ("POST", "/api/v1/namespaces/default/configmaps", "application/cbor", 415, builtin),
+        ("POST", "/api/v1/namespaces/default/configmaps", "application/merge-patch+json", 415, builtin),
+        ("PUT", "/api/v1/namespaces/default/configmaps/cfg", "text/plain", 415, builtin),
+        ("POST", custom.as_str(), "application/x-yaml", 415, "application/json, application/yaml"),
+        (
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/cfg",
+            protobuf::MEDIA,
+            415,
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json",
+        ),
+        (
+            "PATCH",
+            &format!("{custom}/x"),
+            "application/strategic-merge-patch+json",
+            415,
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ),
+    ] {
+        let (got, status) = sb.call_bytes(method, path, Some(content_type), cm);
+        assert_eq!(got, code, "{method} {path} {content_type}: {status}");
+        assert_eq!(status["reason"], "UnsupportedMediaType");
+        assert_eq!(status["message"], format!("the body of the request was in an unknown format - accepted media types include: {listed}"));
+    }
+}
+
+/// The message inside a protobuf answer: the envelope's `(apiVersion, kind)` and its raw bytes.
+fn unwrap_protobuf(body: &[u8]) -> ((String, String), Vec<u8>) {
+    use k8s_pb::apimachinery::pkg::runtime::Unknown;
+    use prost::Message;
+    let rest = body.strip_prefix(b"k8s\0").unwrap_or_else(|| panic!("no protobuf magic: {}", String::from_utf8_lossy(body)));
+    let unknown = Unknown::decode(rest).expect("a runtime.Unknown envelope");
+    let type_meta = unknown.type_meta.unwrap_or_default();
+    ((type_meta.api_version.unwrap_or_default(), type_meta.kind.unwrap_or_default()), unknown.raw.unwrap_or_default())
+}
+
+const PROTOBUF_ONLY: &[(&str, &str)] = &[("Accept", "application/vnd.kubernetes.protobuf")];
+
+#[test]
+fn a_client_asking_only_for_protobuf_gets_protobuf_for_built_in_kinds() {
+    use k8s_pb::api::core::v1 as core;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::Status;
+    use prost::Message;
+    let sb = sandbox();
+    let (code, stored) = sb.call("POST", "/api/v1/namespaces/default/configmaps", None, Some(&configmap("cfg")));
+    assert_eq!(code, 201, "{stored}");
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/cfg", PROTOBUF_ONLY, None);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("content-type"), Some("application/vnd.kubernetes.protobuf"));
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("v1".to_owned(), "ConfigMap".to_owned()));
+    let cm = core::ConfigMap::decode(&*raw).unwrap();
+    assert_eq!(cm.data.get("k").map(String::as_str), Some("v"));
+    let meta = cm.metadata.unwrap();
+    assert_eq!(meta.name.as_deref(), Some("cfg"));
+    assert_eq!(meta.uid.as_deref(), stored["metadata"]["uid"].as_str());
+    assert_eq!(meta.resource_version.as_deref(), stored["metadata"]["resourceVersion"].as_str());
+    let created: jiff::Timestamp = stored["metadata"]["creationTimestamp"].as_str().unwrap().parse().unwrap();
+    assert_eq!(meta.creation_timestamp.and_then(|t| t.seconds), Some(created.as_second()));
+    assert_eq!(meta.managed_fields.len(), 1, "managedFields, with fieldsV1 as embedded JSON");
+
+    // A list, a create answered in kind, an error as a protobuf Status.
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps", PROTOBUF_ONLY, None);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta.1, "ConfigMapList");
+    let list = core::ConfigMapList::decode(&*raw).unwrap();
+    assert!(list.items.iter().any(|i| i.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some("cfg")));
+    assert!(list.metadata.and_then(|m| m.resource_version).is_some_and(|rv| !rv.is_empty()));
+    let body = protobuf::body(
+        "v1",
+        "ConfigMap",
+        &core::ConfigMap {
+            metadata: Some(k8s_pb::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some("made".into()), ..Default::default() }),
+            ..Default::default()
+        },
+    );
+    let headers = [PROTOBUF_ONLY[0], ("Content-Type", protobuf::MEDIA)];
+    let resp = http(sb.addr(), "POST", "/api/v1/namespaces/default/configmaps", &headers, Some(&body));
+    assert_eq!(resp.status, 201);
+    let made = core::ConfigMap::decode(&*unwrap_protobuf(&resp.body).1).unwrap();
+    assert!(made.metadata.and_then(|m| m.uid).is_some_and(|uid| !uid.is_empty()));
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/nope", PROTOBUF_ONLY, None);
+    assert_eq!(resp.status, 404);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("v1".to_owned(), "Status".to_owned()));
+    let status = Status::decode(&*raw).unwrap();
+    assert_eq!((status.code, status.reason.as_deref()), (Some(404), Some("NotFound")));
+    assert_eq!(status.details.and_then(|d| d.name).as_deref(), Some("nope"));
+
+    // With a JSON fallback (what kubectl and client-go send) the answer is JSON.
+    let accept = [("Accept", "application/vnd.kubernetes.protobuf, application/json")];
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps/cfg", &accept, None);
+    assert_eq!(resp.json()["kind"], "ConfigMap");
+    // `/version` is JSON for everyone.
+    let resp = http(sb.addr(), "GET", "/version", PROTOBUF_ONLY, None);
+    assert_eq!(resp.json()["major"], "1");
+}
+
+#[test]
+fn protobuf_is_not_acceptable_where_the_sandbox_has_none() {
+    let sb = sandbox();
+    let (_, crds) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    let crd = &crds["items"][0]["spec"];
+    let custom = format!(
+        "/apis/{}/{}/namespaces/default/{}",
+        crd["group"].as_str().unwrap(),
+        crd["versions"][0]["name"].as_str().unwrap(),
+        crd["names"]["plural"].as_str().unwrap()
+    );
+    let table = [("Accept", "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io")];
+    for (path, headers) in
+        [("/api", PROTOBUF_ONLY), ("/apis/apps/v1", PROTOBUF_ONLY), (custom.as_str(), PROTOBUF_ONLY), ("/api/v1/namespaces", &table[..])]
+    {
+        let resp = http(sb.addr(), "GET", path, headers, None);
+        assert_status_body(&resp, 406);
+        assert_eq!(resp.json()["reason"], "NotAcceptable");
+        assert_eq!(resp.json()["message"], "only the following media types are accepted: application/json", "{path}");
+    }
+    // Nothing was done: a create refused for its answer leaves nothing behind.
+    let resp = http(
+        sb.addr(),
+        "POST",
+        &custom,
+        &[PROTOBUF_ONLY[0], ("Content-Type", "application/json")],
+        Some(br#"{"metadata": {"name": "x"}}"#),
+    );
+    assert_eq!(resp.status, 406);
+    assert_eq!(sb.call("GET", &format!("{custom}/x"), None, None).0, 404);
+}
+
+/// Each kind's protobuf answer, sent back as a protobuf PUT, stores the object unchanged: what
+/// the encoder writes the decoder reads (CRDs' recursive schemas and nodes included).
+#[test]
+fn protobuf_answers_read_back_as_the_stored_json() {
+    let sb = sandbox();
+    setup_namespace(&sb, "pb");
+    let mut paths = Vec::new();
+    for (path, _, json) in protobuf::cases() {
+        let path = path.replace("NS", "pb");
+        let (code, created) = sb.call("POST", &path, Some("application/json"), Some(&json));
+        assert_eq!(code, 201, "{path}: {created}");
+        paths.push(format!("{path}/{}", created["metadata"]["name"].as_str().unwrap()));
+    }
+    let (_, crds) = sb.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", None, None);
+    for crd in crds["items"].as_array().unwrap() {
+        paths.push(format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}", crd["metadata"]["name"].as_str().unwrap()));
+    }
+    let (_, nodes) = sb.call("GET", "/api/v1/nodes", None, None);
+    for node in nodes["items"].as_array().unwrap() {
+        paths.push(format!("/api/v1/nodes/{}", node["metadata"]["name"].as_str().unwrap()));
+    }
+    paths.push("/api/v1/namespaces/pb".to_owned());
+    assert!(paths.len() > 10, "{paths:?}");
+    for path in &paths {
+        // A JSON PUT of the object first: writes canonicalize quantities the nodes were seeded with.
+        let (_, stored) = sb.call("GET", path, None, None);
+        assert_eq!(sb.call("PUT", path, Some("application/json"), Some(&stored)).0, 200, "{path}");
+        let (_, before) = sb.call("GET", path, None, None);
+        let resp = http(sb.addr(), "GET", path, PROTOBUF_ONLY, None);
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        let resp = http(sb.addr(), "PUT", path, &[("Content-Type", protobuf::MEDIA), ("Accept", "application/json")], Some(&resp.body));
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        let (_, after) = sb.call("GET", path, None, None);
+        assert_eq!(after, before, "{path}");
+    }
+    // The scale subresource is autoscaling/v1's Scale.
+    let resp = http(sb.addr(), "GET", "/apis/apps/v1/namespaces/pb/deployments/web/scale", PROTOBUF_ONLY, None);
+    let (type_meta, raw) = unwrap_protobuf(&resp.body);
+    assert_eq!(type_meta, ("autoscaling/v1".to_owned(), "Scale".to_owned()));
+    let scale = <k8s_pb::api::autoscaling::v1::Scale as prost::Message>::decode(&*raw).unwrap();
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(0));
+}
+
+#[test]
+fn a_protobuf_watch_sends_length_prefixed_watch_events() {
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::WatchEvent;
+    use prost::Message;
+    let sb = sandbox();
+    sb.call("POST", "/api/v1/namespaces/default/configmaps", None, Some(&configmap("w")));
+    let resp = http(sb.addr(), "GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1", PROTOBUF_ONLY, None);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("application/vnd.kubernetes.protobuf;stream=watch"));
+    let mut rest = &resp.body[..];
+    let mut names = Vec::new();
+    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+        let len = u32::from_be_bytes(*len) as usize;
+        let event = WatchEvent::decode(&tail[..len]).unwrap();
+        assert_eq!(event.r#type.as_deref(), Some("ADDED"));
+        let (type_meta, raw) = unwrap_protobuf(&event.object.unwrap().raw.unwrap());
+        assert_eq!(type_meta.1, "ConfigMap");
+        let cm = k8s_pb::api::core::v1::ConfigMap::decode(&*raw).unwrap();
+        names.push(cm.metadata.unwrap().name.unwrap());
+        rest = &tail[len..];
+    }
+    assert!(names.contains(&"w".to_owned()), "{names:?}");
+}
+
+#[test]
+fn container_subresources_say_the_sandbox_runs_no_containers() {
+    let sb = sandbox();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}});
+    assert_eq!(sb.call("POST", "/api/v1/namespaces/default/pods", None, Some(&pod)).0, 201);
+    for (method, sub, what) in [
+        ("GET", "log", "has no logs to show"),
+        ("POST", "exec", "has no container to run a command in"),
+        ("GET", "exec", "has no container to run a command in"),
+        ("POST", "attach", "has no container to attach to"),
+        ("POST", "portforward", "has no port to forward to"),
+    ] {
+        let (code, status) = sb.call(method, &format!("/api/v1/namespaces/default/pods/p/{sub}"), None, None);
+        assert_eq!(code, 400, "{sub}: {status}");
+        assert_eq!(
+            status["message"],
+            format!("the cairn sandbox runs no containers, so pod \"p\" {what}; docs/sandbox.md says what it simulates"),
+            "{sub}"
+        );
+    }
+    let (code, status) = sb.call("GET", "/api/v1/namespaces/default/pods/nope/log", None, None);
+    assert_eq!((code, status["message"].as_str()), (404, Some("pods \"nope\" not found")));
+}

@@ -1,6 +1,8 @@
 //! The HTTP API, independent of the transport: a [`Request`] in, a [`Response`] out.
 
+mod containers;
 mod control;
+pub mod media;
 mod read;
 mod scale;
 mod table;
@@ -66,8 +68,11 @@ pub enum Body {
     Json(Value),
     /// One JSON document, already serialized (large lists are written straight from the store).
     Raw(Vec<u8>),
-    /// A stream of watch events, one JSON document per line.
+    /// A stream of watch events, one JSON document per line (or protobuf frames, see
+    /// [`WatchStream::in_protobuf`]).
     Watch(Box<WatchStream>),
+    /// An answer in Kubernetes' protobuf encoding.
+    Protobuf(Vec<u8>),
 }
 
 impl Response {
@@ -132,15 +137,24 @@ fn verb(req: &Request, p: &ResourcePath) -> &'static str {
 
 /// Answers one request.
 pub fn handle(cluster: &Arc<Cluster>, req: &Request) -> Response {
-    match dispatch(cluster, req) {
+    let response = match dispatch(cluster, req) {
         Ok(response) => response,
         Err(err) => Response::error(&err),
+    };
+    // A 406 is the negotiation failing: it is written in JSON, as kube-apiserver writes it.
+    let control = req.path.starts_with("/sandbox.cairn.dev/");
+    if media::wants_protobuf(req) && response.status != 406 && !control {
+        return media::in_protobuf(response);
     }
+    response
 }
 
 fn dispatch(cluster: &Arc<Cluster>, req: &Request) -> Result<Response, ApiError> {
     let registry = cluster.lock().registry.clone();
     let Some(route) = route::parse(&req.path, &registry) else { return Err(ApiError::no_route(&req.path)) };
+    if media::wants_protobuf(req) && !matches!(route, Route::Control(_)) {
+        media::check_protobuf_answer(req, &route, &registry)?;
+    }
     let get_only = |value: Option<Value>| -> Result<Response, ApiError> {
         if req.method != "GET" {
             return Err(ApiError::method_not_allowed());
@@ -158,6 +172,7 @@ fn dispatch(cluster: &Arc<Cluster>, req: &Request) -> Result<Response, ApiError>
         Route::OpenApiDocument(g, v) => get_only(openapi::document(&registry, &g, &v)),
         Route::OpenApiV2 => Err(ApiError::no_route(&req.path)),
         Route::Control(what) => control::handle(cluster, req, &what),
+        Route::Resource(path) if path.group == discovery::METRICS_GROUP => Err(containers::no_metrics()),
         Route::Resource(path) => {
             let Some(rtype) = registry.find(&path.group, &path.version, &path.plural).cloned() else {
                 return Err(ApiError::no_route(&req.path));
@@ -179,6 +194,9 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         Some(sub) if sub == "status" && rtype.has_status => {}
         Some(sub) if sub == "finalize" && rtype.plural == "namespaces" => {}
         Some(sub) if sub == "scale" && scale::has_scale(rtype) => return scale::handle(cluster, req, path, rtype),
+        Some(sub) if rtype.group.is_empty() && rtype.plural == "pods" && containers::SUBRESOURCES.contains(&sub.as_str()) => {
+            return Err(containers::refuse(cluster, path, sub));
+        }
         Some(_) => return Err(ApiError::no_route(&req.path)),
     }
     match verb(req, path) {

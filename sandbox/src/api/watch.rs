@@ -1,4 +1,5 @@
-//! WATCH: the events of a collection after a `resourceVersion`, one JSON document per line.
+//! WATCH: the events of a collection after a `resourceVersion`, one JSON document per line (or,
+//! for a client that accepts protobuf only, one length-prefixed `WatchEvent` frame each).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub struct WatchStream {
     changed: watch::Receiver<u64>,
     deadline: tokio::time::Instant,
     finished: bool,
+    protobuf: bool,
 }
 
 /// Starts a watch.
@@ -76,11 +78,27 @@ pub fn start(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
         changed,
         deadline: tokio::time::Instant::now() + Duration::from_secs(timeout),
         finished: false,
+        protobuf: false,
     };
     Ok(Response { status: 200, headers: Vec::new(), body: Body::Watch(Box::new(stream)) })
 }
 
 impl WatchStream {
+    /// The same watch, written as protobuf frames.
+    pub fn in_protobuf(mut self) -> WatchStream {
+        self.protobuf = true;
+        self
+    }
+
+    /// The `Content-Type` of the stream.
+    pub fn content_type(&self) -> &'static str {
+        if self.protobuf {
+            "application/vnd.kubernetes.protobuf;stream=watch"
+        } else {
+            "application/json"
+        }
+    }
+
     /// The next line to send, or `None` when the watch ends (timeout or server shutdown).
     pub async fn next(&mut self) -> Option<Vec<u8>> {
         loop {
@@ -88,6 +106,18 @@ impl WatchStream {
                 let event = self.pending.remove(0);
                 if event["type"] == "ERROR" {
                     self.finished = true;
+                }
+                if self.protobuf {
+                    let object = &event["object"];
+                    let frame = crate::protobuf::watch_frame(event["type"].as_str().unwrap_or_default(), object).or_else(|why| {
+                        let err = ApiError::internal(format!("the event cannot be written in protobuf: {why}"));
+                        self.finished = true;
+                        crate::protobuf::watch_frame("ERROR", &err.to_status())
+                    });
+                    match frame {
+                        Ok(frame) => return Some(frame),
+                        Err(_) => return None,
+                    }
                 }
                 let mut line = event.to_string().into_bytes();
                 line.push(b'\n');

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::{served, Request, Response};
+use super::{media, served, Request, Response};
 use crate::cluster::Cluster;
 use crate::defaults::{self, DefaultsContext};
 use crate::fields::{self, Scope};
@@ -15,7 +15,7 @@ use crate::route::ResourcePath;
 use crate::schema::{Problem, ProblemKind, Schema};
 use crate::status::{self, ApiError};
 use crate::store::{self, State};
-use crate::{admission, patch, validate};
+use crate::{admission, patch, protobuf, validate};
 
 /// How unknown fields are treated (`fieldValidation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,12 +96,24 @@ fn manager(req: &Request) -> String {
     }
 }
 
+/// The object of a create or update: JSON or YAML, or protobuf for built-in kinds; any other
+/// media type is a 415 naming the ones taken (a body without a `Content-Type` is read as JSON).
+fn object_body(req: &Request, rtype: &ResourceType) -> Result<Value, ApiError> {
+    let content_type = media::content_type(req);
+    if !content_type.is_empty() && !media::object_types(rtype).contains(&content_type.as_str()) {
+        return Err(ApiError::unsupported_media_type(media::object_types(rtype)));
+    }
+    if content_type == media::PROTOBUF {
+        if req.body.is_empty() {
+            return Err(ApiError::bad_request("the request body is empty"));
+        }
+        return protobuf::decode(&req.body, rtype);
+    }
+    body(req)
+}
+
 /// Parses a JSON or YAML body.
 fn body(req: &Request) -> Result<Value, ApiError> {
-    let content_type = req.content_type.as_deref().unwrap_or_default();
-    if content_type.starts_with("application/vnd.kubernetes.protobuf") || content_type.starts_with("application/cbor") {
-        return Err(ApiError::unsupported_media_type(content_type));
-    }
     if req.body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
@@ -501,7 +513,7 @@ fn system_metadata(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, c
 
 /// POST of a new object.
 pub fn create(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
-    let mut obj = body(req)?;
+    let mut obj = object_body(req, rtype)?;
     check_type_meta(&obj, rtype)?;
     let ctx = WriteCtx::of(req, "create", path);
     set_namespace(&mut obj, path, rtype)?;
@@ -569,7 +581,7 @@ fn check_name(obj: &Value, path: &ResourcePath) -> Result<(), ApiError> {
 
 /// PUT of a whole object (main resource, `status`, or a namespace's `finalize`).
 pub fn update(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
-    let mut obj = body(req)?;
+    let mut obj = object_body(req, rtype)?;
     check_type_meta(&obj, rtype)?;
     check_name(&obj, path)?;
     set_namespace(&mut obj, path, rtype)?;
@@ -604,9 +616,11 @@ pub fn update(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
 
 /// PATCH: JSON patch, merge patch, strategic merge patch or server-side apply.
 pub fn patch(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
-    let content_type = req.content_type.as_deref().unwrap_or_default();
-    let content_type = content_type.split(';').next().unwrap_or_default().trim().to_owned();
-    if content_type == "application/apply-patch+yaml" || content_type == "application/apply-patch+cbor" {
+    let content_type = media::content_type(req);
+    if !media::patch_types(rtype).contains(&content_type.as_str()) {
+        return Err(ApiError::unsupported_media_type(media::patch_types(rtype)));
+    }
+    if content_type == "application/apply-patch+yaml" {
         return apply(cluster, req, path, rtype);
     }
     let patch_doc = body(req)?;
@@ -620,15 +634,10 @@ pub fn patch(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: 
         match content_type.as_str() {
             "application/merge-patch+json" => patch::merge_patch(&mut new, &patch_doc),
             "application/json-patch+json" => patch::json_patch(&mut new, &patch_doc).map_err(patch_error)?,
-            "application/strategic-merge-patch+json" if rtype.is_custom() => {
-                return Err(ApiError::unsupported_media_type(
-                    "application/strategic-merge-patch+json (not supported for custom resources)",
-                ));
-            }
             "application/strategic-merge-patch+json" => {
                 new = patch::strategic_merge_patch(&new, &patch_doc, &*rtype.shape).map_err(patch_error)?;
             }
-            other => return Err(ApiError::unsupported_media_type(other)),
+            _ => return Err(ApiError::unsupported_media_type(media::patch_types(rtype))),
         }
         check_type_meta(&new, rtype)?;
         if new["metadata"]["name"].as_str() != Some(name.as_str()) || new["metadata"]["namespace"] != old["metadata"]["namespace"] {
