@@ -8,9 +8,10 @@
 #   CEPH_CONF=… CEPH_KEYRING=… scripts/bench-ceph.sh   # an existing (test!) cluster: it creates
 #                                                     # pools named bench-NNNN there
 #
-# librados: `read_state` (osd pool ls detail, osd crush rule dump, osd erasure-code-profile ls
-# and get per profile), best and median of RUNS, and its monitor command count. CLI: the same
-# reads as `ceph … -f json` processes, one after the other, best of RUNS.
+# librados: `read_state` (osd pool ls detail, osd crush rule dump, fs dump, osd
+# erasure-code-profile ls and get per profile), best and median of RUNS, and its monitor command
+# count. CLI: the same reads as `ceph … -f json` processes, one after the other, best of RUNS.
+# scripts/bench-ceph-fs.sh measures a plan of file systems.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/bin:/usr/sbin:/bin:/sbin:$PATH" # the ceph CLI needs Debian's python3
@@ -40,6 +41,8 @@ for _ in $(seq "$runs"); do
   "${ceph[@]}" osd pool ls detail -f json > /dev/null
   calls=$((calls + 1))
   "${ceph[@]}" osd crush rule dump -f json > /dev/null
+  calls=$((calls + 1))
+  "${ceph[@]}" fs dump -f json > /dev/null 2>&1
   calls=$((calls + 1))
   profiles="$("${ceph[@]}" osd erasure-code-profile ls -f json)"
   calls=$((calls + 1))

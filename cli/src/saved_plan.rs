@@ -145,8 +145,8 @@ impl SavedPlan {
     }
 }
 
-/// Each direct-mode pool of a compilation as lowered: `{address, name, body}`. Pools hold no
-/// secrets, so the bodies are kept as they are.
+/// Each direct-mode pool and file system of a compilation as lowered: `{address, name, body}`.
+/// They hold no secrets, so the bodies are kept as they are.
 pub fn pool_bodies(c: &cairn_compiler::Compilation) -> Vec<Json> {
     c.objects
         .iter()
@@ -155,22 +155,29 @@ pub fn pool_bodies(c: &cairn_compiler::Compilation) -> Vec<Json> {
         .collect()
 }
 
-/// How the pools now differ from those recorded: each pool that appeared, went away or
-/// evaluates differently, naming the fields that differ.
+/// How the pools and file systems now differ from those recorded: each that appeared, went away
+/// or evaluates differently, naming the fields that differ.
 fn pool_differences(saved: &[Json], now: &[Json]) -> Vec<String> {
+    // `pool lake`, `file system shared`: the two kinds may share a name.
     let by_name = |pools: &[Json]| -> std::collections::BTreeMap<String, Json> {
-        pools.iter().map(|p| (p.get("name").and_then(Json::as_str).unwrap_or_default().to_string(), p.clone())).collect()
+        pools
+            .iter()
+            .map(|p| {
+                let what = if p.pointer("/body/kind").and_then(Json::as_str) == Some("CephFs") { "file system" } else { "pool" };
+                (format!("{what} {}", p.get("name").and_then(Json::as_str).unwrap_or_default()), p.clone())
+            })
+            .collect()
     };
     let (old, new) = (by_name(saved), by_name(now));
     let mut why = Vec::new();
     for (name, was) in &old {
         match new.get(name) {
-            None => why.push(format!("pool {name} is no longer declared")),
+            None => why.push(format!("{name} is no longer declared")),
             Some(is) if is != was => {
                 let fields = changed_fields(was.get("body"), is.get("body"));
                 let address = is.get("address").and_then(Json::as_str).unwrap_or_default();
                 why.push(format!(
-                    "pool {name} ({address}) evaluates differently now: {} (an env() or file() value, or a source, changed)",
+                    "{name} ({address}) evaluates differently now: {} (an env() or file() value, or a source, changed)",
                     if fields.is_empty() { "its declaration".to_string() } else { fields.join(", ") }
                 ));
             }
@@ -178,7 +185,7 @@ fn pool_differences(saved: &[Json], now: &[Json]) -> Vec<String> {
         }
     }
     for name in new.keys().filter(|n| !old.contains_key(*n)) {
-        why.push(format!("pool {name} is declared now but was not in the plan"));
+        why.push(format!("{name} is declared now but was not in the plan"));
     }
     why
 }

@@ -22,8 +22,8 @@ struct Cluster {
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 
 fn cluster() -> Option<&'static Cluster> {
-    if !(Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists()) {
-        ci::missing("Ceph (ceph-mon, ceph-osd)", "tests/ceph/install.sh installs Debian's packages");
+    if !["ceph-mon", "ceph-osd", "ceph-mds"].iter().all(|b| Path::new("/usr/bin").join(b).exists()) {
+        ci::missing("Ceph (ceph-mon, ceph-osd, ceph-mds)", "tests/ceph/install.sh installs Debian's packages");
         return None;
     }
     match CLUSTER.get_or_init(start) {
@@ -535,4 +535,163 @@ fn a_missing_conf_names_the_file_used_its_source_and_the_order() {
     let r = cairn(&["--ceph-conf", "flag.conf"], &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("flag.conf, from --ceph-conf"), "{}", r.stderr);
+}
+
+/// The test cluster's file systems as `fs dump -f json` lists them.
+fn fs_dump(c: &Cluster) -> Vec<Value> {
+    ceph_json(c, &["fs", "dump"])["filesystems"].as_array().cloned().unwrap_or_default()
+}
+
+/// Issue 18's direct-mode file system end to end: apply one with two data pools (one erasure
+/// coded), `ceph fs ls` shows it on the right pools and the MDS makes it active, a second plan
+/// is empty, `ceph fs set … max_mds 2` behind cairn's back shows as drift, and destroy is
+/// refused without `--allow-data-loss` and removes the file system and its pools with it.
+#[test]
+fn a_file_system_applies_on_its_pools_drifts_and_is_destroyed_only_with_allow_data_loss() {
+    let Some(c) = cluster() else { return };
+    let stack = Stack::new(
+        "fsdone",
+        r#"
+filesystem "fsdone" {
+  metadata {
+    size           = 3
+    failure_domain = "osd"
+  }
+  data "default" {
+    size           = 3
+    pg_num         = 8
+    autoscale      = "off"
+    failure_domain = "osd"
+  }
+  data "cold" {
+    type           = "erasure"
+    pg_num         = 8
+    autoscale      = "off"
+    failure_domain = "osd"
+
+    erasure { k = 2, m = 1 }
+  }
+  active  = 1
+  standby = false
+}
+"#,
+    );
+    let first = stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    assert!(first.stderr.lines().any(|l| l.contains("CephFs/fsdone") && l.contains("created (")), "{}", first.stderr);
+
+    let all = ceph_json(c, &["fs", "ls"]);
+    let fs = all.as_array().into_iter().flatten().find(|f| f["name"] == "fsdone").unwrap_or_else(|| panic!("no fsdone in {all}"));
+    assert_eq!(fs["metadata_pool"], "fsdone-metadata", "{fs}");
+    assert_eq!(fs["data_pools"], serde_json::json!(["fsdone-default", "fsdone-cold"]), "the default data pool first: {fs}");
+    let ec = ceph_json(c, &["osd", "pool", "get", "fsdone-cold", "allow_ec_overwrites"]);
+    assert_eq!(ec["allow_ec_overwrites"], true, "{ec}");
+    let apps = ceph_json(c, &["osd", "pool", "application", "get", "fsdone-metadata"]);
+    assert_eq!(apps["cephfs"]["cairn.dev/stack"], "fsdone", "the ownership marker: {apps}");
+    assert_eq!(apps["cephfs"]["cairn.dev/address"], "filesystem.fsdone", "{apps}");
+    assert!(apps["cephfs"]["cairn.dev/fs-applied-hash"].is_string(), "{apps}");
+    let mdsmap = |c: &Cluster| fs_dump(c).into_iter().find(|f| f["mdsmap"]["fs_name"] == "fsdone").map(|f| f["mdsmap"].clone());
+    // The cluster's one MDS may be busy with another test's file system for a while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let active = loop {
+        let m = mdsmap(c).unwrap_or_default();
+        if m["info"].as_object().into_iter().flatten().any(|(_, d)| d["state"] == "up:active" && d["rank"] == 0) {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "fsdone not active within 90 s: {m}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!((active["max_mds"].as_u64(), active["standby_count_wanted"].as_u64()), (Some(1), Some(0)), "{active}");
+
+    let again = stack.cairn(c, &["plan", "--detailed-exitcode"]).code(0);
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+
+    // A second file system would find no MDS daemon free: the plan says so.
+    let text = std::fs::read_to_string(stack.dir.join("main.cairn")).expect("read the stack");
+    stack.write(&format!(
+        "{}\nfilesystem \"fsdone-two\" {{\n  metadata {{ failure_domain = \"osd\" }}\n  data \"default\" {{ failure_domain = \"osd\" }}\n}}\n",
+        text.trim_start_matches(CLUSTER_BLOCK)
+    ));
+    let two = stack.cairn(c, &["plan"]).code(0);
+    let line = two.stdout.lines().find(|l| l.contains("CephFs/fsdone-two")).unwrap_or_default();
+    assert!(line.contains("MDS daemon") && line.contains("cairn does not start MDS daemons"), "{}", two.stdout);
+    std::fs::write(stack.dir.join("main.cairn"), text).expect("restore the stack");
+
+    ceph(c, &["fs", "set", "fsdone", "max_mds", "2"]).code(0);
+    let d = stack.cairn(c, &["drift", "--format", "json"]).code(2);
+    let json: Value = serde_json::from_str(&d.stdout).unwrap_or_else(|e| panic!("{e}: {}", d.stdout));
+    let text = json.to_string();
+    assert!(text.contains("CephFs") && text.contains("\"active\"") && text.contains("\"drift\""), "active named, classed drift: {json:#}");
+    stack.cairn(c, &["apply", "--auto-approve"]).code(0);
+    assert_eq!(mdsmap(c).map(|m| m["max_mds"].clone()), Some(Value::from(1)), "drift taken back");
+
+    let refused = stack.cairn(c, &["destroy", "--auto-approve"]).code(1);
+    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
+    assert!(mdsmap(c).is_some(), "nothing deleted while protected");
+    stack.cairn(c, &["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(mdsmap(c).is_none(), "the file system is gone");
+    let names = pool_names(c);
+    assert!(!names.iter().any(|n| n.starts_with("fsdone-")), "its pools are gone: {names:?}");
+}
+
+/// A file system made by hand is never written: a stack declaring one of its name is refused
+/// (plan and apply exit 1, naming it), and a destroy leaves it and its pools alone.
+#[test]
+fn a_file_system_made_by_hand_is_refused_and_left_alone() {
+    let Some(c) = cluster() else { return };
+    for pool in ["handfs-metadata", "handfs-default"] {
+        ceph(c, &["osd", "pool", "create", pool, "8", "8"]).code(0);
+    }
+    ceph(c, &["fs", "new", "handfs", "handfs-metadata", "handfs-default"]).code(0);
+    // Down at once, so the test cluster's one MDS stays free for the other tests.
+    ceph(c, &["fs", "fail", "handfs"]).code(0);
+    let before = ceph_json(c, &["fs", "get", "handfs"])["mdsmap"]["max_mds"].clone();
+    let stack = Stack::new(
+        "handfs",
+        "filesystem \"handfs\" {\n  metadata { failure_domain = \"osd\" }\n  data \"default\" { failure_domain = \"osd\" }\n  active = 2\n}\n",
+    );
+    let p = stack.cairn(c, &["plan"]).code(1);
+    let all = format!("{}{}", p.stdout, p.stderr);
+    assert!(all.contains("file system handfs") && all.contains("was not created by stack handfs"), "{all}");
+    stack.cairn(c, &["apply", "--auto-approve"]).code(1);
+    stack.write("");
+    stack.cairn(c, &["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert_eq!(ceph_json(c, &["fs", "get", "handfs"])["mdsmap"]["max_mds"], before, "never changed");
+    let names = pool_names(c);
+    assert!(names.contains(&"handfs-metadata".to_string()) && names.contains(&"handfs-default".to_string()), "{names:?}");
+    ceph(c, &["fs", "rm", "handfs", "--yes-i-really-mean-it"]).code(0);
+    for pool in ["handfs-metadata", "handfs-default"] {
+        ceph(c, &["osd", "pool", "rm", pool, pool, "--yes-i-really-really-mean-it"]).code(0);
+    }
+}
+
+/// `examples/lab-fs` applies on the test cluster and then plans no changes.
+#[test]
+fn the_lab_fs_example_applies_and_then_plans_no_changes() {
+    let Some(c) = cluster() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("lab-fs");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lab-fs");
+    for e in std::fs::read_dir(&example).expect("the example").flatten() {
+        std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy");
+    }
+    let cairn = |args: &[&str]| {
+        run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "--ceph-conf"])
+            .arg(&c.conf)
+            .args(args)
+            .arg(&dir)
+            .env("HOME", tmp.path())
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cairn"))
+    };
+    cairn(&["apply", "--auto-approve"]).code(0);
+    let fs = ceph_json(c, &["fs", "get", "lab-files"]);
+    assert_eq!(fs["mdsmap"]["fs_name"], "lab-files", "{fs}");
+    let plan = cairn(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    cairn(&["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(fs_dump(c).iter().all(|f| f["mdsmap"]["fs_name"] != "lab-files"));
 }

@@ -78,8 +78,8 @@ fn id(doc: &Yaml) -> String {
 }
 
 /// Kinds that are not namespaced among those cairn produces.
-const CLUSTER_SCOPED: [&str; 6] =
-    ["Namespace", "StorageClass", "CephPool", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"];
+const CLUSTER_SCOPED: [&str; 7] =
+    ["Namespace", "StorageClass", "CephPool", "CephFs", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"];
 
 /// Checks the shape every rendered document must have.
 fn assert_well_formed(doc: &Yaml) {

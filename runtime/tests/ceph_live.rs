@@ -11,11 +11,18 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use cairn_runtime::apply::Stop;
+use cairn_runtime::ceph::commands::commands;
 use cairn_runtime::ceph::error::errno;
+use cairn_runtime::ceph::fs_commands::fs_commands;
+use cairn_runtime::ceph::fs_plan::{combine, plan_filesystems, FsPlanInput};
+use cairn_runtime::ceph::fs_spec::{is_fs, DesiredFs};
 use cairn_runtime::ceph::lock::{self, LockRecord};
+use cairn_runtime::ceph::plan::{plan_pools, PoolPlanInput};
+use cairn_runtime::ceph::spec::DesiredPool;
 use cairn_runtime::ceph::state::{POOL_STACK_KEY, POOL_TYPE_ERASURE, POOL_TYPE_REPLICATED};
 use cairn_runtime::ceph::{ensure_absent_or_owned, read, read_state, run_commands, CephError, Client, Settings};
 use cairn_runtime::fence::Timing;
+use cairn_runtime::plan::{Action, Step};
 use serde_json::{json, Value as Json};
 
 /// A running test cluster.
@@ -36,9 +43,9 @@ mod ci;
 use ci::missing;
 
 fn packages_installed() -> bool {
-    let installed = Path::new("/usr/bin/ceph-mon").exists() && Path::new("/usr/bin/ceph-osd").exists();
+    let installed = ["ceph-mon", "ceph-osd", "ceph-mds"].iter().all(|b| Path::new("/usr/bin").join(b).exists());
     if !installed {
-        missing("Ceph (ceph-mon, ceph-osd)", "tests/ceph/install.sh installs Debian's packages");
+        missing("Ceph (ceph-mon, ceph-osd, ceph-mds)", "tests/ceph/install.sh installs Debian's packages");
     }
     installed
 }
@@ -151,8 +158,8 @@ async fn connects_and_reads_the_state_of_a_new_cluster() {
     assert_eq!(rule.rule_type, POOL_TYPE_REPLICATED);
     // osd_crush_chooseleaf_type = 0: one host, replicas spread over OSDs.
     assert_eq!(rule.failure_domain(), Some("osd"));
-    // Three commands plus one per EC profile, however many pools there are.
-    assert_eq!(client.commands_issued(), 3 + state.ec_profiles.len() as u64);
+    // Four commands plus one per EC profile, however many pools and file systems there are.
+    assert_eq!(client.commands_issued(), 4 + state.ec_profiles.len() as u64);
 
     let conf = std::fs::read_to_string(&cluster.conf).unwrap();
     let fsid = read::fsid(&client).await.unwrap();
@@ -375,4 +382,88 @@ async fn a_missing_conf_is_named() {
     let e = Client::connect(&settings).await.unwrap_err();
     assert!(matches!(&e, CephError::Conf { path, .. } if path == "/nonexistent/ceph.conf"), "{e:?}");
     assert!(help(&e).contains("CEPH_CONF"), "{}", help(&e));
+}
+
+/// `filesystem "rt" { metadata {…} data "default" {…} data "cold" { erasure } active = 1
+/// standby = false }` as the compiler lowers it: the file system and its three pools.
+fn lowered_fs() -> (DesiredFs, Vec<DesiredPool>) {
+    let replicated = json!({"type": "replicated", "size": 3, "min_size": 2, "pg_num": 8, "autoscale": "off",
+        "failure_domain": "osd", "application": "cephfs"});
+    let erasure = json!({"type": "erasure", "erasure": {"k": 2, "m": 1}, "min_size": 3, "pg_num": 8, "autoscale": "off",
+        "failure_domain": "osd", "application": "cephfs", "ec_overwrites": true});
+    let pool = |name: &str, spec: &Json| {
+        let body = json!({"apiVersion": "cairn.dev/v1alpha1", "kind": "CephPool", "metadata": {"name": name}, "spec": spec});
+        DesiredPool::from_lowered(name, "filesystem.rt", true, &body).unwrap()
+    };
+    let pools = vec![pool("rt-metadata", &replicated), pool("rt-default", &replicated), pool("rt-cold", &erasure)];
+    let mut default = replicated.clone();
+    default["name"] = json!("default");
+    let mut cold = erasure.clone();
+    cold["name"] = json!("cold");
+    let body = json!({"apiVersion": "cairn.dev/v1alpha1", "kind": "CephFs", "metadata": {"name": "rt"},
+        "spec": {"metadata": replicated, "data": [default, cold], "active": 1, "standby": false}});
+    (DesiredFs::from_lowered("rt", "filesystem.rt", true, &body).unwrap(), pools)
+}
+
+/// The Ceph plan of `fs` (or its destroy) against the cluster as it is now.
+async fn plan_fs(client: &Client, fs: &[DesiredFs], pools: &[DesiredPool], destroy: bool) -> (Vec<Step>, cairn_runtime::ceph::CephState) {
+    let live = read_state(client).await.unwrap();
+    let p = plan_pools(&PoolPlanInput { stack: "rt", pools, moves: &[], live: &live, adopt: false, destroy });
+    let f = plan_filesystems(&FsPlanInput { stack: "rt", filesystems: fs, live: &live, adopt: false, destroy });
+    let (steps, refusals) = combine(p, f, fs, &live);
+    assert!(refusals.is_empty(), "{refusals:#?}");
+    (steps, live)
+}
+
+/// Runs the steps in plan order (each after the ones it names, which come earlier).
+async fn run_steps(client: &Client, steps: &[Step], fs: &[DesiredFs], pools: &[DesiredPool], live: &cairn_runtime::ceph::CephState) {
+    for step in steps {
+        let cmds = if is_fs(&step.key) {
+            fs_commands(step, fs.iter().find(|f| f.name == step.key.name), pools, "rt", live)
+        } else {
+            commands(step, pools.iter().find(|p| p.name == step.key.name), "rt", live)
+        };
+        if let Err(e) = run_commands(client, &cmds, None).await {
+            panic!("{} {}: {e}\n{cmds:#?}", step.action.as_str(), step.key);
+        }
+    }
+}
+
+/// The file-system planner's commands through librados: the file system is made on its pools
+/// (the EC one with overwrites), reads back from `fs dump`, is taken by the cluster's MDS, plans
+/// as no-ops, and its destroy removes it before its pools.
+#[tokio::test]
+async fn a_planned_file_system_is_made_read_back_served_and_destroyed() {
+    let Some(cluster) = cluster() else { return };
+    let client = cluster.client().await;
+    let (fs, pools) = lowered_fs();
+    let fs = [fs];
+    let (steps, live) = plan_fs(&client, &fs, &pools, false).await;
+    let ids: Vec<String> = steps.iter().map(|s| format!("{} {}", s.action.as_str(), s.key.id())).collect();
+    assert_eq!(ids, ["create CephPool/rt-metadata", "create CephPool/rt-default", "create CephPool/rt-cold", "create CephFs/rt"]);
+    run_steps(&client, &steps, &fs, &pools, &live).await;
+
+    let state = read_state(&client).await.unwrap();
+    let live_fs = state.fs("rt").expect("the file system");
+    assert_eq!(state.fs_pool_names(live_fs), ["rt-metadata", "rt-default", "rt-cold"]);
+    assert_eq!((live_fs.mdsmap.max_mds, live_fs.mdsmap.standby_count_wanted), (1, 0));
+    assert!(state.pool("rt-cold").unwrap().flags_names.contains("ec_overwrites"));
+    let meta = state.pool("rt-metadata").unwrap();
+    assert_eq!(meta.application_metadata["cephfs"].get("metadata").map(String::as_str), Some("rt"), "fs new's own key");
+    assert_eq!(meta.owner(), Some("rt"), "cairn's marker survives `fs new`");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !read_state(&client).await.unwrap().fs("rt").is_some_and(|f| f.is_active()) {
+        assert!(Instant::now() < deadline, "no MDS took file system rt within 60 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let (steps, _) = plan_fs(&client, &fs, &pools, false).await;
+    assert!(steps.iter().all(|s| s.action == Action::Noop && s.reason.is_none()), "{steps:#?}");
+
+    let (steps, live) = plan_fs(&client, &fs, &pools, true).await;
+    assert_eq!(steps.first().map(|s| s.key.id()), Some("CephFs/rt".to_string()));
+    assert!(steps.iter().all(|s| s.action == Action::Delete && s.protected), "{steps:#?}");
+    run_steps(&client, &steps, &fs, &pools, &live).await;
+    let state = read_state(&client).await.unwrap();
+    assert!(state.fs("rt").is_none() && state.pools.iter().all(|p| !p.pool_name.starts_with("rt-")), "{state:?}");
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # A throwaway single-host Ceph cluster for cairn's direct-mode tests (DESIGN.md §6): one monitor,
-# one manager and three memstore OSDs (512 MiB each) from Debian's packages, cephx on, messenger
-# v2 only, bound to 127.0.0.1. Daemons run directly (no systemd) with `-c DIR/ceph.conf`; their
+# one manager, one MDS (standby until a file system needs it) and three memstore OSDs (512 MiB
+# each) from Debian's packages, cephx on, messenger v2 only, bound to 127.0.0.1. Daemons run directly (no systemd) with `-c DIR/ceph.conf`; their
 # data, pid files, admin sockets, logs and keyrings all live under DIR.
 #
 #   tests/ceph/cluster.sh start [DIR] [--port N] [--timeout S] [--watch PID]
 #   tests/ceph/cluster.sh stop DIR
 #
-# `start` creates DIR (or a new temp dir), waits until every OSD is up and every PG is
-# active+clean (HEALTH_OK can come while PGs are still unknown), and prints on stdout, one per line:
+# `start` creates DIR (or a new temp dir), waits until every OSD is up, every PG is
+# active+clean (HEALTH_OK can come while PGs are still unknown) and the MDS is a standby, and prints on stdout, one per line:
 #
 #   CEPH_CONF=DIR/ceph.conf
 #   CEPH_KEYRING=DIR/ceph.client.admin.keyring
@@ -100,7 +100,7 @@ start_cluster() {
       *) [ -z "$dir" ] || usage; dir="$1"; shift ;;
     esac
   done
-  for bin in ceph-mon ceph-mgr ceph-osd ceph ceph-authtool monmaptool; do
+  for bin in ceph-mon ceph-mgr ceph-mds ceph-osd ceph ceph-authtool monmaptool; do
     command -v "$bin" > /dev/null || die "$bin not found: install the packages with tests/ceph/install.sh"
   done
   if [ -z "$dir" ]; then
@@ -116,7 +116,7 @@ start_cluster() {
   conf="$dir/ceph.conf"
   admin="$dir/ceph.client.admin.keyring"
   mon_addr="v2:127.0.0.1:$port"
-  mkdir -p "$dir/run" "$dir/log" "$dir/mon/ceph-a" "$dir/mgr/ceph-x"
+  mkdir -p "$dir/run" "$dir/log" "$dir/mon/ceph-a" "$dir/mgr/ceph-x" "$dir/mds/ceph-a"
 
   cat > "$conf" << EOF
 [global]
@@ -159,12 +159,16 @@ memstore_device_bytes = 536870912
 osd_data = $dir/osd/\$cluster-\$id
 mon_data = $dir/mon/\$cluster-\$id
 mgr_data = $dir/mgr/\$cluster-\$id
+mds_data = $dir/mds/\$cluster-\$id
 
 [mon]
 keyring = \$mon_data/keyring
 
 [mgr]
 keyring = \$mgr_data/keyring
+
+[mds]
+keyring = \$mds_data/keyring
 
 [osd]
 keyring = \$osd_data/keyring
@@ -186,6 +190,10 @@ EOF
   ceph-authtool --create-keyring "$admin" --gen-key -n client.admin \
     --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *' >> "$log"
   ceph-authtool "$dir/mon.keyring" --import-keyring "$admin" >> "$log"
+  # The MDS's key goes in at mkfs too: one `ceph auth` round trip less at startup.
+  ceph-authtool --create-keyring "$dir/mds/ceph-a/keyring" --gen-key -n mds.a \
+    --cap mon 'allow profile mds' --cap osd 'allow rwx' --cap mds 'allow' --cap mgr 'allow profile mds' >> "$log"
+  ceph-authtool "$dir/mon.keyring" --import-keyring "$dir/mds/ceph-a/keyring" >> "$log"
   monmaptool --create --fsid "$fsid" --addv a "[$mon_addr]" "$dir/monmap" >> "$log"
   ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/mon.keyring" >> "$log" 2>&1
   ceph-mon -c "$conf" -i a < /dev/null >> "$dir/log/mon.a.out" 2>&1
@@ -194,6 +202,10 @@ EOF
   "${ceph[@]}" auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' \
     -o "$dir/mgr/ceph-x/keyring" >> "$log" 2>&1
   ceph-mgr -c "$conf" -i x < /dev/null >> "$dir/log/mgr.x.out" 2>&1
+
+  # Started early, it waits as a standby while the OSDs come up, for the first file system.
+  say "MDS a"
+  ceph-mds -c "$conf" -i a < /dev/null >> "$dir/log/mds.a.out" 2>&1
 
   local i uuid key id
   for i in 0 1 2; do
@@ -239,6 +251,14 @@ EOF
     if [ $SECONDS -ge $deadline ]; then
       say "osd stat: $osd"
       say "pg stat: $pg"
+      false
+    fi
+    sleep 0.5
+  done
+  # The MDS registers within a second or two of starting, long before the PGs are clean.
+  until "${ceph[@]}" fs dump -f json 2> /dev/null | grep -q '"up:standby"'; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "fs dump: $("${ceph[@]}" fs dump 2>&1 || true)"
       false
     fi
     sleep 0.5

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the Ceph integration tests need (ceph-mon, ceph-mgr, ceph-osd,
-# ceph-common; ceph-common brings librados2) when any is missing. Always exits 0: without the
-# packages the tests skip with a message (and fail under CI=true, naming what is missing), so a
-# failed install must not fail the build by itself.
+# ceph-mds for file systems, ceph-common; ceph-common brings librados2) when any is missing.
+# Always exits 0: without the packages the tests skip with a message (and fail under CI=true,
+# naming what is missing), so a failed install must not fail the build by itself.
 #
 #   bash tests/ceph/install.sh
 set -uo pipefail
 
-packages=(ceph-mon ceph-mgr ceph-osd ceph-common)
+packages=(ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common)
 say() { echo "install.sh: $*" >&2; }
 
 missing=()

@@ -51,12 +51,12 @@ pub fn commands(step: &Step, pool: Option<&DesiredPool>, stack: &str, live: &Cep
 }
 
 /// `osd pool rm NAME NAME --yes-i-really-really-mean-it`.
-fn remove(name: &str) -> Json {
+pub(super) fn remove(name: &str) -> Json {
     json!({"prefix": "osd pool rm", "pool": name, "pool2": name, "yes_i_really_really_mean_it": true})
 }
 
 /// `osd pool set NAME VAR VAL`.
-fn pool_set(name: &str, var: &str, val: impl ToString) -> Json {
+pub(super) fn pool_set(name: &str, var: &str, val: impl ToString) -> Json {
     json!({"prefix": "osd pool set", "pool": name, "var": var, "val": val.to_string()})
 }
 
@@ -72,7 +72,7 @@ fn app_enable(name: &str, app: &str) -> Json {
 }
 
 /// `osd pool application set NAME APP KEY VALUE`.
-fn app_set(name: &str, app: &str, key: &str, value: &str) -> Json {
+pub(super) fn app_set(name: &str, app: &str, key: &str, value: &str) -> Json {
     json!({"prefix": "osd pool application set", "pool": name, "app": app, "key": key, "value": value})
 }
 
@@ -118,7 +118,7 @@ fn applied_hash(name: &str, pool: &DesiredPool) -> Json {
 }
 
 /// The create sequence of `pool` under `name`.
-fn create(name: &str, pool: &DesiredPool, stack: &str) -> Vec<Json> {
+pub(super) fn create(name: &str, pool: &DesiredPool, stack: &str) -> Vec<Json> {
     let spec = &pool.spec;
     let app = spec.application.as_str();
     let pg_num = spec.pg_num.unwrap_or(if spec.autoscale == "on" { AUTOSCALED_INITIAL_PG_NUM } else { DEFAULT_PG_NUM });

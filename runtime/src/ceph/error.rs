@@ -153,14 +153,14 @@ pub fn describe_errno(errno: i32) -> String {
 /// What to do after a monitor command failed with `errno`.
 fn command_help(errno: i32) -> Option<&'static str> {
     Some(match errno {
-        errno::ENOENT => "the pool, erasure-code profile or CRUSH rule named does not exist: check the name (`ceph osd pool ls`), or create it first",
+        errno::ENOENT => "the pool, file system, erasure-code profile or CRUSH rule named does not exist (removed since the plan was made?): check the name (`ceph osd pool ls`, `ceph fs ls`) and plan again",
         errno::EPERM => {
             "the monitor refuses this without an explicit override (pool size 1 needs mon_allow_pool_size_one, deleting a pool needs mon_allow_pool_delete and no `nodelete` flag, a second application needs confirmation), or the key lacks the caps for it"
         }
         errno::EACCES => "the key is not allowed to do this: check the keyring and the client's caps (`ceph auth get client.<user>`)",
         errno::ERANGE => "too many placement groups for the OSDs: lower pg_num (or let the autoscaler decide) or raise mon_max_pg_per_osd",
         errno::ENOTSUP => "the pool's type does not support this change (for example size on an erasure-coded pool): the pool must be replaced",
-        errno::EBUSY => "it is still in use (an erasure-code profile or CRUSH rule used by a pool): change or remove those pools first",
+        errno::EBUSY => "it is still in use (an erasure-code profile or CRUSH rule used by a pool, a pool used by a file system): change or remove those first",
         errno::EEXIST => "the name is already taken: choose another name, or remove the existing one first",
         errno::EINVAL => "the monitor rejected a value or argument: the message says which; check the attribute's allowed range",
         errno::ETIMEDOUT | errno::EINTR | errno::ENOTCONN => {

@@ -1,9 +1,12 @@
-//! The executor's [`Target`] for pool steps: the ownership check before a create, then the
-//! step's monitor commands ([`super::commands::commands`]) in order.
+//! The executor's [`Target`] for pool and file-system steps: the ownership check before a pool
+//! create, then the step's monitor commands ([`super::commands::commands`],
+//! [`super::fs_commands::fs_commands`]) in order.
 
 use super::client::Client;
 use super::commands::commands;
 use super::error::CephError;
+use super::fs_commands::fs_commands;
+use super::fs_spec::{is_fs, DesiredFs};
 use super::spec::DesiredPool;
 use super::state::CephState;
 use super::target::{ensure_absent_or_owned, run_commands};
@@ -11,12 +14,14 @@ use crate::apply::{StepError, Target};
 use crate::fence::Fence;
 use crate::plan::{Action, Step};
 
-/// Carries out pool steps on one cluster.
+/// Carries out pool and file-system steps on one cluster.
 pub struct CephTarget<'a> {
     pub client: &'a Client,
     pub stack: &'a str,
     /// The declared pools (a step's pool is found by name).
     pub pools: &'a [DesiredPool],
+    /// The declared file systems.
+    pub filesystems: &'a [DesiredFs],
     /// The live state the plan was made from.
     pub live: &'a CephState,
     /// The stack's lock: every command asks it first.
@@ -25,6 +30,14 @@ pub struct CephTarget<'a> {
 
 impl Target for CephTarget<'_> {
     async fn run(&self, step: &Step) -> Result<String, StepError> {
+        if is_fs(&step.key) {
+            // `fs new` of a name that exists with other pools fails (EINVAL), and with the same
+            // pools — this stack's, checked by their own steps — changes nothing.
+            let fs = self.filesystems.iter().find(|f| f.name == step.key.name);
+            let cmds = fs_commands(step, fs, self.pools, self.stack, self.live);
+            run_commands(self.client, &cmds, Some(self.fence)).await.map_err(step_error)?;
+            return Ok(step_line(step.action, cmds.len()));
+        }
         let pool = self.pools.iter().find(|p| p.name == step.key.name);
         if step.action == Action::Create {
             // `osd pool create` on an existing pool succeeds silently: never write a pool that
@@ -39,7 +52,7 @@ impl Target for CephTarget<'_> {
     }
 }
 
-/// A pool step's progress line: `created (6 monitor commands)`.
+/// A pool or file-system step's progress line: `created (6 monitor commands)`.
 fn step_line(action: Action, commands: usize) -> String {
     let done = match action {
         Action::Create => "created",

@@ -55,7 +55,7 @@ fn rule(id: i64, name: &str, erasure: bool, failure_domain: &str, class: Option<
 
 /// Adds `pool` to `state` as the monitor reports it after cairn's create sequence for `stack`
 /// (with the rule and profile it made); returns the live pool for tweaking.
-fn made<'a>(state: &'a mut CephState, pool: &DesiredPool, stack: &str, id: i64) -> &'a mut LivePool {
+pub(super) fn made<'a>(state: &'a mut CephState, pool: &DesiredPool, stack: &str, id: i64) -> &'a mut LivePool {
     let spec = &pool.spec;
     let rule_name = spec.rule_name();
     let rule_id = match state.crush_rules.iter().find(|r| r.rule_name == rule_name) {

@@ -1,10 +1,13 @@
-//! The Ceph [`Provider`] for direct mode: the pools, EC profiles and CRUSH rules as its
-//! snapshot ([`super::read_state`]), the pure pool planner ([`super::plan::plan_pools`]),
-//! monitor commands per step ([`CephTarget`]) and the config-key lock.
+//! The Ceph [`Provider`] for direct mode: the pools, EC profiles, CRUSH rules and file systems
+//! as its snapshot ([`super::read_state`]), the pure pool and file-system planners
+//! ([`super::plan::plan_pools`], [`super::fs_plan::plan_filesystems`]), monitor commands per
+//! step ([`CephTarget`]) and the config-key lock.
 
 use std::path::PathBuf;
 
 use super::executor::CephTarget;
+use super::fs_plan::{combine, plan_filesystems, FsPlanInput};
+use super::fs_spec::{is_fs, DesiredFs};
 use super::plan::{plan_pools, PoolPlanInput};
 use super::spec::{DesiredPool, POOL_API_VERSION, POOL_KIND};
 use super::{lock, read_state, CephState, Client, Settings};
@@ -15,14 +18,15 @@ use crate::model::ObjectKey;
 use crate::plan::{Options, Plan, Step};
 use crate::provider::{Fut, Lock, LockRequest, Provider, RunOptions};
 
-/// What a stack's direct-mode pools need: the cluster's connection settings, the pools and the
-/// renames.
+/// What a stack's direct-mode pools and file systems need: the cluster's connection settings,
+/// the pools (a file system's included), the file systems and the renames.
 #[derive(Clone, Debug)]
 pub struct DirectPools {
     /// The `cluster` block's name.
     pub cluster: String,
     pub settings: Settings,
     pub pools: Vec<DesiredPool>,
+    pub filesystems: Vec<DesiredFs>,
     /// `moved` blocks of pools, as (old name, new name).
     pub moves: Vec<(String, String)>,
 }
@@ -32,7 +36,12 @@ pub fn is_pool(key: &ObjectKey) -> bool {
     key.api_version == POOL_API_VERSION && key.kind == POOL_KIND
 }
 
-/// The pools of one stack on one Ceph cluster.
+/// Whether `key` names an object of the Ceph provider: a direct-mode pool or file system.
+pub fn is_direct(key: &ObjectKey) -> bool {
+    is_pool(key) || is_fs(key)
+}
+
+/// The pools and file systems of one stack on one Ceph cluster.
 pub struct CephProvider {
     stack: String,
     direct: DirectPools,
@@ -72,7 +81,7 @@ impl Provider for CephProvider {
     }
 
     fn handles(&self, key: &ObjectKey) -> bool {
-        is_pool(key)
+        is_direct(key)
     }
 
     fn read<'a>(&'a mut self, _opts: &'a Options) -> Fut<'a, Result<String, EngineError>> {
@@ -92,7 +101,15 @@ impl Provider for CephProvider {
             adopt: opts.adopt,
             destroy: opts.destroy,
         });
-        Plan { stack: self.stack.clone(), steps: pools.steps, refusals: pools.refusals }
+        let filesystems = plan_filesystems(&FsPlanInput {
+            stack: &self.stack,
+            filesystems: &self.direct.filesystems,
+            live: &self.live,
+            adopt: opts.adopt,
+            destroy: opts.destroy,
+        });
+        let (steps, refusals) = combine(pools, filesystems, &self.direct.filesystems, &self.live);
+        Plan { stack: self.stack.clone(), steps, refusals }
     }
 
     fn lock<'a>(&'a self, req: &'a LockRequest<'a>, on_wait: &'a mut dyn FnMut(&str)) -> Fut<'a, Result<Box<dyn Lock>, EngineError>> {
@@ -104,7 +121,14 @@ impl Provider for CephProvider {
 
     fn apply<'a>(&'a self, step: &'a Step, _run: &'a RunOptions, fence: &'a Fence) -> Fut<'a, Result<String, StepError>> {
         Box::pin(async move {
-            let target = CephTarget { client: &self.client, stack: &self.stack, pools: &self.direct.pools, live: &self.live, fence };
+            let target = CephTarget {
+                client: &self.client,
+                stack: &self.stack,
+                pools: &self.direct.pools,
+                filesystems: &self.direct.filesystems,
+                live: &self.live,
+                fence,
+            };
             target.run(step).await
         })
     }

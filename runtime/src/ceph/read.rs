@@ -1,7 +1,10 @@
-//! Reads a cluster's pools, erasure-code profiles and CRUSH rules into a [`CephState`] (DESIGN.md
-//! §2 step 7): `osd pool ls detail`, `osd crush rule dump`, `osd erasure-code-profile ls` and one
-//! `osd erasure-code-profile get` per profile — 3 + P monitor commands whatever the number of
-//! pools (P is the number of EC profiles: 1, `default`, on a new cluster, plus one per EC layout).
+//! Reads a cluster's pools, erasure-code profiles, CRUSH rules and file systems into a
+//! [`CephState`] (DESIGN.md §2 step 7): `osd pool ls detail`, `osd crush rule dump`, `fs dump`,
+//! `osd erasure-code-profile ls` and one `osd erasure-code-profile get` per profile — 4 + P
+//! monitor commands whatever the number of pools and file systems (P is the number of EC
+//! profiles: 1, `default`, on a new cluster, plus one per EC layout). `fs dump` holds all that
+//! `fs ls` and `fs get` would say (names, pools by id, `max_mds`, `standby_count_wanted`) and the
+//! MDS daemons besides, so neither is sent.
 
 use std::collections::BTreeMap;
 
@@ -10,16 +13,17 @@ use serde_json::{json, Value as Json};
 
 use super::client::{command_prefix, Client};
 use super::error::{errno, CephError};
-use super::state::{CephState, CrushRule, LivePool};
+use super::state::{CephState, CrushRule, FsMap, LivePool};
 
-/// Reads everything a pool plan compares; the three independent reads run at once.
+/// Reads everything a pool and file-system plan compares; the four independent reads run at once.
 pub async fn read_state(client: &Client) -> Result<CephState, CephError> {
-    let (pools, rules, ec_profiles) = futures::try_join!(
+    let (pools, rules, fs_map, ec_profiles) = futures::try_join!(
         read::<Vec<LivePool>>(client, json!({"prefix": "osd pool ls", "detail": "detail"})),
         read::<Vec<CrushRule>>(client, json!({"prefix": "osd crush rule dump"})),
+        read::<FsMap>(client, json!({"prefix": "fs dump"})),
         read_ec_profiles(client),
     )?;
-    Ok(CephState { pools, ec_profiles, crush_rules: rules })
+    Ok(CephState { pools, ec_profiles, crush_rules: rules, fs_map })
 }
 
 /// Every erasure-code profile by name: `ls`, then the `get`s at once. A profile removed between

@@ -1,6 +1,6 @@
-//! Live Ceph state as the monitor reports it: `osd pool ls detail`, the erasure-code profiles
-//! and the CRUSH rules, each read once per plan. Field names follow the monitor's JSON
-//! (`../shared/research/ceph-facts.md`); fields cairn does not use are ignored.
+//! Live Ceph state as the monitor reports it: `osd pool ls detail`, the erasure-code profiles,
+//! the CRUSH rules and the file systems (`fs dump`), each read once per plan. Field names follow
+//! the monitor's JSON (`../shared/research/ceph-facts.md`); fields cairn does not use are ignored.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,10 @@ pub const POOL_APPLIED_HASH_KEY: &str = "cairn.dev/applied-hash";
 pub const POOL_ADDRESS_KEY: &str = "cairn.dev/address";
 /// The application-metadata key carrying `protect`, so a pool removed from the stack stays guarded.
 pub const POOL_PROTECT_KEY: &str = "cairn.dev/protect";
+
+/// The application-metadata key, on a file system's metadata pool, holding the hash of the file
+/// system's spec cairn last applied (the pool's own hash is [`POOL_APPLIED_HASH_KEY`]).
+pub const FS_APPLIED_HASH_KEY: &str = "cairn.dev/fs-applied-hash";
 
 /// `type` of a replicated pool in `osd pool ls detail`.
 pub const POOL_TYPE_REPLICATED: u8 = 1;
@@ -29,6 +33,9 @@ pub struct CephState {
     pub ec_profiles: BTreeMap<String, BTreeMap<String, String>>,
     /// `osd crush rule dump`.
     pub crush_rules: Vec<CrushRule>,
+    /// `fs dump`: the file systems and the MDS daemons.
+    #[serde(default)]
+    pub fs_map: FsMap,
 }
 
 impl CephState {
@@ -41,6 +48,94 @@ impl CephState {
     pub fn rule(&self, id: i64) -> Option<&CrushRule> {
         self.crush_rules.iter().find(|r| r.rule_id == id)
     }
+
+    /// The pool with id `id`.
+    pub fn pool_by_id(&self, id: i64) -> Option<&LivePool> {
+        self.pools.iter().find(|p| p.pool_id == id)
+    }
+
+    /// The file system named `name`.
+    pub fn fs(&self, name: &str) -> Option<&LiveFs> {
+        self.fs_map.filesystems.iter().find(|f| f.mdsmap.fs_name == name)
+    }
+
+    /// The metadata pool of `fs`, when it is among the pools read.
+    pub fn fs_metadata_pool(&self, fs: &LiveFs) -> Option<&LivePool> {
+        self.pool_by_id(fs.mdsmap.metadata_pool)
+    }
+
+    /// The names of the data pools of `fs`, the default first (`#<id>` for a pool not read).
+    pub fn fs_data_pools(&self, fs: &LiveFs) -> Vec<String> {
+        fs.mdsmap.data_pools.iter().map(|&id| self.pool_by_id(id).map_or_else(|| format!("#{id}"), |p| p.pool_name.clone())).collect()
+    }
+
+    /// The names of every pool of `fs`: the metadata pool, then the data pools.
+    pub fn fs_pool_names(&self, fs: &LiveFs) -> Vec<String> {
+        let mut all: Vec<String> = self.fs_metadata_pool(fs).map(|p| p.pool_name.clone()).into_iter().collect();
+        all.extend(self.fs_data_pools(fs));
+        all
+    }
+
+    /// The file system whose metadata or data pool `pool` is, if any.
+    pub fn fs_using(&self, pool: &LivePool) -> Option<&LiveFs> {
+        self.fs_map.filesystems.iter().find(|f| f.mdsmap.metadata_pool == pool.pool_id || f.mdsmap.data_pools.contains(&pool.pool_id))
+    }
+}
+
+/// `fs dump -f json`: every file system and the MDS daemons not assigned to one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FsMap {
+    /// The FSMap's epoch.
+    pub epoch: u64,
+    /// MDS daemons waiting for a rank of any file system (`up:standby`).
+    pub standbys: Vec<MdsDaemon>,
+    pub filesystems: Vec<LiveFs>,
+}
+
+/// One element of `filesystems` in `fs dump`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveFs {
+    /// The file system's id (fscid).
+    pub id: i64,
+    pub mdsmap: MdsMap,
+}
+
+/// A file system's MDS map: its settings, pools and daemons.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MdsMap {
+    pub fs_name: String,
+    /// Active MDS daemons wanted (`fs set NAME max_mds`).
+    pub max_mds: u32,
+    /// Standby daemons wanted before the cluster warns (`fs set NAME standby_count_wanted`).
+    pub standby_count_wanted: u32,
+    /// The metadata pool's id.
+    pub metadata_pool: i64,
+    /// The data pools' ids; the first is the default data pool.
+    pub data_pools: Vec<i64>,
+    /// The daemons holding or following a rank of this file system, by `gid_<n>`.
+    pub info: BTreeMap<String, MdsDaemon>,
+}
+
+impl LiveFs {
+    /// Whether an MDS daemon holds rank 0 and is `up:active`: clients can mount it.
+    pub fn is_active(&self) -> bool {
+        self.mdsmap.info.values().any(|d| d.rank == 0 && d.state == "up:active")
+    }
+}
+
+/// An MDS daemon in `fs dump` (`standbys`, or a file system's `info`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MdsDaemon {
+    pub gid: u64,
+    pub name: String,
+    /// -1 for a standby.
+    pub rank: i64,
+    /// `up:standby`, `up:active`, `up:replay`, `up:standby-replay`, …
+    pub state: String,
 }
 
 /// One element of `osd pool ls detail -f json`.
@@ -148,5 +243,37 @@ mod tests {
         .unwrap();
         assert_eq!(rule.failure_domain(), Some("osd"));
         assert_eq!(rule.device_class(), Some("ssd"));
+    }
+
+    #[test]
+    fn reads_the_fs_dump() {
+        // Trimmed from Ceph 16's `fs dump -f json` with one file system served by daemon `a`.
+        let map: FsMap = serde_json::from_str(
+            r#"{"epoch":7,"default_fscid":1,"feature_flags":{"enable_multiple":true},
+                "standbys":[{"gid":4141,"name":"b","rank":-1,"incarnation":0,"state":"up:standby","epoch":6}],
+                "filesystems":[{"mdsmap":{"epoch":7,"flags":18,"max_mds":1,"in":[0],"up":{"mds_0":4140},
+                  "info":{"gid_4140":{"gid":4140,"name":"a","rank":0,"incarnation":3,"state":"up:active"}},
+                  "data_pools":[3,4],"metadata_pool":2,"enabled":true,"fs_name":"tfs","balancer":"",
+                  "standby_count_wanted":0},"id":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(map.standbys.len(), 1);
+        let fs = &map.filesystems[0];
+        assert_eq!((fs.id, fs.mdsmap.fs_name.as_str(), fs.mdsmap.max_mds, fs.mdsmap.standby_count_wanted), (1, "tfs", 1, 0));
+        assert_eq!((fs.mdsmap.metadata_pool, fs.mdsmap.data_pools.as_slice()), (2, &[3, 4][..]));
+        assert!(fs.is_active());
+        let state = CephState {
+            pools: ["x", "tfs-metadata", "tfs-data", "tfs-ec"]
+                .iter()
+                .zip(1..)
+                .map(|(n, id)| LivePool { pool_id: id, pool_name: n.to_string(), ..LivePool::default() })
+                .collect(),
+            fs_map: map,
+            ..CephState::default()
+        };
+        let fs = state.fs("tfs").unwrap();
+        assert_eq!(state.fs_pool_names(fs), ["tfs-metadata", "tfs-data", "tfs-ec"]);
+        assert_eq!(state.fs_using(&state.pools[3]).map(|f| f.id), Some(1));
+        assert!(state.fs_using(&state.pools[0]).is_none());
     }
 }

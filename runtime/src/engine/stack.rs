@@ -1,6 +1,6 @@
 //! What the engine takes from a compilation: the declared Kubernetes objects with their
-//! dependencies by key, the direct-mode pools and their cluster's settings, and the `cluster`
-//! block's kubeconfig and context.
+//! dependencies by key, the direct-mode pools and file systems and their cluster's settings, and
+//! the `cluster` block's kubeconfig and context.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use cairn_compiler::Compilation;
 use petgraph::Direction;
 
 use super::EngineError;
+use crate::ceph::fs_spec::{DesiredFs, FS_KIND};
 use crate::ceph::provider::DirectPools;
 use crate::ceph::spec::DesiredPool;
 use crate::ceph::Settings;
@@ -134,9 +135,9 @@ pub fn declares_cluster(c: &Compilation, name: &str) -> bool {
     c.resources.iter().any(|r| r.addr.kind == Kind::Cluster && r.addr.name == name)
 }
 
-/// The direct-mode pools of `c`, or `None` when it declares none. An error when they are
-/// spread over several clusters and `cluster` (`--cluster`) does not pick one, or a pool cannot
-/// be read. `ceph_conf` (`--ceph-conf`) overrides the block's `conf`.
+/// The direct-mode pools and file systems of `c`, or `None` when it declares none. An error
+/// when they are spread over several clusters and `cluster` (`--cluster`) does not pick one, or
+/// one cannot be read. `ceph_conf` (`--ceph-conf`) overrides the block's `conf`.
 pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&PathBuf>) -> Result<Option<DirectPools>, EngineError> {
     let mut by_cluster: Vec<(String, &Object)> = Vec::new();
     for o in c.objects.iter().filter(|o| o.target == ObjectTarget::Ceph) {
@@ -170,22 +171,30 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
         }
     };
     let mut pools = Vec::new();
+    let mut filesystems = Vec::new();
     for (_, o) in by_cluster.iter().filter(|(name, _)| *name == chosen) {
-        if o.kind != cairn_compiler::lower::DIRECT_POOL_KIND {
-            return Err(EngineError::Stack {
-                message: format!(
-                    "{} `{}` is on direct-mode cluster `{chosen}`; cairn does not plan file systems with monitor commands yet",
-                    o.address.kind.as_str(),
-                    o.name
-                ),
-                help: Some(
-                    "`cairn render` shows what it would apply; manage it through Rook (`ceph { mode = \"rook\" }`) meanwhile".into(),
-                ),
-            });
+        match o.kind.as_str() {
+            cairn_compiler::lower::DIRECT_POOL_KIND => {
+                let pool = DesiredPool::from_lowered(&o.name, &o.address.to_string(), o.protect, &o.body)
+                    .map_err(|e| EngineError::Stack { message: format!("cannot plan pool `{}`: {e}", o.name), help: None })?;
+                pools.push(pool);
+            }
+            FS_KIND => {
+                let fs = DesiredFs::from_lowered(&o.name, &o.address.to_string(), o.protect, &o.body)
+                    .map_err(|e| EngineError::Stack { message: format!("cannot plan file system `{}`: {e}", o.name), help: None })?;
+                filesystems.push(fs);
+            }
+            other => {
+                return Err(EngineError::Stack {
+                    message: format!(
+                        "{} `{}` lowers to a {other} on direct-mode cluster `{chosen}`, which cairn cannot apply with monitor commands",
+                        o.address.kind.as_str(),
+                        o.name
+                    ),
+                    help: Some("`cairn render` shows the object; manage it through Rook (`ceph { mode = \"rook\" }`)".into()),
+                })
+            }
         }
-        let pool = DesiredPool::from_lowered(&o.name, &o.address.to_string(), o.protect, &o.body)
-            .map_err(|e| EngineError::Stack { message: format!("cannot plan pool `{}`: {e}", o.name), help: None })?;
-        pools.push(pool);
     }
     let moves = c
         .resources
@@ -198,7 +207,7 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
             Some((from, to))
         })
         .collect();
-    Ok(Some(DirectPools { settings: settings_of(c, &chosen, ceph_conf), cluster: chosen, pools, moves }))
+    Ok(Some(DirectPools { settings: settings_of(c, &chosen, ceph_conf), cluster: chosen, pools, filesystems, moves }))
 }
 
 /// The connection settings: `--ceph-conf`, else the block's `conf`, else `$CEPH_CONF`, else

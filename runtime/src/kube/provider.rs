@@ -98,7 +98,7 @@ impl Provider for KubeProvider {
     }
 
     fn handles(&self, key: &ObjectKey) -> bool {
-        !crate::ceph::provider::is_pool(key)
+        !crate::ceph::provider::is_direct(key)
     }
 
     fn read<'a>(&'a mut self, opts: &'a Options) -> Fut<'a, Result<String, EngineError>> {

@@ -9,7 +9,7 @@ pub mod wasm;
 
 use std::path::{Path, PathBuf};
 
-use cairn_compiler::lower::{Object, Target};
+use cairn_compiler::lower::Object;
 use cairn_stdlib::policy::{self as std_policy, Change, Input, Policy, Resource, Severity, Violation};
 use serde_json::Value as Json;
 
@@ -120,10 +120,8 @@ pub fn input_with_changes(phase: &str, stack: &str, config: &Json, objects: &[Ob
         .iter()
         .map(|o| Resource {
             address: o.address.to_string(),
-            kind: match o.target {
-                Target::Ceph => "CephPool".to_string(),
-                Target::Kube => o.kind.clone(),
-            },
+            // A direct-mode object's kind is `CephPool` or `CephFs`, as for Kubernetes objects.
+            kind: o.kind.clone(),
             object: o.redacted(),
         })
         .collect();
