@@ -12,11 +12,11 @@ use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use super::fs_spec::{fs_address, fs_key, DesiredFs, FsSpec};
-use super::plan::PoolPlan;
+use super::plan::{set, PoolPlan};
 use super::spec::pool_key;
 use super::state::{CephState, LiveFs, FS_APPLIED_HASH_KEY, POOL_ADDRESS_KEY, POOL_PROTECT_KEY};
 use crate::hash::sha256_hex;
-use crate::plan::{Action, Class, FieldChange, FieldOp, Refusal, Step};
+use crate::plan::{Action, Class, FieldChange, Refusal, Step};
 
 /// The path of a file system's data pools (`before`: live, default first; `after`: declared).
 pub const PATH_DATA_POOLS: &str = "data_pools";
@@ -186,11 +186,6 @@ fn owned(input: &FsPlanInput, fs: &DesiredFs, live: &LiveFs) -> Result<bool, Box
 
 fn refusal(fs: &DesiredFs, message: String, help: String) -> Box<Refusal> {
     Box::new(Refusal { key: fs_key(&fs.name), address: Some(fs.address.clone()), message, help })
-}
-
-fn set(path: &str, before: Option<Json>, after: Option<Json>) -> FieldChange {
-    let op = if after.is_some() { FieldOp::Set } else { FieldOp::Remove };
-    FieldChange { path: path.into(), op, before, after, sensitive: false, managers: Vec::new() }
 }
 
 /// A create's fields: the pools it is made on and its MDS settings.

@@ -271,7 +271,8 @@ fn create_changes(spec: &PoolSpec) -> Vec<FieldChange> {
     out
 }
 
-fn set(path: &str, before: Option<Json>, after: Option<Json>) -> FieldChange {
+/// A change of one field (`after: None` removes it).
+pub(super) fn set(path: &str, before: Option<Json>, after: Option<Json>) -> FieldChange {
     let op = if after.is_some() { FieldOp::Set } else { FieldOp::Remove };
     FieldChange { path: path.into(), op, before, after, sensitive: false, managers: Vec::new() }
 }

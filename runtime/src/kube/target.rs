@@ -231,16 +231,7 @@ impl KubeTarget<'_> {
             namespace: Some(ns.clone()),
             name: store.clone(),
         };
-        let r = match self.kube.resolve(&store_key.api_version, &store_key.kind).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                return Err(failed(
-                    format!("{key}: the cluster does not serve ceph.rook.io/v1 CephObjectStore, so Rook cannot provision the bucket"),
-                    Some("install Rook (its CRDs and operator) in the cluster first"),
-                ))
-            }
-            Err(e) => return Err(kube_failed(e)),
-        };
+        let r = self.resolved(&store_key).await?;
         let stores = self.kube.api_for(&r, &store_key);
         match retry(|| stores.get_opt(store)).await {
             Ok(Some(_)) => Ok(()),

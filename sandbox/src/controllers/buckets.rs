@@ -45,7 +45,7 @@ struct Endpoint {
     class: String,
     reclaim: String,
     host: String,
-    port: String,
+    port: i64,
     region: String,
     /// The bucket name a class gives for an existing bucket (brownfield), if any.
     existing: Option<String>,
@@ -86,7 +86,7 @@ fn endpoint(state: &State, claim: &Value) -> Result<Endpoint, Wait> {
         class: class.to_owned(),
         reclaim: sc["reclaimPolicy"].as_str().unwrap_or("Delete").to_owned(),
         host: format!("rook-ceph-rgw-{store}.{store_ns}.svc"),
-        port: port.to_string(),
+        port,
         region: params["region"].as_str().unwrap_or(DEFAULT_REGION).to_owned(),
         existing: params["bucketName"].as_str().filter(|b| !b.is_empty()).map(str::to_owned),
     })
@@ -172,7 +172,7 @@ fn bind(state: &mut State, t: &Types, claim: &Value, end: &Endpoint) -> Result<(
                 "storageClassName": end.class,
                 "reclaimPolicy": end.reclaim,
                 "claimRef": {"apiVersion": "objectbucket.io/v1alpha1", "kind": "ObjectBucketClaim", "namespace": ns, "name": name, "uid": claim["metadata"]["uid"]},
-                "endpoint": {"bucketHost": end.host, "bucketPort": end.port.parse::<i64>().unwrap_or(80), "bucketName": bucket, "region": end.region, "subRegion": "", "additionalConfig": {}}
+                "endpoint": {"bucketHost": end.host, "bucketPort": end.port, "bucketName": bucket, "region": end.region, "subRegion": "", "additionalConfig": {}}
             }
         });
         let Ok((ob, _)) = commit(state, &t.buckets, None, ob, &controller("create"), Ownership::Update) else {
@@ -183,7 +183,7 @@ fn bind(state: &mut State, t: &Types, claim: &Value, end: &Endpoint) -> Result<(
     let labels = json!({"bucket-provisioner": PROVISIONER.replace('/', "-")});
     if cm.is_none() {
         let data = json!({
-            "BUCKET_HOST": end.host, "BUCKET_NAME": bucket, "BUCKET_PORT": end.port,
+            "BUCKET_HOST": end.host, "BUCKET_NAME": bucket, "BUCKET_PORT": end.port.to_string(),
             "BUCKET_REGION": end.region, "BUCKET_SUBREGION": ""
         });
         let obj = json!({
