@@ -116,7 +116,7 @@ fn neovim_gets_diagnostics_hover_and_definition_from_cairn_lsp() {
     let diags = got["diagnostics"].as_array().expect("a list of diagnostics");
     let planted = diags.iter().find(|d| d["code"] == "E0206").unwrap_or_else(|| panic!("the unknown parameter of `web_app`: {diags:#?}"));
     assert!(planted["message"].as_str().expect("a message").contains("imgae"), "{planted}");
-    assert_eq!(planted["lnum"], 35, "line 36 of apps.cairn: {planted}");
+    assert_eq!(planted["lnum"], 36, "line 37 of apps.cairn: {planted}");
 
     let hover = got["hover"]["contents"].to_string();
     assert!(hover.contains("namespace"), "hover on `namespace =`: {hover}");

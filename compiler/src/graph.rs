@@ -2,7 +2,7 @@
 //! means `a` is applied before `b`. Edges come from references (with the span that made them),
 //! `depends_on`, and implicit rules: a namespace before its objects, a namespace's quota and
 //! limits before its workloads, a CRD before objects of its kind, a workload's claims and
-//! headless Service before the workload. Cycles among resources are diagnostics naming the
+//! headless Service before the workload and its autoscaler and disruption budget after it. Cycles among resources are diagnostics naming the
 //! whole cycle. [`DepGraph::order`] is the deterministic apply order of LANGUAGE.md §8.
 
 use std::cmp::Reverse;
@@ -30,7 +30,8 @@ pub enum EdgeReason {
     Admission,
     /// A CustomResourceDefinition comes before objects of its kind.
     Crd,
-    /// Objects lowered from one resource: claims and headless Services before the workload.
+    /// Objects lowered from one resource: claims and headless Services before the workload,
+    /// its HorizontalPodAutoscaler and PodDisruptionBudget after it.
     Resource,
 }
 
@@ -204,13 +205,18 @@ pub fn build(resources: &[Resource], objects: &[Object]) -> DepGraph {
                 }
             }
         }
-        // Within a resource: everything else before the workload itself.
-        let workload =
-            mine.iter().copied().find(|&i| objects.get(i).is_some_and(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet")));
+        // Within a resource: claims and the headless Service before the workload itself, its
+        // autoscaler and disruption budget after it.
+        let workload = mine.iter().copied().find(|&i| {
+            objects.get(i).is_some_and(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob"))
+        });
         if let Some(w) = workload {
             for &i in mine {
-                if objects.get(i).is_some_and(|o| o.kind == "PersistentVolumeClaim" || (o.kind == "Service" && o.name.ends_with("-hl"))) {
+                let Some(o) = objects.get(i) else { continue };
+                if o.kind == "PersistentVolumeClaim" || (o.kind == "Service" && o.name.ends_with("-hl")) {
                     add(&mut g, i, w, Edge { reason: EdgeReason::Resource, span: None });
+                } else if matches!(o.kind.as_str(), "HorizontalPodAutoscaler" | "PodDisruptionBudget") {
+                    add(&mut g, w, i, Edge { reason: EdgeReason::Resource, span: None });
                 }
             }
         }

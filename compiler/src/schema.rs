@@ -16,6 +16,7 @@ pub enum Kind {
     Workload,
     Config,
     Secret,
+    Route,
     Manifest,
     Policy,
     Moved,
@@ -23,7 +24,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in declaration order of the reference.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Stack,
         Kind::Cluster,
         Kind::Pool,
@@ -35,6 +36,7 @@ impl Kind {
         Kind::Workload,
         Kind::Config,
         Kind::Secret,
+        Kind::Route,
         Kind::Manifest,
         Kind::Policy,
         Kind::Moved,
@@ -54,6 +56,7 @@ impl Kind {
             Kind::Workload => "workload",
             Kind::Config => "config",
             Kind::Secret => "secret",
+            Kind::Route => "route",
             Kind::Manifest => "manifest",
             Kind::Policy => "policy",
             Kind::Moved => "moved",
@@ -84,6 +87,7 @@ impl Kind {
             Kind::Workload => &WORKLOAD,
             Kind::Config => &CONFIG,
             Kind::Secret => &SECRET,
+            Kind::Route => &ROUTE,
             Kind::Manifest => &MANIFEST,
             Kind::Policy => &POLICY,
             Kind::Moved => &MOVED,
@@ -609,6 +613,30 @@ static INIT: BlockSchema = BlockSchema {
     repeated: true,
 };
 
+static AUTOSCALE: BlockSchema = block(
+    "autoscale",
+    "A HorizontalPodAutoscaler `<name>` that owns the replica count (autoscaling/v2).",
+    &[
+        def("min", Ty::Int { min: 1, max: i32::MAX as i64 }, "1", "Fewest replicas (minReplicas)."),
+        req("max", Ty::Int { min: 1, max: i32::MAX as i64 }, "Most replicas (maxReplicas)."),
+        attr(
+            "cpu",
+            Ty::Int { min: 1, max: i32::MAX as i64 },
+            "Target average CPU utilization, in percent of the requests (the API server's default is 80 when neither target is set).",
+        ),
+        attr("memory", Ty::Int { min: 1, max: i32::MAX as i64 }, "Target average memory utilization, in percent of the requests."),
+    ],
+);
+
+static DISRUPTION: BlockSchema = block(
+    "disruption",
+    "A PodDisruptionBudget `<name>`: how many pods voluntary evictions (node drains) may take at once.",
+    &[
+        attr("max_unavailable", Ty::IntOrPercent, "Pods that may be evicted at once (number or percentage)."),
+        attr("min_available", Ty::IntOrPercent, "Pods that must stay available (number or percentage)."),
+    ],
+);
+
 static UPDATE: BlockSchema = block(
     "update",
     "Rolling update settings.",
@@ -641,7 +669,21 @@ pub static WORKLOAD: BlockSchema = BlockSchema {
         attr("retries", NON_NEG, "Retries before a job or cronjob run fails (backoffLimit; Kubernetes default 6)."),
         def("wait", Ty::Bool, "true", "Whether apply waits for the rollout (for a job: its completion; never for a cronjob)."),
     ],
-    blocks: &[&RESOURCES, &VOLUME, &MOUNT, &EXPOSE, &PROBE, &LIVENESS, &STARTUP, &UPDATE, &SECURITY, &CONTAINER, &INIT],
+    blocks: &[
+        &RESOURCES,
+        &VOLUME,
+        &MOUNT,
+        &EXPOSE,
+        &PROBE,
+        &LIVENESS,
+        &STARTUP,
+        &UPDATE,
+        &SECURITY,
+        &CONTAINER,
+        &INIT,
+        &AUTOSCALE,
+        &DISRUPTION,
+    ],
     repeated: false,
 };
 
@@ -664,6 +706,32 @@ pub static SECRET: BlockSchema = BlockSchema {
         def("type", Ty::Str, "\"Opaque\"", "The Secret type."),
     ],
     blocks: &[],
+    repeated: false,
+};
+
+static ROUTE_PATH: BlockSchema = BlockSchema {
+    name: "path",
+    doc: "A URL path prefix (the label, starting with `/`) and the workload that serves it.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("to", Ty::Ref(Kind::Workload), "The workload whose Service serves the path (it needs `expose`)."),
+        attr("port", Ty::Int { min: 1, max: 65535 }, "The Service port (default: the workload's `expose` port)."),
+    ],
+    blocks: &[],
+    repeated: true,
+};
+
+pub static ROUTE: BlockSchema = BlockSchema {
+    name: "route",
+    doc: "HTTP routing into the cluster: an Ingress `<name>` sending one host's paths to workloads.",
+    label: LabelRule::Required,
+    attrs: &[
+        req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace of the Ingress and of the workloads it routes to."),
+        req("host", Ty::Str, "The host name clients ask for (`shop.example.com`, or `*.example.com`)."),
+        attr("class", Ty::Str, "The ingress class (ingressClassName; default: the cluster's default class)."),
+        attr("tls", Ty::Ref(Kind::Secret), "A secret of type `kubernetes.io/tls`: serve HTTPS for `host` with its certificate."),
+    ],
+    blocks: &[&ROUTE_PATH],
     repeated: false,
 };
 

@@ -198,8 +198,8 @@ fn references_of_a_resource_span_the_stack_and_honour_include_declaration() {
     let at = pos(&text, "namespace.shop", 0, 12);
     let with = references(&mut c, &apps, at, true);
     // The name part of each `namespace.shop` (the fourth and sixth are in
-    // `"${workload.db}.${namespace.shop}.svc"`).
-    let expected: Vec<(String, Value)> = (0..6)
+    // `"${workload.db}.${namespace.shop}.svc"`; the last two are the route's and its secret's).
+    let expected: Vec<(String, Value)> = (0..8)
         .map(|n| {
             let mut r = range_of(&text, "namespace.shop", n);
             r["start"]["character"] = json!(r["start"]["character"].as_u64().unwrap() + 10);
@@ -271,7 +271,7 @@ fn rename_a_namespace_across_the_shop_stack() {
 
     let edit = ok(rename(&mut c, &apps, at, "store"));
     let changes = edit["changes"].as_object().unwrap();
-    assert_eq!(changes[&apps].as_array().unwrap().len(), 6, "{edit}");
+    assert_eq!(changes[&apps].as_array().unwrap().len(), 8, "{edit}");
     assert_eq!(changes[&uri(&dir.join("main.cairn"))].as_array().unwrap().len(), 1, "{edit}");
     assert!(changes[&apps].as_array().unwrap().iter().all(|e| e["newText"] == "store"));
     apply(&edit);
@@ -407,15 +407,15 @@ fn code_actions(c: &mut Client, uri: &str, diags: Vec<Value>) -> Value {
 fn quick_fix_replaces_an_unknown_attribute_and_reference_with_the_suggestion() {
     let (_tmp, dir) = copy_example("shop");
     let mut c = Client::start();
-    let text = read(&dir.join("apps.cairn")).replace("  replicas      = 3", "  replcas       = 3");
+    let text = read(&dir.join("apps.cairn")).replace("  cpu_limit     = 500m", "  cpu_limt      = 500m");
     let u = c.open(&dir.join("apps.cairn"), &text);
     let d = diagnostic(&mut c, &u, "E0206").clone();
-    assert_eq!(d["data"]["suggestion"], "replicas", "{d}");
+    assert_eq!(d["data"]["suggestion"], "cpu_limit", "{d}");
     let actions = code_actions(&mut c, &u, vec![d.clone()]);
     let a = &actions[0];
     assert_eq!(a["kind"], "quickfix");
-    assert_eq!(a["title"], "Replace with `replicas`");
-    assert_eq!(a["edit"]["changes"][&u], json!([{ "range": d["range"], "newText": "replicas" }]));
+    assert_eq!(a["title"], "Replace with `cpu_limit`");
+    assert_eq!(a["edit"]["changes"][&u], json!([{ "range": d["range"], "newText": "cpu_limit" }]));
 
     // An unknown attribute of a resource.
     let text = read(&dir.join("apps.cairn")).replace("  namespace = namespace.shop\n  data", "  namespce = namespace.shop\n  data");

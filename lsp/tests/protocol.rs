@@ -200,7 +200,9 @@ fn document_symbols_outline_the_blocks_of_the_shop_example() {
             "config \"app\"",
             "apps.database \"db\"",
             "apps.web_app \"web\"",
-            "workload \"report\""
+            "workload \"report\"",
+            "route \"shop\"",
+            "secret \"shop-tls\""
         ]
     );
     c.shutdown();
@@ -366,7 +368,7 @@ fn completion_and_hover_know_the_pod_shapes() {
     let u = c.open(&dir.join("main.cairn"), SHAPES);
     // In the workload: the new blocks and attributes.
     let got = labels(c.at("textDocument/completion", &u, 8, 2));
-    for k in ["container", "init", "liveness", "startup", "retries"] {
+    for k in ["container", "init", "liveness", "startup", "retries", "autoscale", "disruption"] {
         assert!(got.iter().any(|l| l == k), "`{k}` missing from {got:?}");
     }
     assert!(!got.iter().any(|l| l == "schedule"), "`schedule` is set already: {got:?}");
@@ -388,6 +390,40 @@ fn completion_and_hover_know_the_pod_shapes() {
     assert!(h["contents"]["value"].as_str().unwrap().contains("cron"), "{h}");
     let h = ok(c.at("textDocument/hover", &u, 9, 4));
     assert!(h["contents"]["value"].as_str().unwrap().contains("sidecar"), "{h}");
+    c.shutdown();
+}
+
+/// A workload with an autoscaler and a disruption budget, and a route; line numbers are 0-based.
+const SCALING: &str = "workload \"web\" {\n  image = \"nginx:1.27\"\n  \n  autoscale {\n    max = 6\n    \n  }\n  disruption {\n    \n  }\n}\n\nroute \"shop\" {\n  host = \"shop.example.com\"\n  \n  path \"/\" {\n    \n  }\n}\n\nrou";
+
+#[test]
+fn completion_and_hover_know_scaling_disruption_and_routes() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), SCALING);
+    // Set already: not offered again (a workload without them is offered them, above).
+    let got = labels(c.at("textDocument/completion", &u, 2, 2));
+    assert!(!got.iter().any(|l| l == "autoscale" || l == "disruption"), "{got:?}");
+    // In `autoscale`: the bounds and targets not set yet.
+    let got = labels(c.at("textDocument/completion", &u, 5, 4));
+    assert_eq!(got, ["min", "cpu", "memory"]);
+    assert_eq!(labels(c.at("textDocument/completion", &u, 8, 4)), ["max_unavailable", "min_available"]);
+    // A route's attributes and its `path` block, then a path's.
+    let got = labels(c.at("textDocument/completion", &u, 14, 2));
+    for k in ["namespace", "class", "tls", "path"] {
+        assert!(got.iter().any(|l| l == k), "`{k}` missing from {got:?}");
+    }
+    assert!(!got.iter().any(|l| l == "host"), "`host` is set already: {got:?}");
+    assert_eq!(labels(c.at("textDocument/completion", &u, 16, 4)), ["to", "port"]);
+    // `route` is a block kind at top level.
+    assert!(labels(c.at("textDocument/completion", &u, 20, 3)).iter().any(|l| l == "route"));
+    // Hover: the autoscaler's doc, `max`'s type, the route's doc.
+    let h = ok(c.at("textDocument/hover", &u, 3, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("HorizontalPodAutoscaler"), "{h}");
+    let h = ok(c.at("textDocument/hover", &u, 4, 5));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("maxReplicas"), "{h}");
+    let h = ok(c.at("textDocument/hover", &u, 12, 2));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("Ingress"), "{h}");
     c.shutdown();
 }
 

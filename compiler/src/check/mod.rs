@@ -4,7 +4,9 @@
 
 mod pods;
 mod quota;
+mod routes;
 mod rules;
+mod scaling;
 mod storage;
 mod types;
 
@@ -70,6 +72,7 @@ pub fn check(resources: &[Resource], root_dir: &Path) -> (Facts, Vec<Diagnostic>
     let facts = Facts { stack, clusters, cluster_of };
     rules::check_rules(&mut cx, &facts);
     storage::check_storage(&mut cx, &facts);
+    routes::check_routes(&mut cx);
     quota::check_quotas(&mut cx);
     (facts, cx.diags)
 }

@@ -86,6 +86,9 @@ fn check_kind_attributes(cx: &mut Checker<'_>, res: &Resource, kind: &str) {
             "expose" if batch => Some("a job's pods are not a service to route to"),
             "update" if batch => Some("a job is not rolled out; a changed job is replaced"),
             "retries" if !batch => Some("only jobs and cronjobs retry failed pods (backoffLimit)"),
+            "autoscale" if batch => Some("a job runs its pods to completion; there is no replica count to scale"),
+            "autoscale" if kind == "daemonset" => Some("a daemonset runs one pod per node; its size follows the nodes"),
+            "disruption" if batch => Some("a job's pods are not a service that evictions could take down"),
             _ => None,
         }
     };

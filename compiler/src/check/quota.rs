@@ -1,6 +1,7 @@
-//! Quota fit (LANGUAGE.md §7): in a namespace with a `quota`, the workloads' requests and
-//! limits times replicas, their pods, volumes and claims must fit; rolling updates need room
-//! for their surge; pool quotas should hold the volumes provisioned from the pool.
+//! Quota fit (LANGUAGE.md §7, §10): in a namespace with a `quota`, the workloads' requests and
+//! limits times replicas (an autoscaler's `min`), their pods, volumes and claims must fit; an
+//! autoscaler's `max` and rolling updates' surge should; pool quotas should hold the volumes
+//! provisioned from the pool.
 
 use std::collections::HashMap;
 
@@ -79,6 +80,13 @@ fn per_pod<'w>(w: &'w Resource, limits: Option<&BodyValue>, dim: &Dimension) -> 
     })
 }
 
+/// The `cpu` or `memory` request one container's pods get (its own, its limit, or the
+/// namespace's LimitRange default), as the autoscaler divides usage by; `None` when unset.
+pub(super) fn request(body: &BodyValue, limits: Option<&BodyValue>, resource: &str) -> Option<Quantity> {
+    let dim = DIMENSIONS.iter().find(|d| d.attr == resource)?;
+    per_container(body, limits, dim)
+}
+
 /// What one container (`body`: its block, or the workload's for the main container) counts
 /// against `dim`, after LimitRange defaults; `None` when unset.
 fn per_container(body: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) -> Option<Quantity> {
@@ -97,14 +105,25 @@ fn per_container(body: &BodyValue, limits: Option<&BodyValue>, dim: &Dimension) 
     }
 }
 
-/// The pods a workload runs at once: its replicas (Kubernetes' default 1); one for a job or
-/// cronjob run (parallelism 1) and for a daemonset (one per node; the node count is not known
-/// at compile time, so at least one).
+/// The pods a workload runs at once: its replicas (Kubernetes' default 1), or its autoscaler's
+/// `min`; one for a job or cronjob run (parallelism 1) and for a daemonset (one per node; the
+/// node count is not known at compile time, so at least one).
 fn replicas(w: &BodyValue) -> i64 {
-    match workload_kind(w) {
-        "deployment" | "statefulset" => int_of(w, "replicas").unwrap_or(1).max(0),
+    match (workload_kind(w), w.block("autoscale")) {
+        ("deployment" | "statefulset", Some(a)) => int_of(&a.body, "min").unwrap_or(1).max(0),
+        ("deployment" | "statefulset", None) => int_of(w, "replicas").unwrap_or(1).max(0),
         _ => 1,
     }
+}
+
+/// The most pods an autoscaled workload runs: its autoscaler's `max` and where it is written.
+fn autoscaled_max(w: &BodyValue) -> Option<(i64, Span)> {
+    if !matches!(workload_kind(w), "deployment" | "statefulset") {
+        return None;
+    }
+    let a = w.block("autoscale")?;
+    let max = int_of(&a.body, "max")?.max(0);
+    Some((max, a.body.attr("max").map_or(a.kind_span, |m| m.span)))
 }
 
 /// Extra pods a rolling update of `w` starts: `max_surge` (default 25%, rounded up).
@@ -142,6 +161,9 @@ fn fit(
     // `None` once a sum passed the largest quantity (`i64::MAX` units): above every quota.
     let mut total = Quantity::from_int(0).ok();
     let mut surge_total = total;
+    // The total with every autoscaler at its `max` (a warning when only that is above the quota).
+    let mut max_total = total;
+    let mut max_parts: Vec<(Span, String)> = Vec::new();
     let mut parts: Vec<(Span, String)> = Vec::new();
     for w in workloads {
         let n = replicas(&w.body);
@@ -169,6 +191,13 @@ fn fit(
             }
         };
         total = total.and_then(|t| each.and_then(|e| e.checked_mul_int(n).and_then(|sum| t.checked_add(sum)).ok()));
+        let (top, top_span) = autoscaled_max(&w.body).unwrap_or((n, w.label_span));
+        max_total = max_total.and_then(|t| each.and_then(|e| e.checked_mul_int(top).and_then(|sum| t.checked_add(sum)).ok()));
+        if top != n {
+            let shown_each = each.map_or_else(|| "more than 9223372036854775807".to_string(), Quantity::canonical);
+            let what = if dim.attr == "pods" { format!("{top} pods") } else { format!("{top} × {shown_each}") };
+            max_parts.push((top_span, format!("`{}` at its autoscaler's max: {what}", w.addr.name)));
+        }
         surge_total =
             surge_total.and_then(|t| each.and_then(|e| e.checked_mul_int(surge(&w.body)).and_then(|extra| t.checked_add(extra)).ok()));
         let shown_each = each.map_or_else(|| "more than 9223372036854775807".to_string(), Quantity::canonical);
@@ -195,6 +224,27 @@ fn fit(
             format!("pods beyond the quota are refused admission: raise `{}` or lower replicas or {}", dim.attr, dim.what)
         });
         for (s, m) in parts {
+            d = d.with_label(s, m);
+        }
+        cx.report(ns, d);
+    } else if !max_parts.is_empty() && max_total.is_none_or(|t| t > hard) {
+        let mut d = Diagnostic::warning(
+            "W0407",
+            span,
+            format!(
+                "at their autoscalers' max, workloads in namespace `{}` need {} {}, above quota `{quota_name}` ({} = {})",
+                ns.addr.name,
+                shown(max_total),
+                dim.what,
+                dim.key,
+                hard.canonical()
+            ),
+        )
+        .with_help(format!(
+            "the quota stops the autoscalers short of their max (pods beyond it are refused): raise `{}` or lower `autoscale {{ max }}`",
+            dim.attr
+        ));
+        for (s, m) in max_parts {
             d = d.with_label(s, m);
         }
         cx.report(ns, d);

@@ -46,7 +46,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
     let (rule, help): (NameRule, &str) = match res.addr.kind {
         Kind::Namespace => (names::dns1035_label, DNS1035),
         Kind::Workload => (names::dns1035_label, DNS1035),
-        Kind::Config | Kind::Secret | Kind::StorageClass => (names::dns1123_subdomain, DNS1123),
+        Kind::Config | Kind::Secret | Kind::StorageClass | Kind::Route => (names::dns1123_subdomain, DNS1123),
         // Rook's object names, and a bucket's S3 name prefix: DNS-1123 labels.
         Kind::Filesystem | Kind::ObjectStore | Kind::Bucket => (
             names::dns1123_label,
@@ -283,6 +283,7 @@ fn check_workload(cx: &mut Checker<'_>, res: &Resource) {
     check_workload_ports_and_blocks(cx, res, kind);
     check_env_namespaces(cx, res);
     super::pods::check_pod(cx, res);
+    super::scaling::check_scaling(cx, res);
 }
 
 /// A StatefulSet's name length (its headless Service), volume names, and E0404: a ReadWriteOnce

@@ -7,6 +7,7 @@ mod kube;
 mod manifest;
 mod pod;
 mod pool;
+mod route;
 mod storage;
 mod workload;
 
@@ -103,6 +104,7 @@ pub fn lower(resources: &[Resource], facts: &Facts) -> (Vec<Object>, Vec<Diagnos
         crds: Vec::new(),
         bucket_classes: storage::BucketClasses::default(),
         filesystems: std::collections::BTreeMap::new(),
+        exposed: std::collections::BTreeMap::new(),
     };
     for res in resources.iter().filter(|r| r.addr.kind == Kind::Manifest) {
         manifest::manifest(&mut pre, res);
@@ -110,7 +112,8 @@ pub fn lower(resources: &[Resource], facts: &Facts) -> (Vec<Object>, Vec<Diagnos
     let crds = manifest::declared_crds(&pre.objects);
     let bucket_classes = storage::BucketClasses::of(resources);
     let filesystems = storage::first_data_pools(resources);
-    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new(), crds, bucket_classes, filesystems };
+    let exposed = route::exposed_ports(resources);
+    let mut cx = Lowering { stack, objects: Vec::new(), diags: Vec::new(), crds, bucket_classes, filesystems, exposed };
     for (i, res) in resources.iter().enumerate() {
         let cluster = facts.cluster_of.get(i).cloned().flatten();
         cx.resource(res, cluster.as_ref());
@@ -128,6 +131,8 @@ pub(crate) struct Lowering {
     bucket_classes: storage::BucketClasses,
     /// Each file system's first (default) data pool's name, as declared.
     filesystems: std::collections::BTreeMap<String, String>,
+    /// Each exposed workload's Service port, by workload name (a route path's default port).
+    exposed: std::collections::BTreeMap<String, i64>,
 }
 
 impl Lowering {
@@ -158,6 +163,7 @@ impl Lowering {
             }
             Kind::Bucket => storage::bucket(self, res),
             Kind::Workload => workload::workload(self, res),
+            Kind::Route => route::route(self, res),
             Kind::Manifest => manifest::manifest(self, res),
             Kind::Stack | Kind::Cluster | Kind::Policy | Kind::Moved => {}
         }

@@ -1,6 +1,7 @@
 //! Workloads: a Deployment, StatefulSet, DaemonSet, Job or CronJob around the pod template of
 //! `pod.rs`, a headless Service for a StatefulSet, a PersistentVolumeClaim per volume of the
-//! others, and a Service for `expose`.
+//! others, a Service for `expose`, a HorizontalPodAutoscaler for `autoscale` and a
+//! PodDisruptionBudget for `disruption`.
 
 use serde_json::{json, Map, Value as Json};
 
@@ -76,6 +77,20 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
         _ => ("apps/v1", "Deployment"),
     };
     cx.kube(res, api_version, object_kind, ns_ref, &name, vec![("spec", Json::Object(spec))], sensitive);
+    if let Some(a) = body.block("autoscale") {
+        let spec = autoscaler_spec(&a.body, &name, api_version, object_kind);
+        cx.kube(res, "autoscaling/v2", "HorizontalPodAutoscaler", ns_ref, &name, vec![("spec", spec)], vec![]);
+    }
+    if let Some(d) = body.block("disruption") {
+        let mut spec = Map::new();
+        for (attr, key) in [("max_unavailable", "maxUnavailable"), ("min_available", "minAvailable")] {
+            if let Some(v) = int_or_percent(&d.body, attr) {
+                spec.insert(key.into(), v);
+            }
+        }
+        spec.insert("selector".into(), json!({ "matchLabels": { NAME_LABEL: name } }));
+        cx.kube(res, "policy/v1", "PodDisruptionBudget", ns_ref, &name, vec![("spec", Json::Object(spec))], vec![]);
+    }
     if let Some(e) = body.block("expose") {
         let port = int_of(&e.body, "port").unwrap_or(80);
         let target = match e.body.get("target").map(|v| v.unwrap_sensitive().0) {
@@ -97,7 +112,8 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
 fn rollout_spec(body: &BodyValue, name: &str, kind: &str, template: Json) -> Map<String, Json> {
     let stateful = kind == "statefulset";
     let mut spec = Map::new();
-    if kind != "daemonset" {
+    // An autoscaled workload leaves replicas to its autoscaler (LANGUAGE.md §10).
+    if kind != "daemonset" && body.block("autoscale").is_none() {
         if let Some(r) = int_of(body, "replicas") {
             spec.insert("replicas".into(), json!(r));
         }
@@ -109,14 +125,8 @@ fn rollout_spec(body: &BodyValue, name: &str, kind: &str, template: Json) -> Map
     if let Some(u) = body.block("update") {
         let mut ru = Map::new();
         for (attr, key) in [("max_unavailable", "maxUnavailable"), ("max_surge", "maxSurge")] {
-            match u.body.get(attr).map(|v| v.unwrap_sensitive().0) {
-                Some(Value::Int(i)) => {
-                    ru.insert(key.into(), json!(i));
-                }
-                Some(Value::Str(s)) => {
-                    ru.insert(key.into(), json!(s.as_ref()));
-                }
-                _ => {}
+            if let Some(v) = int_or_percent(&u.body, attr) {
+                ru.insert(key.into(), v);
             }
         }
         let key = if kind == "deployment" { "strategy" } else { "updateStrategy" };
@@ -142,6 +152,39 @@ fn job_spec(body: &BodyValue, template: Json) -> Map<String, Json> {
     }
     spec.insert("template".into(), template);
     spec
+}
+
+/// An int-or-percent attribute (`2`, `"50%"`) as the JSON Kubernetes takes.
+fn int_or_percent(body: &BodyValue, attr: &str) -> Option<Json> {
+    match body.get(attr).map(|v| v.unwrap_sensitive().0) {
+        Some(Value::Int(i)) => Some(json!(i)),
+        Some(Value::Str(s)) => Some(json!(s.as_ref())),
+        _ => None,
+    }
+}
+
+/// A HorizontalPodAutoscaler's spec (autoscaling/v2): the workload as its scale target,
+/// `minReplicas` (default 1), `maxReplicas`, and a `Resource` utilization metric per target.
+fn autoscaler_spec(a: &BodyValue, name: &str, api_version: &str, kind: &str) -> Json {
+    let mut metrics = Vec::new();
+    for resource in ["cpu", "memory"] {
+        if let Some(target) = int_of(a, resource) {
+            metrics.push(json!({
+                "type": "Resource",
+                "resource": { "name": resource, "target": { "type": "Utilization", "averageUtilization": target } },
+            }));
+        }
+    }
+    let mut spec = Map::new();
+    spec.insert("scaleTargetRef".into(), json!({ "apiVersion": api_version, "kind": kind, "name": name }));
+    spec.insert("minReplicas".into(), json!(int_of(a, "min").unwrap_or(1)));
+    if let Some(max) = int_of(a, "max") {
+        spec.insert("maxReplicas".into(), json!(max));
+    }
+    if !metrics.is_empty() {
+        spec.insert("metrics".into(), Json::Array(metrics));
+    }
+    Json::Object(spec)
 }
 
 /// The Service port's name: the target port's name, else `port-N`.

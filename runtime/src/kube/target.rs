@@ -66,6 +66,20 @@ impl Target for KubeTarget<'_> {
     }
 }
 
+/// Sets the field at `pointer` (`/spec/replicas`), making the objects on the way.
+fn keep_field(body: &mut Json, pointer: &str, value: Json) {
+    let mut node = body;
+    let mut keys = pointer.split('/').skip(1).peekable();
+    while let Some(k) = keys.next() {
+        let Some(map) = node.as_object_mut() else { return };
+        if keys.peek().is_none() {
+            map.insert(k.to_string(), value);
+            return;
+        }
+        node = map.entry(k.to_string()).or_insert_with(|| Json::Object(serde_json::Map::new()));
+    }
+}
+
 fn join(what: &str, waited: Option<String>) -> String {
     match waited {
         Some(w) => format!("{what}, {w}"),
@@ -85,7 +99,11 @@ impl KubeTarget<'_> {
 
     fn body(&self, step: &Step) -> Result<Json, StepError> {
         let obj = self.declared(step).ok_or_else(|| failed(format!("{} has no declared body", step.key), None))?;
-        Ok(applied_body(obj, self.key))
+        let mut body = applied_body(obj, self.key);
+        for kept in &step.keep {
+            keep_field(&mut body, &kept.pointer, kept.value.clone());
+        }
+        Ok(body)
     }
 
     async fn resolved(&self, key: &ObjectKey) -> Result<Resolved, StepError> {

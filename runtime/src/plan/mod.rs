@@ -4,10 +4,12 @@
 //! [`plan`] compares each declared object (as [`crate::hash::applied_body`] would write it)
 //! with the live one: only declared fields and fields cairn applied before count
 //! ([`compare`], [`managed`]); immutable fields make a replace ([`immutable`]); undeclared owned
-//! objects become deletes, ordered in reverse ([`order`]). Deletes and replaces of claims are
+//! objects become deletes, ordered in reverse ([`order`]); an autoscaled workload's replicas
+//! are the autoscaler's ([`autoscaled`]). Deletes and replaces of claims are
 //! protected, a claim never shrinks (a refusal), and a namespace delete is protected when the
 //! namespace holds data ([`namespace`]).
 
+mod autoscaled;
 mod compare;
 mod fingerprint;
 mod immutable;
@@ -29,7 +31,7 @@ use serde_json::Value as Json;
 pub use fingerprint::fingerprint;
 pub use merge::merge;
 pub use order::{unknown_targets, UnknownTarget};
-pub use types::{Action, Class, FieldChange, FieldOp, HoldReason, Holding, Options, Plan, Refusal, Step};
+pub use types::{Action, Class, FieldChange, FieldOp, HoldReason, Holding, KeptField, Options, Plan, Refusal, Step};
 
 use crate::hash::{applied_body, applied_hash};
 use crate::model::{Desired, DesiredObject, ObjectKey, Snapshot, APPLIED_HASH, PROTECT, STACK_LABEL};
@@ -48,12 +50,14 @@ const ADDRESS: &str = "cairn.dev/address";
 pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> Plan {
     let mut plan = Plan { stack: desired.stack.clone(), ..Plan::default() };
     if !opts.destroy {
+        let autoscaled = autoscaled::targets(desired);
         for obj in &desired.objects {
             if live.unserved.contains(&obj.key.group_kind()) {
                 plan.refusals.push(unserved(obj));
                 continue;
             }
-            match declared_step(&desired.stack, obj, live, key, opts) {
+            let scaled = autoscaled::is_target(&autoscaled, &obj.key);
+            match declared_step(&desired.stack, obj, live, key, opts, scaled) {
                 Ok(mut step) => {
                     let mut after = obj.deps.clone();
                     after.sort_unstable();
@@ -176,8 +180,15 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
     }
 }
 
-/// The step of one declared object.
-fn declared_step(stack: &str, obj: &DesiredObject, live: &Snapshot, key: &[u8], opts: &Options) -> Result<Step, Box<Refusal>> {
+/// The step of one declared object; `autoscaled`: an autoscaler owns its replica count.
+fn declared_step(
+    stack: &str,
+    obj: &DesiredObject,
+    live: &Snapshot,
+    key: &[u8],
+    opts: &Options,
+    autoscaled: bool,
+) -> Result<Step, Box<Refusal>> {
     let mut step = Step::create(obj.key.clone(), obj.address.clone());
     step.changes = create_changes(obj);
     let Some((live_obj, adopt)) = live_for(stack, obj, live, opts)? else { return Ok(step) };
@@ -209,6 +220,9 @@ fn declared_step(stack: &str, obj: &DesiredObject, live: &Snapshot, key: &[u8], 
     let mut diffs = Vec::new();
     compare::diff(applied, live_obj, &mut diffs);
     managed::removals(applied, live_obj, &mut diffs);
+    if autoscaled {
+        step.keep = autoscaled::leave_replicas(&mut diffs, live_obj);
+    }
     // `applied_body` carries `applied_hash(obj, key)`; read it back rather than hash twice.
     let hash = annotation(applied, APPLIED_HASH).map_or_else(|| applied_hash(obj, key), str::to_string);
     let hash_matches = annotation(live_obj, APPLIED_HASH) == Some(hash.as_str());

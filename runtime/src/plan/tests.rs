@@ -274,6 +274,48 @@ fn replicas_dropped_from_the_declaration_are_removed_or_released() {
     assert_eq!((s.changes[0].path.as_str(), s.changes[0].op), ("spec.replicas", FieldOp::Release));
 }
 
+/// The autoscaler `autoscale { min = 2, max = 10 }` lowers to for [`web`].
+fn web_hpa() -> DesiredObject {
+    let mut b = meta("HorizontalPodAutoscaler", "autoscaling/v2", Some("shop"), "web", "workload.web");
+    b["spec"] =
+        json!({"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 10});
+    obj("workload.web", b, vec![])
+}
+
+#[test]
+fn an_autoscaled_workload_hands_its_replicas_over_without_a_reset() {
+    // The stack had `replicas = 3`, now `autoscale`: cairn's apply owns spec.replicas alone.
+    let before = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);
+    let after = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", None), vec![]);
+    let mut l = served(&before, cairn_fields(true), kubectl_set());
+    l["spec"]["replicas"] = json!(3);
+    let p = plan(&desired(vec![after, web_hpa()]), &owned(vec![l]), KEY, &Options::default());
+    let s = &p.steps[0];
+    assert_eq!(s.key.kind, "Deployment");
+    assert_eq!(s.action, Action::Update, "the applied hash changed");
+    assert!(s.changes.is_empty(), "replicas are not planned: {:#?}", s.changes);
+    assert_eq!(s.keep, vec![KeptField { pointer: "/spec/replicas".into(), value: json!(3) }], "apply keeps the live count");
+}
+
+#[test]
+fn an_autoscaled_workloads_replicas_written_by_others_are_not_planned() {
+    let d = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", None), vec![]);
+    for manager in ["kube-controller-manager", "kubectl"] {
+        // The autoscaler's write through the scale subresource, or a `kubectl scale`.
+        let mut l = served(&d, cairn_fields(false), (manager, json!({"f:spec": {"f:replicas": {}}})));
+        l["spec"]["replicas"] = json!(7);
+        let p = plan(&desired(vec![d.clone(), web_hpa()]), &owned(vec![l]), KEY, &Options::default());
+        assert_eq!(p.steps[0].action, Action::Noop, "{manager}: {:#?}", p.steps[0]);
+        assert!(p.steps[0].keep.is_empty());
+    }
+    // Owned by cairn and the autoscaler together: released, not planned, nothing to keep.
+    let before = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);
+    let l = served(&before, cairn_fields(true), ("kube-controller-manager", json!({"f:spec": {"f:replicas": {}}})));
+    let p = plan(&desired(vec![d, web_hpa()]), &owned(vec![l]), KEY, &Options::default());
+    assert!(p.steps[0].changes.is_empty(), "{:#?}", p.steps[0].changes);
+    assert!(p.steps[0].keep.is_empty());
+}
+
 #[test]
 fn a_removed_container_is_one_removal() {
     let before = obj("workload.web", web("ghcr.io/acme/shop-web:2.3.1", Some(3)), vec![]);

@@ -163,6 +163,19 @@ pub struct Step {
     /// Fingerprint of the live object as read (see [`crate::plan::fingerprint`]); `None` when
     /// it did not exist.
     pub live_fingerprint: Option<String>,
+    /// Fields apply sends at their live value though the stack no longer declares them, so the
+    /// server-side apply does not reset them: an autoscaled workload's `spec.replicas` while
+    /// cairn's apply still owns it alone (the hand-over to the autoscaler).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<KeptField>,
+}
+
+/// A live field an apply carries over unchanged (see [`Step::keep`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeptField {
+    /// JSON pointer (RFC 6901), e.g. `/spec/replicas`.
+    pub pointer: String,
+    pub value: Json,
 }
 
 impl Step {
@@ -184,6 +197,7 @@ impl Step {
             declared: true,
             after: Vec::new(),
             live_fingerprint: None,
+            keep: Vec::new(),
         }
     }
 
@@ -204,6 +218,7 @@ impl Step {
             declared,
             after: Vec::new(),
             live_fingerprint: Some(live_fingerprint),
+            keep: Vec::new(),
         }
     }
 }
