@@ -4,7 +4,7 @@ mod containers;
 mod control;
 pub mod media;
 mod read;
-mod scale;
+pub mod scale;
 mod table;
 mod watch;
 pub mod write;
