@@ -831,3 +831,36 @@ spec:
     assert_eq!(header, ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"], "{}", run.stdout);
     assert!(run.stdout.contains("0 2 * * *"), "{}", run.stdout);
 }
+
+/// The header and the row of `name` in a `kubectl get` table, split into columns.
+fn table_row(stdout: &str, name: &str) -> (Vec<String>, Vec<String>) {
+    let split = |l: &str| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let header = split(stdout.lines().next().unwrap_or_default());
+    let row =
+        stdout.lines().find(|l| l.split_whitespace().next() == Some(name)).map(split).unwrap_or_else(|| panic!("no row {name}:\n{stdout}"));
+    (header, row)
+}
+
+#[test]
+fn autoscale_scales_the_deployment_to_min_and_get_hpa_prints_its_columns() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest("web.yaml", &deployment_yaml("default", 1, "nginx:1.27"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    k.run(&["autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80"]).ok();
+    let dep = wait_for("the autoscaler to scale web to 2", std::time::Duration::from_secs(10), || {
+        let dep = k.run(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]).ok().json();
+        (dep["spec"]["replicas"] == 2).then_some(dep)
+    });
+    let entry =
+        dep["metadata"]["managedFields"].as_array().unwrap().iter().find(|e| e["subresource"] == "scale").cloned().unwrap_or_default();
+    assert_eq!((entry["manager"].as_str(), entry["operation"].as_str()), (Some("kube-controller-manager"), Some("Update")), "{dep}");
+    assert!(owns(&entry, &["f:spec", "f:replicas"]), "{entry}");
+    let run = wait_for("the autoscaler's status", std::time::Duration::from_secs(10), || {
+        let run = k.run(&["get", "hpa", "web"]).ok();
+        run.stdout.contains("cpu: 0%/80%").then_some(run)
+    });
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], "{}", run.stdout);
+    assert_eq!(&row[1..6], ["Deployment/web", "cpu: 0%/80%", "2", "5", "2"], "{}", run.stdout);
+}

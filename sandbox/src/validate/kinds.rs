@@ -210,6 +210,7 @@ pub(super) fn validate_kind(group: &str, kind: &str, obj: &Value, errs: &mut Vec
             validate_job_spec(job_spec, "spec.jobTemplate.spec", errs);
         }
         ("", "Service") => validate_service(spec, errs),
+        ("autoscaling", "HorizontalPodAutoscaler") => super::autoscaling::validate_hpa(spec, errs),
         ("", "PersistentVolumeClaim") => validate_pvc_spec(spec, "spec", errs),
         ("", "Secret") => validate_secret(obj, errs),
         ("", "ConfigMap") => validate_config_map(obj, errs),

@@ -1,0 +1,241 @@
+//! HorizontalPodAutoscalers: the statuses, conditions and events the sandbox's controller
+//! writes, and kube-apiserver's validation messages.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn deployment(name: &str, ns: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": name, "image": "nginx:1.27", "resources": {"requests": {"cpu": "100m"}}}]}
+            }
+        }
+    })
+}
+
+fn apply_deployment(sb: &Sandbox, name: &str, ns: &str, replicas: i64) {
+    setup_apply(sb, &format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"), &deployment(name, ns, replicas));
+}
+
+fn hpa(name: &str, ns: &str, target: &str, min: Option<i64>, max: i64, extra: Value) -> Value {
+    let mut obj = json!({
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}, "maxReplicas": max}
+    });
+    if let Some(min) = min {
+        obj["spec"]["minReplicas"] = json!(min);
+    }
+    if let (Some(spec), Some(extra)) = (obj["spec"].as_object_mut(), extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    obj
+}
+
+fn create(sb: &Sandbox, path: &str, obj: &Value) -> (u16, Value) {
+    sb.call("POST", path, Some("application/json"), Some(obj))
+}
+
+fn condition<'a>(obj: &'a Value, kind: &str) -> &'a Value {
+    obj["status"]["conditions"].as_array().and_then(|c| c.iter().find(|c| c["type"] == kind)).unwrap_or(&Value::Null)
+}
+
+fn events_of(sb: &Sandbox, ns: &str, name: &str) -> Vec<Value> {
+    let (code, body) = sb.call("GET", &format!("/api/v1/namespaces/{ns}/events"), None, None);
+    assert_eq!(code, 200, "{body}");
+    body["items"].as_array().unwrap().iter().filter(|e| e["involvedObject"]["name"] == name).cloned().collect()
+}
+
+fn has_event(sb: &Sandbox, ns: &str, name: &str, kind: &str, reason: &str, message: &str) -> bool {
+    events_of(sb, ns, name).iter().any(|e| e["type"] == kind && e["reason"] == reason && e["message"] == message)
+}
+
+const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers";
+
+#[test]
+fn an_autoscaler_scales_its_target_up_to_min_through_the_scale_subresource() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 1);
+    let (code, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(2), 5, json!({})));
+    assert_eq!(code, 201, "{body}");
+    // Defaults as kube-apiserver: CPU at 80 %.
+    assert_eq!(
+        body["spec"]["metrics"],
+        json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}])
+    );
+    sb.settle();
+    let dep = sb.object("apps", "deployments", "shop", "web").unwrap();
+    assert_eq!(dep["spec"]["replicas"], 2);
+    let entry = dep["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["manager"] == "kube-controller-manager" && e["subresource"] == "scale")
+        .unwrap_or_else(|| panic!("no scale entry: {}", dep["metadata"]["managedFields"]));
+    assert_eq!(entry["operation"], "Update");
+    assert!(owns(entry, &["f:spec", "f:replicas"]), "{entry}");
+    // The applier keeps its entry but no longer owns the replicas the controller changed.
+    let setup = managed_entry(&dep, "setup", "Apply").unwrap();
+    assert!(!owns(setup, &["f:spec", "f:replicas"]), "{setup}");
+    assert!(has_event(
+        &sb,
+        "shop",
+        "web",
+        "Normal",
+        "SuccessfulRescale",
+        "New size: 2; reason: Current number of replicas below Spec.MinReplicas"
+    ));
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    assert_eq!(hpa["status"]["currentReplicas"], 2, "{}", hpa["status"]);
+    assert_eq!(hpa["status"]["desiredReplicas"], 2);
+    assert!(hpa["status"]["lastScaleTime"].is_string());
+    assert_eq!(
+        hpa["status"]["currentMetrics"],
+        json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 0, "averageValue": "0"}}}])
+    );
+    let active = condition(&hpa, "ScalingActive");
+    assert_eq!((active["status"].as_str(), active["reason"].as_str()), (Some("True"), Some("ValidMetricFound")));
+    assert_eq!(
+        active["message"],
+        "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)"
+    );
+    let limited = condition(&hpa, "ScalingLimited");
+    assert_eq!((limited["status"].as_str(), limited["reason"].as_str()), (Some("True"), Some("TooFewReplicas")));
+    assert_eq!(limited["message"], "the desired replica count is less than the minimum replica count");
+    // The first sample (1 replica) is still within the default 300 s window.
+    let able = condition(&hpa, "AbleToScale");
+    assert_eq!((able["status"].as_str(), able["reason"].as_str()), (Some("True"), Some("ScaleDownStabilized")));
+}
+
+#[test]
+fn an_autoscaler_scales_down_only_after_its_stabilization_window() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 5);
+    let behavior = json!({"behavior": {"scaleDown": {"stabilizationWindowSeconds": 1}}});
+    let (code, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(2), 10, behavior));
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"]["behavior"]["scaleUp"]["policies"][0], json!({"type": "Pods", "value": 4, "periodSeconds": 15}));
+    assert_eq!(body["spec"]["behavior"]["scaleDown"]["selectPolicy"], "Max");
+    sb.settle();
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    assert_eq!(sb.object("apps", "deployments", "shop", "web").unwrap()["spec"]["replicas"], 5);
+    assert_eq!(condition(&hpa, "AbleToScale")["reason"], "ScaleDownStabilized", "{}", hpa["status"]);
+    assert_eq!(condition(&hpa, "ScalingLimited")["reason"], "DesiredWithinRange");
+    assert_eq!(hpa["status"]["desiredReplicas"], 5);
+    // After the window, with no write to wake it, the controller scales down to min.
+    wait_for("the scale-down", Duration::from_secs(5), || {
+        (sb.object("apps", "deployments", "shop", "web")?["spec"]["replicas"] == 2).then_some(())
+    });
+    sb.settle();
+    assert!(has_event(&sb, "shop", "web", "Normal", "SuccessfulRescale", "New size: 2; reason: All metrics below target"));
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    assert_eq!(condition(&hpa, "ScalingLimited")["reason"], "TooFewReplicas", "{}", hpa["status"]);
+}
+
+#[test]
+fn a_target_at_zero_replicas_is_scaling_disabled_and_left_alone() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 0);
+    create(&sb, HPAS, &hpa("web", "shop", "web", None, 3, json!({})));
+    sb.settle();
+    assert_eq!(sb.object("apps", "deployments", "shop", "web").unwrap()["spec"]["replicas"], 0);
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    let active = condition(&hpa, "ScalingActive");
+    assert_eq!((active["status"].as_str(), active["reason"].as_str()), (Some("False"), Some("ScalingDisabled")));
+    assert_eq!(active["message"], "scaling is disabled since the replica count of the target is zero");
+    assert_eq!(hpa["spec"]["minReplicas"], 1);
+    assert_eq!(hpa["status"]["desiredReplicas"], 0);
+}
+
+#[test]
+fn a_missing_target_is_failed_get_scale() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    create(&sb, HPAS, &hpa("web", "shop", "web", Some(1), 3, json!({})));
+    sb.settle();
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    let able = condition(&hpa, "AbleToScale");
+    assert_eq!((able["status"].as_str(), able["reason"].as_str()), (Some("False"), Some("FailedGetScale")));
+    assert_eq!(
+        able["message"],
+        "the HPA controller was unable to get the target's current scale: deployments/scale.apps \"web\" not found"
+    );
+    assert!(has_event(&sb, "shop", "web", "Warning", "FailedGetScale", "deployments/scale.apps \"web\" not found"));
+    // The scale subresource itself answers the same name.
+    let (code, body) = sb.call("GET", "/apis/apps/v1/namespaces/shop/deployments/web/scale", None, None);
+    assert_eq!((code, body["message"].as_str()), (404, Some("deployments/scale.apps \"web\" not found")));
+}
+
+#[test]
+fn a_pods_metric_fails_without_a_custom_metrics_api() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 2);
+    let metrics = json!({"metrics": [{"type": "Pods", "pods": {"metric": {"name": "rps"}, "target": {"type": "AverageValue", "averageValue": "10"}}}]});
+    create(&sb, HPAS, &hpa("web", "shop", "web", Some(1), 3, metrics));
+    sb.settle();
+    assert_eq!(sb.object("apps", "deployments", "shop", "web").unwrap()["spec"]["replicas"], 2);
+    let hpa = sb.object("autoscaling", "horizontalpodautoscalers", "shop", "web").unwrap();
+    let active = condition(&hpa, "ScalingActive");
+    assert_eq!((active["status"].as_str(), active["reason"].as_str()), (Some("False"), Some("FailedGetPodsMetric")));
+    assert!(
+        active["message"].as_str().unwrap().starts_with("the HPA was unable to compute the replica count: unable to get metric rps: "),
+        "{active}"
+    );
+}
+
+#[test]
+fn autoscaler_validation_has_kube_apiservers_messages() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    let (code, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(0), 0, json!({})));
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: [spec.minReplicas: Invalid value: 0: must be greater than or equal to 1, spec.maxReplicas: Invalid value: 0: must be greater than 0]"
+    );
+    let (code, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(4), 2, json!({})));
+    assert_eq!(code, 422);
+    assert_eq!(body["message"], "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`");
+    let mut no_target = hpa("web", "shop", "", Some(1), 2, json!({}));
+    no_target["spec"]["scaleTargetRef"] = json!({"apiVersion": "apps/v1"});
+    let (code, body) = create(&sb, HPAS, &no_target);
+    assert_eq!(code, 422);
+    assert_eq!(
+        body["message"],
+        "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: [spec.scaleTargetRef.kind: Required value, spec.scaleTargetRef.name: Required value]"
+    );
+    let metrics =
+        json!({"metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 0}}}]});
+    let (code, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(1), 2, metrics));
+    assert_eq!(code, 422);
+    assert_eq!(
+        body["message"],
+        "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.metrics[0].resource.target.averageUtilization: Invalid value: 0: must be greater than 0"
+    );
+    let metrics = json!({"metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}}]});
+    let (_, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(1), 2, metrics));
+    assert_eq!(
+        body["message"],
+        "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.metrics[0].resource.target.averageUtilization: Required value: must set either a target raw value or a target utilization"
+    );
+    let metrics = json!({"metrics": [{"type": "Resource"}]});
+    let (_, body) = create(&sb, HPAS, &hpa("web", "shop", "web", Some(1), 2, metrics));
+    assert_eq!(
+        body["message"],
+        "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.metrics[0].resource: Required value: must populate information for the given metric source"
+    );
+}
