@@ -864,3 +864,62 @@ fn autoscale_scales_the_deployment_to_min_and_get_hpa_prints_its_columns() {
     assert_eq!(header, ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], "{}", run.stdout);
     assert_eq!(&row[1..6], ["Deployment/web", "cpu: 0%/80%", "2", "5", "2"], "{}", run.stdout);
 }
+
+fn pdb_yaml(min_available: u32) -> String {
+    format!(
+        "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: default
+spec:
+  minAvailable: {min_available}
+  selector:
+    matchLabels:
+      app: web
+"
+    )
+}
+
+/// The node a pod of `web` runs on.
+fn node_of_web(sb: &Sandbox) -> String {
+    let (_, pods) = sb.call("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", None, None);
+    pods["items"][0]["spec"]["nodeName"].as_str().unwrap_or_else(|| panic!("no scheduled pod: {pods}")).to_owned()
+}
+
+#[test]
+fn drain_is_refused_by_a_budget_and_goes_through_when_it_allows() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest("web.yaml", &deployment_yaml("default", 2, "nginx:1.27"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let budget = k.manifest("pdb.yaml", &pdb_yaml(2));
+    k.run(&["apply", "--server-side", "-f", &budget]).ok();
+    sb.settle();
+    let run = k.run(&["get", "pdb", "web"]).ok();
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], "{}", run.stdout);
+    assert_eq!(&row[1..4], ["2", "N/A", "0"], "{}", run.stdout);
+
+    let node = node_of_web(&sb);
+    let run = k.run(&["drain", &node, "--ignore-daemonsets", "--timeout=7s"]);
+    assert_ne!(run.code, 0, "drain must fail while the budget allows nothing:\n{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."),
+        "{}",
+        run.stderr
+    );
+    k.run(&["uncordon", &node]).ok();
+
+    let budget = k.manifest("pdb.yaml", &pdb_yaml(1));
+    k.run(&["apply", "--server-side", "-f", &budget]).ok();
+    sb.settle();
+    let node = node_of_web(&sb);
+    let run = k.run(&["drain", &node, "--ignore-daemonsets", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("evicted") && run.stdout.contains("drained"), "{}\n{}", run.stdout, run.stderr);
+    sb.settle();
+    let (_, pods) = sb.call("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", None, None);
+    let nodes: Vec<&str> = pods["items"].as_array().unwrap().iter().filter_map(|p| p["spec"]["nodeName"].as_str()).collect();
+    assert_eq!(nodes.len(), 2, "{pods}");
+    assert!(!nodes.contains(&node.as_str()), "no pod comes back to the cordoned node: {nodes:?}");
+}

@@ -1,5 +1,6 @@
-//! HorizontalPodAutoscalers: the statuses, conditions and events the sandbox's controller
-//! writes, and kube-apiserver's validation messages.
+//! HorizontalPodAutoscalers and PodDisruptionBudgets with the eviction subresource: the
+//! statuses, conditions and events the sandbox's controllers write, the 429 of a refused
+//! eviction, and kube-apiserver's validation messages.
 
 mod common;
 
@@ -61,6 +62,7 @@ fn has_event(sb: &Sandbox, ns: &str, name: &str, kind: &str, reason: &str, messa
 }
 
 const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers";
+const PDBS: &str = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets";
 
 #[test]
 fn an_autoscaler_scales_its_target_up_to_min_through_the_scale_subresource() {
@@ -238,4 +240,127 @@ fn autoscaler_validation_has_kube_apiservers_messages() {
         body["message"],
         "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.metrics[0].resource: Required value: must populate information for the given metric source"
     );
+}
+
+fn pdb(name: &str, spec: Value) -> Value {
+    let mut spec = spec;
+    spec["selector"] = json!({"matchLabels": {"app": "web"}});
+    json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": "shop"}, "spec": spec})
+}
+
+fn pods(sb: &Sandbox) -> Vec<String> {
+    let (_, body) = sb.call("GET", "/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb", None, None);
+    body["items"].as_array().unwrap().iter().filter_map(|p| p["metadata"]["name"].as_str().map(str::to_owned)).collect()
+}
+
+fn evict(sb: &Sandbox, pod: &str) -> (u16, Value) {
+    let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": pod, "namespace": "shop"}});
+    sb.call("POST", &format!("/api/v1/namespaces/shop/pods/{pod}/eviction"), Some("application/json"), Some(&eviction))
+}
+
+#[test]
+fn a_budget_reports_health_and_refuses_an_eviction_with_429() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 2);
+    let (code, body) = create(&sb, PDBS, &pdb("web", json!({"minAvailable": 2})));
+    assert_eq!(code, 201, "{body}");
+    sb.settle();
+    let budget = sb.object("policy", "poddisruptionbudgets", "shop", "web").unwrap();
+    let status = &budget["status"];
+    assert_eq!(
+        (
+            &status["expectedPods"],
+            &status["currentHealthy"],
+            &status["desiredHealthy"],
+            &status["disruptionsAllowed"],
+            &status["observedGeneration"]
+        ),
+        (&json!(2), &json!(2), &json!(2), &json!(0), &json!(1)),
+        "{status}"
+    );
+    let allowed = condition(&budget, "DisruptionAllowed");
+    assert_eq!(
+        (allowed["status"].as_str(), allowed["reason"].as_str(), allowed["message"].as_str()),
+        (Some("False"), Some("InsufficientPods"), Some(""))
+    );
+    let pod = pods(&sb).remove(0);
+    let (code, body) = evict(&sb, &pod);
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(body["reason"], "TooManyRequests");
+    assert_eq!(body["message"], "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert_eq!(
+        body["details"]["causes"],
+        json!([{"reason": "DisruptionBudget", "message": "The disruption budget web needs 2 healthy pods and has 2 currently"}])
+    );
+    assert!(sb.object("", "pods", "shop", &pod).is_some(), "a refused eviction deletes nothing");
+}
+
+#[test]
+fn an_allowed_eviction_deletes_the_pod_and_records_the_disruption() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 4);
+    create(&sb, PDBS, &pdb("web", json!({"maxUnavailable": "25%"})));
+    sb.settle();
+    let budget = sb.object("policy", "poddisruptionbudgets", "shop", "web").unwrap();
+    // 25 % of 4 rounds up to 1: 3 must stay healthy.
+    assert_eq!((&budget["status"]["desiredHealthy"], &budget["status"]["disruptionsAllowed"]), (&json!(3), &json!(1)));
+    assert_eq!(condition(&budget, "DisruptionAllowed")["reason"], "SufficientPods");
+    let pod = pods(&sb).remove(0);
+    let before = sb.writes().len();
+    let (code, body) = evict(&sb, &pod);
+    assert_eq!((code, body["status"].as_str()), (201, Some("Success")), "{body}");
+    assert!(sb.object("", "pods", "shop", &pod).is_none());
+    let writes = sb.writes();
+    assert!(writes[before..].iter().any(|w| w.kind == "PodDisruptionBudget" && w.verb == "status"), "the budget records the disruption");
+    // The Deployment replaces the pod; once it is ready the budget allows one disruption again.
+    sb.settle();
+    let budget = sb.object("policy", "poddisruptionbudgets", "shop", "web").unwrap();
+    assert_eq!(
+        (&budget["status"]["currentHealthy"], &budget["status"]["disruptionsAllowed"]),
+        (&json!(4), &json!(1)),
+        "{}",
+        budget["status"]
+    );
+    assert!(budget["status"]["disruptedPods"].is_null(), "the deleted pod leaves disruptedPods");
+}
+
+#[test]
+fn an_eviction_without_a_budget_deletes_and_two_budgets_are_a_500() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 2);
+    sb.settle();
+    let names = pods(&sb);
+    let (code, _) = evict(&sb, &names[0]);
+    assert_eq!(code, 201);
+    create(&sb, PDBS, &pdb("one", json!({"minAvailable": 1})));
+    create(&sb, PDBS, &pdb("two", json!({"minAvailable": 1})));
+    sb.settle();
+    let (code, body) = evict(&sb, &names[1]);
+    assert_eq!(code, 500, "{body}");
+    assert_eq!(body["message"], "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+    let (code, body) = evict(&sb, "nothing");
+    assert_eq!((code, body["message"].as_str()), (404, Some("pods \"nothing\" not found")));
+}
+
+#[test]
+fn budget_validation_has_kube_apiservers_messages() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    let (code, body) = create(&sb, PDBS, &pdb("web", json!({"minAvailable": "150%"})));
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "PodDisruptionBudget.policy \"web\" is invalid: spec.minAvailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"150%\"}: must not be greater than 100%"
+    );
+    let (_, body) = create(&sb, PDBS, &pdb("web", json!({"maxUnavailable": -1})));
+    assert_eq!(
+        body["message"],
+        "PodDisruptionBudget.policy \"web\" is invalid: spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0"
+    );
+    let (code, body) = create(&sb, PDBS, &pdb("web", json!({"minAvailable": 1, "maxUnavailable": 1})));
+    assert_eq!(code, 422);
+    assert!(body["message"].as_str().unwrap().ends_with(": minAvailable and maxUnavailable cannot be both set"), "{body}");
 }

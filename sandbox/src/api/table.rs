@@ -208,12 +208,26 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
             ("MaxPods", "integer", |o| json!(o["spec"]["maxReplicas"].as_i64().unwrap_or(0))),
             ("Replicas", "integer", |o| json!(o["status"]["currentReplicas"].as_i64().unwrap_or(0))),
         ],
+        ("policy", "PodDisruptionBudget") => vec![
+            ("Min Available", "string", |o| int_or_percent(&o["spec"]["minAvailable"])),
+            ("Max Unavailable", "string", |o| int_or_percent(&o["spec"]["maxUnavailable"])),
+            ("Allowed Disruptions", "integer", |o| json!(o["status"]["disruptionsAllowed"].as_i64().unwrap_or(0))),
+        ],
         ("storage.k8s.io", "StorageClass") => vec![
             ("Provisioner", "string", |o| text(&o["provisioner"])),
             ("ReclaimPolicy", "string", |o| text(&o["reclaimPolicy"])),
             ("VolumeBindingMode", "string", |o| text(&o["volumeBindingMode"])),
         ],
         _ => Vec::new(),
+    }
+}
+
+/// A PDB's `minAvailable` or `maxUnavailable` as kubectl prints it (`N/A` when unset).
+fn int_or_percent(v: &Value) -> Value {
+    match v {
+        Value::Null => json!("N/A"),
+        Value::String(s) => json!(s),
+        other => json!(other.to_string()),
     }
 }
 

@@ -6,6 +6,7 @@
 mod autoscalers;
 mod buckets;
 mod daemonsets;
+pub mod disruption;
 pub mod events;
 pub mod gc;
 mod jobs;
@@ -55,6 +56,7 @@ pub fn reconcile(state: &mut State) {
         namespaces::finalize(state);
         workloads::reconcile(state);
         autoscalers::reconcile(state);
+        disruption::reconcile(state);
         volumes::bind(state);
         volumes::protect_and_reclaim(state);
         quota::update(state);

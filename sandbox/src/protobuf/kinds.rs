@@ -77,6 +77,8 @@ pub fn decoder(group: &str, version: &str, kind: &str) -> Option<Decoder> {
         ("events.k8s.io", "v1", "Event") => debug::<events::v1::Event>,
         ("networking.k8s.io", "v1", "Ingress") => debug::<networking::v1::Ingress>,
         ("networking.k8s.io", "v1", "NetworkPolicy") => debug::<networking::v1::NetworkPolicy>,
+        ("policy", "v1", "Eviction") => debug::<policy::v1::Eviction>,
+        ("policy", "v1beta1", "Eviction") => debug::<policy::v1beta1::Eviction>,
         ("policy", "v1", "PodDisruptionBudget") => debug::<policy::v1::PodDisruptionBudget>,
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => debug::<autoscaling::v2::HorizontalPodAutoscaler>,
         ("rbac.authorization.k8s.io", "v1", "Role") => debug::<rbac::v1::Role>,

@@ -16,6 +16,7 @@ mod cron;
 mod kinds;
 mod meta;
 mod pod;
+mod policy;
 mod render;
 
 use std::fmt;
