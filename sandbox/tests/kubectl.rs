@@ -923,3 +923,45 @@ fn drain_is_refused_by_a_budget_and_goes_through_when_it_allows() {
     assert_eq!(nodes.len(), 2, "{pods}");
     assert!(!nodes.contains(&node.as_str()), "no pod comes back to the cordoned node: {nodes:?}");
 }
+
+#[test]
+fn get_ingress_prints_class_hosts_address_and_ports() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest(
+        "ing.yaml",
+        "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+spec:
+  ingressClassName: nginx
+  tls:
+  - hosts: [shop.example.com]
+    secretName: shop-tls
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+",
+    );
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["get", "ingress", "web"]).ok();
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], "{}", run.stdout);
+    // No address: nothing serves the class (the sandbox records why as an event).
+    assert_eq!(&row[1..3], ["nginx", "shop.example.com"], "{}", run.stdout);
+    assert_eq!(row[3], "80, 443", "{}", run.stdout);
+    let bad = k.manifest("bad.yaml", &std::fs::read_to_string(&file).unwrap().replace("        pathType: Prefix\n", ""));
+    let run = k.run(&["apply", "--server-side", "-f", &bad]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"), "{}", run.stderr);
+}

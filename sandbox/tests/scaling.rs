@@ -1,5 +1,5 @@
-//! HorizontalPodAutoscalers and PodDisruptionBudgets with the eviction subresource: the
-//! statuses, conditions and events the sandbox's controllers write, the 429 of a refused
+//! HorizontalPodAutoscalers, PodDisruptionBudgets with the eviction subresource, and Ingresses:
+//! the statuses, conditions and events the sandbox's controllers write, the 429 of a refused
 //! eviction, and kube-apiserver's validation messages.
 
 mod common;
@@ -363,4 +363,62 @@ fn budget_validation_has_kube_apiservers_messages() {
     let (code, body) = create(&sb, PDBS, &pdb("web", json!({"minAvailable": 1, "maxUnavailable": 1})));
     assert_eq!(code, 422);
     assert!(body["message"].as_str().unwrap().ends_with(": minAvailable and maxUnavailable cannot be both set"), "{body}");
+}
+
+const INGRESSES: &str = "/apis/networking.k8s.io/v1/namespaces/shop/ingresses";
+
+fn ingress(paths: Value, host: &str) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"rules": [{"host": host, "http": {"paths": paths}}]}
+    })
+}
+
+#[test]
+fn ingress_validation_catches_the_common_mistakes() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    let backend = json!({"service": {"name": "web", "port": {"number": 80}}});
+    let (code, body) = create(&sb, INGRESSES, &ingress(json!([{"path": "/", "backend": backend}]), "shop.example.com"));
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "Ingress.networking.k8s.io \"web\" is invalid: spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"
+    );
+    let (_, body) =
+        create(&sb, INGRESSES, &ingress(json!([{"path": "api", "pathType": "Prefix", "backend": backend}]), "shop.example.com"));
+    assert_eq!(
+        body["message"],
+        "Ingress.networking.k8s.io \"web\" is invalid: spec.rules[0].http.paths[0].path: Invalid value: \"api\": must be an absolute path"
+    );
+    let (_, body) = create(&sb, INGRESSES, &ingress(json!([{"path": "/", "pathType": "Regex", "backend": backend}]), "shop.example.com"));
+    assert_eq!(
+        body["message"],
+        "Ingress.networking.k8s.io \"web\" is invalid: spec.rules[0].http.paths[0].pathType: Unsupported value: \"Regex\": supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""
+    );
+    let (_, body) = create(&sb, INGRESSES, &ingress(json!([{"path": "/", "pathType": "Prefix", "backend": backend}]), "10.0.0.1"));
+    assert_eq!(body["message"], "Ingress.networking.k8s.io \"web\" is invalid: spec.rules[0].host: Invalid value: \"10.0.0.1\": must be a DNS name, not an IP address");
+    let no_port = json!({"service": {"name": "web"}});
+    let (_, body) = create(&sb, INGRESSES, &ingress(json!([{"path": "/", "pathType": "Prefix", "backend": no_port}]), "shop.example.com"));
+    assert_eq!(body["message"], "Ingress.networking.k8s.io \"web\" is invalid: spec.rules[0].http.paths[0].backend: Required value: port name or number is required");
+    let (code, body) =
+        create(&sb, INGRESSES, &ingress(json!([{"path": "/", "pathType": "Prefix", "backend": backend}]), "shop.example.com"));
+    assert_eq!(code, 201, "{body}");
+}
+
+#[test]
+fn an_ingress_naming_a_missing_class_gets_a_warning_event() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    let backend = json!({"service": {"name": "web", "port": {"number": 80}}});
+    let mut obj = ingress(json!([{"path": "/", "pathType": "Prefix", "backend": backend}]), "shop.example.com");
+    obj["spec"]["ingressClassName"] = json!("nginx");
+    let (code, body) = create(&sb, INGRESSES, &obj);
+    assert_eq!(code, 201, "{body}");
+    sb.settle();
+    let events = events_of(&sb, "shop", "web");
+    assert!(events.iter().any(|e| e["type"] == "Warning" && e["reason"] == "IngressClassNotFound"), "{events:?}");
+    let (code, body) = sb.call("GET", "/apis/networking.k8s.io/v1/ingressclasses", None, None);
+    assert_eq!((code, body["items"].as_array().map(Vec::len)), (200, Some(0)), "the sandbox seeds no IngressClass");
 }

@@ -213,6 +213,45 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
             ("Max Unavailable", "string", |o| int_or_percent(&o["spec"]["maxUnavailable"])),
             ("Allowed Disruptions", "integer", |o| json!(o["status"]["disruptionsAllowed"].as_i64().unwrap_or(0))),
         ],
+        ("networking.k8s.io", "Ingress") => vec![
+            ("Class", "string", |o| text(&o["spec"]["ingressClassName"])),
+            ("Hosts", "string", |o| {
+                let hosts: Vec<&str> = o["spec"]["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["host"].as_str())
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                json!(match hosts.len() {
+                    0 => "*".to_owned(),
+                    n if n > 3 => format!("{} + {} more...", hosts[..3].join(","), n - 3),
+                    _ => hosts.join(","),
+                })
+            }),
+            ("Address", "string", |o| {
+                let addresses: Vec<&str> = o["status"]["loadBalancer"]["ingress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
+                    .collect();
+                json!(addresses.join(","))
+            }),
+            ("Ports", "string", |o| json!(if o["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) { "80, 443" } else { "80" })),
+        ],
+        ("networking.k8s.io", "IngressClass") => vec![
+            ("Controller", "string", |o| text(&o["spec"]["controller"])),
+            ("Parameters", "string", |o| {
+                let p = &o["spec"]["parameters"];
+                if p.is_object() {
+                    let group = p["apiGroup"].as_str().map_or_else(String::new, |g| format!(".{g}"));
+                    json!(format!("{}{group}/{}", p["kind"].as_str().unwrap_or_default(), p["name"].as_str().unwrap_or_default()))
+                } else {
+                    json!("<none>")
+                }
+            }),
+        ],
         ("storage.k8s.io", "StorageClass") => vec![
             ("Provisioner", "string", |o| text(&o["provisioner"])),
             ("ReclaimPolicy", "string", |o| text(&o["reclaimPolicy"])),

@@ -9,6 +9,7 @@ mod daemonsets;
 pub mod disruption;
 pub mod events;
 pub mod gc;
+mod ingresses;
 mod jobs;
 mod namespaces;
 mod quota;
@@ -57,6 +58,7 @@ pub fn reconcile(state: &mut State) {
         workloads::reconcile(state);
         autoscalers::reconcile(state);
         disruption::reconcile(state);
+        ingresses::reconcile(state);
         volumes::bind(state);
         volumes::protect_and_reclaim(state);
         quota::update(state);

@@ -212,6 +212,8 @@ pub(super) fn validate_kind(group: &str, kind: &str, obj: &Value, errs: &mut Vec
         ("", "Service") => validate_service(spec, errs),
         ("autoscaling", "HorizontalPodAutoscaler") => super::autoscaling::validate_hpa(spec, errs),
         ("policy", "PodDisruptionBudget") => super::policy::validate_pdb(spec, errs),
+        ("networking.k8s.io", "Ingress") => super::networking::validate_ingress(spec, errs),
+        ("networking.k8s.io", "IngressClass") => super::networking::validate_ingress_class(spec, errs),
         ("", "PersistentVolumeClaim") => validate_pvc_spec(spec, "spec", errs),
         ("", "Secret") => validate_secret(obj, errs),
         ("", "ConfigMap") => validate_config_map(obj, errs),

@@ -15,6 +15,7 @@ mod autoscaling;
 mod cron;
 mod kinds;
 mod meta;
+mod networking;
 mod pod;
 mod policy;
 mod render;
