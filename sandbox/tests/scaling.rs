@@ -422,3 +422,32 @@ fn an_ingress_naming_a_missing_class_gets_a_warning_event() {
     let (code, body) = sb.call("GET", "/apis/networking.k8s.io/v1/ingressclasses", None, None);
     assert_eq!((code, body["items"].as_array().map(Vec::len)), (200, Some(0)), "the sandbox seeds no IngressClass");
 }
+
+#[test]
+fn an_eviction_in_protobuf_is_read_like_json() {
+    use k8s_pb::api::policy::v1::Eviction;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta};
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use prost::Message;
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply_deployment(&sb, "web", "shop", 2);
+    create(&sb, PDBS, &pdb("web", json!({"minAvailable": 2})));
+    sb.settle();
+    let pod = pods(&sb).remove(0);
+    let eviction = Eviction {
+        metadata: Some(ObjectMeta { name: Some(pod.clone()), namespace: Some("shop".into()), ..Default::default() }),
+        delete_options: Some(DeleteOptions::default()),
+    };
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta { api_version: Some("policy/v1".into()), kind: Some("Eviction".into()) }),
+        raw: Some(eviction.encode_to_vec()),
+        content_encoding: None,
+        content_type: None,
+    };
+    let body = [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat();
+    let path = format!("/api/v1/namespaces/shop/pods/{pod}/eviction");
+    let (code, status) = sb.call_bytes("POST", &path, Some("application/vnd.kubernetes.protobuf"), &body);
+    assert_eq!(code, 429, "{status}");
+    assert_eq!(status["details"]["causes"][0]["reason"], "DisruptionBudget");
+}
