@@ -63,6 +63,7 @@ const KINDS: &[(&str, &str)] = &[
     ("events.k8s.io/v1", "Event"),
     ("networking.k8s.io/v1", "Ingress"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("networking.k8s.io/v1", "IngressClass"),
     ("policy/v1", "PodDisruptionBudget"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("rbac.authorization.k8s.io/v1", "Role"),

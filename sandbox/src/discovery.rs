@@ -83,6 +83,10 @@ pub fn resources(registry: &Registry, group: &str, version: &str) -> Option<Valu
         if t.group == "apps" && matches!(t.plural.as_str(), "deployments" | "statefulsets" | "replicasets") {
             resources.push(json!({"name": format!("{}/scale", t.plural), "singularName": "", "namespaced": true, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
         }
+        if t.group.is_empty() && t.plural == "pods" {
+            // `kubectl drain` looks for this entry to decide that evictions are served.
+            resources.push(json!({"name": "pods/eviction", "singularName": "", "namespaced": true, "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}));
+        }
         if t.plural == "namespaces" {
             resources.push(
                 json!({"name": "namespaces/finalize", "singularName": "", "namespaced": false, "kind": "Namespace", "verbs": ["update"]}),

@@ -133,6 +133,7 @@ const BUILTINS: &[Builtin] = &[
     ("events.k8s.io", "v1", "Event", "events", true, &["ev"], false, false, false),
     ("networking.k8s.io", "v1", "Ingress", "ingresses", true, &["ing"], true, true, false),
     ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &["netpol"], false, true, false),
+    ("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, &[], false, true, false),
     ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], true, true, false),
     ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], true, false, true),
     ("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[], false, false, false),

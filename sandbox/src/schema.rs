@@ -296,6 +296,8 @@ fn generate(group: &str, kind: &str) -> Option<Value> {
         ("events.k8s.io", "Event") => schema!(events::v1::Event),
         ("networking.k8s.io", "Ingress") => schema!(networking::v1::Ingress),
         ("networking.k8s.io", "NetworkPolicy") => schema!(networking::v1::NetworkPolicy),
+        ("networking.k8s.io", "IngressClass") => schema!(networking::v1::IngressClass),
+        ("policy", "Eviction") => schema!(policy::v1::Eviction),
         ("policy", "PodDisruptionBudget") => schema!(policy::v1::PodDisruptionBudget),
         ("autoscaling", "HorizontalPodAutoscaler") => schema!(autoscaling::v2::HorizontalPodAutoscaler),
         ("rbac.authorization.k8s.io", "Role") => schema!(rbac::v1::Role),

@@ -95,6 +95,21 @@ pub struct State {
     pub dirty: bool,
     /// Objects with owner references or finalizers: all the garbage collector needs to visit.
     pub dependents: BTreeSet<(TypeKey, String, String)>,
+    /// The HorizontalPodAutoscaler controller's memory: recent recommendations per autoscaler
+    /// uid, as kube-controller-manager keeps them in memory (not saved, as its are not).
+    pub recommendations: BTreeMap<String, Vec<Recommendation>>,
+    /// When (Unix milliseconds) a controller next has something to do without any write: the
+    /// end of an autoscaler's scale-down stabilization window.
+    pub recheck_at: Option<i64>,
+}
+
+/// One replica recommendation an autoscaler made, and when (Unix milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recommendation {
+    /// The recommended replica count.
+    pub replicas: i64,
+    /// When it was made.
+    pub at_ms: i64,
 }
 
 fn is_dependent(obj: &Value) -> bool {
@@ -115,6 +130,8 @@ impl State {
             next_ip: 10,
             dirty: true,
             dependents: BTreeSet::new(),
+            recommendations: BTreeMap::new(),
+            recheck_at: None,
         };
         for ns in ["default", "kube-system", "rook-ceph"] {
             let obj = json!({
@@ -276,6 +293,8 @@ impl State {
             next_ip: saved.next_ip,
             dirty: false,
             dependents: BTreeSet::new(),
+            recommendations: BTreeMap::new(),
+            recheck_at: None,
         };
         for (key, obj) in saved.objects {
             let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();

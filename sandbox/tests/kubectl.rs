@@ -831,3 +831,137 @@ spec:
     assert_eq!(header, ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"], "{}", run.stdout);
     assert!(run.stdout.contains("0 2 * * *"), "{}", run.stdout);
 }
+
+/// The header and the row of `name` in a `kubectl get` table, split into columns.
+fn table_row(stdout: &str, name: &str) -> (Vec<String>, Vec<String>) {
+    let split = |l: &str| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let header = split(stdout.lines().next().unwrap_or_default());
+    let row =
+        stdout.lines().find(|l| l.split_whitespace().next() == Some(name)).map(split).unwrap_or_else(|| panic!("no row {name}:\n{stdout}"));
+    (header, row)
+}
+
+#[test]
+fn autoscale_scales_the_deployment_to_min_and_get_hpa_prints_its_columns() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest("web.yaml", &deployment_yaml("default", 1, "nginx:1.27"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    k.run(&["autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80"]).ok();
+    let dep = wait_for("the autoscaler to scale web to 2", std::time::Duration::from_secs(10), || {
+        let dep = k.run(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]).ok().json();
+        (dep["spec"]["replicas"] == 2).then_some(dep)
+    });
+    let entry =
+        dep["metadata"]["managedFields"].as_array().unwrap().iter().find(|e| e["subresource"] == "scale").cloned().unwrap_or_default();
+    assert_eq!((entry["manager"].as_str(), entry["operation"].as_str()), (Some("kube-controller-manager"), Some("Update")), "{dep}");
+    assert!(owns(&entry, &["f:spec", "f:replicas"]), "{entry}");
+    let run = wait_for("the autoscaler's status", std::time::Duration::from_secs(10), || {
+        let run = k.run(&["get", "hpa", "web"]).ok();
+        run.stdout.contains("cpu: 0%/80%").then_some(run)
+    });
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], "{}", run.stdout);
+    assert_eq!(&row[1..6], ["Deployment/web", "cpu: 0%/80%", "2", "5", "2"], "{}", run.stdout);
+}
+
+fn pdb_yaml(min_available: u32) -> String {
+    format!(
+        "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: default
+spec:
+  minAvailable: {min_available}
+  selector:
+    matchLabels:
+      app: web
+"
+    )
+}
+
+/// The node a pod of `web` runs on.
+fn node_of_web(sb: &Sandbox) -> String {
+    let (_, pods) = sb.call("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", None, None);
+    pods["items"][0]["spec"]["nodeName"].as_str().unwrap_or_else(|| panic!("no scheduled pod: {pods}")).to_owned()
+}
+
+#[test]
+fn drain_is_refused_by_a_budget_and_goes_through_when_it_allows() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest("web.yaml", &deployment_yaml("default", 2, "nginx:1.27"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let budget = k.manifest("pdb.yaml", &pdb_yaml(2));
+    k.run(&["apply", "--server-side", "-f", &budget]).ok();
+    sb.settle();
+    let run = k.run(&["get", "pdb", "web"]).ok();
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], "{}", run.stdout);
+    assert_eq!(&row[1..4], ["2", "N/A", "0"], "{}", run.stdout);
+
+    let node = node_of_web(&sb);
+    let run = k.run(&["drain", &node, "--ignore-daemonsets", "--timeout=7s"]);
+    assert_ne!(run.code, 0, "drain must fail while the budget allows nothing:\n{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."),
+        "{}",
+        run.stderr
+    );
+    k.run(&["uncordon", &node]).ok();
+
+    let budget = k.manifest("pdb.yaml", &pdb_yaml(1));
+    k.run(&["apply", "--server-side", "-f", &budget]).ok();
+    sb.settle();
+    let node = node_of_web(&sb);
+    let run = k.run(&["drain", &node, "--ignore-daemonsets", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("evicted") && run.stdout.contains("drained"), "{}\n{}", run.stdout, run.stderr);
+    sb.settle();
+    let (_, pods) = sb.call("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", None, None);
+    let nodes: Vec<&str> = pods["items"].as_array().unwrap().iter().filter_map(|p| p["spec"]["nodeName"].as_str()).collect();
+    assert_eq!(nodes.len(), 2, "{pods}");
+    assert!(!nodes.contains(&node.as_str()), "no pod comes back to the cordoned node: {nodes:?}");
+}
+
+#[test]
+fn get_ingress_prints_class_hosts_address_and_ports() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    let file = k.manifest(
+        "ing.yaml",
+        "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+spec:
+  ingressClassName: nginx
+  tls:
+  - hosts: [shop.example.com]
+    secretName: shop-tls
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+",
+    );
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["get", "ingress", "web"]).ok();
+    let (header, row) = table_row(&run.stdout, "web");
+    assert_eq!(header, ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], "{}", run.stdout);
+    // No address: nothing serves the class (the sandbox records why as an event).
+    assert_eq!(&row[1..3], ["nginx", "shop.example.com"], "{}", run.stdout);
+    assert_eq!(row[3], "80, 443", "{}", run.stdout);
+    let bad = k.manifest("bad.yaml", &std::fs::read_to_string(&file).unwrap().replace("        pathType: Prefix\n", ""));
+    let run = k.run(&["apply", "--server-side", "-f", &bad]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"), "{}", run.stderr);
+}

@@ -759,3 +759,26 @@ fn a_crash_looping_pod_of_an_on_failure_job_fails_the_job() {
     // Its active pod is deleted, as the Job controller deletes them on failure.
     assert!(list(&sb, "/api/v1/namespaces/batch/pods").is_empty());
 }
+
+#[test]
+fn a_scale_write_is_an_update_recorded_under_the_scale_subresource() {
+    let sb = sandbox();
+    namespace(&sb, "shop");
+    apply(&sb, deployment("web", "shop", "nginx:1.27", 1, json!({})));
+    let patch = json!({"spec": {"replicas": 3}});
+    let (code, body) = sb.call(
+        "PATCH",
+        "/apis/apps/v1/namespaces/shop/deployments/web/scale?fieldManager=scaler",
+        Some("application/merge-patch+json"),
+        Some(&patch),
+    );
+    assert_eq!((code, &body["spec"]["replicas"]), (200, &json!(3)), "{body}");
+    let dep = sb.object("apps", "deployments", "shop", "web").unwrap();
+    let entry = dep["metadata"]["managedFields"].as_array().unwrap().iter().find(|e| e["manager"] == "scaler").unwrap();
+    assert_eq!((&entry["operation"], &entry["subresource"]), (&json!("Update"), &json!("scale")), "{entry}");
+    assert_eq!(entry["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+    // A change through the scale subresource is a spec change.
+    assert_eq!(dep["metadata"]["generation"], 2);
+    let (code, body) = sb.call("GET", "/apis/apps/v1/namespaces/shop/deployments/nothing/scale", None, None);
+    assert_eq!((code, body["message"].as_str()), (404, Some("deployments/scale.apps \"nothing\" not found")));
+}

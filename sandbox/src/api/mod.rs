@@ -2,9 +2,10 @@
 
 mod containers;
 mod control;
+mod eviction;
 pub mod media;
 mod read;
-mod scale;
+pub mod scale;
 mod table;
 mod watch;
 pub mod write;
@@ -194,6 +195,9 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &
         Some(sub) if sub == "status" && rtype.has_status => {}
         Some(sub) if sub == "finalize" && rtype.plural == "namespaces" => {}
         Some(sub) if sub == "scale" && scale::has_scale(rtype) => return scale::handle(cluster, req, path, rtype),
+        Some(sub) if sub == "eviction" && rtype.group.is_empty() && rtype.plural == "pods" => {
+            return eviction::handle(cluster, req, path, rtype);
+        }
         Some(sub) if rtype.group.is_empty() && rtype.plural == "pods" && containers::SUBRESOURCES.contains(&sub.as_str()) => {
             return Err(containers::refuse(cluster, path, sub));
         }

@@ -1,5 +1,7 @@
 //! The `scale` subresource of Deployments, StatefulSets and ReplicaSets (`kubectl scale`,
-//! autoscalers): an `autoscaling/v1 Scale` view of `spec.replicas`.
+//! autoscalers): an `autoscaling/v1 Scale` view of `spec.replicas`. A write is an `Update` of
+//! `spec.replicas` recorded in `managedFields` with `subresource: scale`, whoever makes it: a
+//! client here, the HorizontalPodAutoscaler controller through [`set_replicas`].
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use crate::patch;
 use crate::registry::ResourceType;
 use crate::route::ResourcePath;
 use crate::status::ApiError;
+use crate::store::State;
 
 /// Whether the type has a `scale` subresource.
 pub fn has_scale(rtype: &ResourceType) -> bool {
@@ -36,6 +39,15 @@ fn scale_of(obj: &Value) -> Value {
     })
 }
 
+/// Writes `spec.replicas` of `old` through the scale subresource: an `Update` by `ctx`'s
+/// manager, recorded with `subresource: scale` (a controller passes its own [`WriteCtx`]).
+pub fn set_replicas(state: &mut State, rtype: &ResourceType, old: &Value, replicas: i64, ctx: &WriteCtx) -> Result<Value, ApiError> {
+    let mut next = served(old.clone(), rtype);
+    next["spec"]["replicas"] = json!(replicas);
+    let ctx = WriteCtx { subresource: Some("scale".to_owned()), ..ctx.clone() };
+    commit(state, rtype, Some(old), next, &ctx, Ownership::Update).map(|(stored, _)| stored)
+}
+
 /// GET, PUT or PATCH of `…/<name>/scale`.
 pub fn handle(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype: &ResourceType) -> Result<Response, ApiError> {
     let name = path.name.clone().unwrap_or_default();
@@ -46,8 +58,10 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
         serde_json::from_slice::<Value>(&req.body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?
     };
     let result = cluster.with(|state| {
-        let old =
-            state.get(&rtype.key(), &namespace, &name).cloned().ok_or_else(|| ApiError::not_found(&rtype.group, &rtype.plural, &name))?;
+        let old = state
+            .get(&rtype.key(), &namespace, &name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rtype.group, &format!("{}/scale", rtype.plural), &name))?;
         let scale = scale_of(&old);
         let wanted = match req.method.as_str() {
             "GET" => return Ok(scale),
@@ -81,10 +95,8 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, path: &ResourcePath, rtype:
                 Vec::new(),
             ));
         };
-        let mut next = served(old.clone(), rtype);
-        next["spec"]["replicas"] = json!(replicas);
         let ctx = WriteCtx { validation: Validation::Ignore, ..WriteCtx::of(req, "update", path) };
-        let (stored, _) = commit(state, rtype, Some(&old), next, &ctx, Ownership::Update)?;
+        let stored = set_replicas(state, rtype, &old, replicas, &ctx)?;
         Ok(scale_of(&stored))
     })?;
     cluster.wake_controllers.notify_one();

@@ -198,6 +198,60 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
             ("Active", "integer", |o| json!(o["status"]["active"].as_array().map_or(0, Vec::len))),
             ("Last Schedule", "date", |o| o["status"]["lastScheduleTime"].as_str().map_or_else(|| json!("<none>"), |t| json!(age(t)))),
         ],
+        ("autoscaling", "HorizontalPodAutoscaler") => vec![
+            ("Reference", "string", |o| {
+                let r = &o["spec"]["scaleTargetRef"];
+                json!(format!("{}/{}", r["kind"].as_str().unwrap_or_default(), r["name"].as_str().unwrap_or_default()))
+            }),
+            ("Targets", "string", hpa_targets),
+            ("MinPods", "string", |o| o["spec"]["minReplicas"].as_i64().map_or_else(|| json!("<unset>"), |n| json!(n.to_string()))),
+            ("MaxPods", "integer", |o| json!(o["spec"]["maxReplicas"].as_i64().unwrap_or(0))),
+            ("Replicas", "integer", |o| json!(o["status"]["currentReplicas"].as_i64().unwrap_or(0))),
+        ],
+        ("policy", "PodDisruptionBudget") => vec![
+            ("Min Available", "string", |o| int_or_percent(&o["spec"]["minAvailable"])),
+            ("Max Unavailable", "string", |o| int_or_percent(&o["spec"]["maxUnavailable"])),
+            ("Allowed Disruptions", "integer", |o| json!(o["status"]["disruptionsAllowed"].as_i64().unwrap_or(0))),
+        ],
+        ("networking.k8s.io", "Ingress") => vec![
+            ("Class", "string", |o| text(&o["spec"]["ingressClassName"])),
+            ("Hosts", "string", |o| {
+                let hosts: Vec<&str> = o["spec"]["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["host"].as_str())
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                json!(match hosts.len() {
+                    0 => "*".to_owned(),
+                    n if n > 3 => format!("{} + {} more...", hosts[..3].join(","), n - 3),
+                    _ => hosts.join(","),
+                })
+            }),
+            ("Address", "string", |o| {
+                let addresses: Vec<&str> = o["status"]["loadBalancer"]["ingress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
+                    .collect();
+                json!(addresses.join(","))
+            }),
+            ("Ports", "string", |o| json!(if o["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) { "80, 443" } else { "80" })),
+        ],
+        ("networking.k8s.io", "IngressClass") => vec![
+            ("Controller", "string", |o| text(&o["spec"]["controller"])),
+            ("Parameters", "string", |o| {
+                let p = &o["spec"]["parameters"];
+                if p.is_object() {
+                    let group = p["apiGroup"].as_str().map_or_else(String::new, |g| format!(".{g}"));
+                    json!(format!("{}{group}/{}", p["kind"].as_str().unwrap_or_default(), p["name"].as_str().unwrap_or_default()))
+                } else {
+                    json!("<none>")
+                }
+            }),
+        ],
         ("storage.k8s.io", "StorageClass") => vec![
             ("Provisioner", "string", |o| text(&o["provisioner"])),
             ("ReclaimPolicy", "string", |o| text(&o["reclaimPolicy"])),
@@ -205,6 +259,61 @@ fn columns(rtype: &ResourceType) -> Vec<Column> {
         ],
         _ => Vec::new(),
     }
+}
+
+/// A PDB's `minAvailable` or `maxUnavailable` as kubectl prints it (`N/A` when unset).
+fn int_or_percent(v: &Value) -> Value {
+    match v {
+        Value::Null => json!("N/A"),
+        Value::String(s) => json!(s),
+        other => json!(other.to_string()),
+    }
+}
+
+/// An HPA's metrics as kubectl's `formatHPAMetrics`: `cpu: 0%/80%` per metric (current over
+/// target), at most two then `+ N more...`, `<none>` without metrics.
+fn hpa_targets(o: &Value) -> Value {
+    let specs = o["spec"]["metrics"].as_array().cloned().unwrap_or_default();
+    if specs.is_empty() {
+        return json!("<none>");
+    }
+    let statuses = o["status"]["currentMetrics"].as_array().cloned().unwrap_or_default();
+    let quantity = |v: &Value| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string()));
+    let list: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let field = match spec["type"].as_str().unwrap_or_default() {
+                "Resource" => "resource",
+                "ContainerResource" => "containerResource",
+                "Pods" => "pods",
+                "Object" => "object",
+                _ => "external",
+            };
+            let target = &spec[field]["target"];
+            let current = statuses.get(i).map(|s| &s[field]["current"]).filter(|c| c.is_object());
+            let unknown = || "<unknown>".to_owned();
+            if matches!(field, "resource" | "containerResource") {
+                let name = spec[field]["name"].as_str().unwrap_or_default();
+                if let Some(avg) = quantity(&target["averageValue"]) {
+                    let now = current.and_then(|c| quantity(&c["averageValue"])).unwrap_or_else(unknown);
+                    return format!("{name}: {now}/{avg}");
+                }
+                let now = current.and_then(|c| c["averageUtilization"].as_i64()).map_or_else(unknown, |n| format!("{n}%"));
+                let goal = target["averageUtilization"].as_i64().map_or_else(|| "<auto>".to_owned(), |n| format!("{n}%"));
+                return format!("{name}: {now}/{goal}");
+            }
+            match (quantity(&target["averageValue"]), quantity(&target["value"])) {
+                (Some(avg), _) => format!("{}/{avg} (avg)", current.and_then(|c| quantity(&c["averageValue"])).unwrap_or_else(unknown)),
+                (None, Some(value)) => format!("{}/{value}", current.and_then(|c| quantity(&c["value"])).unwrap_or_else(unknown)),
+                (None, None) => "<unknown>".to_owned(),
+            }
+        })
+        .collect();
+    if list.len() > 2 {
+        return json!(format!("{} + {} more...", list[..2].join(", "), list.len() - 2));
+    }
+    json!(list.join(", "))
 }
 
 /// Evaluates a printer column's simple JSONPath (`.status.phase`).

@@ -41,7 +41,9 @@ pub struct WriteCtx {
     pub validation: Validation,
     /// Whether a sandbox controller writes.
     pub controller: bool,
-    /// `status` for the status subresource.
+    /// `status` for the status subresource, `scale` for the scale subresource (which writes
+    /// `spec.replicas` like a main-resource update but is recorded under its own entry in
+    /// `managedFields`).
     pub subresource: Option<String>,
 }
 
@@ -53,9 +55,9 @@ impl WriteCtx {
             Some("Ignore") => Validation::Ignore,
             _ => Validation::Warn,
         };
-        let subresource = path.subresource.clone().filter(|s| s == "status");
+        let subresource = path.subresource.clone().filter(|s| s == "status" || s == "scale");
         WriteCtx {
-            verb: if subresource.is_some() { "status" } else { verb },
+            verb: if subresource.as_deref() == Some("status") { "status" } else { verb },
             manager: manager(req),
             dry_run: req.dry_run(),
             validation,
@@ -76,8 +78,13 @@ impl WriteCtx {
         }
     }
 
+    /// Whether this writes through the `status` subresource (status only).
+    fn status_write(&self) -> bool {
+        self.subresource.as_deref() == Some("status")
+    }
+
     fn scope(&self) -> Scope {
-        if self.subresource.is_some() {
+        if self.status_write() {
             Scope::Status
         } else {
             Scope::Main
@@ -347,7 +354,7 @@ pub fn commit(
         map.insert("kind".into(), json!(rtype.kind));
     }
     // Decode errors (bad quantities, bad base64 …) come before defaulting folds anything away.
-    if ctx.subresource.is_none() {
+    if !ctx.status_write() {
         if let Some(message) = validate::decode_error(&api_version, &rtype.kind, &new) {
             return Err(ApiError::bad_request(message));
         }
@@ -396,7 +403,7 @@ fn commit_warned(
     warnings: &mut Vec<String>,
 ) -> Result<(Value, bool), ApiError> {
     let result = commit(state, rtype, old, new, ctx, ownership)?;
-    if result.1 && ctx.subresource.is_none() {
+    if result.1 && !ctx.status_write() {
         warnings.extend(admission::warnings(state, rtype, old, &result.0));
     }
     Ok(result)
@@ -407,7 +414,7 @@ fn status_rules(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, ctx:
     if !rtype.has_status {
         return;
     }
-    let status = if ctx.subresource.is_some() {
+    let status = if ctx.status_write() {
         let status = new.get("status").cloned();
         if let Some(old) = old {
             *new = old.clone();
@@ -450,7 +457,7 @@ fn set_defaults(state: &mut State, rtype: &ResourceType, old: Option<&Value>, ne
 /// create and update rules, with Kubernetes' messages.
 fn validate_object(rtype: &ResourceType, old: Option<&Value>, new: &Value, ctx: &WriteCtx, name: &str) -> Result<(), ApiError> {
     let api_version = rtype.api_version();
-    if rtype.is_custom() && ctx.subresource.is_none() {
+    if rtype.is_custom() && !ctx.status_write() {
         if let Some(schema) = Schema::of(rtype) {
             let missing: Vec<Problem> =
                 schema.check_and_prune(&mut new.clone()).into_iter().filter(|p| p.kind == ProblemKind::Required).collect();
@@ -496,7 +503,7 @@ fn system_metadata(rtype: &ResourceType, old: Option<&Value>, new: &mut Value, c
             None => 1,
             Some(o) => {
                 let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
-                if ctx.subresource.is_none() && spec_changed {
+                if !ctx.status_write() && spec_changed {
                     g + 1
                 } else {
                     g

@@ -3,10 +3,13 @@
 //! short tick. Their writes go through the same [`commit`](crate::api::write::commit) as a
 //! client's and are logged with `controller: true`.
 
+mod autoscalers;
 mod buckets;
 mod daemonsets;
+pub mod disruption;
 pub mod events;
 pub mod gc;
+mod ingresses;
 mod jobs;
 mod namespaces;
 mod quota;
@@ -38,7 +41,7 @@ pub async fn run(cluster: Arc<Cluster>) {
         }
         // Controllers only react to changes: a quiet cluster costs nothing.
         seen = cluster.with(|state| {
-            if state.resource_version != seen || namespaces::terminating(state) {
+            if state.resource_version != seen || namespaces::terminating(state) || autoscalers::due(state) {
                 reconcile(state);
             }
             state.resource_version
@@ -53,6 +56,9 @@ pub fn reconcile(state: &mut State) {
         gc::collect(state);
         namespaces::finalize(state);
         workloads::reconcile(state);
+        autoscalers::reconcile(state);
+        disruption::reconcile(state);
+        ingresses::reconcile(state);
         volumes::bind(state);
         volumes::protect_and_reclaim(state);
         quota::update(state);

@@ -78,6 +78,7 @@ fn run(api_version: &str, kind: &str, obj: &mut Value, ctx: Option<&mut dyn Defa
         ("apps", "StatefulSet") => workloads::stateful_set(map, create),
         ("apps", "DaemonSet") => workloads::daemon_set(map, create),
         ("batch", "Job") => workloads::job(map, create),
+        ("autoscaling", "HorizontalPodAutoscaler") => autoscaler(map),
         ("batch", "CronJob") => workloads::cron_job(map, create),
         ("storage.k8s.io", "StorageClass") => storage_class(map),
         ("networking.k8s.io", "NetworkPolicy") => network_policy(map, create),
@@ -307,6 +308,45 @@ fn network_policy(obj: &mut Obj, create: bool) {
         let has_egress = spec.get("egress").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
         let types = if has_egress { json!(["Ingress", "Egress"]) } else { json!(["Ingress"]) };
         spec.insert("policyTypes".into(), types);
+    }
+}
+
+/// HorizontalPodAutoscaler (`SetDefaults_HorizontalPodAutoscaler`): `minReplicas: 1`, CPU at
+/// 80 % utilization when no metric is given, and a given `behavior` completed with the default
+/// scaling rules (the scale-down window stays unset: the controller uses its own, 300 s).
+fn autoscaler(map: &mut Obj) {
+    let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut) else { return };
+    if spec.get("minReplicas").is_none_or(Value::is_null) {
+        spec.insert("minReplicas".into(), json!(1));
+    }
+    if spec.get("metrics").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        spec.insert(
+            "metrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+        );
+    }
+    let Some(behavior) = spec.get_mut("behavior").and_then(Value::as_object_mut) else { return };
+    let rules = [
+        (
+            "scaleUp",
+            Some(0),
+            json!([{"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]),
+        ),
+        ("scaleDown", None, json!([{"type": "Percent", "value": 100, "periodSeconds": 15}])),
+    ];
+    for (direction, window, policies) in rules {
+        let entry = behavior.entry(direction).or_insert_with(|| json!({}));
+        if entry.is_null() {
+            *entry = json!({});
+        }
+        let Some(r) = entry.as_object_mut() else { continue };
+        if let Some(window) = window {
+            r.entry("stabilizationWindowSeconds").or_insert(json!(window));
+        }
+        r.entry("selectPolicy").or_insert(json!("Max"));
+        if r.get("policies").is_none_or(Value::is_null) {
+            r.insert("policies".into(), policies);
+        }
     }
 }
 

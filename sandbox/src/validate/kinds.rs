@@ -39,7 +39,7 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 /// `ValidateLabelSelector`.
-fn validate_label_selector(selector: &Value, path: &str, errs: &mut Vec<FieldError>) {
+pub(super) fn validate_label_selector(selector: &Value, path: &str, errs: &mut Vec<FieldError>) {
     validate_labels(selector.get("matchLabels"), &format!("{path}.matchLabels"), errs);
     for (i, expr) in list(selector, "matchExpressions").iter().enumerate() {
         let epath = format!("{path}.matchExpressions[{i}]");
@@ -210,6 +210,10 @@ pub(super) fn validate_kind(group: &str, kind: &str, obj: &Value, errs: &mut Vec
             validate_job_spec(job_spec, "spec.jobTemplate.spec", errs);
         }
         ("", "Service") => validate_service(spec, errs),
+        ("autoscaling", "HorizontalPodAutoscaler") => super::autoscaling::validate_hpa(spec, errs),
+        ("policy", "PodDisruptionBudget") => super::policy::validate_pdb(spec, errs),
+        ("networking.k8s.io", "Ingress") => super::networking::validate_ingress(spec, errs),
+        ("networking.k8s.io", "IngressClass") => super::networking::validate_ingress_class(spec, errs),
         ("", "PersistentVolumeClaim") => validate_pvc_spec(spec, "spec", errs),
         ("", "Secret") => validate_secret(obj, errs),
         ("", "ConfigMap") => validate_config_map(obj, errs),

@@ -11,10 +11,13 @@
 //! fills are not reported as missing. [`decode_error`] reports what kube-apiserver rejects
 //! with 400 before validation (bad quantities, bad base64).
 
+mod autoscaling;
 mod cron;
 mod kinds;
 mod meta;
+mod networking;
 mod pod;
+mod policy;
 mod render;
 
 use std::fmt;

@@ -197,7 +197,7 @@ fn validate_container(c: &Value, path: &str, volumes: &BTreeSet<String>, errs: &
 }
 
 /// `validation.IsValidPortName` (an IANA service name).
-fn port_name_errors(name: &str) -> Vec<String> {
+pub(super) fn port_name_errors(name: &str) -> Vec<String> {
     let mut errs = Vec::new();
     if name.len() > 15 {
         errs.push("must be no more than 15 characters".to_owned());
