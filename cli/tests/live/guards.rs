@@ -396,21 +396,23 @@ fn saved_plans_apply_without_prompting_and_stale_ones_are_refused() {
     env.cairn(&["apply", s(&p1)]).code(0);
     env.cairn(&["plan", s(&shop), "--detailed-exitcode"]).code(0);
 
-    // A change planned, then someone scales the Deployment behind cairn's back.
-    edit(&shop.join("apps.cairn"), "replicas      = 3", "replicas      = 4");
+    // A change planned, then someone changes the Deployment's CPU limit behind cairn's back.
+    edit(&shop.join("apps.cairn"), "cpu_limit     = 500m", "cpu_limit     = 600m");
     let p2 = env.dir.path().join("p2.plan");
     env.cairn(&["plan", s(&shop), "-o", s(&p2)]).code(0);
+    let by_hand = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "resources": {"limits": {"cpu": "700m"}}}]}}}});
     env.call(
         "PATCH",
         "/apis/apps/v1/namespaces/shop/deployments/web?fieldManager=someone",
-        "application/merge-patch+json",
-        &json!({"spec": {"replicas": 5}}),
+        "application/strategic-merge-patch+json",
+        &by_hand,
     );
     let before = stack_writes(&env);
     let stale = env.cairn(&["apply", s(&p2)]).code(1);
     assert!(stale.all().contains("stale") && stale.all().contains("Deployment/shop/web"), "{}", stale.all());
     assert_eq!(stack_writes(&env), before, "a stale plan wrote");
-    assert_eq!(env.get("apps", "deployments", "shop", "web").unwrap()["spec"]["replicas"], 5);
+    let web = env.get("apps", "deployments", "shop", "web").unwrap();
+    assert_eq!(web["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"], "700m", "{web:#}");
 
     // A source edited after the plan was made.
     let p3 = env.dir.path().join("p3.plan");
@@ -545,7 +547,11 @@ fn faulted_apply_converges(run: u64) {
             continue;
         }
         // Exactly once: one object of that name in a list of its kind.
-        let version = if group == "objectbucket.io" { "v1alpha1" } else { "v1" };
+        let version = match group.as_str() {
+            "objectbucket.io" => "v1alpha1",
+            "autoscaling" => "v2",
+            _ => "v1",
+        };
         let base = if group.is_empty() { "/api/v1".to_owned() } else { format!("/apis/{group}/{version}") };
         let (code, list) = env.sb.call("GET", &format!("{base}/namespaces/{ns}/{plural}"), None, None);
         assert_eq!(code, 200, "{list}");

@@ -49,9 +49,14 @@ fn first_apply_creates_everything_in_dependency_order_then_plan_is_empty() {
     for (from, to) in &graph {
         assert!(pos(from) < pos(to), "{to} was written before {from}, which it depends on: {applied:?}");
     }
-    // Workloads rolled out before apply returned.
+    // Workloads rolled out before apply returned, web at its autoscaler's min.
     let web = env.get("apps", "deployments", "shop", "web").unwrap();
-    assert_eq!(web["status"]["availableReplicas"], 3, "{web}");
+    assert_eq!((web["spec"]["replicas"].as_i64(), web["status"]["availableReplicas"].as_i64()), (Some(3), Some(3)), "{web}");
+    assert!(
+        first.all().contains("HorizontalPodAutoscaler/shop/web: created, autoscaling, Deployment web at 3 replicas"),
+        "{}",
+        first.all()
+    );
     assert!(web["metadata"]["annotations"]["cairn.dev/applied-hash"].is_string());
 
     let plan = env.cairn(&["plan", shop_s, "--detailed-exitcode"]).code(0);
@@ -117,11 +122,15 @@ fn out_of_band_changes_are_drift_undeclared_labels_are_not_and_edits_are_pending
 
     // Editing the stack: pending, not drift.
     let apps = shop.join("apps.cairn");
-    let text = std::fs::read_to_string(&apps).unwrap().replace("replicas      = 3", "replicas      = 4");
+    let text = std::fs::read_to_string(&apps).unwrap().replace("cpu_limit     = 500m", "cpu_limit     = 600m");
     std::fs::write(&apps, text).unwrap();
     let pending = env.cairn(&["drift", shop_s, "--format", "json"]).code(2).json();
     let c = &pending["resource_changes"][0];
-    assert_eq!((c["class"].as_str(), c["changes"][0]["path"].as_str()), (Some("pending"), Some("spec.replicas")), "{pending:#}");
+    assert_eq!(
+        (c["class"].as_str(), c["changes"][0]["path"].as_str()),
+        (Some("pending"), Some("spec.template.spec.containers[name=web].resources.limits.cpu")),
+        "{pending:#}"
+    );
     assert!(pending["resource_drift"].as_array().unwrap().is_empty());
 
     // Removing a block plans a delete.
@@ -358,10 +367,15 @@ fn policy_results_appear_in_plan_text_json_and_drift() {
     let env = env();
     let shop = env.stack("shop");
     std::fs::write(shop.join("policies.cairn"), "policy \"budgets\" {\n  source = \"std:pdb-for-replicated\"\n}\n").unwrap();
+    // Without its budget, the web app (an autoscaler's min of 3 replicas) is what the policy warns of.
+    let apps = shop.join("apps.cairn");
+    let text = std::fs::read_to_string(&apps).unwrap();
+    assert!(text.contains("  disruption    = { max_unavailable = 1 }\n"), "{text}");
+    std::fs::write(&apps, text.replace("  disruption    = { max_unavailable = 1 }\n", "")).unwrap();
     let s = shop.to_str().unwrap();
     let text = env.cairn(&["plan", s]).code(0);
     let last = text.stdout.lines().last().unwrap_or_default().to_owned();
-    assert!(last.contains("Plan: 19 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
+    assert!(last.contains("Plan: 22 to create") && last.contains("Policies: 0 denied, 1 warning."), "{last}");
     let json = env.cairn(&["plan", s, "--json"]).code(0).json();
     let p = &json["policies"][0];
     assert_eq!(
@@ -413,7 +427,8 @@ fn a_create_shows_its_fields_and_show_prints_the_saved_plan() {
     let shop_s = shop.to_str().unwrap();
     let plan = env.cairn(&["plan", shop_s]).code(0);
     assert!(plan.stdout.contains("+ Deployment/shop/web"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("+   replicas: 3"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+ HorizontalPodAutoscaler/shop/web"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+   minReplicas: 3"), "{}", plan.stdout);
     assert!(plan.stdout.contains("+   password: (sensitive)"), "{}", plan.stdout);
     assert_no_secret("plan of creates", &plan.all());
     let json = env.cairn(&["plan", shop_s, "--format", "json"]).code(0).json();
@@ -425,7 +440,7 @@ fn a_create_shows_its_fields_and_show_prints_the_saved_plan() {
         .unwrap();
     let spec = web["changes"].as_array().unwrap().iter().find(|c| c["path"] == "spec").unwrap();
     assert_eq!((spec["op"].as_str(), &spec["before"]), (Some("set"), &Value::Null), "{spec:#}");
-    assert_eq!(spec["after"]["replicas"], 3, "{spec:#}");
+    assert!(spec["after"].get("replicas").is_none(), "the autoscaler owns replicas: {spec:#}");
     assert_eq!(env.cairn(&["plan", shop_s, "--json"]).code(0).json(), json, "--json is --format json");
     // What the plan is against, as data beside the prose kept from 1.0.
     assert_eq!(json["clusters"], serde_json::json!({"kubernetes": json["cluster"]}), "{json:#}");

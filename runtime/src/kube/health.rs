@@ -233,6 +233,26 @@ pub fn bucket_claim(obj: &Value) -> Health {
     }
 }
 
+/// A HorizontalPodAutoscaler: failed when it cannot scale its target (`AbleToScale` is
+/// `False`: the target or its scale subresource is missing); progressing until its controller
+/// has made a pass (`status.desiredReplicas`) and the target is at least at `minReplicas`.
+/// Metrics that cannot be read (`ScalingActive` `False`, a cluster without metrics-server) do
+/// not fail it: the autoscaler still holds the target between `min` and `max`.
+pub fn autoscaler(obj: &Value) -> Health {
+    let name = name_of(obj);
+    if let Some(c) = condition(obj, "AbleToScale", "False") {
+        return Health::Failed(format!("horizontalpodautoscaler {name} cannot scale its target: {}", message(c)));
+    }
+    let Some(current) = int_at(obj, "/status/currentReplicas").filter(|_| int_at(obj, "/status/desiredReplicas").is_some()) else {
+        return Health::Progressing(format!("waiting for horizontalpodautoscaler {name}'s first pass"));
+    };
+    let min = int_at(obj, "/spec/minReplicas").unwrap_or(1);
+    if current < min {
+        return Health::Progressing(format!("horizontalpodautoscaler {name}: {current} of at least {min} replicas"));
+    }
+    Health::Ready
+}
+
 /// `Progressing` while the controller has not seen the latest spec: until then status,
 /// conditions and revisions describe the previous one.
 fn unobserved(obj: &Value, name: &str) -> Option<Health> {
@@ -850,5 +870,23 @@ mod tests {
             bucket_claim(&claim(Some("Failed"))),
             Health::Failed("objectbucketclaim media is Failed: its bucket is not usable".into())
         );
+    }
+
+    #[test]
+    fn an_autoscaler_is_ready_after_its_first_pass_at_min_and_fails_when_it_cannot_scale() {
+        let hpa = |status: serde_json::Value| json!({"metadata": {"name": "web"}, "spec": {"minReplicas": 3, "maxReplicas": 6}, "status": status});
+        assert_eq!(progressing(autoscaler(&hpa(json!({})))), "waiting for horizontalpodautoscaler web's first pass");
+        assert_eq!(
+            progressing(autoscaler(&hpa(json!({"currentReplicas": 1, "desiredReplicas": 3})))),
+            "horizontalpodautoscaler web: 1 of at least 3 replicas"
+        );
+        assert_eq!(autoscaler(&hpa(json!({"currentReplicas": 3, "desiredReplicas": 3}))), Health::Ready);
+        // No metrics (ScalingActive False) is not a failure: the bounds still hold.
+        let no_metrics = json!({"currentReplicas": 3, "desiredReplicas": 3, "conditions": [
+            {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "no metrics returned"}]});
+        assert_eq!(autoscaler(&hpa(no_metrics)), Health::Ready);
+        let missing = json!({"conditions": [{"type": "AbleToScale", "status": "False", "reason": "FailedGetScale",
+            "message": "the HPA controller was unable to get the target's current scale: deployments/scale.apps \"web\" not found"}]});
+        assert!(failed(autoscaler(&hpa(missing))).contains("cannot scale its target: the HPA controller was unable"));
     }
 }

@@ -200,6 +200,22 @@ impl KubeTarget<'_> {
                 let succeeded = obj.pointer("/status/succeeded").and_then(Json::as_i64).unwrap_or(0);
                 Ok(Some(format!("completed ({succeeded} succeeded)")))
             }
+            ("autoscaling", "HorizontalPodAutoscaler") if wants_wait => {
+                let hpa = self.poll(key, |obj, _, _| health::autoscaler(obj), false).await?;
+                // Then the target at the size the autoscaler gave it.
+                let target = hpa.pointer("/spec/scaleTargetRef");
+                let api_version = target.and_then(|t| t.get("apiVersion")).and_then(Json::as_str).unwrap_or("apps/v1");
+                let kind = target.and_then(|t| t.get("kind")).and_then(Json::as_str).unwrap_or_default();
+                let name = target.and_then(|t| t.get("name")).and_then(Json::as_str).unwrap_or_default();
+                if api_version != "apps/v1" || !matches!(kind, "Deployment" | "StatefulSet") || name.is_empty() {
+                    return Ok(Some("autoscaling".into()));
+                }
+                let target =
+                    ObjectKey { api_version: api_version.into(), kind: kind.into(), namespace: key.namespace.clone(), name: name.into() };
+                let obj = self.poll(&target, health::workload, true).await?;
+                let ready = obj.pointer("/status/readyReplicas").and_then(Json::as_i64).unwrap_or(0);
+                Ok(Some(format!("autoscaling, {kind} {name} at {ready} replicas")))
+            }
             ("objectbucket.io", "ObjectBucketClaim") => {
                 self.bucket_backing(key, body).await?;
                 self.poll(key, |obj, _, _| health::bucket_claim(obj), false).await.map(|_| Some("bound".into()))

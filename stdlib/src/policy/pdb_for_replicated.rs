@@ -1,5 +1,6 @@
-//! `std:pdb-for-replicated`: a workload with two or more replicas has a PodDisruptionBudget
-//! selecting its pods, so a node drain cannot take them all at once (a warning).
+//! `std:pdb-for-replicated`: a workload with two or more replicas — or an autoscaler whose
+//! `minReplicas` is two or more — has a PodDisruptionBudget selecting its pods, so a node drain
+//! cannot take them all at once (a warning).
 
 use serde_json::Value as Json;
 
@@ -15,6 +16,22 @@ fn selects(pdb: &Json, labels: &serde_json::Map<String, Json>) -> bool {
     !want.is_empty() && want.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
+/// The `minReplicas` (default 1) of an autoscaler in `r`'s namespace that scales `r`.
+fn autoscaled_min(resources: &[super::Resource], r: &super::Resource) -> Option<i64> {
+    let ns = r.object.pointer("/metadata/namespace");
+    let name = r.object.pointer("/metadata/name").and_then(Json::as_str);
+    resources
+        .iter()
+        .filter(|h| h.kind == "HorizontalPodAutoscaler" && h.object.pointer("/metadata/namespace") == ns)
+        .find(|h| {
+            let target = h.object.pointer("/spec/scaleTargetRef");
+            target.and_then(|t| t.get("kind")).and_then(Json::as_str) == Some(r.kind.as_str())
+                && name.is_some()
+                && target.and_then(|t| t.get("name")).and_then(Json::as_str) == name
+        })
+        .map(|h| h.object.pointer("/spec/minReplicas").and_then(Json::as_i64).unwrap_or(1))
+}
+
 impl Policy for PdbForReplicated {
     fn describe(&self) -> Info {
         info("pdb-for-replicated", "Workloads with 2 or more replicas have a PodDisruptionBudget.")
@@ -24,7 +41,8 @@ impl Policy for PdbForReplicated {
         let pdbs: Vec<&super::Resource> = input.resources.iter().filter(|r| r.kind == "PodDisruptionBudget").collect();
         let mut out = Vec::new();
         for r in &input.resources {
-            let Some(n) = replicas(r).filter(|n| *n >= 2) else { continue };
+            let min = autoscaled_min(&input.resources, r);
+            let Some(n) = replicas(r).map(|n| min.unwrap_or(n)).filter(|n| *n >= 2) else { continue };
             let ns = r.object.pointer("/metadata/namespace");
             let empty = serde_json::Map::new();
             let labels = r.object.pointer("/spec/template/metadata/labels").and_then(Json::as_object).unwrap_or(&empty);
@@ -32,7 +50,12 @@ impl Policy for PdbForReplicated {
             if !covered {
                 out.push(Violation {
                     address: r.address.clone(),
-                    message: format!("{} {} runs {n} replicas and no PodDisruptionBudget selects its pods", r.kind, object_name(r)),
+                    message: format!(
+                        "{} {} runs {}{n} replicas and no PodDisruptionBudget selects its pods",
+                        r.kind,
+                        object_name(r),
+                        if min.is_some() { "at least " } else { "" }
+                    ),
                     severity: Severity::Warn,
                     path: None,
                 });

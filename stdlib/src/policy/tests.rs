@@ -137,6 +137,31 @@ fn pdb_for_replicated_warns_without_a_budget() {
     assert_eq!(v.iter().map(|v| (v.address.as_str(), v.severity)).collect::<Vec<_>>(), [("workload.api", Severity::Warn)]);
 }
 
+#[test]
+fn pdb_for_replicated_counts_an_autoscalers_min() {
+    let hpa = |name: &str, min: i64| {
+        json!({"kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": "shop"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": min, "maxReplicas": 9}})
+    };
+    let mut web = deployment("web", "x:1", 1, json!({}));
+    let mut api = deployment("api", "x:1", 1, json!({}));
+    for d in [&mut web, &mut api] {
+        d["spec"].as_object_mut().unwrap().remove("replicas");
+    }
+    let i = input(
+        vec![
+            ("workload.web", "Deployment", web),
+            ("workload.web", "HorizontalPodAutoscaler", hpa("web", 3)),
+            ("workload.api", "Deployment", api),
+            ("workload.api", "HorizontalPodAutoscaler", hpa("api", 1)),
+        ],
+        Json::Null,
+    );
+    let v = run("pdb-for-replicated", &i);
+    assert_eq!(v.iter().map(|v| v.address.as_str()).collect::<Vec<_>>(), ["workload.web"], "{v:?}");
+    assert!(v[0].message.contains("at least 3 replicas"), "{v:?}");
+}
+
 /// Phase `destroy` has no resources, only the deletes: no built-in policy (each judges declared
 /// objects) finds anything to deny, whatever is deleted.
 #[test]
