@@ -177,7 +177,7 @@ enum Command {
     },
     /// Apply the stack (or a saved plan) to the live cluster.
     #[command(
-        after_help = "Examples:\n  cairn apply examples/shop\n  cairn apply --auto-approve shop.plan\n  cairn apply --target workload.web --timeout 10m"
+        after_help = "Examples:\n  cairn apply examples/shop\n  cairn apply --auto-approve shop.plan\n  cairn apply --target workload.web --timeout 10m\n  cairn apply --rollback-on-failure examples/shop"
     )]
     Apply {
         /// The stack directory, or a plan file from `cairn plan -o`.
@@ -191,6 +191,9 @@ enum Command {
         /// Take fields other field managers own instead of stopping at the conflict.
         #[arg(long)]
         force_conflicts: bool,
+        /// When a workload's rollout fails, put back its previous revision (as `kubectl rollout undo`).
+        #[arg(long)]
+        rollback_on_failure: bool,
         /// Only this resource or object and what it depends on; repeatable.
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
@@ -346,6 +349,7 @@ fn main() -> ExitCode {
     };
     let quiet = cli.quiet;
     let apply_args = |path: PathBuf, c: ApplyFlags, adopt, force_conflicts, targets, destroy| commands::apply::ApplyArgs {
+        rollback_on_failure: false,
         path,
         auto_approve: c.auto_approve,
         parallelism: c.parallelism,
@@ -367,11 +371,11 @@ fn main() -> ExitCode {
                 &commands::plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, adopt },
             ));
         }
-        Command::Apply { path, common, adopt, force_conflicts, targets, cluster } => {
+        Command::Apply { path, common, adopt, force_conflicts, rollback_on_failure, targets, cluster } => {
             return ExitCode::from(commands::apply::run(
                 &out,
                 &flags(cluster),
-                &apply_args(path, common, adopt, force_conflicts, targets, false),
+                &commands::apply::ApplyArgs { rollback_on_failure, ..apply_args(path, common, adopt, force_conflicts, targets, false) },
             ))
         }
         Command::Drift { dir, format, cluster } => return ExitCode::from(commands::plan::drift(&out, &flags(cluster), &dir, format)),

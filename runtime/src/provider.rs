@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub force_conflicts: bool,
     /// How long one wait (rollout, namespace, CRD) may take.
     pub timeout: Duration,
+    /// `--rollback-on-failure`: a workload whose rollout fails goes back to its previous revision.
+    pub rollback_on_failure: bool,
 }
 
 /// One live system cairn manages objects in.

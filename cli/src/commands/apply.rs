@@ -31,6 +31,8 @@ pub struct ApplyArgs {
     pub allow_data_loss: bool,
     pub adopt: bool,
     pub force_conflicts: bool,
+    /// `--rollback-on-failure`: a workload whose rollout fails goes back to its previous revision.
+    pub rollback_on_failure: bool,
     pub lock_timeout: Duration,
     /// How long one wait (rollout, namespace, CRD) may take.
     pub timeout: Duration,
@@ -215,7 +217,7 @@ async fn locked(
         return ERROR;
     }
     let started = Instant::now();
-    let run = RunOptions { force_conflicts: args.force_conflicts, timeout: args.timeout };
+    let run = RunOptions { force_conflicts: args.force_conflicts, timeout: args.timeout, rollback_on_failure: args.rollback_on_failure };
     let exec = ExecOptions { parallelism: args.parallelism.max(1), stop: stop.clone(), grace: STOP_GRACE };
     let mut progress = Progress::new(out, &plan, args.quiet);
     let executed = engine

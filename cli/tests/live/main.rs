@@ -17,6 +17,7 @@ mod pods;
 mod preflight;
 mod progress;
 mod retries;
+mod rollback;
 mod scaling;
 mod storage;
 mod tools;

@@ -164,6 +164,7 @@ impl Provider for KubeProvider {
                 force_conflicts: run.force_conflicts,
                 timeout: run.timeout,
                 fence,
+                rollback_on_failure: run.rollback_on_failure,
             };
             target.run(step).await
         })

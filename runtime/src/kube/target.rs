@@ -3,6 +3,8 @@
 //! replaces as delete-then-create (a StatefulSet's with `Orphan`, so its pods and volumes
 //! survive), and waits that fail fast with the cause.
 
+mod rollback;
+
 use std::time::Duration;
 
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy};
@@ -35,6 +37,8 @@ pub struct KubeTarget<'a> {
     pub timeout: Duration,
     /// The stack's lock: every write asks it first.
     pub fence: &'a Fence,
+    /// `--rollback-on-failure`: a workload whose rollout fails goes back to its previous revision.
+    pub rollback_on_failure: bool,
 }
 
 impl Target for KubeTarget<'_> {
@@ -47,7 +51,10 @@ impl Target for KubeTarget<'_> {
                     self.gone(&step.key).await?;
                 }
                 self.apply(&step.key, &body, step.force).await?;
-                let waited = self.wait(step, &body).await?;
+                let waited = match self.wait(step, &body).await {
+                    Ok(waited) => waited,
+                    Err(e) => return Err(self.after_failed_rollout(step, &body, e).await),
+                };
                 Ok(join(if step.action == Action::Create { "created" } else { "updated" }, waited))
             }
             Action::Replace => {

@@ -1,0 +1,209 @@
+//! `apply --rollback-on-failure` (DESIGN.md §8.2): when a workload's rollout fails, put back the
+//! pod template of its previous revision from Kubernetes' own history — a Deployment's previous
+//! ReplicaSet (what `kubectl rollout undo` does), a StatefulSet's or DaemonSet's previous
+//! ControllerRevision — with a server-side apply as `cairn`, and wait for it.
+//!
+//! The rolled-back object's `cairn.dev/applied-hash` is set to [`ROLLED_BACK`], so the next plan
+//! shows the stack's change as pending again rather than as drift.
+
+use kube::api::{DynamicObject, ListParams};
+use serde_json::Value as Json;
+
+use super::{failed, read_back_failed, KubeTarget};
+use crate::apply::StepError;
+use crate::kube::health;
+use crate::kube::{retry, to_json, KubeError};
+use crate::model::{ObjectKey, APPLIED_HASH};
+use crate::plan::{Action, Step};
+
+/// The applied-hash a rolled-back workload carries: matches no stack's hash.
+pub const ROLLED_BACK: &str = "rolled-back";
+
+/// The Deployment ReplicaSet label that is not part of the template the user wrote.
+const TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// A revision to go back to.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Previous {
+    pub revision: i64,
+    /// The pod template, as the workload's `spec.template`.
+    pub template: Json,
+}
+
+/// Whether rollback applies to a kind.
+pub(crate) fn rolls_back(key: &ObjectKey) -> bool {
+    key.api_version == "apps/v1" && matches!(key.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet")
+}
+
+fn owned_by(obj: &Json, uid: &str) -> bool {
+    obj.pointer("/metadata/ownerReferences").and_then(Json::as_array).is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
+}
+
+/// A Deployment's previous revision: among its ReplicaSets (`sets`, any order), the one with the
+/// highest `deployment.kubernetes.io/revision` below the Deployment's own, its template without
+/// the `pod-template-hash` label.
+pub(crate) fn previous_replica_set(deployment: &Json, sets: &[Json]) -> Option<Previous> {
+    let revision = |o: &Json| {
+        o.pointer("/metadata/annotations/deployment.kubernetes.io~1revision").and_then(Json::as_str).and_then(|r| r.parse::<i64>().ok())
+    };
+    let uid = deployment.pointer("/metadata/uid").and_then(Json::as_str)?;
+    let owned: Vec<(i64, &Json)> = sets.iter().filter(|rs| owned_by(rs, uid)).filter_map(|rs| Some((revision(rs)?, rs))).collect();
+    // The Deployment's own annotation, else its newest ReplicaSet's.
+    let current = revision(deployment).or_else(|| owned.iter().map(|(r, _)| *r).max())?;
+    let (rev, rs) = owned.into_iter().filter(|(r, _)| *r < current).max_by_key(|(r, _)| *r)?;
+    let mut template = rs.pointer("/spec/template")?.clone();
+    if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Json::as_object_mut) {
+        labels.remove(TEMPLATE_HASH);
+    }
+    Some(Previous { revision: rev, template })
+}
+
+/// A StatefulSet's or DaemonSet's previous revision: the ControllerRevision (`revisions`, any
+/// order) owned by it with the second-highest `revision`, its `data.spec.template`.
+pub(crate) fn previous_controller_revision(workload: &Json, revisions: &[Json]) -> Option<Previous> {
+    let uid = workload.pointer("/metadata/uid").and_then(Json::as_str)?;
+    let mut owned: Vec<(i64, &Json)> =
+        revisions.iter().filter(|r| owned_by(r, uid)).filter_map(|r| Some((r.get("revision")?.as_i64()?, r))).collect();
+    owned.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+    let (rev, r) = owned.get(1)?;
+    let mut template = r.pointer("/data/spec/template")?.clone();
+    if let Some(t) = template.as_object_mut() {
+        t.remove("$patch");
+    }
+    Some(Previous { revision: *rev, template })
+}
+
+/// The images of a pod template's containers, `a:1, b:2`.
+pub(crate) fn images(template: &Json) -> String {
+    let images: Vec<&str> = template
+        .pointer("/spec/containers")
+        .and_then(Json::as_array)
+        .map(|cs| cs.iter().filter_map(|c| c.get("image").and_then(Json::as_str)).collect())
+        .unwrap_or_default();
+    images.join(", ")
+}
+
+impl KubeTarget<'_> {
+    /// After `failure` of `step`'s rollout: rolls the workload back when asked and possible, and
+    /// returns the failure with what happened to the workload appended.
+    pub(super) async fn after_failed_rollout(&self, step: &Step, body: &Json, failure: StepError) -> StepError {
+        if !self.rollback_on_failure || !rolls_back(&step.key) {
+            return failure;
+        }
+        let key = &step.key;
+        if failure.unverified {
+            return StepError { message: format!("{}; not rolled back: {key}'s health could not be read", failure.message), ..failure };
+        }
+        if step.action == Action::Create {
+            return StepError {
+                message: format!("{}; not rolled back: {key} was created by this apply and has no previous revision", failure.message),
+                ..failure
+            };
+        }
+        match self.roll_back(key, body).await {
+            Ok(done) => StepError { message: format!("{}; {done}", failure.message), ..failure },
+            Err(e) => StepError {
+                message: format!("{}; the rollback failed: {}", failure.message, e.message),
+                help: Some(
+                    "the workload is left as the failed rollout made it: `kubectl rollout undo` it, or fix the stack and apply again"
+                        .into(),
+                ),
+                unverified: e.unverified,
+            },
+        }
+    }
+
+    /// Applies the previous revision's template and waits for it; says what it rolled back to.
+    async fn roll_back(&self, key: &ObjectKey, body: &Json) -> Result<String, StepError> {
+        let r = self.resolved(key).await?;
+        let api = self.kube.api_for(&r, key);
+        let live = match retry(|| api.get_opt(&key.name)).await {
+            Ok(Some(o)) => to_json(&o, &r.resource),
+            Ok(None) => return Err(failed(format!("{key} is gone"), None)),
+            Err(e) => return Err(read_back_failed(KubeError::of(format!("read {key}"), e))),
+        };
+        let history = self.history(key).await?;
+        let previous =
+            if key.kind == "Deployment" { previous_replica_set(&live, &history) } else { previous_controller_revision(&live, &history) };
+        let Some(previous) = previous else {
+            return Ok(format!("not rolled back: {key} has no previous revision in its history"));
+        };
+        let mut rollback = body.clone();
+        if let Some(spec) = rollback.get_mut("spec").and_then(Json::as_object_mut) {
+            spec.insert("template".into(), previous.template.clone());
+        }
+        if let Some(a) = rollback.pointer_mut("/metadata/annotations").and_then(Json::as_object_mut) {
+            a.insert(APPLIED_HASH.into(), Json::String(ROLLED_BACK.into()));
+        }
+        self.apply(key, &rollback, true).await?;
+        let obj = self.poll(key, health::workload, true).await.map_err(|e| StepError {
+            message: format!(
+                "rolled back to revision {} ({}), but that did not become healthy either: {}",
+                previous.revision,
+                images(&previous.template),
+                e.message
+            ),
+            ..e
+        })?;
+        let ready = obj.pointer("/status/readyReplicas").or_else(|| obj.pointer("/status/numberReady")).and_then(Json::as_i64).unwrap_or(0);
+        Ok(format!("rolled back to revision {} ({}), {ready} ready", previous.revision, images(&previous.template)))
+    }
+
+    /// A workload's history: its namespace's ReplicaSets (Deployment) or ControllerRevisions.
+    async fn history(&self, key: &ObjectKey) -> Result<Vec<Json>, StepError> {
+        let Some(ns) = key.namespace.as_deref() else { return Ok(Vec::new()) };
+        let ar = if key.kind == "Deployment" {
+            kube::api::ApiResource::erase::<k8s_openapi::api::apps::v1::ReplicaSet>(&())
+        } else {
+            kube::api::ApiResource::erase::<k8s_openapi::api::apps::v1::ControllerRevision>(&())
+        };
+        let api: kube::Api<DynamicObject> = kube::Api::namespaced_with(self.kube.client().clone(), ns, &ar);
+        let lp = ListParams::default();
+        retry(|| api.list(&lp))
+            .await
+            .map(|l| l.items.iter().map(|o| to_json(o, &ar)).collect())
+            .map_err(|e| read_back_failed(KubeError::of(format!("list the history of {key}"), e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rs(rev: &str, uid: &str, image: &str) -> Json {
+        json!({"metadata": {"name": format!("web-{rev}"), "annotations": {"deployment.kubernetes.io/revision": rev},
+                "ownerReferences": [{"uid": uid}]},
+               "spec": {"template": {"metadata": {"labels": {"app": "web", "pod-template-hash": "abc"}}, "spec": {"containers": [{"name": "web", "image": image}]}}}})
+    }
+
+    #[test]
+    fn a_deployment_goes_back_to_the_replica_set_before_its_own_revision() {
+        let dep = json!({"metadata": {"uid": "d1", "annotations": {"deployment.kubernetes.io/revision": "3"}}});
+        let sets = [rs("1", "d1", "web:1"), rs("3", "d1", "web:bad"), rs("2", "d1", "web:2"), rs("9", "other", "x:9")];
+        let p = previous_replica_set(&dep, &sets).expect("a previous revision");
+        assert_eq!(p.revision, 2);
+        assert_eq!(images(&p.template), "web:2");
+        assert_eq!(p.template["metadata"]["labels"], json!({"app": "web"}), "pod-template-hash is the controller's");
+        // Without the Deployment's annotation, its newest ReplicaSet is the current revision.
+        let unannotated = json!({"metadata": {"uid": "d1"}});
+        assert_eq!(previous_replica_set(&unannotated, &sets).map(|p| p.revision), Some(2));
+        // The first revision has nothing before it.
+        let first = json!({"metadata": {"uid": "d1", "annotations": {"deployment.kubernetes.io/revision": "1"}}});
+        assert_eq!(previous_replica_set(&first, &sets), None);
+    }
+
+    #[test]
+    fn a_stateful_or_daemon_set_goes_back_to_its_second_newest_controller_revision() {
+        let rev = |n: i64, uid: &str, image: &str| {
+            json!({"revision": n, "metadata": {"ownerReferences": [{"uid": uid}]},
+                   "data": {"spec": {"template": {"$patch": "replace", "spec": {"containers": [{"name": "db", "image": image}]}}}}})
+        };
+        let sts = json!({"metadata": {"uid": "s1"}});
+        let revisions = [rev(2, "s1", "db:2"), rev(3, "s1", "db:bad"), rev(1, "s1", "db:1"), rev(7, "x", "x:7")];
+        let p = previous_controller_revision(&sts, &revisions).expect("a previous revision");
+        assert_eq!((p.revision, images(&p.template)), (2, "db:2".to_string()));
+        assert!(p.template.get("$patch").is_none());
+        assert_eq!(previous_controller_revision(&sts, &revisions[..1]), None, "one revision: nothing to go back to");
+    }
+}
