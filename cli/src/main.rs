@@ -8,6 +8,7 @@ mod output;
 mod plan_view;
 mod report;
 mod saved_plan;
+mod status_view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -214,6 +215,20 @@ enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// The live health of the stack's workloads, each problem at the source line that caused it.
+    #[command(
+        after_help = "Examples:\n  cairn status examples/shop            exit 0 healthy, 2 unhealthy, 1 error\n  cairn status --format json ."
+    )]
+    Status {
+        /// The stack directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// `text` (diagnostics at the source) or `json` (LANGUAGE.md §9 plus `object` and `evidence`).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Delete everything the stack owns, in reverse dependency order.
     #[command(after_help = "Examples:\n  cairn destroy examples/shop\n  cairn destroy --auto-approve --allow-data-loss examples/shop")]
     Destroy {
@@ -379,6 +394,7 @@ fn main() -> ExitCode {
             ))
         }
         Command::Drift { dir, format, cluster } => return ExitCode::from(commands::plan::drift(&out, &flags(cluster), &dir, format)),
+        Command::Status { dir, format, cluster } => return ExitCode::from(commands::status::run(&out, &flags(cluster), &dir, format)),
         Command::Destroy { dir, common, cluster } => {
             return ExitCode::from(commands::apply::run(&out, &flags(cluster), &apply_args(dir, common, false, false, Vec::new(), true)))
         }
@@ -402,7 +418,7 @@ fn main() -> ExitCode {
             SandboxAction::Status { dir } => commands::sandbox::status(&out, &dir.unwrap_or_else(commands::sandbox::find_dir)),
             SandboxAction::Serve { port, dir } => commands::sandbox::serve(&out, &dir, port),
         },
-        Command::Plan { .. } | Command::Apply { .. } | Command::Drift { .. } | Command::Destroy { .. } => false,
+        Command::Plan { .. } | Command::Apply { .. } | Command::Drift { .. } | Command::Status { .. } | Command::Destroy { .. } => false,
     };
     if ok {
         ExitCode::SUCCESS

@@ -9,6 +9,7 @@ pub mod lsp;
 pub mod plan;
 pub mod render;
 pub mod sandbox;
+pub mod status;
 
 use std::path::Path;
 

@@ -19,6 +19,7 @@ mod progress;
 mod retries;
 mod rollback;
 mod scaling;
+mod status;
 mod storage;
 mod tools;
 
