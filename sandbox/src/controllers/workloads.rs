@@ -1,5 +1,5 @@
-//! Workloads: Deployments own ReplicaSets, ReplicaSets and StatefulSets own Pods, StatefulSets
-//! create PVCs from their claim templates; the simulated kubelet gives each Pod its state
+//! Workloads: ReplicaSets and StatefulSets own Pods (Deployments own ReplicaSets: `deployments`),
+//! StatefulSets create PVCs from their claim templates; the simulated kubelet gives each Pod its state
 //! (running, or the failure states an image or annotation asks for); statuses follow.
 
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use crate::store::{self, State};
 
 /// One pass over Deployments, ReplicaSets, StatefulSets and Pods.
 pub fn reconcile(state: &mut State) {
-    deployments(state);
+    super::deployments::reconcile(state);
     replica_sets(state);
     stateful_sets(state);
     super::daemonsets::reconcile(state);
@@ -74,128 +74,6 @@ fn replicas(obj: &Value) -> i64 {
     obj["spec"]["replicas"].as_i64().unwrap_or(1)
 }
 
-fn deployments(state: &mut State) {
-    let (Some(rs_type), Some(dep_type)) = (rtype(state, "apps", "replicasets"), rtype(state, "apps", "deployments")) else { return };
-    for dep in objects(state, "apps", "deployments", None) {
-        if !alive(&dep) {
-            continue;
-        }
-        let ns = dep["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
-        let template = dep["spec"]["template"].clone();
-        let template_hash = hash(&template);
-        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
-        let owned: Vec<Value> = owned_by(&all_rs, &dep).cloned().collect();
-        let current =
-            owned.iter().find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str())).cloned();
-        let want = replicas(&dep);
-        match &current {
-            None => {
-                let mut labels = template["metadata"]["labels"].clone();
-                labels["pod-template-hash"] = json!(template_hash);
-                let mut selector = dep["spec"]["selector"].clone();
-                selector["matchLabels"]["pod-template-hash"] = json!(template_hash);
-                let mut pod_template = template.clone();
-                pod_template["metadata"]["labels"] = labels.clone();
-                let rs = json!({
-                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {
-                        "name": format!("{}-{}", dep["metadata"]["name"].as_str().unwrap_or_default(), template_hash),
-                        "namespace": ns, "labels": labels, "ownerReferences": [owner_ref(&dep)],
-                        "annotations": {"deployment.kubernetes.io/desired-replicas": want.to_string(), "deployment.kubernetes.io/revision": (owned.len() + 1).to_string()}
-                    },
-                    "spec": {"replicas": want, "selector": selector, "template": pod_template}
-                });
-                let ctx = WriteCtx::controller("create", MANAGER, None);
-                let _ = commit(state, &rs_type, None, rs, &ctx, Ownership::Update);
-                events::record(
-                    state,
-                    &dep,
-                    "Normal",
-                    "ScalingReplicaSet",
-                    &format!(
-                        "Scaled up replica set {}-{template_hash} from 0 to {want}",
-                        dep["metadata"]["name"].as_str().unwrap_or_default()
-                    ),
-                    "deployment-controller",
-                );
-            }
-            Some(rs) if replicas(rs) != want => scale(state, &rs_type, rs, want),
-            Some(_) => {}
-        }
-        // A new template replaces the old ReplicaSets at once (the sandbox does not pace rollouts).
-        for old in owned.iter().filter(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() != Some(template_hash.as_str())) {
-            if replicas(old) != 0 {
-                scale(state, &rs_type, old, 0);
-            }
-        }
-        // Status from the ReplicaSets.
-        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
-        let owned: Vec<&Value> = owned_by(&all_rs, &dep).collect();
-        let sum = |field: &str| -> i64 { owned.iter().filter_map(|rs| rs["status"][field].as_i64()).sum() };
-        let updated = owned
-            .iter()
-            .find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str()))
-            .and_then(|rs| rs["status"]["replicas"].as_i64())
-            .unwrap_or(0);
-        let (total, ready, available) = (sum("replicas"), sum("readyReplicas"), sum("availableReplicas"));
-        let now = store::now();
-        let condition = |kind: &str, status: bool, reason: &str, message: String| {
-            let old = dep["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == kind).cloned();
-            let status = if status { "True" } else { "False" };
-            let since = old.as_ref().filter(|c| c["status"] == status).map_or(json!(now), |c| c["lastTransitionTime"].clone());
-            json!({"type": kind, "status": status, "lastUpdateTime": since, "lastTransitionTime": since, "reason": reason, "message": message})
-        };
-        let name = dep["metadata"]["name"].as_str().unwrap_or_default();
-        let mut conditions = vec![
-            if available >= want {
-                condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.".into())
-            } else {
-                condition("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into())
-            },
-            if updated == want && available >= want {
-                condition(
-                    "Progressing",
-                    true,
-                    "NewReplicaSetAvailable",
-                    format!("ReplicaSet \"{name}-{template_hash}\" has successfully progressed."),
-                )
-            } else {
-                condition("Progressing", true, "ReplicaSetUpdated", format!("ReplicaSet \"{name}-{template_hash}\" is progressing."))
-            },
-        ];
-        if let Some(failure) = owned
-            .iter()
-            .flat_map(|rs| rs["status"]["conditions"].as_array().cloned().unwrap_or_default())
-            .find(|c| c["type"] == "ReplicaFailure")
-        {
-            conditions.push(failure);
-        }
-        let mut status = json!({
-            "observedGeneration": dep["metadata"]["generation"],
-            "replicas": total, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
-            "conditions": conditions
-        });
-        if total - available > 0 {
-            status["unavailableReplicas"] = json!(total - available);
-        }
-        for zero in ["readyReplicas", "availableReplicas", "updatedReplicas", "replicas"] {
-            if status[zero] == 0 {
-                if let Some(m) = status.as_object_mut() {
-                    m.remove(zero);
-                }
-            }
-        }
-        set_status(state, &dep_type, &dep, status);
-    }
-}
-
-fn scale(state: &mut State, rtype: &ResourceType, obj: &Value, to: i64) {
-    let mut next = obj.clone();
-    next["spec"]["replicas"] = json!(to);
-    let ctx = WriteCtx::controller("update", MANAGER, None);
-    let _ = commit(state, rtype, Some(obj), next, &ctx, Ownership::Update);
-}
-
 /// Creates a pod from a template, owned by `owner`, bound to `node` or to the node the scheduler
 /// picks (none when no node fits: the pod stays Pending); returns its name, or the admission
 /// error.
@@ -254,7 +132,10 @@ fn replica_sets(state: &mut State) {
             }
         } else if have > want {
             if let Some(pod_type) = rtype(state, "", "pods") {
-                for pod in owned.iter().skip(want as usize) {
+                // Pods that are not ready go first, as the ReplicaSet controller ranks them.
+                let mut doomed = owned.clone();
+                doomed.sort_by_key(pod_ready);
+                for pod in doomed.iter().take((have - want) as usize) {
                     let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
                     let _ = delete_object(state, &pod_type, &ns, &name, Propagation::Background, false, true);
                 }
