@@ -1,6 +1,7 @@
 //! Rollouts in the sandbox as kube-controller-manager paces them: Deployments within
 //! `maxSurge`/`maxUnavailable` (a failed rollout keeps the old pods serving and runs into its
-//! progress deadline), `Recreate`, revision numbers and history cleanup.
+//! progress deadline), `Recreate`, revision numbers and history cleanup; StatefulSets replaced
+//! from the highest ordinal down, stopping at a pod that never becomes ready.
 
 mod common;
 
@@ -251,4 +252,108 @@ fn a_stalled_rollout_keeps_its_old_replica_set_beyond_the_history_limit() {
     let images: Vec<String> = replica_sets(&sb).iter().map(|rs| image_of(rs).to_owned()).collect();
     assert_eq!(images.len(), 2, "{images:?}");
     assert!(images.contains(&"nginx:1.26".to_owned()) && images.contains(&"nginx:doesnotexist".to_owned()), "{images:?}");
+}
+
+fn stateful_set(image: &str, policy: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "spec": {
+            "replicas": 3, "serviceName": "db", "podManagementPolicy": policy,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": image}]}}
+        }
+    })
+}
+
+fn pod(sb: &Sandbox, name: &str) -> Value {
+    sb.object("", "pods", "shop", name).unwrap_or_else(|| panic!("no pod {name}"))
+}
+
+fn pod_revision(sb: &Sandbox, name: &str) -> String {
+    pod(sb, name)["metadata"]["labels"]["controller-revision-hash"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_stateful_set_rolls_from_the_highest_ordinal_and_stops_at_a_pod_that_never_becomes_ready() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply(&sb, &stateful_set("postgres:16", "OrderedReady"));
+    sb.settle();
+    let first = sb.object("apps", "statefulsets", "shop", "db").unwrap()["status"]["currentRevision"].as_str().unwrap().to_owned();
+    // A healthy update replaces every pod.
+    apply(&sb, &stateful_set("postgres:17", "OrderedReady"));
+    sb.settle();
+    let sts = sb.object("apps", "statefulsets", "shop", "db").unwrap();
+    let second = sts["status"]["updateRevision"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(sts["status"]["currentRevision"], second.as_str());
+    assert_eq!((&sts["status"]["updatedReplicas"], &sts["status"]["readyReplicas"]), (&json!(3), &json!(3)));
+    for name in ["db-0", "db-1", "db-2"] {
+        assert_eq!(pod_revision(&sb, name), second);
+    }
+    let deleted = event_messages(&sb, "SuccessfulDelete");
+    assert!(deleted.contains(&"delete Pod db-2 in StatefulSet db successful".to_owned()), "{deleted:?}");
+
+    // A broken one stops at db-2; db-0 and db-1 keep the old revision and stay ready.
+    apply(&sb, &stateful_set("postgres:doesnotexist", "OrderedReady"));
+    sb.settle();
+    let sts = sb.object("apps", "statefulsets", "shop", "db").unwrap();
+    let third = sts["status"]["updateRevision"].as_str().unwrap().to_owned();
+    assert_eq!(sts["status"]["currentRevision"], second.as_str());
+    let counts = ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas"].map(|f| sts["status"][f].clone());
+    assert_eq!(counts, [json!(3), json!(2), json!(2), json!(1)], "{}", sts["status"]);
+    assert_eq!(pod_revision(&sb, "db-2"), third);
+    assert_eq!(pod(&sb, "db-2")["status"]["containerStatuses"][0]["state"]["waiting"]["reason"], "ImagePullBackOff");
+    for name in ["db-0", "db-1"] {
+        assert_eq!(pod_revision(&sb, name), second);
+        assert!(ready(&pod(&sb, name)));
+    }
+
+    // Reverting the template does not free it: OrderedReady waits for the broken db-2, as in
+    // Kubernetes, until someone deletes that pod.
+    apply(&sb, &stateful_set("postgres:17", "OrderedReady"));
+    sb.settle();
+    assert_eq!(pod_revision(&sb, "db-2"), third);
+    assert_eq!(sb.object("apps", "statefulsets", "shop", "db").unwrap()["status"]["updateRevision"], second.as_str());
+    let (code, body) = sb.call("DELETE", "/api/v1/namespaces/shop/pods/db-2", None, None);
+    assert_eq!(code, 200, "{body}");
+    sb.settle();
+    assert_eq!(pod_revision(&sb, "db-2"), second);
+    let sts = sb.object("apps", "statefulsets", "shop", "db").unwrap();
+    assert_eq!((&sts["status"]["currentRevision"], &sts["status"]["readyReplicas"]), (&json!(second), &json!(3)));
+}
+
+#[test]
+fn a_parallel_stateful_set_replaces_a_broken_pod_once_its_template_is_reverted() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply(&sb, &stateful_set("postgres:16", "Parallel"));
+    sb.settle();
+    let good = sb.object("apps", "statefulsets", "shop", "db").unwrap()["status"]["currentRevision"].as_str().unwrap().to_owned();
+    apply(&sb, &stateful_set("postgres:doesnotexist", "Parallel"));
+    sb.settle();
+    assert_ne!(pod_revision(&sb, "db-2"), good);
+    assert_eq!(pod_revision(&sb, "db-1"), good);
+    apply(&sb, &stateful_set("postgres:16", "Parallel"));
+    sb.settle();
+    for name in ["db-0", "db-1", "db-2"] {
+        assert_eq!(pod_revision(&sb, name), good);
+        assert!(ready(&pod(&sb, name)));
+    }
+}
+
+#[test]
+fn an_ordered_stateful_set_whose_first_pod_never_becomes_ready_creates_no_other() {
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply(&sb, &stateful_set("postgres:doesnotexist", "OrderedReady"));
+    sb.settle();
+    assert!(sb.object("", "pods", "shop", "db-0").is_some());
+    assert!(sb.object("", "pods", "shop", "db-1").is_none());
+    let sb = sandbox();
+    setup_namespace(&sb, "shop");
+    apply(&sb, &stateful_set("postgres:doesnotexist", "Parallel"));
+    sb.settle();
+    assert!(sb.object("", "pods", "shop", "db-2").is_some());
 }

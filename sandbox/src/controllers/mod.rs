@@ -16,6 +16,7 @@ mod namespaces;
 mod quota;
 mod revisions;
 mod rook;
+mod statefulsets;
 mod volumes;
 mod workloads;
 

@@ -1,6 +1,7 @@
 //! Workloads: ReplicaSets and StatefulSets own Pods (Deployments own ReplicaSets: `deployments`),
-//! StatefulSets create PVCs from their claim templates; the simulated kubelet gives each Pod its state
-//! (running, or the failure states an image or annotation asks for); statuses follow.
+//! StatefulSets create PVCs from their claim templates and replace pods from the highest ordinal
+//! down; the simulated kubelet gives each Pod its state (running, or the failure states an image
+//! or annotation asks for); statuses follow.
 
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -15,7 +16,7 @@ use crate::store::{self, State};
 pub fn reconcile(state: &mut State) {
     super::deployments::reconcile(state);
     replica_sets(state);
-    stateful_sets(state);
+    super::statefulsets::reconcile(state);
     super::daemonsets::reconcile(state);
     super::jobs::reconcile(state);
     pods(state);
@@ -49,7 +50,7 @@ pub(super) fn owned_by<'a>(items: &'a [Value], owner: &Value) -> impl Iterator<I
 /// Adopts the alive pods of `ns` that no controller owns and that match the owner's selector,
 /// as Kubernetes' ControllerRefManager does: a StatefulSet deleted with `Orphan` and created
 /// again takes its pods back instead of leaving them out of its counts.
-fn adopt_orphans(state: &mut State, pod_type: &ResourceType, owner: &Value, ns: &str) {
+pub(super) fn adopt_orphans(state: &mut State, pod_type: &ResourceType, owner: &Value, ns: &str) {
     let Some(selector) = owner["spec"]["selector"]["matchLabels"].as_object().filter(|m| !m.is_empty()).cloned() else { return };
     for pod in objects(state, "", "pods", Some(ns)) {
         let controlled = pod["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|r| r["controller"] == true);
@@ -169,112 +170,6 @@ fn replica_sets(state: &mut State) {
 
 pub(super) fn pod_ready(pod: &Value) -> bool {
     pod["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")
-}
-
-fn stateful_sets(state: &mut State) {
-    let (Some(sts_type), Some(pvc_type), Some(pod_type)) =
-        (rtype(state, "apps", "statefulsets"), rtype(state, "", "persistentvolumeclaims"), rtype(state, "", "pods"))
-    else {
-        return;
-    };
-    for sts in objects(state, "apps", "statefulsets", None) {
-        if !alive(&sts) {
-            continue;
-        }
-        let ns = sts["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
-        let name = sts["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        let template_hash = hash(&sts["spec"]["template"]);
-        let revision = format!("{name}-{template_hash}");
-        super::revisions::record(state, &sts, &revision, &template_hash);
-        let want = replicas(&sts);
-        let templates = sts["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
-        let selector_labels = sts["spec"]["selector"]["matchLabels"].clone();
-        adopt_orphans(state, &pod_type, &sts, &ns);
-        for i in 0..want {
-            let pod_name = format!("{name}-{i}");
-            // Claims first, as the StatefulSet controller does; they carry no owner references
-            // under the default `Retain` retention policy.
-            let mut volumes: Vec<Value> = sts["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
-            for t in &templates {
-                let tname = t["metadata"]["name"].as_str().unwrap_or_default();
-                let claim = format!("{tname}-{pod_name}");
-                if state.get(&pvc_type.key(), &ns, &claim).is_none() {
-                    let mut labels = selector_labels.clone();
-                    for (k, v) in t["metadata"]["labels"].as_object().into_iter().flatten() {
-                        labels[k] = v.clone();
-                    }
-                    let pvc = json!({
-                        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                        "metadata": {"name": claim, "namespace": ns, "labels": labels},
-                        "spec": t["spec"]
-                    });
-                    let ctx = WriteCtx::controller("create", MANAGER, None);
-                    if let Err(e) = commit(state, &pvc_type, None, pvc, &ctx, Ownership::Update) {
-                        events::record(
-                            state,
-                            &sts,
-                            "Warning",
-                            "FailedCreate",
-                            &format!("create Claim {claim} for Pod {pod_name} in StatefulSet {name} failed error: {}", e.message),
-                            "statefulset-controller",
-                        );
-                    }
-                }
-                volumes.retain(|v| v["name"].as_str() != Some(tname));
-                volumes.push(json!({"name": tname, "persistentVolumeClaim": {"claimName": claim}}));
-            }
-            let existing = state.get(&pod_type.key(), &ns, &pod_name).cloned();
-            let stale =
-                existing.as_ref().is_some_and(|p| p["metadata"]["labels"]["controller-revision-hash"].as_str() != Some(revision.as_str()));
-            if stale {
-                let _ = delete_object(state, &pod_type, &ns, &pod_name, Propagation::Background, false, true);
-            }
-            if existing.is_none() || stale {
-                let mut template = sts["spec"]["template"].clone();
-                if !volumes.is_empty() {
-                    template["spec"]["volumes"] = json!(volumes);
-                }
-                let labels = json!({"statefulset.kubernetes.io/pod-name": pod_name, "controller-revision-hash": revision, "apps.kubernetes.io/pod-index": i.to_string()});
-                if let Err(message) = create_pod(state, &sts, &template, Some(pod_name.clone()), labels, None) {
-                    events::record(
-                        state,
-                        &sts,
-                        "Warning",
-                        "FailedCreate",
-                        &format!("create Pod {pod_name} in StatefulSet {name} failed error: {message}"),
-                        "statefulset-controller",
-                    );
-                    break;
-                }
-            }
-        }
-        // Scale down: the highest ordinals go; their claims stay.
-        let pods = objects(state, "", "pods", Some(&ns));
-        for pod in owned_by(&pods, &sts) {
-            let ordinal =
-                pod["metadata"]["name"].as_str().and_then(|n| n.rsplit('-').next()).and_then(|o| o.parse::<i64>().ok()).unwrap_or(0);
-            if ordinal >= want && alive(pod) {
-                let pname = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                let _ = delete_object(state, &pod_type, &ns, &pname, Propagation::Background, false, true);
-            }
-        }
-        let pods = objects(state, "", "pods", Some(&ns));
-        let owned: Vec<&Value> = owned_by(&pods, &sts).filter(|p| alive(p)).collect();
-        let ready = owned.iter().filter(|p| pod_ready(p)).count();
-        let mut status = json!({
-            "observedGeneration": sts["metadata"]["generation"],
-            "replicas": owned.len(), "readyReplicas": ready, "currentReplicas": owned.len(), "updatedReplicas": owned.len(), "availableReplicas": ready,
-            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0
-        });
-        for zero in ["readyReplicas", "availableReplicas"] {
-            if status[zero] == 0 {
-                if let Some(m) = status.as_object_mut() {
-                    m.remove(zero);
-                }
-            }
-        }
-        set_status(state, &sts_type, &sts, status);
-    }
 }
 
 /// The simulated kubelet: every new pod gets its state once. Containers of pods whose
