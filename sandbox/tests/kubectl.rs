@@ -1,7 +1,8 @@
 //! The real `kubectl` against the sandbox: version, get, server-side apply with validation,
 //! conflicts and `--force-conflicts`, `diff --server-side`, delete (a namespace too), label
-//! selectors, `patch` and `set image`. Each test skips (with a message) where `kubectl` is not
-//! installed, and fails instead under `CI=true`.
+//! selectors, `patch` and `set image`, `rollout status`, `history` and `undo` (after failed
+//! rollouts of a Deployment, a StatefulSet and a DaemonSet). Each test skips (with a message)
+//! where `kubectl` is not installed, and fails instead under `CI=true`.
 
 /// The shared skip-or-fail helper for missing tools (and its own test).
 #[path = "../../cli/tests/support/ci.rs"]
@@ -964,4 +965,153 @@ spec:
     let run = k.run(&["apply", "--server-side", "-f", &bad]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"), "{}", run.stderr);
+}
+
+/// The revision numbers `kubectl rollout history` lists.
+fn history_revisions(stdout: &str) -> Vec<String> {
+    stdout.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.parse::<u32>().is_ok()).map(str::to_owned).collect()
+}
+
+/// The images and readiness of the pods a label selects, as `kubectl get pods -o json` shows them.
+fn pod_images(k: &Kubectl, ns: &str, selector: &str) -> Vec<(String, bool)> {
+    let run = k.run(&["get", "pods", "-n", ns, "-l", selector, "-o", "json"]).ok();
+    let mut out: Vec<(String, bool)> = run.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let ready = p["status"]["conditions"].as_array().unwrap().iter().any(|c| c["type"] == "Ready" && c["status"] == "True");
+            (p["spec"]["containers"][0]["image"].as_str().unwrap().to_owned(), ready)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn rollout_history_and_undo_of_a_deployment_after_a_failed_rollout() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "shop");
+    for (i, image) in ["nginx:1.25", "nginx:1.26", "nginx:doesnotexist"].iter().enumerate() {
+        let file = k.manifest(&format!("v{i}.yaml"), &deployment_yaml("shop", 3, image));
+        k.run(&["apply", "--server-side", "-f", &file]).ok();
+        sb.settle();
+    }
+    // The failed rollout left the old pods serving.
+    let images = pod_images(&k, "shop", "app=web");
+    assert_eq!(images.iter().filter(|(i, ready)| i == "nginx:1.26" && *ready).count(), 3, "{images:?}");
+    let run = k.run(&["rollout", "history", "deployment/web", "-n", "shop"]).ok();
+    assert!(run.stdout.contains("REVISION  CHANGE-CAUSE"), "{}", run.stdout);
+    assert_eq!(history_revisions(&run.stdout), ["1", "2", "3"], "{}", run.stdout);
+
+    let run = k.run(&["rollout", "undo", "deployment/web", "-n", "shop"]).ok();
+    assert!(run.stdout.contains("deployment.apps/web rolled back"), "{}", run.stdout);
+    sb.settle();
+    let run = k.run(&["rollout", "status", "deployment/web", "-n", "shop", "--timeout=20s"]).ok();
+    assert!(run.stdout.contains("successfully rolled out"), "{}", run.stdout);
+    assert_eq!(pod_images(&k, "shop", "app=web"), vec![("nginx:1.26".to_owned(), true); 3]);
+    let run = k.run(&["rollout", "history", "deployment/web", "-n", "shop"]).ok();
+    assert_eq!(history_revisions(&run.stdout), ["1", "3", "4"], "{}", run.stdout);
+
+    let run = k.run(&["rollout", "undo", "deployment/web", "-n", "shop", "--to-revision=1"]).ok();
+    assert!(run.stdout.contains("deployment.apps/web rolled back"), "{}", run.stdout);
+    sb.settle();
+    k.run(&["rollout", "status", "deployment/web", "-n", "shop", "--timeout=20s"]).ok();
+    assert_eq!(pod_images(&k, "shop", "app=web"), vec![("nginx:1.25".to_owned(), true); 3]);
+    let run = k.run(&["rollout", "history", "deployment/web", "-n", "shop"]).ok();
+    assert_eq!(history_revisions(&run.stdout), ["3", "4", "5"], "{}", run.stdout);
+    let dep = sb.object("apps", "deployments", "shop", "web").unwrap();
+    assert_eq!(dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "5");
+}
+
+#[test]
+fn rollout_status_of_a_stalled_deployment_reports_the_exceeded_deadline() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "shop");
+    let yaml = deployment_yaml("shop", 2, "nginx:1.26").replace("spec:\n  replicas", "spec:\n  progressDeadlineSeconds: 1\n  replicas");
+    let file = k.manifest("v1.yaml", &yaml);
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    sb.settle();
+    let file = k.manifest("v2.yaml", &yaml.replace("nginx:1.26", "nginx:doesnotexist"));
+    k.run(&["apply", "--server-side", "-f", &file]).ok();
+    let run = k.run(&["rollout", "status", "deployment/web", "-n", "shop", "--timeout=20s"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.contains("deployment \"web\" exceeded its progress deadline"), "{}", run.stderr);
+}
+
+fn stateful_set_yaml(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: shop
+spec:
+  replicas: 3
+  serviceName: db
+  selector:
+    matchLabels:
+      app: db
+  template:
+    metadata:
+      labels:
+        app: db
+    spec:
+      containers:
+      - name: db
+        image: {image}
+"
+    )
+}
+
+#[test]
+fn rollout_undo_of_a_stateful_set_needs_the_broken_pod_deleted_as_in_kubernetes() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "shop");
+    for (i, image) in ["postgres:16", "postgres:doesnotexist"].iter().enumerate() {
+        let file = k.manifest(&format!("v{i}.yaml"), &stateful_set_yaml(image));
+        k.run(&["apply", "--server-side", "-f", &file]).ok();
+        sb.settle();
+    }
+    let images = pod_images(&k, "shop", "app=db");
+    assert_eq!(images, [("postgres:16".to_owned(), true), ("postgres:16".to_owned(), true), ("postgres:doesnotexist".to_owned(), false)]);
+    let run = k.run(&["rollout", "history", "statefulset/db", "-n", "shop"]).ok();
+    assert_eq!(history_revisions(&run.stdout), ["1", "2"], "{}", run.stdout);
+    let run = k.run(&["rollout", "undo", "statefulset/db", "-n", "shop"]).ok();
+    assert!(run.stdout.contains("statefulset.apps/db rolled back"), "{}", run.stdout);
+    sb.settle();
+    // OrderedReady waits for the broken db-2 even now (kubernetes/kubernetes#67250).
+    assert_eq!(sb.object("", "pods", "shop", "db-2").unwrap()["spec"]["containers"][0]["image"], "postgres:doesnotexist");
+    k.run(&["delete", "pod", "db-2", "-n", "shop"]).ok();
+    sb.settle();
+    let run = k.run(&["rollout", "status", "statefulset/db", "-n", "shop", "--timeout=20s"]).ok();
+    // The defaulted `partition: 0` makes kubectl report a partitioned roll out.
+    assert!(run.stdout.contains("partitioned roll out complete: 3 new pods have been updated"), "{}", run.stdout);
+    assert_eq!(pod_images(&k, "shop", "app=db"), vec![("postgres:16".to_owned(), true); 3]);
+    let run = k.run(&["rollout", "history", "statefulset/db", "-n", "shop"]).ok();
+    assert_eq!(history_revisions(&run.stdout), ["2", "3"], "{}", run.stdout);
+}
+
+#[test]
+fn rollout_undo_of_a_daemon_set_after_a_failed_rollout() {
+    let sb = sandbox();
+    let Some(k) = kubectl(&sb) else { return };
+    setup_namespace(&sb, "infra");
+    for (i, image) in ["agent:1", "agent:doesnotexist"].iter().enumerate() {
+        let file = k.manifest(&format!("v{i}.yaml"), &daemon_set_yaml(image));
+        k.run(&["apply", "--server-side", "-f", &file]).ok();
+        sb.settle();
+    }
+    let images = pod_images(&k, "infra", "app=agent");
+    assert_eq!(images.iter().filter(|(i, ready)| i == "agent:1" && *ready).count(), 2, "{images:?}");
+    let run = k.run(&["rollout", "undo", "daemonset/agent", "-n", "infra"]).ok();
+    assert!(run.stdout.contains("daemonset.apps/agent rolled back"), "{}", run.stdout);
+    sb.settle();
+    k.run(&["rollout", "status", "daemonset/agent", "-n", "infra", "--timeout=20s"]).ok();
+    assert_eq!(pod_images(&k, "infra", "app=agent"), vec![("agent:1".to_owned(), true); 3]);
+    let run = k.run(&["rollout", "history", "daemonset/agent", "-n", "infra"]).ok();
+    assert_eq!(history_revisions(&run.stdout), ["2", "3"], "{}", run.stdout);
 }

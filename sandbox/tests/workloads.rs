@@ -170,9 +170,11 @@ fn claim_templates_make_unowned_pvcs_that_bind_once_their_class_exists() {
     namespace(&sb, "shop");
     apply(&sb, stateful_set());
     sb.settle();
+    // OrderedReady: db-1 and its claim wait for db-0 to be running and ready.
     let pvcs = list(&sb, "/api/v1/namespaces/shop/persistentvolumeclaims");
     let names: Vec<&str> = pvcs.iter().map(|p| p["metadata"]["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["data-db-0", "data-db-1"]);
+    assert_eq!(names, ["data-db-0"]);
+    assert!(sb.object("", "pods", "shop", "db-1").is_none());
     for pvc in &pvcs {
         assert!(pvc["metadata"]["ownerReferences"].is_null(), "claims keep no owner (Retain policy): {pvc}");
         assert_eq!(pvc["status"]["phase"], "Pending");

@@ -6,6 +6,7 @@
 mod autoscalers;
 mod buckets;
 mod daemonsets;
+mod deployments;
 pub mod disruption;
 pub mod events;
 pub mod gc;
@@ -15,6 +16,7 @@ mod namespaces;
 mod quota;
 mod revisions;
 mod rook;
+mod statefulsets;
 mod volumes;
 mod workloads;
 
@@ -41,7 +43,7 @@ pub async fn run(cluster: Arc<Cluster>) {
         }
         // Controllers only react to changes: a quiet cluster costs nothing.
         seen = cluster.with(|state| {
-            if state.resource_version != seen || namespaces::terminating(state) || autoscalers::due(state) {
+            if state.resource_version != seen || namespaces::terminating(state) || autoscalers::due(state) || deployments::due(state) {
                 reconcile(state);
             }
             state.resource_version
@@ -49,9 +51,11 @@ pub async fn run(cluster: Arc<Cluster>) {
     }
 }
 
-/// One full reconciliation, repeated until nothing changes (at most a few rounds).
+/// One full reconciliation, repeated until nothing changes. Rollouts take a round per step
+/// (a paced Deployment, a StatefulSet pod by pod), so the bound is generous; a quiet cluster
+/// stops after one round.
 pub fn reconcile(state: &mut State) {
-    for _ in 0..8 {
+    for _ in 0..64 {
         let before = state.resource_version;
         gc::collect(state);
         namespaces::finalize(state);

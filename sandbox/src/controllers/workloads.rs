@@ -1,6 +1,7 @@
-//! Workloads: Deployments own ReplicaSets, ReplicaSets and StatefulSets own Pods, StatefulSets
-//! create PVCs from their claim templates; the simulated kubelet gives each Pod its state
-//! (running, or the failure states an image or annotation asks for); statuses follow.
+//! Workloads: ReplicaSets and StatefulSets own Pods (Deployments own ReplicaSets: `deployments`),
+//! StatefulSets create PVCs from their claim templates and replace pods from the highest ordinal
+//! down; the simulated kubelet gives each Pod its state (running, or the failure states an image
+//! or annotation asks for); statuses follow.
 
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -13,9 +14,9 @@ use crate::store::{self, State};
 
 /// One pass over Deployments, ReplicaSets, StatefulSets and Pods.
 pub fn reconcile(state: &mut State) {
-    deployments(state);
+    super::deployments::reconcile(state);
     replica_sets(state);
-    stateful_sets(state);
+    super::statefulsets::reconcile(state);
     super::daemonsets::reconcile(state);
     super::jobs::reconcile(state);
     pods(state);
@@ -49,7 +50,7 @@ pub(super) fn owned_by<'a>(items: &'a [Value], owner: &Value) -> impl Iterator<I
 /// Adopts the alive pods of `ns` that no controller owns and that match the owner's selector,
 /// as Kubernetes' ControllerRefManager does: a StatefulSet deleted with `Orphan` and created
 /// again takes its pods back instead of leaving them out of its counts.
-fn adopt_orphans(state: &mut State, pod_type: &ResourceType, owner: &Value, ns: &str) {
+pub(super) fn adopt_orphans(state: &mut State, pod_type: &ResourceType, owner: &Value, ns: &str) {
     let Some(selector) = owner["spec"]["selector"]["matchLabels"].as_object().filter(|m| !m.is_empty()).cloned() else { return };
     for pod in objects(state, "", "pods", Some(ns)) {
         let controlled = pod["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|r| r["controller"] == true);
@@ -72,128 +73,6 @@ pub(super) fn alive(obj: &Value) -> bool {
 
 fn replicas(obj: &Value) -> i64 {
     obj["spec"]["replicas"].as_i64().unwrap_or(1)
-}
-
-fn deployments(state: &mut State) {
-    let (Some(rs_type), Some(dep_type)) = (rtype(state, "apps", "replicasets"), rtype(state, "apps", "deployments")) else { return };
-    for dep in objects(state, "apps", "deployments", None) {
-        if !alive(&dep) {
-            continue;
-        }
-        let ns = dep["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
-        let template = dep["spec"]["template"].clone();
-        let template_hash = hash(&template);
-        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
-        let owned: Vec<Value> = owned_by(&all_rs, &dep).cloned().collect();
-        let current =
-            owned.iter().find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str())).cloned();
-        let want = replicas(&dep);
-        match &current {
-            None => {
-                let mut labels = template["metadata"]["labels"].clone();
-                labels["pod-template-hash"] = json!(template_hash);
-                let mut selector = dep["spec"]["selector"].clone();
-                selector["matchLabels"]["pod-template-hash"] = json!(template_hash);
-                let mut pod_template = template.clone();
-                pod_template["metadata"]["labels"] = labels.clone();
-                let rs = json!({
-                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {
-                        "name": format!("{}-{}", dep["metadata"]["name"].as_str().unwrap_or_default(), template_hash),
-                        "namespace": ns, "labels": labels, "ownerReferences": [owner_ref(&dep)],
-                        "annotations": {"deployment.kubernetes.io/desired-replicas": want.to_string(), "deployment.kubernetes.io/revision": (owned.len() + 1).to_string()}
-                    },
-                    "spec": {"replicas": want, "selector": selector, "template": pod_template}
-                });
-                let ctx = WriteCtx::controller("create", MANAGER, None);
-                let _ = commit(state, &rs_type, None, rs, &ctx, Ownership::Update);
-                events::record(
-                    state,
-                    &dep,
-                    "Normal",
-                    "ScalingReplicaSet",
-                    &format!(
-                        "Scaled up replica set {}-{template_hash} from 0 to {want}",
-                        dep["metadata"]["name"].as_str().unwrap_or_default()
-                    ),
-                    "deployment-controller",
-                );
-            }
-            Some(rs) if replicas(rs) != want => scale(state, &rs_type, rs, want),
-            Some(_) => {}
-        }
-        // A new template replaces the old ReplicaSets at once (the sandbox does not pace rollouts).
-        for old in owned.iter().filter(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() != Some(template_hash.as_str())) {
-            if replicas(old) != 0 {
-                scale(state, &rs_type, old, 0);
-            }
-        }
-        // Status from the ReplicaSets.
-        let all_rs = objects(state, "apps", "replicasets", Some(&ns));
-        let owned: Vec<&Value> = owned_by(&all_rs, &dep).collect();
-        let sum = |field: &str| -> i64 { owned.iter().filter_map(|rs| rs["status"][field].as_i64()).sum() };
-        let updated = owned
-            .iter()
-            .find(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str() == Some(template_hash.as_str()))
-            .and_then(|rs| rs["status"]["replicas"].as_i64())
-            .unwrap_or(0);
-        let (total, ready, available) = (sum("replicas"), sum("readyReplicas"), sum("availableReplicas"));
-        let now = store::now();
-        let condition = |kind: &str, status: bool, reason: &str, message: String| {
-            let old = dep["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == kind).cloned();
-            let status = if status { "True" } else { "False" };
-            let since = old.as_ref().filter(|c| c["status"] == status).map_or(json!(now), |c| c["lastTransitionTime"].clone());
-            json!({"type": kind, "status": status, "lastUpdateTime": since, "lastTransitionTime": since, "reason": reason, "message": message})
-        };
-        let name = dep["metadata"]["name"].as_str().unwrap_or_default();
-        let mut conditions = vec![
-            if available >= want {
-                condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.".into())
-            } else {
-                condition("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into())
-            },
-            if updated == want && available >= want {
-                condition(
-                    "Progressing",
-                    true,
-                    "NewReplicaSetAvailable",
-                    format!("ReplicaSet \"{name}-{template_hash}\" has successfully progressed."),
-                )
-            } else {
-                condition("Progressing", true, "ReplicaSetUpdated", format!("ReplicaSet \"{name}-{template_hash}\" is progressing."))
-            },
-        ];
-        if let Some(failure) = owned
-            .iter()
-            .flat_map(|rs| rs["status"]["conditions"].as_array().cloned().unwrap_or_default())
-            .find(|c| c["type"] == "ReplicaFailure")
-        {
-            conditions.push(failure);
-        }
-        let mut status = json!({
-            "observedGeneration": dep["metadata"]["generation"],
-            "replicas": total, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
-            "conditions": conditions
-        });
-        if total - available > 0 {
-            status["unavailableReplicas"] = json!(total - available);
-        }
-        for zero in ["readyReplicas", "availableReplicas", "updatedReplicas", "replicas"] {
-            if status[zero] == 0 {
-                if let Some(m) = status.as_object_mut() {
-                    m.remove(zero);
-                }
-            }
-        }
-        set_status(state, &dep_type, &dep, status);
-    }
-}
-
-fn scale(state: &mut State, rtype: &ResourceType, obj: &Value, to: i64) {
-    let mut next = obj.clone();
-    next["spec"]["replicas"] = json!(to);
-    let ctx = WriteCtx::controller("update", MANAGER, None);
-    let _ = commit(state, rtype, Some(obj), next, &ctx, Ownership::Update);
 }
 
 /// Creates a pod from a template, owned by `owner`, bound to `node` or to the node the scheduler
@@ -254,7 +133,10 @@ fn replica_sets(state: &mut State) {
             }
         } else if have > want {
             if let Some(pod_type) = rtype(state, "", "pods") {
-                for pod in owned.iter().skip(want as usize) {
+                // Pods that are not ready go first, as the ReplicaSet controller ranks them.
+                let mut doomed = owned.clone();
+                doomed.sort_by_key(pod_ready);
+                for pod in doomed.iter().take((have - want) as usize) {
                     let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
                     let _ = delete_object(state, &pod_type, &ns, &name, Propagation::Background, false, true);
                 }
@@ -288,112 +170,6 @@ fn replica_sets(state: &mut State) {
 
 pub(super) fn pod_ready(pod: &Value) -> bool {
     pod["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")
-}
-
-fn stateful_sets(state: &mut State) {
-    let (Some(sts_type), Some(pvc_type), Some(pod_type)) =
-        (rtype(state, "apps", "statefulsets"), rtype(state, "", "persistentvolumeclaims"), rtype(state, "", "pods"))
-    else {
-        return;
-    };
-    for sts in objects(state, "apps", "statefulsets", None) {
-        if !alive(&sts) {
-            continue;
-        }
-        let ns = sts["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
-        let name = sts["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        let template_hash = hash(&sts["spec"]["template"]);
-        let revision = format!("{name}-{template_hash}");
-        super::revisions::record(state, &sts, &revision, &template_hash);
-        let want = replicas(&sts);
-        let templates = sts["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
-        let selector_labels = sts["spec"]["selector"]["matchLabels"].clone();
-        adopt_orphans(state, &pod_type, &sts, &ns);
-        for i in 0..want {
-            let pod_name = format!("{name}-{i}");
-            // Claims first, as the StatefulSet controller does; they carry no owner references
-            // under the default `Retain` retention policy.
-            let mut volumes: Vec<Value> = sts["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
-            for t in &templates {
-                let tname = t["metadata"]["name"].as_str().unwrap_or_default();
-                let claim = format!("{tname}-{pod_name}");
-                if state.get(&pvc_type.key(), &ns, &claim).is_none() {
-                    let mut labels = selector_labels.clone();
-                    for (k, v) in t["metadata"]["labels"].as_object().into_iter().flatten() {
-                        labels[k] = v.clone();
-                    }
-                    let pvc = json!({
-                        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                        "metadata": {"name": claim, "namespace": ns, "labels": labels},
-                        "spec": t["spec"]
-                    });
-                    let ctx = WriteCtx::controller("create", MANAGER, None);
-                    if let Err(e) = commit(state, &pvc_type, None, pvc, &ctx, Ownership::Update) {
-                        events::record(
-                            state,
-                            &sts,
-                            "Warning",
-                            "FailedCreate",
-                            &format!("create Claim {claim} for Pod {pod_name} in StatefulSet {name} failed error: {}", e.message),
-                            "statefulset-controller",
-                        );
-                    }
-                }
-                volumes.retain(|v| v["name"].as_str() != Some(tname));
-                volumes.push(json!({"name": tname, "persistentVolumeClaim": {"claimName": claim}}));
-            }
-            let existing = state.get(&pod_type.key(), &ns, &pod_name).cloned();
-            let stale =
-                existing.as_ref().is_some_and(|p| p["metadata"]["labels"]["controller-revision-hash"].as_str() != Some(revision.as_str()));
-            if stale {
-                let _ = delete_object(state, &pod_type, &ns, &pod_name, Propagation::Background, false, true);
-            }
-            if existing.is_none() || stale {
-                let mut template = sts["spec"]["template"].clone();
-                if !volumes.is_empty() {
-                    template["spec"]["volumes"] = json!(volumes);
-                }
-                let labels = json!({"statefulset.kubernetes.io/pod-name": pod_name, "controller-revision-hash": revision, "apps.kubernetes.io/pod-index": i.to_string()});
-                if let Err(message) = create_pod(state, &sts, &template, Some(pod_name.clone()), labels, None) {
-                    events::record(
-                        state,
-                        &sts,
-                        "Warning",
-                        "FailedCreate",
-                        &format!("create Pod {pod_name} in StatefulSet {name} failed error: {message}"),
-                        "statefulset-controller",
-                    );
-                    break;
-                }
-            }
-        }
-        // Scale down: the highest ordinals go; their claims stay.
-        let pods = objects(state, "", "pods", Some(&ns));
-        for pod in owned_by(&pods, &sts) {
-            let ordinal =
-                pod["metadata"]["name"].as_str().and_then(|n| n.rsplit('-').next()).and_then(|o| o.parse::<i64>().ok()).unwrap_or(0);
-            if ordinal >= want && alive(pod) {
-                let pname = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                let _ = delete_object(state, &pod_type, &ns, &pname, Propagation::Background, false, true);
-            }
-        }
-        let pods = objects(state, "", "pods", Some(&ns));
-        let owned: Vec<&Value> = owned_by(&pods, &sts).filter(|p| alive(p)).collect();
-        let ready = owned.iter().filter(|p| pod_ready(p)).count();
-        let mut status = json!({
-            "observedGeneration": sts["metadata"]["generation"],
-            "replicas": owned.len(), "readyReplicas": ready, "currentReplicas": owned.len(), "updatedReplicas": owned.len(), "availableReplicas": ready,
-            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0
-        });
-        for zero in ["readyReplicas", "availableReplicas"] {
-            if status[zero] == 0 {
-                if let Some(m) = status.as_object_mut() {
-                    m.remove(zero);
-                }
-            }
-        }
-        set_status(state, &sts_type, &sts, status);
-    }
 }
 
 /// The simulated kubelet: every new pod gets its state once. Containers of pods whose
