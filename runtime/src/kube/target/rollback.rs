@@ -73,6 +73,21 @@ pub(crate) fn previous_controller_revision(workload: &Json, revisions: &[Json]) 
     Some(Previous { revision: *rev, template })
 }
 
+/// The names of the pods (`pods`: a StatefulSet's) that are not ready and not of revision
+/// `restored` (their `controller-revision-hash`): what a forced rollback deletes.
+pub(crate) fn broken_pods<'a>(pods: &'a [Json], restored: &str) -> Vec<&'a str> {
+    let ready = |p: &Json| {
+        p.pointer("/status/conditions")
+            .and_then(Json::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    };
+    pods.iter()
+        .filter(|p| !restored.is_empty() && p.pointer("/metadata/labels/controller-revision-hash").and_then(Json::as_str) != Some(restored))
+        .filter(|p| !ready(p))
+        .filter_map(|p| p.pointer("/metadata/name").and_then(Json::as_str))
+        .collect()
+}
+
 /// The images of a pod template's containers, `a:1, b:2`.
 pub(crate) fn images(template: &Json) -> String {
     let images: Vec<&str> = template
@@ -136,6 +151,9 @@ impl KubeTarget<'_> {
             a.insert(APPLIED_HASH.into(), Json::String(ROLLED_BACK.into()));
         }
         self.apply(key, &rollback, true).await?;
+        if key.kind == "StatefulSet" {
+            self.replace_broken_pods(key).await?;
+        }
         let obj = self.poll(key, health::workload, true).await.map_err(|e| StepError {
             message: format!(
                 "rolled back to revision {} ({}), but that did not become healthy either: {}",
@@ -147,6 +165,37 @@ impl KubeTarget<'_> {
         })?;
         let ready = obj.pointer("/status/readyReplicas").or_else(|| obj.pointer("/status/numberReady")).and_then(Json::as_i64).unwrap_or(0);
         Ok(format!("rolled back to revision {} ({}), {ready} ready", previous.revision, images(&previous.template)))
+    }
+
+    /// A StatefulSet's forced rollback (Kubernetes' docs, "Forced rollback"): with the default
+    /// `OrderedReady` policy the controller waits for a pod of the failed revision to become ready
+    /// before replacing it, which never happens, so the pods that are not ready and not of the
+    /// restored revision are deleted for the controller to recreate from it. Their claims stay.
+    async fn replace_broken_pods(&self, key: &ObjectKey) -> Result<(), StepError> {
+        // The controller's view of the restored template first: its `updateRevision`.
+        let observed = |obj: &Json, _: &[Json], _: &[Json]| {
+            let at = |p: &str| obj.pointer(p).and_then(Json::as_i64).unwrap_or(0);
+            if at("/status/observedGeneration") >= at("/metadata/generation") {
+                health::Health::Ready
+            } else {
+                health::Health::Progressing(format!("waiting for the controller to observe {key}'s restored template"))
+            }
+        };
+        let live = self.poll(key, observed, false).await?;
+        let (_, pods) = self.pods_of(key, &live).await?;
+        let restored = live.pointer("/status/updateRevision").and_then(Json::as_str).unwrap_or_default();
+        let Some(ns) = key.namespace.as_deref() else { return Ok(()) };
+        let pod_api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(self.kube.client().clone(), ns);
+        let params = kube::api::DeleteParams::default();
+        for pod in broken_pods(&pods, restored) {
+            let what = format!("DELETE Pod/{ns}/{pod}");
+            match super::write_as(&what, self.fence, || pod_api.delete(pod, &params)).await {
+                Ok(_) => {}
+                Err(super::WriteError::Kube(kube::Error::Api(s))) if s.code == 404 => {}
+                Err(e) => return Err(super::write_failed(format!("delete pod {pod} of {key}"), e)),
+            }
+        }
+        Ok(())
     }
 
     /// A workload's history: its namespace's ReplicaSets (Deployment) or ControllerRevisions.
@@ -191,6 +240,22 @@ mod tests {
         // The first revision has nothing before it.
         let first = json!({"metadata": {"uid": "d1", "annotations": {"deployment.kubernetes.io/revision": "1"}}});
         assert_eq!(previous_replica_set(&first, &sets), None);
+    }
+
+    #[test]
+    fn a_forced_rollback_deletes_only_the_pods_of_other_revisions_that_are_not_ready() {
+        let pod = |name: &str, rev: &str, ready: &str| {
+            json!({"metadata": {"name": name, "labels": {"controller-revision-hash": rev}},
+                   "status": {"conditions": [{"type": "Ready", "status": ready}]}})
+        };
+        let pods = [
+            pod("db-2", "db-bad", "False"),
+            pod("db-1", "db-good", "True"),
+            pod("db-0", "db-good", "False"),
+            pod("db-3", "db-bad", "True"),
+        ];
+        assert_eq!(broken_pods(&pods, "db-good"), ["db-2"]);
+        assert!(broken_pods(&pods, "").is_empty(), "no restored revision known: nothing is deleted");
     }
 
     #[test]
