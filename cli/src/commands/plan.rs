@@ -103,17 +103,7 @@ async fn plan_async(out: &Output, flags: &ClusterFlags, args: &PlanArgs) -> u8 {
 pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat) -> u8 {
     let Some(rt) = runtime(out) else { return ERROR };
     rt.block_on(async {
-        let Some(stack) = live::load_stack(out, dir) else { return ERROR };
-        live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
-        let options = Options::default();
-        let Some(engine) = live::open_and_read(out, flags, &stack, &options).await else { return ERROR };
-        let plan = match engine.plan(&options) {
-            Ok(plan) => plan,
-            Err(e) => {
-                out.report(&e);
-                return ERROR;
-            }
-        };
+        let Some((stack, engine, plan)) = read_and_plan(out, flags, dir).await else { return ERROR };
         let server = engine.server();
         let (findings, allowed) = live::judge(out, &stack, &plan, live::PlanPhase::Plan);
         let unhealthy = health_notes(out, flags, &engine, &plan).await;
@@ -136,6 +126,22 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
             CHANGES
         }
     })
+}
+
+/// What `drift` and `status` start with: the stack compiled, the live state read, and the plan
+/// against it (whole stack, no adoption); `None` once an error was reported.
+pub(super) async fn read_and_plan(out: &Output, flags: &ClusterFlags, dir: &Path) -> Option<(cairn_runtime::engine::Stack, Engine, Plan)> {
+    let stack = live::load_stack(out, dir)?;
+    live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
+    let options = Options::default();
+    let engine = live::open_and_read(out, flags, &stack, &options).await?;
+    match engine.plan(&options) {
+        Ok(plan) => Some((stack, engine, plan)),
+        Err(e) => {
+            out.report(&e);
+            None
+        }
+    }
 }
 
 /// The stack's workloads (those apply waits for) that are failed or still rolling out, judged

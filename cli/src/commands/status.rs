@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use cairn_runtime::engine::health_keys;
-use cairn_runtime::plan::Options;
 
 use super::live::{self, ClusterFlags};
 use super::plan::{runtime, CHANGES, ERROR, OK};
@@ -15,17 +14,7 @@ use crate::{status_view, Format};
 pub fn run(out: &Output, flags: &ClusterFlags, dir: &Path, format: Format) -> u8 {
     let Some(rt) = runtime(out) else { return ERROR };
     rt.block_on(async {
-        let Some(stack) = live::load_stack(out, dir) else { return ERROR };
-        live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
-        let options = Options::default();
-        let Some(engine) = live::open_and_read(out, flags, &stack, &options).await else { return ERROR };
-        let plan = match engine.plan(&options) {
-            Ok(plan) => plan,
-            Err(e) => {
-                out.report(&e);
-                return ERROR;
-            }
-        };
+        let Some((stack, engine, plan)) = super::plan::read_and_plan(out, flags, dir).await else { return ERROR };
         let keys = health_keys(&plan, false);
         let unhealthy = match engine.health(&keys, None, &mut |e| live::render_event(out, flags.verbose, e)).await {
             Ok(u) => u,
