@@ -222,7 +222,11 @@ fn text_of(plan: &Plan, server: &str, color: bool, findings: &[Finding], destroy
     let paint = Paint { on: color };
     let mut out = String::new();
     for r in &plan.refusals {
-        out.push_str(&format!("{}: {}\n  help: {}\n", paint.wrap("1;31", "refused"), r.message, r.help));
+        out.push_str(&format!("{}: {}\n", paint.wrap("1;31", "refused"), r.message));
+        if let Some(at) = &r.at {
+            out.push_str(&format!("  --> {at}\n"));
+        }
+        out.push_str(&format!("  help: {}\n", r.help));
     }
     let changes: Vec<&Step> = plan.changes().collect();
     if changes.is_empty() && !plan.refusals.is_empty() {
@@ -345,6 +349,7 @@ pub fn json(plan: &Plan, server: &str, clusters: &Json, command: &str, findings:
             "address": r.address,
             "message": r.message,
             "help": r.help,
+            "at": r.at,
         })).collect::<Vec<Json>>(),
         "summary": {
             "create": plan.count(Action::Create),
@@ -430,7 +435,8 @@ fn drift_markdown(plan: &Plan, server: &str) -> String {
         }
     }
     for r in &plan.refusals {
-        out.push_str(&format!("\n> **refused**: {} — {}\n", r.message, r.help));
+        let at = r.at.as_ref().map(|a| format!(" (`{a}`)")).unwrap_or_default();
+        out.push_str(&format!("\n> **refused**: {}{at} — {}\n", r.message, r.help));
     }
     out
 }

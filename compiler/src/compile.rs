@@ -21,6 +21,9 @@ pub struct Compilation {
     pub resources: Vec<Resource>,
     pub objects: Vec<Object>,
     pub graph: DepGraph,
+    /// The resources the stack uses but does not manage (`existing = true`): no objects, read
+    /// and checked at plan time.
+    pub existing: Vec<crate::existing::Existing>,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
     /// Where secrets are written in the sources; printers of source text mask them.
@@ -54,6 +57,7 @@ fn finish(program: Program, loader: &dyn SourceLoader, env: &dyn Environment, mo
     let resources = evaluated.resources;
     let (facts, d) = check::check(&resources, &program.root_dir);
     diagnostics.extend(d);
+    let existing = crate::existing::existing(&resources, &facts);
     let (objects, d) = lower::lower(&resources, &facts);
     diagnostics.extend(d);
     diagnostics.extend(graph::resource_cycles(&resources));
@@ -62,7 +66,7 @@ fn finish(program: Program, loader: &dyn SourceLoader, env: &dyn Environment, mo
     diagnostics.extend(duplicate_objects(&objects, &resources));
     sort_diagnostics(&program, &mut diagnostics);
     let secret_spans = crate::secrets::literal_secret_spans(&program.files);
-    Ok(Compilation { program, facts, resources, objects, graph, diagnostics, secret_spans })
+    Ok(Compilation { program, facts, resources, objects, graph, existing, diagnostics, secret_spans })
 }
 
 impl Compilation {

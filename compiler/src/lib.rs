@@ -13,6 +13,7 @@ pub mod access;
 pub mod check;
 pub mod convert;
 pub mod eval;
+pub mod existing;
 pub mod graph;
 pub mod loader;
 pub mod lower;

@@ -68,6 +68,22 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether a block of this kind may say `existing = true` (LANGUAGE.md §10).
+    pub fn may_exist(self) -> bool {
+        matches!(
+            self,
+            Kind::Namespace | Kind::StorageClass | Kind::Secret | Kind::Config | Kind::Pool | Kind::Filesystem | Kind::ObjectStore
+        )
+    }
+
+    /// The attributes an `existing` block of this kind keeps: its identity.
+    pub fn identity_attrs(self) -> &'static [&'static str] {
+        match self {
+            Kind::Secret | Kind::Config => &["existing", "namespace", "cluster"],
+            _ => &["existing", "cluster"],
+        }
+    }
+
     /// Whether `KIND.NAME` references to this kind make sense.
     pub fn addressable(self) -> bool {
         !matches!(self, Kind::Stack | Kind::Moved)
@@ -199,7 +215,8 @@ impl BlockSchema {
     pub fn common(&self) -> &'static [AttrSchema] {
         match Kind::from_name(self.name) {
             Some(Kind::Stack | Kind::Moved | Kind::Cluster | Kind::Policy) => &[],
-            Some(Kind::Pool) => &COMMON_BASE,
+            Some(Kind::Pool) => &COMMON_POOL,
+            Some(k) if k.may_exist() => &COMMON_K8S_EXISTING,
             Some(_) => &COMMON_K8S,
             None => &[],
         }
@@ -230,10 +247,27 @@ const fn block(name: &'static str, doc: &'static str, attrs: &'static [AttrSchem
 const INT: Ty = Ty::Int { min: i64::MIN, max: i64::MAX };
 const NON_NEG: Ty = Ty::Int { min: 0, max: i64::MAX };
 
-static COMMON_BASE: [AttrSchema; 3] = [
+/// `existing = true` (LANGUAGE.md §10): read, never written.
+const EXISTING: AttrSchema = attr(
+    "existing",
+    Ty::Bool,
+    "Use the live resource of this name without managing it: cairn reads it at plan time and never creates, changes, adopts or deletes it. Takes no other attribute but its identity.",
+);
+
+static COMMON_POOL: [AttrSchema; 4] = [
     attr("depends_on", Ty::Refs, "Resources that must be applied before this one."),
     attr("protect", Ty::Bool, "Refuse to delete or replace this resource without --allow-data-loss."),
     attr("cluster", Ty::Ref(Kind::Cluster), "The cluster this resource belongs to (required when the stack has several)."),
+    EXISTING,
+];
+
+static COMMON_K8S_EXISTING: [AttrSchema; 6] = [
+    attr("depends_on", Ty::Refs, "Resources that must be applied before this one."),
+    attr("protect", Ty::Bool, "Refuse to delete or replace this resource without --allow-data-loss."),
+    attr("cluster", Ty::Ref(Kind::Cluster), "The cluster this resource belongs to (required when the stack has several)."),
+    attr("labels", Ty::StrMap, "Kubernetes labels added to the objects' metadata."),
+    attr("annotations", Ty::StrMap, "Kubernetes annotations added to the objects' metadata."),
+    EXISTING,
 ];
 
 static COMMON_K8S: [AttrSchema; 5] = [

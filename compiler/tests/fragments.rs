@@ -2572,3 +2572,82 @@ storage_class "shared" {
     assert_eq!(at(sc, "/parameters/csi.storage.k8s.io~1node-stage-secret-namespace"), "ceph-csi-cephfs");
     assert!(pos(&c, "CephPool/shared-default") < pos(&c, "CephFs/shared"), "the pools before the file system");
 }
+
+/// §10 "existing": an existing resource lowers to nothing, references to it lower as to any
+/// resource, and its uses that need live attributes are recorded for the planner.
+#[test]
+fn s10_existing_resources_render_nothing_and_are_referenced() {
+    use cairn_compiler::existing::UseKind;
+    let c = ok(r#"
+namespace "kube-system" { existing = true }
+storage_class "ceph-block" { existing = true }
+secret "registry" {
+  existing  = true
+  namespace = namespace.kube-system
+}
+config "settings" {
+  existing  = true
+  namespace = "kube-system"
+}
+pool "legacy" { existing = true }
+storage_class "legacy" { pool = pool.legacy }
+workload "agent" {
+  namespace = namespace.kube-system
+  image     = "registry.example/agent:1.0"
+  env       = { TOKEN = secret.registry.token, MODE = config.settings.mode }
+  resources { memory = 64Mi }
+  volume "cache" {
+    size          = 1Gi
+    mount         = "/cache"
+    access        = "ReadWriteMany"
+    storage_class = storage_class.ceph-block
+  }
+}
+"#);
+    let kinds: Vec<(&str, &str)> = c.objects.iter().map(|o| (o.kind.as_str(), o.name.as_str())).collect();
+    for gone in [
+        ("Namespace", "kube-system"),
+        ("StorageClass", "ceph-block"),
+        ("Secret", "registry"),
+        ("ConfigMap", "settings"),
+        ("CephBlockPool", "legacy"),
+    ] {
+        assert!(!kinds.contains(&gone), "{gone:?} rendered: {kinds:?}");
+    }
+    let sc = find(&c, "StorageClass", "legacy").expect("the managed class");
+    assert_eq!(sc.body["parameters"]["pool"], json!("legacy"));
+    let sts = find(&c, "StatefulSet", "agent").expect("a volume makes a StatefulSet");
+    let env = &sts.body["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert_eq!(env[0]["valueFrom"], json!({"configMapKeyRef": {"name": "settings", "key": "mode"}}));
+    assert_eq!(env[1]["valueFrom"], json!({"secretKeyRef": {"name": "registry", "key": "token"}}));
+    assert_eq!(sts.body["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], json!("ceph-block"));
+    let ids: Vec<String> = c.existing.iter().map(|e| e.key.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "Namespace/kube-system",
+            "StorageClass/ceph-block",
+            "Secret/kube-system/registry",
+            "ConfigMap/kube-system/settings",
+            "CephBlockPool/rook-ceph/legacy"
+        ]
+    );
+    let uses = |i: usize| c.existing[i].uses.iter().map(|u| (u.by.to_string(), u.what.clone())).collect::<Vec<_>>();
+    assert_eq!(uses(1), [("workload.agent".to_string(), UseKind::SharedVolume)]);
+    assert_eq!(uses(2), [("workload.agent".to_string(), UseKind::Key("token".into()))]);
+    assert_eq!(uses(3), [("workload.agent".to_string(), UseKind::Key("mode".into()))]);
+    assert_eq!(uses(4), [("storage_class.legacy".to_string(), UseKind::Reference)]);
+}
+
+#[test]
+fn s10_existing_takes_only_its_identity() {
+    let errs = errors(
+        r#"storage_class "standard" {
+  existing = true
+  reclaim  = "Retain"
+}"#,
+    );
+    expect_code(&errs, "E0434");
+    let errs = errors("secret \"registry\" { existing = true }");
+    expect_code(&errs, "E0304");
+}

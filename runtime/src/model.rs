@@ -51,11 +51,35 @@ impl DesiredObject {
     }
 }
 
+/// A live object the stack uses but never writes (`existing = true`): plan reads it, refuses
+/// when it is missing, and checks the uses that need its attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExistingObject {
+    pub key: ObjectKey,
+    /// `storage_class.standard`.
+    pub address: String,
+    /// Where it is declared, `main.cairn:5:15`.
+    pub at: String,
+    pub uses: Vec<ExistingUse>,
+}
+
+/// A use of an existing object that its live attributes decide.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExistingUse {
+    /// The resource that uses it, `workload.web`.
+    pub by: String,
+    /// Where the use is written, `main.cairn:20:14`.
+    pub at: String,
+    pub what: cairn_compiler::existing::UseKind,
+}
+
 /// Everything a stack declares for Kubernetes, in apply (topological) order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Desired {
     pub stack: String,
     pub objects: Vec<DesiredObject>,
+    /// The Kubernetes objects it uses but does not manage.
+    pub existing: Vec<ExistingObject>,
 }
 
 impl Desired {
@@ -92,4 +116,8 @@ pub struct Snapshot {
     /// Declared kinds the cluster does not serve and no CustomResourceDefinition of the stack
     /// provides (Rook not installed): the planner refuses their objects.
     pub unserved: std::collections::BTreeSet<GroupKind>,
+    /// The live objects of [`Desired::existing`] that were found, read whole within one LIST
+    /// per kind and namespace; a Secret's values are blanked as soon as it is read (its keys
+    /// are all a check needs).
+    pub existing: BTreeMap<ObjectKey, Json>,
 }

@@ -16,6 +16,9 @@ pub(super) fn check_rules(cx: &mut Checker<'_>, facts: &Facts) {
     let resources = cx.resources;
     for (i, res) in resources.iter().enumerate() {
         check_names(cx, res);
+        if res.is_existing() {
+            continue; // its attributes are the live object's, checked at plan time
+        }
         match res.addr.kind {
             Kind::Pool => check_pool(cx, res),
             Kind::StorageClass => check_storage_class(cx, res, facts, i),

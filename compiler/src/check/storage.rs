@@ -13,6 +13,9 @@ use crate::value::Value;
 pub(super) fn check_storage(cx: &mut Checker<'_>, facts: &Facts) {
     let resources = cx.resources;
     for (i, res) in resources.iter().enumerate() {
+        if res.is_existing() {
+            continue;
+        }
         match res.addr.kind {
             Kind::Filesystem => check_filesystem(cx, res),
             Kind::StorageClass => check_class_source(cx, res),
@@ -101,9 +104,25 @@ fn check_class_source(cx: &mut Checker<'_>, res: &Resource) {
                 .with_help("remove `fs_type`"),
         );
     }
-    let (Some(d), Some(fs_name)) = (body.attr("data"), name_of(body, "filesystem")) else { return };
-    let Some(wanted) = d.value.as_str() else { return };
+    let Some(fs_name) = name_of(body, "filesystem") else { return };
     let Some(fs) = cx.find(Kind::Filesystem, &fs_name) else { return };
+    if fs.is_existing() {
+        if body.attr("data").is_none() {
+            cx.report(
+                res,
+                Diagnostic::error(
+                    "E0423",
+                    res.label_span,
+                    format!("storage class `{}` needs `data` on existing file system `{fs_name}`", res.addr.name),
+                )
+                .with_label(fs.label_span, "cairn does not know this file system's data pools")
+                .with_help("name the data pool volumes go to: `data = \"NAME\"` for the pool `<filesystem>-NAME`"),
+            );
+        }
+        return;
+    }
+    let Some(d) = body.attr("data") else { return };
+    let Some(wanted) = d.value.as_str() else { return };
     let pools: Vec<&str> = fs.body.blocks_of("data").filter_map(|b| b.label.as_ref().map(|(l, _)| l.as_str())).collect();
     if !pools.contains(&wanted) {
         let help = match crate::eval::did_you_mean(wanted, pools.iter().copied()) {

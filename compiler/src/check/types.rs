@@ -11,7 +11,61 @@ use crate::value::Value;
 
 pub(super) fn check_resource(cx: &mut Checker<'_>, res: &Resource) {
     let schema = res.addr.kind.schema();
+    if res.is_existing() {
+        check_existing(cx, res);
+        return;
+    }
     check_body(cx, res, schema, &res.body, res.label_span, &res.addr.to_string());
+}
+
+/// E0434: an `existing` block names a live resource and nothing else — every other attribute
+/// or block would describe a resource cairn does not manage. Its identity attributes are
+/// type-checked as usual.
+fn check_existing(cx: &mut Checker<'_>, res: &Resource) {
+    let kind = res.addr.kind;
+    let keep = kind.identity_attrs();
+    let identity = keep.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let help = format!(
+        "remove it: cairn reads `{}` from the cluster and never writes it, so an `existing` {} takes only {identity}; to manage it, remove `existing = true` instead",
+        res.addr,
+        kind.as_str()
+    );
+    for a in &res.body.attrs {
+        if !keep.contains(&a.name.as_str()) {
+            cx.report(
+                res,
+                Diagnostic::error("E0434", a.name_span, format!("`{}` is `existing`: it takes no `{}`", res.addr, a.name))
+                    .with_help(help.clone()),
+            );
+            continue;
+        }
+        let Some(attr) = kind.schema().attr(&a.name) else { continue };
+        if let Err(why) = check_type(attr.ty, &a.value) {
+            cx.report(
+                res,
+                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!(
+                    "`{}` takes {}: {}",
+                    a.name,
+                    describe_with_range(attr.ty),
+                    attr.doc
+                )),
+            );
+        }
+    }
+    for b in &res.body.blocks {
+        cx.report(
+            res,
+            Diagnostic::error("E0434", b.kind_span, format!("`{}` is `existing`: it takes no `{}` block", res.addr, b.kind))
+                .with_help(help.clone()),
+        );
+    }
+    if matches!(kind, Kind::Secret | Kind::Config) && res.body.attr("namespace").is_none() {
+        cx.report(
+            res,
+            Diagnostic::error("E0304", res.label_span, format!("`{}` is missing the required attribute `namespace`", res.addr))
+                .with_help("an existing secret or config is found in its namespace: add `namespace = …`"),
+        );
+    }
 }
 
 fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema, body: &BodyValue, at: Span, what: &str) {

@@ -201,8 +201,12 @@ impl<'p> Evaluator<'p> {
             // too: the template body alone does not say which instance got there first.
             let first_via =
                 first.via.first().filter(|v| self.via.first().map(|w| w.span) != Some(v.span)).map(|v| (v.span, v.template.clone()));
-            let mut d = Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice"))
-                .with_help("resource names are unique per kind; rename or remove one");
+            let help = if says_existing(first.block) != says_existing(b) {
+                "a resource is either managed or `existing`, not both: remove the managed block to use the live one as it is, or remove the `existing` one to manage it"
+            } else {
+                "resource names are unique per kind; rename or remove one"
+            };
+            let mut d = Diagnostic::error("E0203", label_span, format!("`{addr}` is declared twice")).with_help(help);
             if first_span != label_span {
                 d = d.with_label(first_span, "first declared here");
             }
@@ -337,4 +341,11 @@ fn lazy<'p>(expr: &'p cairn_lang::ast::Expr, scope: Scope<'p>, via: Rc<Vec<Via>>
 
 pub(super) fn bind_ready<'p>(v: Value) -> Binding<'p> {
     ready(v)
+}
+
+/// Whether a block literally says `existing = true`.
+fn says_existing(b: &Block) -> bool {
+    b.body
+        .iter()
+        .any(|s| matches!(s, Stmt::Attr(a) if a.name.name == "existing" && matches!(a.value.kind, cairn_lang::ast::ExprKind::Bool(true))))
 }

@@ -418,6 +418,10 @@ impl<'p> Evaluator<'p> {
         }
         if matches!(r.kind, Kind::Secret | Kind::Config) {
             let (body, _) = self.resource_body(i);
+            if field != "name" && matches!(body.get("existing"), Some(Value::Bool(true))) {
+                // The live object's keys are known at plan time, which checks this one.
+                return Value::Ref(Rc::new(Ref { kind: r.kind, name: r.name.clone(), key: Some(field.to_string()) }));
+            }
             if let Some(data) = body.get("data") {
                 let (data, _) = data.unwrap_sensitive();
                 match data {

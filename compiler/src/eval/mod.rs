@@ -76,6 +76,14 @@ pub struct Resource {
     pub via: Rc<Vec<Via>>,
 }
 
+impl Resource {
+    /// Whether the block says `existing = true`: the stack uses the live resource and never
+    /// writes it (LANGUAGE.md §10).
+    pub fn is_existing(&self) -> bool {
+        self.addr.kind.may_exist() && crate::access::bool_of(&self.body, "existing") == Some(true)
+    }
+}
+
 /// The result of evaluation.
 #[derive(Debug, Default)]
 pub struct Evaluated {

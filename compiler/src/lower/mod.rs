@@ -137,6 +137,9 @@ pub(crate) struct Lowering {
 
 impl Lowering {
     fn resource(&mut self, res: &Resource, cluster: Option<&ClusterInfo>) {
+        if res.is_existing() {
+            return; // read at plan time, never written: see `crate::existing`
+        }
         match res.addr.kind {
             Kind::Namespace => kube::namespace(self, res),
             Kind::Config => kube::config(self, res),

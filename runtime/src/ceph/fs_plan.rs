@@ -185,7 +185,7 @@ fn owned(input: &FsPlanInput, fs: &DesiredFs, live: &LiveFs) -> Result<bool, Box
 }
 
 fn refusal(fs: &DesiredFs, message: String, help: String) -> Box<Refusal> {
-    Box::new(Refusal { key: fs_key(&fs.name), address: Some(fs.address.clone()), message, help })
+    Box::new(Refusal { key: fs_key(&fs.name), address: Some(fs.address.clone()), message, help, at: None })
 }
 
 /// A create's fields: the pools it is made on and its MDS settings.
@@ -331,5 +331,6 @@ fn in_use(step: &Step, fs: &str, what: &str) -> Refusal {
         address: step.address.clone(),
         message: format!("pool {} would be {what} while file system {fs} uses it", step.key.name),
         help,
+        at: None,
     }
 }

@@ -226,7 +226,7 @@ fn moved_from<'a>(input: &PoolPlanInput<'a>, pool: &DesiredPool) -> Result<Optio
 
 /// The refusal of a declared pool.
 fn refusal(pool: &DesiredPool, message: String, help: String) -> Box<Refusal> {
-    Box::new(Refusal { key: pool_key(&pool.name), address: Some(pool.address.clone()), message, help })
+    Box::new(Refusal { key: pool_key(&pool.name), address: Some(pool.address.clone()), message, help, at: None })
 }
 
 /// The delete of a pool this stack owns (`declared`: its declaration, under `destroy`).

@@ -14,7 +14,7 @@ use super::{lock, read_state, CephState, Client, Settings};
 use crate::apply::{StepError, Target};
 use crate::engine::EngineError;
 use crate::fence::Fence;
-use crate::model::ObjectKey;
+use crate::model::{ExistingObject, ObjectKey};
 use crate::plan::{Options, Plan, Step};
 use crate::provider::{Fut, Lock, LockRequest, Provider, RunOptions};
 
@@ -29,6 +29,8 @@ pub struct DirectPools {
     pub filesystems: Vec<DesiredFs>,
     /// `moved` blocks of pools, as (old name, new name).
     pub moves: Vec<(String, String)>,
+    /// The pools and file systems the stack uses but does not manage (`existing = true`).
+    pub existing: Vec<ExistingObject>,
 }
 
 /// Whether `key` names a direct-mode pool.
@@ -59,6 +61,19 @@ impl CephProvider {
     /// The cluster's connection (tests, and `status`).
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The existing pools and file systems that are live (their state is in the plan's read).
+    fn live_existing(&self) -> std::collections::BTreeMap<ObjectKey, serde_json::Value> {
+        self.direct
+            .existing
+            .iter()
+            .filter(|e| match e.key.kind.as_str() {
+                POOL_KIND => self.live.pool(&e.key.name).is_some(),
+                _ => self.live.fs(&e.key.name).is_some(),
+            })
+            .map(|e| (e.key.clone(), serde_json::json!({})))
+            .collect()
     }
 
     /// The conf file the connection read.
@@ -108,7 +123,14 @@ impl Provider for CephProvider {
             adopt: opts.adopt,
             destroy: opts.destroy,
         });
-        let (steps, refusals) = combine(pools, filesystems, &self.direct.filesystems, &self.live);
+        let (mut steps, mut refusals) = combine(pools, filesystems, &self.direct.filesystems, &self.live);
+        // A pool or file system the stack uses as `existing` is never written, even when an
+        // earlier apply made it (its ownership marker stays).
+        let used: std::collections::HashSet<&ObjectKey> = self.direct.existing.iter().map(|e| &e.key).collect();
+        steps.retain(|s| !used.contains(&s.key));
+        if !opts.destroy {
+            refusals.extend(crate::plan::existing::check(&self.direct.existing, &self.live_existing(), &Default::default()));
+        }
         Plan { stack: self.stack.clone(), steps, refusals }
     }
 

@@ -16,7 +16,7 @@ use crate::ceph::fs_spec::{DesiredFs, FS_KIND};
 use crate::ceph::provider::DirectPools;
 use crate::ceph::spec::DesiredPool;
 use crate::ceph::Settings;
-use crate::model::{Desired, DesiredObject, ObjectKey};
+use crate::model::{Desired, DesiredObject, ExistingObject, ExistingUse, ObjectKey};
 
 /// A compiled stack, ready for the engine.
 pub struct Stack {
@@ -83,7 +83,28 @@ pub fn desired_of(c: &Compilation, stack: &str) -> Desired {
             deps,
         });
     }
-    Desired { stack: stack.to_string(), objects }
+    let existing = existing_of(c, ObjectTarget::Kube);
+    Desired { stack: stack.to_string(), objects, existing }
+}
+
+/// `file:line:col` of a span, as plans and refusals name source places.
+pub fn location(c: &Compilation, span: cairn_lang::Span) -> String {
+    let (line, col) = c.program.sources.line_col(span);
+    format!("{}:{line}:{col}", c.program.sources.display(span.file))
+}
+
+/// The existing resources of `c` that `target`'s provider reads.
+pub fn existing_of(c: &Compilation, target: ObjectTarget) -> Vec<ExistingObject> {
+    c.existing
+        .iter()
+        .filter(|e| e.target == target)
+        .map(|e| ExistingObject {
+            key: e.key.clone(),
+            address: e.address.to_string(),
+            at: location(c, e.span),
+            uses: e.uses.iter().map(|u| ExistingUse { by: u.by.to_string(), at: location(c, u.span), what: u.what.clone() }).collect(),
+        })
+        .collect()
 }
 
 /// SHA-256 over the stack's own source files (paths and texts, in load order).
@@ -152,7 +173,23 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
             by_cluster.push((owner, o));
         }
     }
-    let mut clusters: Vec<&str> = by_cluster.iter().map(|(c, _)| c.as_str()).collect();
+    let cluster_of = |address: &cairn_compiler::value::Address| {
+        c.resources
+            .iter()
+            .position(|r| &r.addr == address)
+            .and_then(|i| c.facts.cluster_of.get(i).cloned().flatten())
+            .filter(|info| info.mode == CephMode::Direct)
+            .map(|info| info.name)
+    };
+    // `existing_of` keeps the order of `c.existing`: the two filtered lists pair up.
+    let existing: Vec<(String, ExistingObject)> = c
+        .existing
+        .iter()
+        .filter(|e| e.target == ObjectTarget::Ceph)
+        .zip(existing_of(c, ObjectTarget::Ceph))
+        .filter_map(|(e, object)| Some((cluster_of(&e.address)?, object)))
+        .collect();
+    let mut clusters: Vec<&str> = by_cluster.iter().map(|(c, _)| c.as_str()).chain(existing.iter().map(|(c, _)| c.as_str())).collect();
     clusters.sort_unstable();
     clusters.dedup();
     // A direct-mode cluster without declared pools still counts: its owned pools are deleted.
@@ -207,7 +244,8 @@ pub fn direct_pools(c: &Compilation, cluster: Option<&str>, ceph_conf: Option<&P
             Some((from, to))
         })
         .collect();
-    Ok(Some(DirectPools { settings: settings_of(c, &chosen, ceph_conf), cluster: chosen, pools, filesystems, moves }))
+    let existing = existing.into_iter().filter(|(cluster, _)| *cluster == chosen).map(|(_, e)| e).collect();
+    Ok(Some(DirectPools { settings: settings_of(c, &chosen, ceph_conf), cluster: chosen, pools, filesystems, moves, existing }))
 }
 
 /// The connection settings: `--ceph-conf`, else the block's `conf`, else `$CEPH_CONF`, else

@@ -112,6 +112,9 @@ pub async fn snapshot(
             snapshot.foreign.insert(key, to_json(&obj, &r.resource));
         }
     }
+    if !destroy && !desired.existing.is_empty() {
+        stats.requests += existing_objects(kube, desired, &mut snapshot).await?;
+    }
     let doomed = doomed_namespaces(desired, &snapshot, destroy);
     if !doomed.is_empty() {
         let (contents, requests) = namespace_contents(kube, &doomed).await?;
@@ -119,6 +122,42 @@ pub async fn snapshot(
         snapshot.namespace_contents = contents;
     }
     Ok((snapshot, stats))
+}
+
+/// Reads the objects the stack uses as `existing` into [`Snapshot::existing`]: one whole LIST
+/// per kind and namespace they are in (never a GET per object); a kind the cluster does not
+/// serve goes to [`Snapshot::unserved`]. A Secret's values are blanked as it is read. Returns
+/// the requests made.
+async fn existing_objects(kube: &Kube, desired: &Desired, snapshot: &mut Snapshot) -> Result<usize, KubeError> {
+    let mut groups: BTreeMap<(String, String, Option<String>), BTreeSet<&ObjectKey>> = BTreeMap::new();
+    for e in &desired.existing {
+        groups.entry((e.key.api_version.clone(), e.key.kind.clone(), e.key.namespace.clone())).or_default().insert(&e.key);
+    }
+    let mut requests = 0;
+    let mut lists = Vec::new();
+    for ((api_version, kind, namespace), keys) in &groups {
+        match kube.resolve(api_version, kind).await? {
+            Some(r) => lists.push((r, namespace.clone(), keys)),
+            None => {
+                if let Some(k) = keys.first() {
+                    snapshot.unserved.insert(k.group_kind());
+                }
+            }
+        }
+    }
+    let read: Vec<(Vec<Json>, usize)> =
+        stream::iter(lists.iter().map(|(r, ns, _)| list_whole(kube, r, ns.as_deref(), None))).buffered(CONCURRENT).try_collect().await?;
+    for ((_, _, keys), (items, pages)) in lists.iter().zip(read) {
+        requests += pages;
+        for item in items {
+            let Some(key) = ObjectKey::of(&item) else { continue };
+            if keys.contains(&key) {
+                let item = if key.kind == "Secret" { crate::plan::existing::blank_values(item) } else { item };
+                snapshot.existing.insert(key, item);
+            }
+        }
+    }
+    Ok(requests)
 }
 
 /// The kinds the stack's own CustomResourceDefinitions provide (`spec.group`,
@@ -138,7 +177,7 @@ fn crd_kinds(desired: &Desired) -> BTreeSet<GroupKind> {
 
 /// The owned Namespaces the planner will delete: those no longer declared, or all with `destroy`.
 fn doomed_namespaces(desired: &Desired, snapshot: &Snapshot, destroy: bool) -> Vec<String> {
-    let declared: HashSet<&ObjectKey> = desired.objects.iter().map(|o| &o.key).collect();
+    let declared: HashSet<&ObjectKey> = desired.objects.iter().map(|o| &o.key).chain(desired.existing.iter().map(|e| &e.key)).collect();
     snapshot
         .owned
         .keys()
@@ -209,10 +248,24 @@ pub async fn namespace_contents(kube: &Kube, namespaces: &[String]) -> Result<(B
 /// Every object of a kind with the stack's label, all namespaces, page by page. The list is
 /// read as plain JSON (no typed round trip: 10,000 objects are the common case here).
 async fn list_owned(kube: &Kube, r: &Resolved, selector: &str) -> Result<(Vec<Json>, usize), KubeError> {
+    list_whole(kube, r, None, Some(selector)).await
+}
+
+/// Every object of a kind in `namespace` (all namespaces with `None`), whole, page by page,
+/// with `selector` when given.
+async fn list_whole(kube: &Kube, r: &Resolved, namespace: Option<&str>, selector: Option<&str>) -> Result<(Vec<Json>, usize), KubeError> {
     use kube::Resource;
-    let request = kube::core::Request::new(kube::api::DynamicObject::url_path(&r.resource, None));
-    let base = ListParams::default().labels(selector).limit(PAGE);
-    paged(&base, format!("list {}", r.resource.plural), |lp| {
+    let namespace = namespace.filter(|_| r.namespaced);
+    let request = kube::core::Request::new(kube::api::DynamicObject::url_path(&r.resource, namespace));
+    let mut base = ListParams::default().limit(PAGE);
+    if let Some(s) = selector {
+        base = base.labels(s);
+    }
+    let what = match namespace {
+        Some(ns) => format!("list {} in namespace {ns}", r.resource.plural),
+        None => format!("list {}", r.resource.plural),
+    };
+    paged(&base, what, |lp| {
         let request = &request;
         async move {
             let req = request.list(&lp).map_err(kube::Error::BuildRequest)?;

@@ -298,6 +298,7 @@ mod tests {
                 object("batch/v1", "Job", "g", true),
                 object("batch/v1", "CronJob", "h", true),
             ],
+            existing: vec![],
         };
         let kinds: Vec<&str> =
             waited_workloads(&desired, desired.objects.iter().map(|o| &o.key)).iter().map(|o| o.key.kind.as_str()).collect();

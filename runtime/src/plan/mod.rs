@@ -7,10 +7,12 @@
 //! objects become deletes, ordered in reverse ([`order`]); an autoscaled workload's replicas
 //! are the autoscaler's ([`autoscaled`]). Deletes and replaces of claims are
 //! protected, a claim never shrinks (a refusal), and a namespace delete is protected when the
-//! namespace holds data ([`namespace`]).
+//! namespace holds data ([`namespace`]). Objects the stack uses as `existing` must be live and
+//! fit their uses ([`existing`]); they are never written, not even deleted once owned.
 
 mod autoscaled;
 mod compare;
+pub mod existing;
 mod fingerprint;
 mod immutable;
 mod managed;
@@ -68,12 +70,15 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
                 Err(refusal) => plan.refusals.push(*refusal),
             }
         }
+        plan.refusals.extend(existing::check(&desired.existing, &live.existing, &live.unserved));
     }
 
     let declared = desired.by_key();
+    let used: HashSet<&ObjectKey> = desired.existing.iter().map(|e| &e.key).collect();
     let mut deletes: Vec<Step> = live
         .owned
         .iter()
+        .filter(|(k, _)| !used.contains(k))
         .filter(|(k, _)| opts.destroy || !declared.contains_key(k))
         .filter(|(_, body)| !has_owner(body) && !terminating(body))
         .map(|(k, body)| delete_step(k, body, declared.get(k).copied()))
@@ -84,7 +89,7 @@ pub fn plan(desired: &Desired, live: &Snapshot, key: &[u8], opts: &Options) -> P
 
     if !opts.targets.is_empty() {
         let closure = order::target_closure(desired, &opts.targets);
-        plan.refusals.retain(|r| closure.contains(&r.key));
+        plan.refusals.retain(|r| closure.contains(&r.key) || used.contains(&r.key));
         plan.steps = order::select_targets(std::mem::take(&mut plan.steps), &closure, &opts.targets);
     }
     plan
@@ -108,6 +113,7 @@ fn unserved(obj: &DesiredObject) -> Refusal {
         address: Some(obj.address.clone()),
         message: format!("{} ({}): the cluster does not serve {} ({})", obj.key.id(), obj.address, gk.kind, obj.key.api_version),
         help,
+        at: None,
     }
 }
 
@@ -169,6 +175,7 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
             address: Some(obj.address.clone()),
             message: format!("{id} ({}) is managed by stack {other}, not by stack {stack}", obj.address),
             help: format!("an object can belong to one stack only: remove it from one of the stacks ({other} or {stack})"),
+            at: None,
         })),
         _ if opts.adopt => Ok(Some((f, true))),
         _ => Err(Box::new(Refusal {
@@ -176,6 +183,7 @@ fn live_for<'a>(stack: &str, obj: &DesiredObject, live: &'a Snapshot, opts: &Opt
             address: Some(obj.address.clone()),
             message: format!("{id} ({}) exists and is not managed by stack {stack}", obj.address),
             help: format!("re-run with --adopt to take it over, or rename {} so it does not collide", obj.address),
+            at: None,
         })),
     }
 }
@@ -215,6 +223,7 @@ fn declared_step(
                 "set the volume's size back to at least {} (a typo?); to really use less, declare a new volume, copy the data over, then remove this one",
                 shrink.live
             ),
+            at: None,
         }));
     }
     let mut diffs = Vec::new();

@@ -31,7 +31,7 @@ fn desired(mut objects: Vec<DesiredObject>) -> Desired {
             }
         }
     }
-    Desired { stack: "shop".into(), objects }
+    Desired { stack: "shop".into(), objects, existing: vec![] }
 }
 
 /// The positions in `p` of the steps step `i` waits on, ascending (keys of no step left out).
@@ -465,6 +465,31 @@ fn objects_with_owner_references_are_never_deleted() {
     assert_eq!(p.steps.iter().map(|s| s.key.id()).collect::<Vec<_>>(), vec!["ConfigMap/shop/old"]);
     let p = plan(&desired(vec![]), &live, KEY, &Options { destroy: true, ..Options::default() });
     assert_eq!(p.steps.len(), 1);
+}
+
+/// An object the stack once made and now uses as `existing` is never deleted — not by a plan,
+/// not by `destroy` — and a missing one is refused.
+#[test]
+fn existing_objects_are_never_deleted_and_must_be_live() {
+    let ns = meta("Namespace", "v1", None, "shop", "namespace.shop");
+    let live = owned(vec![ns.clone()]);
+    let mut d = desired(vec![]);
+    d.existing.push(crate::model::ExistingObject {
+        key: ObjectKey::of(&ns).unwrap(),
+        address: "namespace.shop".into(),
+        at: "main.cairn:1:11".into(),
+        uses: vec![],
+    });
+    for destroy in [false, true] {
+        let p = plan(&d, &live, KEY, &Options { destroy, ..Options::default() });
+        assert!(p.steps.is_empty(), "destroy={destroy}: {:?}", p.steps);
+    }
+    let p = plan(&d, &live, KEY, &Options::default());
+    assert_eq!(p.refusals.len(), 1, "not in Snapshot::existing: missing");
+    let mut found = live.clone();
+    found.existing.insert(ObjectKey::of(&ns).unwrap(), ns);
+    assert!(plan(&d, &found, KEY, &Options::default()).is_empty());
+    assert!(plan(&desired(vec![]), &live, KEY, &Options::default()).steps.len() == 1, "without `existing` it is deleted");
 }
 
 fn config(name: &str) -> Json {

@@ -231,6 +231,9 @@ pub struct Refusal {
     pub message: String,
     /// What the user can do about it.
     pub help: String,
+    /// The source place it is about (`main.cairn:12:5`), when one line is the cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// A plan: one step per declared or owned object, in execution order (creates and updates in

@@ -70,7 +70,7 @@ mod tests {
             wait: false,
             deps: vec![],
         };
-        let desired = Desired { stack: "shop".into(), objects: vec![secret] };
+        let desired = Desired { stack: "shop".into(), objects: vec![secret], existing: vec![] };
         let change = FieldChange {
             path: "data.mode".into(),
             op: FieldOp::Set,
