@@ -695,3 +695,68 @@ fn the_lab_fs_example_applies_and_then_plans_no_changes() {
     cairn(&["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
     assert!(fs_dump(c).iter().all(|f| f["mdsmap"]["fs_name"] != "lab-files"));
 }
+
+/// `existing = true` on a direct-mode pool (LANGUAGE.md §10): a storage class on a pool the
+/// storage team made plans and applies, the pool is never changed or deleted (not by
+/// `destroy --allow-data-loss`), and an existing pool that is not there is refused at plan time
+/// naming it and the command that shows it.
+#[test]
+fn a_storage_class_on_an_existing_pool_applies_and_a_missing_existing_pool_is_refused() {
+    let Some(c) = cluster() else { return };
+    ceph(c, &["osd", "pool", "create", "team-rbd", "8", "8"]).code(0);
+    ceph(c, &["osd", "pool", "application", "enable", "team-rbd", "rbd"]).code(0);
+    let before = ceph_json(c, &["osd", "pool", "get", "team-rbd", "all"]);
+    let fsid = ceph_json(c, &["fsid"])["fsid"].as_str().unwrap_or_default().to_string();
+    let sb = cairn_sandbox::Sandbox::start(cairn_sandbox::Options::default()).expect("sandbox starts");
+    let stack = Stack::new("team", "");
+    let kubeconfig = stack.tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: sb\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sb\n",
+            sb.url()
+        ),
+    )
+    .expect("write the kubeconfig");
+    let write = |pool: &str| {
+        let text = format!(
+            "cluster \"lab\" {{\n  ceph {{\n    mode = \"direct\"\n    fsid = \"{fsid}\"\n  }}\n}}\n\npool \"{pool}\" {{ existing = true }}\n\nstorage_class \"team\" {{ pool = pool.{pool} }}\n"
+        );
+        std::fs::write(stack.dir.join("main.cairn"), text).expect("write the stack");
+    };
+    let cairn = |args: &[&str]| {
+        run(Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--color", "never", "--ceph-conf"])
+            .arg(&c.conf)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(args)
+            .arg(&stack.dir)
+            .env("HOME", stack.tmp.path())
+            .env("XDG_CACHE_HOME", stack.tmp.path().join("cache"))
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cairn"))
+    };
+
+    write("team-rbd");
+    let plan = cairn(&["plan"]).code(0);
+    assert!(plan.stdout.contains("+ StorageClass/team") && !plan.stdout.contains("CephPool"), "{}", plan.stdout);
+    cairn(&["apply", "--auto-approve"]).code(0);
+    let class = sb.object("storage.k8s.io", "storageclasses", "", "team").expect("the class");
+    assert_eq!(class["parameters"]["pool"], "team-rbd", "{class:#}");
+    assert_eq!(class["parameters"]["clusterID"], fsid.as_str(), "{class:#}");
+    cairn(&["plan", "--detailed-exitcode"]).code(0);
+    cairn(&["destroy", "--auto-approve", "--allow-data-loss"]).code(0);
+    assert!(pool_names(c).contains(&"team-rbd".to_string()), "never deleted");
+    assert_eq!(ceph_json(c, &["osd", "pool", "get", "team-rbd", "all"]), before, "never changed");
+
+    write("team-missing");
+    let refused = cairn(&["plan"]).code(1);
+    let out = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(out.contains("pool.team-missing is `existing`, but Ceph pool `team-missing` does not exist"), "{out}");
+    assert!(out.contains("storage_class.team uses it") && out.contains("ceph osd pool ls"), "{out}");
+    cairn(&["apply", "--auto-approve"]).code(1);
+    assert!(sb.object("storage.k8s.io", "storageclasses", "", "team").is_none(), "a refused plan applies nothing");
+}

@@ -427,6 +427,22 @@ fn completion_and_hover_know_scaling_disruption_and_routes() {
     c.shutdown();
 }
 
+/// Existing resources (LANGUAGE.md §10); line numbers are 0-based.
+const EXISTING: &str = "storage_class \"standard\" {\n  existing = true\n}\n\nsecret \"registry\" {\n  \n}\n\nworkload \"web\" {\n  \n}\n";
+
+#[test]
+fn completion_and_hover_know_existing() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    let u = c.open(&dir.join("main.cairn"), EXISTING);
+    // Offered on the kinds that may exist, not on a workload.
+    assert!(labels(c.at("textDocument/completion", &u, 5, 2)).iter().any(|l| l == "existing"));
+    assert!(!labels(c.at("textDocument/completion", &u, 9, 2)).iter().any(|l| l == "existing"));
+    let h = ok(c.at("textDocument/hover", &u, 1, 4));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("never creates, changes, adopts or deletes it"), "{h}");
+    c.shutdown();
+}
+
 #[test]
 fn completion_after_a_kind_and_a_dot_lists_the_declared_names() {
     let tmp = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ mod component;
 mod connect;
 mod data_loss;
 mod destroy;
+mod existing;
 mod guards;
 mod health;
 mod inventory;
