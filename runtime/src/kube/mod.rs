@@ -3,6 +3,7 @@
 //! of a plan as writes and waits ([`target`]), the health of a stack's workloads as a whole
 //! ([`rollouts`]). Readiness is decided by the pure [`health`].
 
+pub mod claims;
 pub mod config;
 pub mod health;
 pub mod inventory;

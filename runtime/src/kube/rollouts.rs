@@ -86,6 +86,7 @@ pub async fn look(kube: &Kube, workloads: &[&DesiredObject], snapshot: &Snapshot
             verdict.unhealthy.push(Unhealthy { key: w.key.clone(), address: w.address.clone(), health: h });
         }
     }
+    verdict.requests += super::claims::explain(kube, workloads, &mut verdict.unhealthy).await;
     Ok(verdict)
 }
 
@@ -114,6 +115,7 @@ pub async fn settle(
             }
         }
         if progressing.is_empty() {
+            verdict.requests += super::claims::explain(kube, workloads, &mut verdict.unhealthy).await;
             return Ok(verdict);
         }
         if tokio::time::Instant::now() >= deadline {
@@ -121,6 +123,7 @@ pub async fn settle(
                 p.health = Health::Failed(format!("timed out after {}s: {}", timeout.as_secs(), p.cause()));
                 verdict.unhealthy.push(p);
             }
+            verdict.requests += super::claims::explain(kube, workloads, &mut verdict.unhealthy).await;
             return Ok(verdict);
         }
         if !told {
