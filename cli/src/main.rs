@@ -8,7 +8,6 @@ mod output;
 mod plan_view;
 mod report;
 mod saved_plan;
-mod status_view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
