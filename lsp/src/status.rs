@@ -61,7 +61,8 @@ pub fn summary(found: &Found) -> Value {
 }
 
 /// The stack the command's argument names: a `file:` URI or a path, of a stack directory or a
-/// file in one; `None` when there is no argument.
+/// `.cairn` file in one (then its directory); `None` when there is no argument. Looks at no
+/// disk.
 pub fn argument_dir(args: &[Value]) -> Result<Option<PathBuf>, String> {
     let Some(arg) = args.first() else { return Ok(None) };
     let text = match arg {
@@ -76,7 +77,8 @@ pub fn argument_dir(args: &[Value]) -> Result<Option<PathBuf>, String> {
     } else {
         PathBuf::from(text)
     };
-    Ok(Some(if path.is_dir() { path } else { path.parent().map_or(path.clone(), Path::to_path_buf) }))
+    let file = path.extension().is_some_and(|x| x == "cairn");
+    Ok(Some(if file { path.parent().map_or(path.clone(), Path::to_path_buf) } else { path }))
 }
 
 /// Runs `job` on a thread of its own; its [`Done`] is sent to `done`.
@@ -111,4 +113,23 @@ fn run(job: &Job) -> Result<Found, String> {
     let diags: Vec<cairn_lang::Diagnostic> = status.findings.iter().map(|f| f.diagnostic.clone()).collect();
     let by_file = crate::diagnostics::of_findings(&stack.compilation, &diags);
     Ok(Found { by_file, healthy: status.healthy(), unhealthy: status.findings.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_argument_names_a_stack_by_uri_or_path_of_the_directory_or_a_file_in_it() {
+        let dir = |args: Value| argument_dir(args.as_array().map(Vec::as_slice).unwrap_or_default());
+        assert_eq!(dir(json!([])), Ok(None));
+        assert_eq!(dir(json!([null])), Ok(None));
+        assert_eq!(dir(json!(["file:///s/shop/main.cairn"])), Ok(Some(PathBuf::from("/s/shop"))));
+        assert_eq!(dir(json!([{ "uri": "file:///s/shop/main.cairn" }])), Ok(Some(PathBuf::from("/s/shop"))));
+        assert_eq!(dir(json!(["/s/shop"])), Ok(Some(PathBuf::from("/s/shop"))));
+        assert_eq!(dir(json!(["/s/shop/apps.cairn"])), Ok(Some(PathBuf::from("/s/shop"))));
+        assert!(dir(json!([3])).is_err());
+        assert!(dir(json!(["untitled://x"])).is_err());
+    }
 }
