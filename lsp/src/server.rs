@@ -646,10 +646,10 @@ impl Server {
             Err(message) => (BTreeMap::new(), Err(message)),
         };
         self.findings.insert(done.dir.clone(), found);
+        // Published even when none of the stack's files is open (the argument named a
+        // directory): the findings go to the files they point to.
         let uri = self.docs.one_in(&done.dir).map(|d| d.uri.clone());
-        if uri.is_some() || self.published.contains_key(&done.dir) {
-            self.publish_stack(done.dir.clone(), uri.as_ref())?;
-        }
+        self.publish_stack(done.dir.clone(), uri.as_ref())?;
         match (done.id, answer) {
             (Some(id), Ok(v)) => self.send(Response::new_ok(id, v).into()),
             (Some(id), Err(message)) => self.send(Response::new_err(id, ErrorCode::RequestFailed as i32, message).into()),
