@@ -8,7 +8,6 @@ mod output;
 mod plan_view;
 mod report;
 mod saved_plan;
-mod status_view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -406,7 +405,7 @@ fn main() -> ExitCode {
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
         Command::Show { file, format, json } => commands::plan::show(&out, &file, if json { Format::Json } else { format }),
-        Command::Lsp => commands::lsp::run(&out),
+        Command::Lsp => commands::lsp::run(&out, &flags(ClusterArgs::default())),
         Command::Completion { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cairn", &mut std::io::stdout());

@@ -194,7 +194,16 @@ struct JsonDiagnostic<'a> {
     line: usize,
     column: usize,
     help: Option<&'a str>,
-    labels: Vec<JsonLabel<'a>>,
+    /// Always listed for the compiler's diagnostics; for `status` findings only when they
+    /// have any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<Vec<JsonLabel<'a>>>,
+    /// A `status` finding's object (`Deployment/shop/web`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a str>,
+    /// A `status` finding's evidence: what Kubernetes says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -204,29 +213,48 @@ struct JsonReport<'a> {
 
 /// Renders diagnostics as docs/language.md §9 JSON, sorted by file, line and column.
 pub fn json(sources: &SourceMap, diags: &[Diagnostic]) -> String {
-    let mut list: Vec<JsonDiagnostic<'_>> = diags
+    render_json(diags.iter().map(|d| json_diagnostic(sources, d, None)).collect())
+}
+
+/// A `cairn status` finding, for [`json_found`].
+pub struct Found<'a> {
+    pub diagnostic: &'a Diagnostic,
+    /// `Deployment/shop/web`.
+    pub object: &'a str,
+    /// What Kubernetes says.
+    pub evidence: &'a str,
+}
+
+/// [`json`] for `status` findings: each diagnostic with its `object` and `evidence`.
+pub fn json_found(sources: &SourceMap, found: &[Found<'_>]) -> String {
+    render_json(found.iter().map(|f| json_diagnostic(sources, f.diagnostic, Some(f))).collect())
+}
+
+fn json_diagnostic<'a>(sources: &'a SourceMap, d: &'a Diagnostic, found: Option<&Found<'a>>) -> JsonDiagnostic<'a> {
+    let (line, column) = sources.line_col(d.span);
+    let labels: Vec<JsonLabel<'a>> = d
+        .labels
         .iter()
-        .map(|d| {
-            let (line, column) = sources.line_col(d.span);
-            JsonDiagnostic {
-                severity: d.severity.as_str(),
-                code: d.code,
-                message: &d.message,
-                file: sources.display(d.span.file),
-                line,
-                column,
-                help: d.help.as_deref(),
-                labels: d
-                    .labels
-                    .iter()
-                    .map(|l| {
-                        let (line, column) = sources.line_col(l.span);
-                        JsonLabel { file: sources.display(l.span.file), line, column, message: &l.message }
-                    })
-                    .collect(),
-            }
+        .map(|l| {
+            let (line, column) = sources.line_col(l.span);
+            JsonLabel { file: sources.display(l.span.file), line, column, message: &l.message }
         })
         .collect();
+    JsonDiagnostic {
+        severity: d.severity.as_str(),
+        code: d.code,
+        message: &d.message,
+        file: sources.display(d.span.file),
+        line,
+        column,
+        help: d.help.as_deref(),
+        labels: if found.is_some() && labels.is_empty() { None } else { Some(labels) },
+        object: found.map(|f| f.object),
+        evidence: found.map(|f| f.evidence),
+    }
+}
+
+fn render_json(mut list: Vec<JsonDiagnostic<'_>>) -> String {
     list.sort_by(|a, b| (a.file, a.line, a.column).cmp(&(b.file, b.line, b.column)));
     let report = JsonReport { diagnostics: list };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{\"diagnostics\": []}".to_string());

@@ -8,7 +8,8 @@ const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
 let client;
 
 function activate(context) {
-  const command = vscode.workspace.getConfiguration("cairn").get("server.path", "cairn");
+  const config = vscode.workspace.getConfiguration("cairn");
+  const command = config.get("server.path", "cairn");
   const serverOptions = {
     run: { command, args: ["lsp"], transport: TransportKind.stdio },
     debug: { command, args: ["lsp"], transport: TransportKind.stdio },
@@ -16,6 +17,9 @@ function activate(context) {
   const clientOptions = {
     documentSelector: [{ scheme: "file", language: "cairn" }],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.cairn") },
+    // The server's `cairn.status` command is registered by the client itself (the palette
+    // entry is in package.json); this setting makes every save run it.
+    initializationOptions: { statusOnSave: config.get("statusOnSave", false) },
   };
   client = new LanguageClient("cairn", "cairn language server", serverOptions, clientOptions);
   context.subscriptions.push({ dispose: () => client && client.stop() });

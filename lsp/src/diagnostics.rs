@@ -47,6 +47,22 @@ pub fn of_diagnostics(c: &Compilation, diagnostics: &[cairn_lang::Diagnostic]) -
     out
 }
 
+/// `cairn status`'s findings on the compilation `c` as LSP diagnostics (source `cairn status`),
+/// for the files that have some.
+pub fn of_findings(c: &Compilation, findings: &[cairn_lang::Diagnostic]) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
+    let mut out = of_diagnostics(c, findings);
+    out.retain(|_, diags| !diags.is_empty());
+    for d in out.values_mut().flatten() {
+        d.source = Some(STATUS_SOURCE.to_string());
+        // No "did you mean" here: the finding is about the cluster, not a name.
+        d.data = None;
+    }
+    out
+}
+
+/// The `source` of `cairn status` findings.
+pub const STATUS_SOURCE: &str = "cairn status";
+
 /// The syntax diagnostics of one buffer on its own (for buffers outside any stack).
 pub fn of_text(text: &str) -> Vec<lsp_types::Diagnostic> {
     cairn_lang::parse(text, FileId(0)).diagnostics.iter().map(|d| to_lsp(d, text, d.span, Vec::new())).collect()

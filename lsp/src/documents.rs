@@ -28,7 +28,7 @@ impl Document {
 }
 
 /// The open buffers, keyed by URI.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Documents {
     docs: BTreeMap<String, Document>,
     /// Bumped by every open, change and close: a compilation made at one generation is current
@@ -72,6 +72,16 @@ impl Documents {
     /// The open buffer for a file path.
     pub fn by_path(&self, path: &Path) -> Option<&Document> {
         self.docs.values().find(|d| d.path.as_deref() == Some(path))
+    }
+
+    /// The versions of the open buffers, by path.
+    pub fn versions(&self) -> BTreeMap<PathBuf, i32> {
+        self.docs.values().filter_map(|d| Some((d.path.clone()?, d.version))).collect()
+    }
+
+    /// An open buffer in `dir`.
+    pub fn one_in(&self, dir: &Path) -> Option<&Document> {
+        self.docs.values().find(|d| d.path.as_deref().and_then(Path::parent) == Some(dir))
     }
 
     /// Whether any buffer is open in `dir`.

@@ -5,7 +5,9 @@
 //! declared names; formatting with `cairn fmt`'s formatter; the document outline;
 //! go to definition of resource references, lets, templates and imports; find references and
 //! rename of resources and lets; the "did you mean" quick fix; hover on the values of lets and
-//! references (never a sensitive one). [`Server`] works on any
+//! references (never a sensitive one); and, when asked (`workspace/executeCommand`
+//! `cairn.status`), `cairn status`'s findings from the live cluster as diagnostics — the one
+//! request that does network I/O, on a worker thread. [`Server`] works on any
 //! [`lsp_server::Connection`]; [`run_stdio`] is what the CLI calls.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects))]
@@ -20,11 +22,13 @@ mod index;
 mod navigate;
 mod quickfix;
 mod server;
+mod status;
 mod symbols;
 pub mod transport;
 
 pub use convert::{path_to_uri, uri_to_path};
 pub use server::{PolicyCheck, Server, DEBOUNCE};
+pub use status::{Connector, COMMAND as STATUS_COMMAND};
 
 /// Why the server stopped other than by `shutdown` then `exit`.
 #[derive(Debug, thiserror::Error)]
@@ -40,16 +44,19 @@ pub enum Error {
 }
 
 /// Serves LSP on stdin/stdout until the client says `exit`; `policies`, when given, checks each
-/// stack's policies on save.
-pub fn run_stdio(policies: Option<server::PolicyCheck>) -> Result<(), Error> {
+/// stack's policies on save; `cluster`, when given, is where `cairn.status` reads.
+pub fn run_stdio(policies: Option<server::PolicyCheck>, cluster: Option<Connector>) -> Result<(), Error> {
     // Our own transport, not `Connection::stdio()`: a malformed frame gets an error response
     // instead of ending the server (see `transport`).
     let (conn, io_threads) = transport::stdio();
-    let server = Server::new(conn);
-    match policies {
-        Some(check) => server.with_policies(check).run()?,
-        None => server.run()?,
+    let mut server = Server::new(conn);
+    if let Some(check) = policies {
+        server = server.with_policies(check);
     }
+    if let Some(connect) = cluster {
+        server = server.with_cluster(connect);
+    }
+    server.run()?;
     // The reader stops after `exit`; the writer once the server's sender is dropped (when
     // `run` returns). On an error the reader may still wait on stdin, so it is not joined.
     io_threads.join()?;

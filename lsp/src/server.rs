@@ -9,11 +9,17 @@
 //! costs one compilation. Requests that arrive meanwhile are answered at once, from the latest
 //! text. Each stack keeps a [`ParseCache`], so a recompilation re-parses only the files that
 //! changed.
+//!
+//! `workspace/executeCommand` `cairn.status` (and, with the `statusOnSave` setting, a save)
+//! runs `cairn status` on a worker thread ([`crate::status`]); the loop waits on the client and
+//! on finished runs at once, so requests are answered while the cluster is read. The findings
+//! are published with the compiler's diagnostics until the next run, or until their file changes.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cairn_compiler::{compile_with, Compilation, Environment, Mode, ParseCache, ProcessEnv, SourceLoader, StackError};
@@ -25,9 +31,9 @@ use lsp_types::{
 use lsp_types::{
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams, DocumentSymbolResponse,
-    GotoDefinitionParams, GotoDefinitionResponse, HoverParams, HoverProviderCapability, MessageType, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, TextEdit, Uri,
+    ExecuteCommandOptions, ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, HoverParams, HoverProviderCapability,
+    MessageType, OneOf, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -35,6 +41,7 @@ use serde_json::Value;
 
 use crate::convert::{offset, path_to_uri, whole};
 use crate::documents::{Document, Documents, OverlayLoader};
+use crate::status::{self, Connector, Done};
 use crate::{completion, definition, diagnostics, hover, navigate, quickfix, symbols, Error};
 
 /// Completion's view of a document's stack.
@@ -97,7 +104,19 @@ pub struct Server {
     /// runs their policies too.
     saved: BTreeSet<PathBuf>,
     /// Where `env()` reads: the process environment, or a map in tests.
-    env: Box<dyn Environment>,
+    env: Arc<dyn Environment + Send + Sync>,
+    /// Where `cairn.status` finds the cluster; `None`: nowhere (the command says so).
+    connector: Option<Connector>,
+    /// Finished `cairn.status` runs, from their worker threads.
+    done: (crossbeam_channel::Sender<Done>, crossbeam_channel::Receiver<Done>),
+    /// The last `cairn.status` findings, by stack directory, then file.
+    findings: BTreeMap<PathBuf, BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>>>,
+    /// The `statusOnSave` setting: run `cairn.status` on every save.
+    status_on_save: bool,
+    /// The stack of the last document opened, changed or saved: `cairn.status`'s default.
+    last_active: Option<PathBuf>,
+    /// The workspace root: `cairn.status`'s default when no document was active.
+    root: Option<PathBuf>,
 }
 
 impl Server {
@@ -114,14 +133,27 @@ impl Server {
             compiled: RefCell::new(BTreeMap::new()),
             policies: None,
             saved: BTreeSet::new(),
-            env: Box::new(ProcessEnv),
+            env: Arc::new(ProcessEnv),
+            connector: None,
+            done: crossbeam_channel::unbounded(),
+            findings: BTreeMap::new(),
+            status_on_save: false,
+            last_active: None,
+            root: None,
         }
     }
 
     /// The server, reading `env()` from `env` instead of the process environment (tests pass a
     /// map, so they touch no process-wide state).
-    pub fn with_environment(mut self, env: Box<dyn Environment>) -> Server {
-        self.env = env;
+    pub fn with_environment(mut self, env: Box<dyn Environment + Send + Sync>) -> Server {
+        self.env = Arc::from(env);
+        self
+    }
+
+    /// The server, running `cairn.status` against the live systems `connect` finds (without,
+    /// the command answers that there is no cluster).
+    pub fn with_cluster(mut self, connect: Connector) -> Server {
+        self.connector = Some(connect);
         self
     }
 
@@ -160,6 +192,10 @@ impl Server {
                 trigger_characters: Some(vec![".".to_string(), "\"".to_string()]),
                 ..CompletionOptions::default()
             }),
+            execute_command_provider: Some(ExecuteCommandOptions {
+                commands: vec![status::COMMAND.to_string()],
+                work_done_progress_options: Default::default(),
+            }),
             ..ServerCapabilities::default()
         }
     }
@@ -167,23 +203,38 @@ impl Server {
     /// Runs the handshake and serves until `exit`. Exiting without a `shutdown` first is an
     /// error (LSP says the process then exits with code 1).
     pub fn run(mut self) -> Result<(), Error> {
-        let (id, _params) = self.conn.initialize_start()?;
+        let (id, params) = self.conn.initialize_start()?;
+        self.settings(&params);
         let result = serde_json::json!({
             "capabilities": Server::capabilities(),
             "serverInfo": { "name": "cairn", "version": env!("CARGO_PKG_VERSION") },
         });
         self.conn.initialize_finish(id, result)?;
         let receiver = self.conn.receiver.clone();
+        let finished = self.done.1.clone();
         loop {
             let next = match self.due {
-                None => receiver.recv().map_err(|_| Error::Disconnected),
-                Some(due) => match receiver.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                    Ok(msg) => Ok(msg),
-                    Err(e) if e.is_timeout() => {
+                None => crossbeam_channel::select! {
+                    recv(receiver) -> msg => msg.map_err(|_| Error::Disconnected),
+                    recv(finished) -> done => {
+                        if let Ok(done) = done {
+                            self.on_status(done)?;
+                        }
+                        continue;
+                    }
+                },
+                Some(due) => crossbeam_channel::select! {
+                    recv(receiver) -> msg => msg.map_err(|_| Error::Disconnected),
+                    recv(finished) -> done => {
+                        if let Ok(done) = done {
+                            self.on_status(done)?;
+                        }
+                        continue;
+                    }
+                    default(due.saturating_duration_since(Instant::now())) => {
                         self.flush()?;
                         continue;
                     }
-                    Err(_) => Err(Error::Disconnected),
                 },
             };
             match next? {
@@ -212,6 +263,13 @@ impl Server {
     // ---- requests -------------------------------------------------------------------------------
 
     fn on_request(&mut self, req: Request) -> Result<(), Error> {
+        if req.method == "workspace/executeCommand" && !self.shutdown {
+            // Answered when the run finishes (`on_status`), unless it cannot start.
+            return match self.execute_command(req.id.clone(), req.params) {
+                Ok(()) => Ok(()),
+                Err(f) => self.send(Response::new_err(req.id, f.code as i32, f.message).into()),
+            };
+        }
         let result = if self.shutdown {
             Err(Failure::new(ErrorCode::InvalidRequest, "the server is shutting down"))
         } else {
@@ -399,13 +457,30 @@ impl Server {
         };
         match result {
             Ok(Some(uri)) => {
+                let path = crate::convert::uri_to_path(&uri);
+                if n.method != "textDocument/didClose" {
+                    self.last_active = path.as_deref().and_then(Path::parent).map(Path::to_path_buf).or(self.last_active.take());
+                }
                 self.dirty.insert(uri.as_str().to_string(), uri);
                 if n.method == "textDocument/didChange" {
+                    // Findings describe the live cluster against the text they were made from,
+                    // not the edited one: the changed file's are dropped.
+                    if let Some(path) = &path {
+                        for files in self.findings.values_mut() {
+                            files.remove(path);
+                        }
+                    }
                     // A newer change supersedes: wait for the burst to end.
                     self.due = Some(Instant::now().checked_add(DEBOUNCE).unwrap_or_else(Instant::now));
                     Ok(())
                 } else {
-                    self.flush()
+                    self.flush()?;
+                    match path.as_deref().and_then(Path::parent) {
+                        Some(dir) if n.method == "textDocument/didSave" && self.status_on_save => {
+                            self.start_status(None, dir.to_path_buf()).map_err(Error::Io)
+                        }
+                        _ => Ok(()),
+                    }
                 }
             }
             Ok(None) => Ok(()),
@@ -472,6 +547,13 @@ impl Server {
                 None => return self.publish(uri.clone(), Vec::new(), None),
             },
         };
+        self.publish_stack(dir, Some(uri))
+    }
+
+    /// Republishes the diagnostics of the stack in `dir` (the compiler's, the policies' after a
+    /// save, and `cairn.status` findings); when it cannot be read as a stack, those of the
+    /// buffer `uri` on its own.
+    fn publish_stack(&mut self, dir: PathBuf, uri: Option<&Uri>) -> Result<(), Error> {
         let saved = self.saved.remove(&dir);
         let by_file = match self.compile(&dir) {
             Ok(c) => match &self.policies {
@@ -485,7 +567,7 @@ impl Server {
             // The directory cannot be read as a stack: each open buffer of it on its own.
             Err(_) => {
                 let mut m = BTreeMap::new();
-                if let Some(doc) = self.docs.get(uri) {
+                if let Some(doc) = uri.and_then(|u| self.docs.get(u)) {
                     if let Some(p) = &doc.path {
                         m.insert(p.clone(), diagnostics::of_text(&doc.text));
                     }
@@ -494,7 +576,10 @@ impl Server {
             }
         };
         let mut now = BTreeSet::new();
-        for (path, diags) in by_file {
+        for (path, mut diags) in by_file {
+            if let Some(found) = self.findings.get(&dir).and_then(|f| f.get(&path)) {
+                diags.extend(found.iter().cloned());
+            }
             let Some(file_uri) = self.docs.by_path(&path).map(|d| d.uri.clone()).or_else(|| path_to_uri(&path)) else { continue };
             now.insert(file_uri.as_str().to_string());
             let version = self.docs.get(&file_uri).map(|d| d.version);
@@ -505,6 +590,72 @@ impl Server {
             self.publish_str(gone, Vec::new())?;
         }
         Ok(())
+    }
+
+    // ---- cairn.status -------------------------------------------------------------------------
+
+    /// The settings of `initialize`: the workspace root, and `statusOnSave` in
+    /// `initializationOptions` (as `{"statusOnSave": true}` or `{"cairn": {"statusOnSave": true}}`).
+    fn settings(&mut self, params: &Value) {
+        let set = |pointer: &str| params.pointer(pointer).and_then(Value::as_bool) == Some(true);
+        self.status_on_save = set("/initializationOptions/statusOnSave") || set("/initializationOptions/cairn/statusOnSave");
+        let text = |pointer: &str| params.pointer(pointer).and_then(Value::as_str);
+        self.root = text("/workspaceFolders/0/uri")
+            .or_else(|| text("/rootUri"))
+            .and_then(|r| r.parse::<Uri>().ok())
+            .and_then(|u| crate::convert::uri_to_path(&u))
+            .or_else(|| text("/rootPath").map(PathBuf::from));
+    }
+
+    /// `workspace/executeCommand`: starts a `cairn.status` run, answered when it finishes.
+    fn execute_command(&mut self, id: lsp_server::RequestId, params: Value) -> Result<(), Failure> {
+        let p: ExecuteCommandParams =
+            serde_json::from_value(params).map_err(|e| Failure::new(ErrorCode::InvalidParams, format!("invalid params: {e}")))?;
+        if p.command != status::COMMAND {
+            return Err(Failure::new(ErrorCode::InvalidParams, format!("cairn has no command `{}`", p.command)));
+        }
+        let dir = status::argument_dir(&p.arguments)
+            .map_err(|m| Failure::new(ErrorCode::InvalidParams, m))?
+            .or_else(|| self.last_active.clone())
+            .or_else(|| self.root.clone())
+            .ok_or_else(|| {
+                Failure::new(ErrorCode::InvalidParams, "cairn.status: which stack? open one of its files, or pass its directory")
+            })?;
+        self.start_status(Some(id), dir)
+            .map_err(|e| Failure::new(ErrorCode::InternalError, format!("cairn.status: cannot start a thread: {e}")))
+    }
+
+    /// Runs `cairn status` on the stack in `dir` on a worker thread; [`Server::on_status`] gets
+    /// the result.
+    fn start_status(&mut self, id: Option<lsp_server::RequestId>, dir: PathBuf) -> std::io::Result<()> {
+        let connect = self.connector.as_ref().map(|c| c()).unwrap_or_default();
+        let job = status::Job { id, dir, docs: self.docs.clone(), env: Arc::clone(&self.env), connect };
+        status::spawn(job, self.done.0.clone())
+    }
+
+    /// A finished `cairn.status` run: its findings replace the stack's last ones (a file
+    /// changed since the run keeps none), the stack is republished, the request answered.
+    fn on_status(&mut self, done: Done) -> Result<(), Error> {
+        let (found, answer) = match done.result {
+            Ok(found) => {
+                let answer = Ok(status::summary(&found));
+                let mut by_file = found.by_file;
+                by_file.retain(|path, _| self.docs.by_path(path).map(|d| d.version) == done.versions.get(path).copied());
+                (by_file, answer)
+            }
+            Err(message) => (BTreeMap::new(), Err(message)),
+        };
+        self.findings.insert(done.dir.clone(), found);
+        // Published even when none of the stack's files is open (the argument named a
+        // directory): the findings go to the files they point to.
+        let uri = self.docs.one_in(&done.dir).map(|d| d.uri.clone());
+        self.publish_stack(done.dir.clone(), uri.as_ref())?;
+        match (done.id, answer) {
+            (Some(id), Ok(v)) => self.send(Response::new_ok(id, v).into()),
+            (Some(id), Err(message)) => self.send(Response::new_err(id, ErrorCode::RequestFailed as i32, message).into()),
+            (None, Ok(_)) => Ok(()),
+            (None, Err(message)) => self.log(MessageType::WARNING, message),
+        }
     }
 
     fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) -> Result<(), Error> {

@@ -510,3 +510,26 @@ fn completion_of_imports_templates_and_resources_templates_make() {
     assert_eq!(labels(c.at("textDocument/completion", &u, line, 24)), ["db", "report", "web"]);
     c.shutdown();
 }
+
+#[test]
+fn cairn_status_is_a_command_that_says_when_there_is_no_cluster_or_no_such_command() {
+    let (_tmp, dir) = stack_dir();
+    let mut c = Client::start();
+    assert_eq!(c.capabilities["capabilities"]["executeCommandProvider"]["commands"], json!(["cairn.status"]));
+    let u = c.open(&dir.join("main.cairn"), WORKLOAD);
+    assert_eq!(c.diagnostics(&u), Vec::<Value>::new());
+    // No cluster was given to this server: an error response that says so, not a hang.
+    let r = c.request("workspace/executeCommand", json!({ "command": "cairn.status", "arguments": [u] }));
+    let message = match r.response_result {
+        Ok(v) => panic!("expected an error, got {v}"),
+        Err(e) => {
+            assert_eq!(e.code, -32803, "RequestFailed");
+            e.message
+        }
+    };
+    assert!(message.contains("no cluster to talk to"), "{message}");
+    assert_eq!(err(c.request("workspace/executeCommand", json!({ "command": "cairn.nothing" }))), -32602);
+    // The stack's own diagnostics are republished unchanged: no findings.
+    assert_eq!(c.diagnostics(&u), Vec::<Value>::new());
+    c.shutdown();
+}

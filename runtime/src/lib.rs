@@ -5,7 +5,9 @@
 //! order against a [`apply::Target`]. [`provider`] is the seam to a live system; [`kube`]
 //! (kube-rs) and [`ceph`] (librados) implement it. [`engine`] joins them: it picks the
 //! providers a stack needs, reads them concurrently, merges their plans by key, executes and
-//! reports events. Nothing here prints; callers render the values.
+//! reports events. [`status`] explains the unhealthy workloads at the source that caused them,
+//! for `cairn status` and the language server alike. Nothing here prints; callers render the
+//! values.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -19,5 +21,6 @@ pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod provider;
+pub mod status;
 
 pub use model::{Desired, DesiredObject, ObjectKey, Snapshot};

@@ -27,8 +27,9 @@ pub struct ClusterFlags {
 }
 
 impl ClusterFlags {
-    /// Where the live systems are: these flags and the environment.
-    fn connect(&self) -> Connect {
+    /// Where the live systems are: these flags and the environment. (`cairn lsp` gives the
+    /// language server this, so its `cairn.status` finds the cluster as the commands do.)
+    pub fn connect(&self) -> Connect {
         Connect {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),

@@ -128,9 +128,9 @@ pub fn drift(out: &Output, flags: &ClusterFlags, dir: &Path, format: DriftFormat
     })
 }
 
-/// What `drift` and `status` start with: the stack compiled, the live state read, and the plan
-/// against it (whole stack, no adoption); `None` once an error was reported.
-pub(super) async fn read_and_plan(out: &Output, flags: &ClusterFlags, dir: &Path) -> Option<(cairn_runtime::engine::Stack, Engine, Plan)> {
+/// What `drift` starts with: the stack compiled, the live state read, and the plan against it
+/// (whole stack, no adoption); `None` once an error was reported.
+async fn read_and_plan(out: &Output, flags: &ClusterFlags, dir: &Path) -> Option<(cairn_runtime::engine::Stack, Engine, Plan)> {
     let stack = live::load_stack(out, dir)?;
     live::observe_retries(out, false, cairn_runtime::kube::retry::DEFAULT_BUDGET);
     let options = Options::default();

@@ -14,6 +14,7 @@ mod guards;
 mod health;
 mod inventory;
 mod lock;
+mod lsp_status;
 mod pods;
 mod preflight;
 mod progress;

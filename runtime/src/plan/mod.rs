@@ -30,6 +30,9 @@ use std::collections::HashSet;
 
 use serde_json::Value as Json;
 
+/// How list items are matched (by merge key), for the rollback that prunes a template to the
+/// declared shape.
+pub(crate) use compare::{find_item, item_key, merge_key};
 pub use fingerprint::fingerprint;
 pub use merge::merge;
 pub use order::{unknown_targets, UnknownTarget};

@@ -5,6 +5,18 @@
 //!
 //! The rolled-back object's `cairn.dev/applied-hash` is set to [`ROLLED_BACK`], so the next plan
 //! shows the stack's change as pending again rather than as drift.
+//!
+//! The stored template carries the API server's defaults (`imagePullPolicy`,
+//! `terminationMessagePath`, a port's `protocol`, `dnsPolicy`, `restartPolicy`, …). Applied as
+//! they are, they would become cairn's, and the next plan would list them as removals beside
+//! the stack's change. So the template is first cut to the shape of the one cairn applied
+//! ([`prune`]): a field is kept only where the desired template has it, and list items matched
+//! by merge key (containers by `name`, ports by `containerPort`, env by `name`, as the planner
+//! matches them) are cut the same way. The rule for a revision an older stack made, which has
+//! more than today's stack declares: a field of a kept map that the desired template lacks is
+//! dropped (it may be a default; the controller defaults it again), while a list item the
+//! desired template has no match for (a container or env var the stack no longer declares) is
+//! kept whole, so the workload runs again what it ran; an atomic list is kept whole too.
 
 use kube::api::{DynamicObject, ListParams};
 use serde_json::Value as Json;
@@ -14,7 +26,7 @@ use crate::apply::StepError;
 use crate::kube::health;
 use crate::kube::{retry, to_json, KubeError};
 use crate::model::{ObjectKey, APPLIED_HASH};
-use crate::plan::{Action, Step};
+use crate::plan::{find_item, item_key, merge_key, Action, Step};
 
 /// The applied-hash a rolled-back workload carries: matches no stack's hash.
 pub const ROLLED_BACK: &str = "rolled-back";
@@ -88,6 +100,43 @@ pub(crate) fn broken_pods<'a>(pods: &'a [Json], restored: &str) -> Vec<&'a str> 
         .collect()
 }
 
+/// `template` (a previous revision's, as Kubernetes stored it) cut to the shape of `desired` (the
+/// template cairn applied) in an object of `api_version`/`kind`; see the module docs for the rule.
+pub(crate) fn prune(template: &Json, desired: &Json, api_version: &str, kind: &str) -> Json {
+    let path = vec!["spec".to_string(), "template".to_string()];
+    prune_at(template, desired, api_version, kind, &path)
+}
+
+fn prune_at(template: &Json, desired: &Json, api_version: &str, kind: &str, path: &[String]) -> Json {
+    match (template, desired) {
+        (Json::Object(t), Json::Object(d)) => Json::Object(
+            t.iter()
+                .filter_map(|(k, v)| {
+                    let shape = d.get(k)?;
+                    let mut at = path.to_vec();
+                    at.push(k.clone());
+                    Some((k.clone(), prune_at(v, shape, api_version, kind, &at)))
+                })
+                .collect(),
+        ),
+        (Json::Array(items), Json::Array(shapes)) => {
+            let at: Vec<&str> = path.iter().map(String::as_str).collect();
+            let Some(key) = merge_key(api_version, kind, &at, shapes) else { return template.clone() };
+            let matching = |item: &Json| shapes.iter().find(|s| find_item(std::slice::from_ref(item), &item_key(s, key)).is_some());
+            Json::Array(
+                items
+                    .iter()
+                    .map(|item| match matching(item) {
+                        Some(shape) => prune_at(item, shape, api_version, kind, path),
+                        None => item.clone(),
+                    })
+                    .collect(),
+            )
+        }
+        _ => template.clone(),
+    }
+}
+
 /// The images of a pod template's containers, `a:1, b:2`.
 pub(crate) fn images(template: &Json) -> String {
     let images: Vec<&str> = template
@@ -144,8 +193,10 @@ impl KubeTarget<'_> {
             return Ok(format!("not rolled back: {key} has no previous revision in its history"));
         };
         let mut rollback = body.clone();
+        let desired = body.pointer("/spec/template").cloned().unwrap_or(Json::Null);
+        let template = prune(&previous.template, &desired, &key.api_version, &key.kind);
         if let Some(spec) = rollback.get_mut("spec").and_then(Json::as_object_mut) {
-            spec.insert("template".into(), previous.template.clone());
+            spec.insert("template".into(), template);
         }
         if let Some(a) = rollback.pointer_mut("/metadata/annotations").and_then(Json::as_object_mut) {
             a.insert(APPLIED_HASH.into(), Json::String(ROLLED_BACK.into()));
@@ -240,6 +291,40 @@ mod tests {
         // The first revision has nothing before it.
         let first = json!({"metadata": {"uid": "d1", "annotations": {"deployment.kubernetes.io/revision": "1"}}});
         assert_eq!(previous_replica_set(&first, &sets), None);
+    }
+
+    #[test]
+    fn a_restored_template_is_cut_to_the_declared_shape() {
+        let stored = json!({
+            "metadata": {"labels": {"app": "web"}, "annotations": {"kubectl.kubernetes.io/restartedAt": "now"}},
+            "spec": {
+                "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler", "securityContext": {},
+                "containers": [
+                    {"name": "web", "image": "web:1", "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+                     "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                     "env": [{"name": "A", "value": "1"}, {"name": "OLD", "value": "x"}],
+                     "args": ["--a", "--b"]},
+                    {"name": "old-sidecar", "image": "side:1", "imagePullPolicy": "IfNotPresent"}
+                ]
+            }
+        });
+        let desired = json!({
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "web:2", "ports": [{"containerPort": 8080}], "env": [{"name": "A", "value": "2"}], "args": ["--c"]}]}
+        });
+        let pruned = prune(&stored, &desired, "apps/v1", "Deployment");
+        assert_eq!(
+            pruned,
+            json!({
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [
+                    {"name": "web", "image": "web:1", "ports": [{"containerPort": 8080}],
+                     "env": [{"name": "A", "value": "1"}, {"name": "OLD", "value": "x"}], "args": ["--a", "--b"]},
+                    {"name": "old-sidecar", "image": "side:1", "imagePullPolicy": "IfNotPresent"}
+                ]}
+            }),
+            "defaults dropped; the previous values kept; unmatched items and atomic lists kept whole"
+        );
     }
 
     #[test]

@@ -2,18 +2,55 @@
 //! diagnostic at the source that declared the cause — the `image` of an image that cannot be
 //! pulled, the `resources` memory of an OOM-killed container, the namespace's `quota` for pods
 //! it refuses, a `volume` for pods waiting on a claim, `retries` for a failed job — with a help
-//! line and the Kubernetes evidence. Pure: the command reads, this explains, `report` prints.
+//! line and the Kubernetes evidence. [`check`] reads the cluster and judges health as the
+//! command does; [`explain`] is pure. Nothing here prints: `cairn status` and the language
+//! server's `cairn.status` render the same [`Status`].
 
 use cairn_compiler::eval::{AttrValue, BodyValue, Resource};
 use cairn_compiler::schema::Kind;
 use cairn_compiler::Compilation;
 use cairn_lang::{Diagnostic, Span};
-use cairn_runtime::kube::health::Health;
-use cairn_runtime::kube::rollouts::Unhealthy;
-use serde::Serialize;
+
+use crate::engine::{health_keys, Connect, Engine, EngineError, Event, Stack};
+use crate::kube::health::Health;
+use crate::kube::rollouts::{is_workload, Unhealthy};
+use crate::plan::Options;
+
+/// What `cairn status` found: the unhealthy workloads explained, and how many were checked.
+pub struct Status {
+    /// One per unhealthy workload, sorted by file and position.
+    pub findings: Vec<Finding>,
+    /// The stack's workloads that were checked.
+    pub workloads: usize,
+}
+
+impl Status {
+    /// The checked workloads that are healthy.
+    pub fn healthy(&self) -> usize {
+        self.workloads.saturating_sub(self.findings.len())
+    }
+}
+
+/// Does what `cairn status` does, without printing: opens the engine on the live systems of
+/// `stack` as `connect` says (the same rules as every live command), reads them, plans the
+/// whole stack, judges the health of its declared workloads and explains each unhealthy one.
+pub async fn check(stack: &Stack, connect: &Connect, on_event: &mut dyn FnMut(&Event)) -> Result<Status, EngineError> {
+    let options = Options::default();
+    let mut engine = Engine::open(stack, connect, on_event).await?;
+    engine.read(&options, on_event).await?;
+    let plan = engine.plan(&options)?;
+    let keys = health_keys(&plan, false);
+    let unhealthy = engine.health(&keys, None, on_event).await?;
+    let c = &stack.compilation;
+    let mut findings: Vec<Finding> = unhealthy.iter().map(|u| explain(c, u)).collect();
+    findings.sort_by_key(|f| (c.program.sources.display(f.diagnostic.span.file).to_string(), f.diagnostic.span.start));
+    Ok(Status { findings, workloads: keys.iter().filter(|k| is_workload(k)).count() })
+}
 
 /// One unhealthy object, explained.
+#[derive(Clone, Debug)]
 pub struct Finding {
+    /// Where the cause was declared, what went wrong and how to fix it.
     pub diagnostic: Diagnostic,
     /// `Deployment/shop/web`.
     pub object: String,
@@ -153,50 +190,11 @@ fn quantity_text(v: &cairn_compiler::value::Value) -> String {
     cairn_compiler::access::as_quantity(v).map_or_else(|| "its limit".into(), |q| q.canonical())
 }
 
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    severity: &'static str,
-    code: &'static str,
-    message: &'a str,
-    file: &'a str,
-    line: usize,
-    column: usize,
-    help: Option<&'a str>,
-    object: &'a str,
-    evidence: &'a str,
-}
-
-/// The findings as LANGUAGE.md §9's JSON plus `object` and `evidence`, sorted by file and position.
-pub fn json(c: &Compilation, findings: &[Finding]) -> String {
-    let sources = &c.program.sources;
-    let mut list: Vec<JsonFinding<'_>> = findings
-        .iter()
-        .map(|f| {
-            let (line, column) = sources.line_col(f.diagnostic.span);
-            JsonFinding {
-                severity: f.diagnostic.severity.as_str(),
-                code: f.diagnostic.code,
-                message: &f.diagnostic.message,
-                file: sources.display(f.diagnostic.span.file),
-                line,
-                column,
-                help: f.diagnostic.help.as_deref(),
-                object: &f.object,
-                evidence: &f.evidence,
-            }
-        })
-        .collect();
-    list.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": list })).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ObjectKey;
     use cairn_compiler::{compile, MapEnv, MemoryLoader, Mode};
-    use cairn_runtime::model::ObjectKey;
     use std::path::Path;
 
     const STACK: &str = r#"namespace "shop" {
