@@ -341,6 +341,12 @@ pub enum GraphFormat {
     Json,
 }
 
+/// mimalloc instead of the system allocator: a compilation is mostly many small, short-lived
+/// allocations (syntax nodes, values, JSON maps), where it is markedly faster than glibc's
+/// malloc and returns memory in fewer page faults (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = output::Output::new(cli.color);

@@ -57,6 +57,13 @@ fn key_of(o: &Object) -> ObjectKey {
 /// The Kubernetes objects of a compilation, in apply order, each with the keys of the objects
 /// it depends on (a direct-mode pool included: its step is another provider's).
 pub fn desired_of(c: &Compilation, stack: &str) -> Desired {
+    // Each workload's `wait`, looked up once per resource rather than by a scan per object.
+    let waits: std::collections::HashMap<&cairn_compiler::value::Address, bool> = c
+        .resources
+        .iter()
+        .filter(|r| r.addr.kind == Kind::Workload)
+        .map(|r| (&r.addr, cairn_compiler::access::bool_of(&r.body, "wait").unwrap_or(true)))
+        .collect();
     let mut objects = Vec::new();
     for (i, o) in c.objects.iter().enumerate() {
         if o.target != ObjectTarget::Kube {
@@ -67,12 +74,7 @@ pub fn desired_of(c: &Compilation, stack: &str) -> Desired {
             c.graph.graph.neighbors_directed(node, Direction::Incoming).filter_map(|d| c.objects.get(d.index())).map(key_of).collect();
         deps.sort_unstable();
         deps.dedup();
-        let wait = o.address.kind != Kind::Workload
-            || c.resources
-                .iter()
-                .find(|r| r.addr == o.address)
-                .and_then(|r| cairn_compiler::access::bool_of(&r.body, "wait"))
-                .unwrap_or(true);
+        let wait = o.address.kind != Kind::Workload || waits.get(&o.address).copied().unwrap_or(true);
         objects.push(DesiredObject {
             key: key_of(o),
             address: o.address.to_string(),
