@@ -108,6 +108,20 @@ impl Stack {
     }
 }
 
+/// A kubeconfig in the stack's temp dir that points at `sb`.
+fn kubeconfig_for(sb: &cairn_sandbox::Sandbox, stack: &Stack) -> PathBuf {
+    let path = stack.tmp.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: sb\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sb\n",
+            sb.url()
+        ),
+    )
+    .expect("write the kubeconfig");
+    path
+}
+
 const CLUSTER_BLOCK: &str = "cluster \"lab\" {\n  ceph {\n    mode = \"direct\"\n  }\n}\n";
 
 /// The `ceph` CLI against the test cluster (Debian's Python, not a pyenv shim).
@@ -445,21 +459,14 @@ config "app" {
 }
 "#,
     );
-    let kubeconfig = stack.tmp.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: sb\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sb\n",
-            sb.url()
-        ),
-    )
-    .expect("write the kubeconfig");
-    // Every monitor message to the client waits up to 0.5 s; every API request 400 ms.
+    let kubeconfig = kubeconfig_for(&sb, &stack);
+    // Every monitor message to the client waits up to 1 s (up to 0.5 s made the read too fast to
+    // measure when this test ran alone, with one erasure-code profile); every API request 400 ms.
     let slow = stack.tmp.path().join("slow-ceph.conf");
     let conf = std::fs::read_to_string(&c.conf).expect("read ceph.conf");
     std::fs::write(
         &slow,
-        format!("{conf}\n[client]\nms_inject_delay_type = mon\nms_inject_delay_max = 0.5\nms_inject_delay_probability = 1\n"),
+        format!("{conf}\n[client]\nms_inject_delay_type = mon\nms_inject_delay_max = 1.0\nms_inject_delay_probability = 1\n"),
     )
     .expect("write the slow conf");
     let latency =
@@ -709,15 +716,7 @@ fn a_storage_class_on_an_existing_pool_applies_and_a_missing_existing_pool_is_re
     let fsid = ceph_json(c, &["fsid"])["fsid"].as_str().unwrap_or_default().to_string();
     let sb = cairn_sandbox::Sandbox::start(cairn_sandbox::Options::default()).expect("sandbox starts");
     let stack = Stack::new("team", "");
-    let kubeconfig = stack.tmp.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: sb\n  cluster:\n    server: {}\ncontexts:\n- name: sb\n  context:\n    cluster: sb\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: sb\n",
-            sb.url()
-        ),
-    )
-    .expect("write the kubeconfig");
+    let kubeconfig = kubeconfig_for(&sb, &stack);
     let write = |pool: &str| {
         let text = format!(
             "cluster \"lab\" {{\n  ceph {{\n    mode = \"direct\"\n    fsid = \"{fsid}\"\n  }}\n}}\n\npool \"{pool}\" {{ existing = true }}\n\nstorage_class \"team\" {{ pool = pool.{pool} }}\n"

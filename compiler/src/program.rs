@@ -123,23 +123,28 @@ impl ParseCache {
         self.entries.is_empty()
     }
 
-    fn parse(&mut self, previous: &mut Entries, path: &Path, id: FileId, text: &str) -> cairn_lang::Parsed {
+    /// The last load's parse of `text`, when the file had that text then.
+    fn reuse(&mut self, previous: &mut Entries, path: &Path, id: FileId, text: &str) -> Option<cairn_lang::Parsed> {
         if !self.enabled {
-            return cairn_lang::parse(text, id);
+            return None;
         }
         let key = (path.to_path_buf(), id);
-        if let Some((t, file, diags)) = previous.remove(&key) {
-            if t == text {
-                self.reused = self.reused.saturating_add(1);
-                let parsed = cairn_lang::Parsed { file: file.clone(), diagnostics: diags.clone() };
-                self.entries.insert(key, (t, file, diags));
-                return parsed;
-            }
+        let (t, file, diags) = previous.remove(&key)?;
+        if t != text {
+            return None;
         }
-        self.parsed = self.parsed.saturating_add(1);
-        let parsed = cairn_lang::parse(text, id);
-        self.entries.insert(key, (text.to_string(), parsed.file.clone(), parsed.diagnostics.clone()));
-        parsed
+        self.reused = self.reused.saturating_add(1);
+        let parsed = cairn_lang::Parsed { file: file.clone(), diagnostics: diags.clone() };
+        self.entries.insert(key, (t, file, diags));
+        Some(parsed)
+    }
+
+    /// Records a fresh parse of `text`.
+    fn keep(&mut self, path: &Path, id: FileId, text: &str, parsed: &cairn_lang::Parsed) {
+        if self.enabled {
+            self.parsed = self.parsed.saturating_add(1);
+            self.entries.insert((path.to_path_buf(), id), (text.to_string(), parsed.file.clone(), parsed.diagnostics.clone()));
+        }
     }
 }
 
@@ -191,26 +196,27 @@ fn add_module(
     queue: &mut Vec<ModuleId>,
 ) -> ModuleId {
     let id = ModuleId(p.modules.len());
-    let mut ids = Vec::new();
+    let mut texts = Vec::with_capacity(files.len());
+    let mut unreadable = Vec::new();
     for f in files {
-        let text = match loader.read(&f) {
-            Ok(t) => t,
+        let display = display_path(&p.root_dir, &f);
+        match loader.read(&f) {
+            Ok(t) => texts.push((f, display, t)),
             Err(e) => {
                 // Keep an empty file so the error has a place to point at.
-                let display = display_path(&p.root_dir, &f);
-                let fid = add_file(p, cache, f.clone(), display.clone(), String::new());
-                let help = match e {
-                    LoadError::NotUtf8 => "cairn sources must be UTF-8; re-save the file as UTF-8",
-                    _ => "check that the file exists and is readable",
-                };
-                p.diagnostics
-                    .push(Diagnostic::error("E0603", Span::new(fid, 0, 0), format!("cannot read `{display}`: {e}")).with_help(help));
-                ids.push(fid);
-                continue;
+                unreadable.push((texts.len(), display.clone(), e));
+                texts.push((f, display, String::new()));
             }
+        }
+    }
+    let ids = add_files(p, cache, texts);
+    for (i, display, e) in unreadable {
+        let Some(&fid) = ids.get(i) else { continue };
+        let help = match e {
+            LoadError::NotUtf8 => "cairn sources must be UTF-8; re-save the file as UTF-8",
+            _ => "check that the file exists and is readable",
         };
-        let display = display_path(&p.root_dir, &f);
-        ids.push(add_file(p, cache, f, display, text));
+        p.diagnostics.push(Diagnostic::error("E0603", Span::new(fid, 0, 0), format!("cannot read `{display}`: {e}")).with_help(help));
     }
     p.modules.push(Module { path, files: ids, imports: BTreeMap::new(), is_std });
     queue.push(id);
@@ -227,11 +233,37 @@ fn add_std_module(p: &mut Program, cache: &mut Cache<'_>, name: &str, queue: &mu
 }
 
 fn add_file(p: &mut Program, cache: &mut Cache<'_>, path: PathBuf, display: String, text: String) -> FileId {
-    let id = p.sources.add(path, display, text);
-    let parsed = p.sources.get(id).map(|f| cache.cache.parse(&mut cache.previous, &f.path, id, &f.text)).unwrap_or_default();
-    p.files.push(parsed.file);
-    p.diagnostics.extend(parsed.diagnostics);
-    id
+    add_files(p, cache, vec![(path, display, text)]).first().copied().unwrap_or(FileId(0))
+}
+
+/// Adds the files (path, display path, text) and parses them: the last load's parse where the
+/// text is unchanged, else a fresh one — in parallel when there are several, as files parse
+/// independently. The result does not depend on the order parses finish in.
+fn add_files(p: &mut Program, cache: &mut Cache<'_>, files: Vec<(PathBuf, String, String)>) -> Vec<FileId> {
+    use rayon::prelude::*;
+    let ids: Vec<FileId> = files.into_iter().map(|(path, display, text)| p.sources.add(path, display, text)).collect();
+    let mut parsed: Vec<Option<cairn_lang::Parsed>> =
+        ids.iter().map(|&id| p.sources.get(id).and_then(|f| cache.cache.reuse(&mut cache.previous, &f.path, id, &f.text))).collect();
+    let missing: Vec<(usize, FileId)> =
+        ids.iter().enumerate().filter(|(i, _)| parsed.get(*i).is_some_and(Option::is_none)).map(|(i, &id)| (i, id)).collect();
+    let sources = &p.sources;
+    let parse = |&(i, id): &(usize, FileId)| (i, id, cairn_lang::parse(sources.get(id).map_or("", |f| f.text.as_str()), id));
+    let fresh: Vec<(usize, FileId, cairn_lang::Parsed)> =
+        if missing.len() > 1 { missing.par_iter().map(parse).collect() } else { missing.iter().map(parse).collect() };
+    for (i, id, result) in fresh {
+        if let Some(f) = p.sources.get(id) {
+            cache.cache.keep(&f.path, id, &f.text, &result);
+        }
+        if let Some(slot) = parsed.get_mut(i) {
+            *slot = Some(result);
+        }
+    }
+    for result in parsed {
+        let result = result.unwrap_or_default();
+        p.files.push(result.file);
+        p.diagnostics.extend(result.diagnostics);
+    }
+    ids
 }
 
 fn display_path(root: &Path, file: &Path) -> String {

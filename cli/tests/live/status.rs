@@ -64,6 +64,16 @@ fn stable(text: &str, env: &Env) -> String {
     out
 }
 
+/// Each diagnostic of `status --format json` as (code, line, object).
+fn found(json: &serde_json::Value) -> Vec<(String, u64, String)> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap(), d["object"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
 #[test]
 fn status_explains_each_unhealthy_workload_at_its_source_line() {
     let env = env();
@@ -71,12 +81,7 @@ fn status_explains_each_unhealthy_workload_at_its_source_line() {
     env.cairn(&["apply", s(&dir), "--auto-approve", "--timeout", "5s"]).code(1);
 
     let json = env.cairn(&["status", s(&dir), "--format", "json"]).code(2).json();
-    let found: Vec<(String, u64, String)> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap(), d["object"].as_str().unwrap().to_owned()))
-        .collect();
+    let found = found(&json);
     assert_eq!(
         found,
         [
@@ -154,12 +159,7 @@ fn status_explains_a_claim_whose_storage_class_is_gone() {
     env.sb.settle();
 
     let json = env.cairn(&["status", s(&dir), "--format", "json"]).code(2).json();
-    let found: Vec<(String, u64, String)> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap(), d["object"].as_str().unwrap().to_owned()))
-        .collect();
+    let found = found(&json);
     assert_eq!(
         found,
         [
