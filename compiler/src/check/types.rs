@@ -19,8 +19,8 @@ pub(super) fn check_resource(cx: &mut Checker<'_>, res: &Resource) {
 }
 
 /// E0434: an `existing` block names a live resource and nothing else — every other attribute
-/// or block would describe a resource cairn does not manage. Its identity attributes are
-/// type-checked as usual.
+/// or block would describe a resource cairn does not manage. What remains, its identity, is
+/// checked against the schema as any body is (types, and a secret's or config's `namespace`).
 fn check_existing(cx: &mut Checker<'_>, res: &Resource) {
     let kind = res.addr.kind;
     let keep = kind.identity_attrs();
@@ -30,27 +30,13 @@ fn check_existing(cx: &mut Checker<'_>, res: &Resource) {
         res.addr,
         kind.as_str()
     );
-    for a in &res.body.attrs {
-        if !keep.contains(&a.name.as_str()) {
-            cx.report(
-                res,
-                Diagnostic::error("E0434", a.name_span, format!("`{}` is `existing`: it takes no `{}`", res.addr, a.name))
-                    .with_help(help.clone()),
-            );
-            continue;
-        }
-        let Some(attr) = kind.schema().attr(&a.name) else { continue };
-        if let Err(why) = check_type(attr.ty, &a.value) {
-            cx.report(
-                res,
-                Diagnostic::error("E0301", a.span, format!("`{}` {why}", a.name)).with_help(format!(
-                    "`{}` takes {}: {}",
-                    a.name,
-                    describe_with_range(attr.ty),
-                    attr.doc
-                )),
-            );
-        }
+    let (kept, extra): (Vec<_>, Vec<_>) = res.body.attrs.iter().partition(|a| keep.contains(&a.name.as_str()));
+    for a in extra {
+        cx.report(
+            res,
+            Diagnostic::error("E0434", a.name_span, format!("`{}` is `existing`: it takes no `{}`", res.addr, a.name))
+                .with_help(help.clone()),
+        );
     }
     for b in &res.body.blocks {
         cx.report(
@@ -59,13 +45,8 @@ fn check_existing(cx: &mut Checker<'_>, res: &Resource) {
                 .with_help(help.clone()),
         );
     }
-    if matches!(kind, Kind::Secret | Kind::Config) && res.body.attr("namespace").is_none() {
-        cx.report(
-            res,
-            Diagnostic::error("E0304", res.label_span, format!("`{}` is missing the required attribute `namespace`", res.addr))
-                .with_help("an existing secret or config is found in its namespace: add `namespace = …`"),
-        );
-    }
+    let identity_body = BodyValue { attrs: kept.into_iter().cloned().collect(), blocks: Vec::new() };
+    check_body(cx, res, kind.schema(), &identity_body, res.label_span, &res.addr.to_string());
 }
 
 fn check_body(cx: &mut Checker<'_>, res: &Resource, schema: &'static BlockSchema, body: &BodyValue, at: Span, what: &str) {
