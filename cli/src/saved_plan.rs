@@ -163,7 +163,11 @@ fn pool_differences(saved: &[Json], now: &[Json]) -> Vec<String> {
         pools
             .iter()
             .map(|p| {
-                let what = if p.pointer("/body/kind").and_then(Json::as_str) == Some("CephFs") { "file system" } else { "pool" };
+                let what = if p.pointer("/body/kind").and_then(Json::as_str) == Some(cairn_runtime::ceph::fs_spec::FS_KIND) {
+                    "file system"
+                } else {
+                    "pool"
+                };
                 (format!("{what} {}", p.get("name").and_then(Json::as_str).unwrap_or_default()), p.clone())
             })
             .collect()

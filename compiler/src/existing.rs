@@ -10,14 +10,9 @@ use cairn_lang::Span;
 use crate::access::name_of;
 use crate::check::{CephMode, Facts};
 use crate::eval::{BodyValue, Resource};
-use crate::lower::{Target, DIRECT_POOL_KIND};
+use crate::lower::{Target, DIRECT_API_VERSION, DIRECT_FS_KIND, DIRECT_POOL_KIND};
 use crate::schema::Kind;
 use crate::value::{Address, Value};
-
-/// The kind of a direct-mode file system's object (`cairn.dev/v1alpha1`).
-pub const DIRECT_FS_KIND: &str = "CephFs";
-/// The API version of direct-mode pools and file systems.
-pub const DIRECT_API_VERSION: &str = "cairn.dev/v1alpha1";
 
 /// One resource the stack uses and never writes.
 #[derive(Clone, Debug, PartialEq)]

@@ -22,8 +22,12 @@ use crate::eval::Resource;
 use crate::schema::Kind;
 use crate::value::{Address, Value};
 
+/// The API version of the objects cairn applies with monitor commands (direct mode).
+pub const DIRECT_API_VERSION: &str = "cairn.dev/v1alpha1";
 /// The kind of a direct-mode pool object (`cairn.dev/v1alpha1`).
 pub const DIRECT_POOL_KIND: &str = "CephPool";
+/// The kind of a direct-mode file system object (`cairn.dev/v1alpha1`).
+pub const DIRECT_FS_KIND: &str = "CephFs";
 /// The provisioner of Rook's bucket StorageClasses (the runtime checks a bucket claim's class by it).
 pub const BUCKET_PROVISIONER: &str = "rook-ceph.ceph.rook.io/bucket";
 

@@ -89,11 +89,11 @@ fn direct(cx: &mut Lowering, res: &Resource) {
     }
     let name = res.addr.name.clone();
     let mut obj = Map::new();
-    obj.insert("apiVersion".into(), json!("cairn.dev/v1alpha1"));
-    obj.insert("kind".into(), json!("CephPool"));
+    obj.insert("apiVersion".into(), json!(super::DIRECT_API_VERSION));
+    obj.insert("kind".into(), json!(super::DIRECT_POOL_KIND));
     obj.insert("metadata".into(), cx.metadata(res, &name, None));
     obj.insert("spec".into(), Json::Object(spec));
-    cx.push(res, Target::Ceph, "cairn.dev/v1alpha1", "CephPool", None, &name, Json::Object(obj), vec![]);
+    cx.push(res, Target::Ceph, super::DIRECT_API_VERSION, super::DIRECT_POOL_KIND, None, &name, Json::Object(obj), vec![]);
 }
 
 /// A direct-mode pool's spec from a pool body (a `pool`, or a file system's `metadata`/`data`

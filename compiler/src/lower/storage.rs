@@ -130,11 +130,11 @@ fn filesystem_direct(cx: &mut Lowering, res: &Resource) {
     }
     for (pool, spec) in pools {
         let mut obj = Map::new();
-        obj.insert("apiVersion".into(), json!("cairn.dev/v1alpha1"));
-        obj.insert("kind".into(), json!("CephPool"));
+        obj.insert("apiVersion".into(), json!(super::DIRECT_API_VERSION));
+        obj.insert("kind".into(), json!(super::DIRECT_POOL_KIND));
         obj.insert("metadata".into(), cx.metadata(res, &pool, None));
         obj.insert("spec".into(), Json::Object(spec));
-        cx.push(res, Target::Ceph, "cairn.dev/v1alpha1", "CephPool", None, &pool, Json::Object(obj), vec![]);
+        cx.push(res, Target::Ceph, super::DIRECT_API_VERSION, super::DIRECT_POOL_KIND, None, &pool, Json::Object(obj), vec![]);
     }
     let spec = json!({
         "metadata": super::pool::direct_spec(metadata, "cephfs"),
@@ -143,11 +143,11 @@ fn filesystem_direct(cx: &mut Lowering, res: &Resource) {
         "standby": bool_of(body, "standby").unwrap_or(true),
     });
     let mut obj = Map::new();
-    obj.insert("apiVersion".into(), json!("cairn.dev/v1alpha1"));
-    obj.insert("kind".into(), json!("CephFs"));
+    obj.insert("apiVersion".into(), json!(super::DIRECT_API_VERSION));
+    obj.insert("kind".into(), json!(super::DIRECT_FS_KIND));
     obj.insert("metadata".into(), cx.metadata(res, &name, None));
     obj.insert("spec".into(), spec);
-    cx.push(res, Target::Ceph, "cairn.dev/v1alpha1", "CephFs", None, &name, Json::Object(obj), vec![]);
+    cx.push(res, Target::Ceph, super::DIRECT_API_VERSION, super::DIRECT_FS_KIND, None, &name, Json::Object(obj), vec![]);
 }
 
 /// Rook mode only (the checker refuses it in direct mode): the `CephObjectStore` and, for the

@@ -11,7 +11,7 @@ use crate::hash::sha256_hex;
 use crate::model::ObjectKey;
 
 /// `kind` of a direct-mode file system's object (its `apiVersion` is a pool's).
-pub const FS_KIND: &str = "CephFs";
+pub const FS_KIND: &str = cairn_compiler::lower::DIRECT_FS_KIND;
 
 /// The key of the file system named `name` in plans (`cairn.dev/v1alpha1 CephFs`, no namespace).
 pub fn fs_key(name: &str) -> ObjectKey {

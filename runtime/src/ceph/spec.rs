@@ -9,9 +9,9 @@ use crate::hash::sha256_hex;
 use crate::model::ObjectKey;
 
 /// `apiVersion` of a direct-mode pool's object.
-pub const POOL_API_VERSION: &str = "cairn.dev/v1alpha1";
+pub const POOL_API_VERSION: &str = cairn_compiler::lower::DIRECT_API_VERSION;
 /// `kind` of a direct-mode pool's object.
-pub const POOL_KIND: &str = "CephPool";
+pub const POOL_KIND: &str = cairn_compiler::lower::DIRECT_POOL_KIND;
 
 /// The key of the pool named `name` in plans (`cairn.dev/v1alpha1 CephPool`, no namespace).
 pub fn pool_key(name: &str) -> ObjectKey {

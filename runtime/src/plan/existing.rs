@@ -10,6 +10,8 @@ use cairn_compiler::existing::UseKind;
 use serde_json::Value as Json;
 
 use super::Refusal;
+use crate::ceph::fs_spec::FS_KIND;
+use crate::ceph::spec::POOL_KIND;
 use crate::model::{ExistingObject, GroupKind, ObjectKey};
 
 /// The refusals for `existing` against the live objects found (`live`); `unserved` are the
@@ -28,8 +30,8 @@ pub fn check(existing: &[ExistingObject], live: &BTreeMap<ObjectKey, Json>, unse
 /// The command that shows the object, as a user would type it.
 pub fn show_command(key: &ObjectKey) -> String {
     match (key.kind.as_str(), &key.namespace) {
-        ("CephPool", None) => format!("ceph osd pool ls | grep -x {}", key.name),
-        ("CephFs", None) => format!("ceph fs get {}", key.name),
+        (POOL_KIND, None) => format!("ceph osd pool ls | grep -x {}", key.name),
+        (FS_KIND, None) => format!("ceph fs get {}", key.name),
         (kind, Some(ns)) => format!("kubectl get {} {} -n {ns}", kind.to_lowercase(), key.name),
         (kind, None) => format!("kubectl get {} {}", kind.to_lowercase(), key.name),
     }
@@ -38,8 +40,8 @@ pub fn show_command(key: &ObjectKey) -> String {
 /// What an object is called in messages: `StorageClass standard`, `Secret shop/registry`, `pool fast`.
 fn what(key: &ObjectKey) -> String {
     match (key.kind.as_str(), &key.namespace) {
-        ("CephPool", None) => format!("Ceph pool `{}`", key.name),
-        ("CephFs", None) => format!("Ceph file system `{}`", key.name),
+        (POOL_KIND, None) => format!("Ceph pool `{}`", key.name),
+        (FS_KIND, None) => format!("Ceph file system `{}`", key.name),
         (kind, Some(ns)) => format!("{kind} `{ns}/{}`", key.name),
         (kind, None) => format!("{kind} `{}`", key.name),
     }
