@@ -213,29 +213,20 @@ impl Server {
         let receiver = self.conn.receiver.clone();
         let finished = self.done.1.clone();
         loop {
-            let next = match self.due {
-                None => crossbeam_channel::select! {
-                    recv(receiver) -> msg => msg.map_err(|_| Error::Disconnected),
-                    recv(finished) -> done => {
-                        if let Ok(done) = done {
-                            self.on_status(done)?;
-                        }
-                        continue;
+            // The debounced flush's deadline, or none.
+            let flush_due = self.due.map_or_else(crossbeam_channel::never, crossbeam_channel::at);
+            let next = crossbeam_channel::select! {
+                recv(receiver) -> msg => msg.map_err(|_| Error::Disconnected),
+                recv(finished) -> done => {
+                    if let Ok(done) = done {
+                        self.on_status(done)?;
                     }
-                },
-                Some(due) => crossbeam_channel::select! {
-                    recv(receiver) -> msg => msg.map_err(|_| Error::Disconnected),
-                    recv(finished) -> done => {
-                        if let Ok(done) = done {
-                            self.on_status(done)?;
-                        }
-                        continue;
-                    }
-                    default(due.saturating_duration_since(Instant::now())) => {
-                        self.flush()?;
-                        continue;
-                    }
-                },
+                    continue;
+                }
+                recv(flush_due) -> _ => {
+                    self.flush()?;
+                    continue;
+                }
             };
             match next? {
                 Message::Request(req) => self.on_request(req)?,
