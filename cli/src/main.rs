@@ -228,6 +228,38 @@ enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Write cairn source for objects that exist today, read from the cluster or YAML files.
+    #[command(
+        after_help = "Examples:\n  cairn import --namespace shop -o shop/            the live objects of namespace shop\n  helm template my ./chart | cairn import -f - -n apps -o apps/\n  cairn import -f release.yaml -o app/ --format json\n\nThen: `cairn plan --adopt DIR` for a live import (no change but the ownership labels), `cairn render DIR` for files."
+    )]
+    Import {
+        /// YAML files to import (`-`: stdin), any stream of Kubernetes objects such as `helm
+        /// template` or `kustomize build` output. Without -f the cluster is read.
+        #[arg(short = 'f', long = "filename", value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A namespace to read from the cluster (repeatable; default: every namespace but
+        /// kube-*, and rook-ceph). With -f: the namespace of objects that name none.
+        #[arg(short = 'n', long = "namespace", value_name = "NS")]
+        namespaces: Vec<String>,
+        /// Only objects with these labels (`app=web,tier=front`).
+        #[arg(short = 'l', long, value_name = "SELECTOR")]
+        selector: Option<String>,
+        /// Only these kinds (repeatable: `--kind deployment --kind service`).
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+        /// The stack directory to write: new or empty.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+        /// The stack's name (default: the `app.kubernetes.io/instance` label the pods carry,
+        /// else the directory's name).
+        #[arg(long)]
+        stack: Option<String>,
+        /// `text`: the report for people; `json`: the same as data.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Delete everything the stack owns, in reverse dependency order.
     #[command(after_help = "Examples:\n  cairn destroy examples/shop\n  cairn destroy --auto-approve --allow-data-loss examples/shop")]
     Destroy {
@@ -411,6 +443,11 @@ fn main() -> ExitCode {
         Command::Render { dir, output, reveal_secrets } => commands::render::run(&out, &dir, output.as_deref(), reveal_secrets),
         Command::Graph { dir, format } => commands::graph::run(&out, &dir, format),
         Command::Show { file, format, json } => commands::plan::show(&out, &file, if json { Format::Json } else { format }),
+        Command::Import { files, namespaces, selector, kinds, output, stack, format, cluster } => commands::import::run(
+            &out,
+            &flags(cluster),
+            &commands::import::ImportArgs { files, namespaces, selector, kinds, output, stack, format },
+        ),
         Command::Lsp => commands::lsp::run(&out, &flags(ClusterArgs::default())),
         Command::Completion { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -15,6 +15,7 @@ pub mod convert;
 pub mod eval;
 pub mod existing;
 pub mod graph;
+pub mod import;
 pub mod loader;
 pub mod lower;
 pub mod program;

@@ -16,6 +16,7 @@ pub mod ceph;
 pub mod engine;
 pub mod fence;
 pub mod hash;
+pub mod import;
 pub mod kube;
 pub mod model;
 pub mod plan;

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod check;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod live;
 pub mod lsp;
 pub mod plan;

@@ -12,6 +12,7 @@ mod destroy;
 mod existing;
 mod guards;
 mod health;
+mod import;
 mod inventory;
 mod lock;
 mod lsp_status;

@@ -14,6 +14,7 @@ mod workload;
 use cairn_lang::Diagnostic;
 use serde_json::{json, Map, Value as Json};
 
+pub(crate) use manifest::is_namespaced;
 pub(crate) use pod::capabilities;
 
 use crate::access::str_of;

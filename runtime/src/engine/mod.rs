@@ -267,7 +267,21 @@ pub fn health_keys(plan: &Plan, unchanged: bool) -> Vec<&ObjectKey> {
 
 /// Chooses the cluster (DESIGN.md §3), connects and pings it.
 async fn connect_kube(stack: &Stack, connect: &Connect, on_event: &mut dyn FnMut(&Event)) -> Result<Kube, EngineError> {
-    let (block_kubeconfig, block_context) = cluster_block(&stack.compilation, connect.cluster.as_deref());
+    let block = cluster_block(&stack.compilation, connect.cluster.as_deref());
+    connect_kube_with(block, connect, on_event).await
+}
+
+/// Connects to the cluster the flags and the environment choose, with no stack (`cairn
+/// import`): the rules of every live command but the `cluster` block's.
+pub async fn connect_cluster(connect: &Connect, on_event: &mut dyn FnMut(&Event)) -> Result<Kube, EngineError> {
+    connect_kube_with((None, None), connect, on_event).await
+}
+
+async fn connect_kube_with(
+    (block_kubeconfig, block_context): (Option<PathBuf>, Option<String>),
+    connect: &Connect,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Kube, EngineError> {
     let choices = Choices {
         flag_kubeconfig: connect.kubeconfig.clone(),
         flag_context: connect.context.clone(),

@@ -253,7 +253,12 @@ async fn list_owned(kube: &Kube, r: &Resolved, selector: &str) -> Result<(Vec<Js
 
 /// Every object of a kind in `namespace` (all namespaces with `None`), whole, page by page,
 /// with `selector` when given.
-async fn list_whole(kube: &Kube, r: &Resolved, namespace: Option<&str>, selector: Option<&str>) -> Result<(Vec<Json>, usize), KubeError> {
+pub(crate) async fn list_whole(
+    kube: &Kube,
+    r: &Resolved,
+    namespace: Option<&str>,
+    selector: Option<&str>,
+) -> Result<(Vec<Json>, usize), KubeError> {
     use kube::Resource;
     let namespace = namespace.filter(|_| r.namespaced);
     let request = kube::core::Request::new(kube::api::DynamicObject::url_path(&r.resource, namespace));

@@ -1,0 +1,295 @@
+//! Import (DESIGN.md §8.3): Kubernetes objects in, cairn source out. Pure: the CLI reads the
+//! cluster or the files and writes the directory.
+//!
+//! Each object becomes a first-class block where the block says everything the object says,
+//! and a `manifest` otherwise. "Says everything" is not guessed: the blocks are compiled and
+//! lowered, and every object they produce is compared with the object it stands for, both put
+//! through the API server's defaulting ([`Defaults`]). An object that differs — or whose block
+//! does not compile — becomes a `manifest`, with the difference as the reason, and the round
+//! runs again until every block is exact. Secret values are never read: a secret's values are
+//! `env("…")` placeholders, listed in [`Imported::variables`].
+
+mod clean;
+mod kinds;
+mod text;
+mod verify;
+mod workload;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+/// The API server's defaulting, applied to an object in place (kube-apiserver 1.33's, as the
+/// sandbox models it, in the CLI; none in unit tests).
+pub trait Defaults: Sync {
+    /// Fills in what the API server would default in `obj` of `api_version`/`kind`.
+    fn apply(&self, api_version: &str, kind: &str, obj: &mut Json);
+}
+
+/// No defaulting at all.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoDefaults;
+
+impl Defaults for NoDefaults {
+    fn apply(&self, _: &str, _: &str, _: &mut Json) {}
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The stack's name (`--stack`). Unset: the `app.kubernetes.io/instance` label most pod
+    /// templates carry (so no pod template changes), else `fallback_stack`.
+    pub stack: Option<String>,
+    /// The stack name when nothing else gives one (the output directory's name).
+    pub fallback_stack: String,
+    /// The namespace of namespaced objects that name none (files, as `kubectl apply -n`).
+    pub default_namespace: Option<String>,
+}
+
+/// What an import produced.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    /// The stack's name.
+    pub stack: String,
+    /// File name → formatted source.
+    pub files: BTreeMap<String, String>,
+    /// Where each imported object went, sorted by object.
+    pub placed: Vec<Placed>,
+    /// Objects left out, and why.
+    pub skipped: Vec<Skipped>,
+    /// The `env()` variables that stand for secret values.
+    pub variables: Vec<Variable>,
+    /// Resources the imported objects use but the import does not take over: declared
+    /// `existing = true` (addresses).
+    pub existing: Vec<String>,
+    /// Errors of the generated stack that no fallback could mend (a bug if ever non-empty).
+    pub problems: Vec<String>,
+}
+
+impl Imported {
+    /// How many objects became `manifest` blocks.
+    pub fn manifests(&self) -> usize {
+        self.placed.iter().filter(|p| p.why_manifest.is_some()).count()
+    }
+}
+
+/// One imported object and the block it went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// `Deployment/shop/web`.
+    pub object: String,
+    /// `workload.web`, `manifest.shop-serviceaccount-web`.
+    pub address: String,
+    /// Why the object is a `manifest` (`None`: a first-class block).
+    pub why_manifest: Option<String>,
+}
+
+/// An object left out of the import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub object: String,
+    pub reason: String,
+}
+
+/// An `env()` placeholder that stands for one secret value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub namespace: String,
+    pub secret: String,
+    pub key: String,
+}
+
+/// One input object, cleaned and minimized.
+#[derive(Debug, Clone)]
+pub(crate) struct Input {
+    /// `Kind/namespace/name` or `Kind/name`.
+    pub id: String,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The object as a person would write it.
+    pub obj: Json,
+}
+
+impl Input {
+    pub fn spec(&self) -> Option<&Json> {
+        self.obj.get("spec")
+    }
+
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        string_map(self.obj.pointer("/metadata/labels"))
+    }
+
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        string_map(self.obj.pointer("/metadata/annotations"))
+    }
+}
+
+/// A map of strings (other values skipped).
+pub(crate) fn string_map(v: Option<&Json>) -> BTreeMap<String, String> {
+    match v {
+        Some(Json::Object(m)) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// A block the import writes, and the input objects it stands for.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    /// `workload.web`.
+    pub address: String,
+    /// The file it goes to.
+    pub file: String,
+    pub text: String,
+    /// Indices into the inputs.
+    pub claims: Vec<usize>,
+    /// A `manifest` (with the reason per claimed object), or a first-class block.
+    pub manifest: Option<String>,
+}
+
+/// Imports `objects` (any order; secrets' values are never copied).
+pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) -> Imported {
+    let mut imported = Imported::default();
+    let crds = declared_crds(&objects);
+    let templates = clean::statefulset_claims(&objects);
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for obj in objects {
+        let api_version = obj.get("apiVersion").and_then(Json::as_str).unwrap_or_default().to_string();
+        let kind = obj.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
+        let name = obj.pointer("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
+        if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+            imported.problems.push("an object without apiVersion, kind or metadata.name was left out".into());
+            continue;
+        }
+        let namespaced = crate::lower::is_namespaced(&kind, &api_version, &crds);
+        let obj = blank_secret(obj);
+        let obj = clean::clean(obj, options.default_namespace.as_deref().or(Some("default")), namespaced);
+        let namespace = obj.pointer("/metadata/namespace").and_then(Json::as_str).map(str::to_string);
+        let id = match &namespace {
+            Some(ns) => format!("{kind}/{ns}/{name}"),
+            None => format!("{kind}/{name}"),
+        };
+        if kind == "PersistentVolumeClaim" {
+            if let Some(sts) = clean::made_from_template(&templates, namespace.as_deref().unwrap_or_default(), &name) {
+                imported.skipped.push(Skipped { object: id, reason: format!("made by StatefulSet {sts} from its claim template") });
+                continue;
+            }
+        }
+        if let Some(reason) = clean::skip_reason(&obj) {
+            imported.skipped.push(Skipped { object: id, reason });
+            continue;
+        }
+        if !seen.insert(id.clone()) {
+            imported.skipped.push(Skipped { object: id, reason: "given twice; the first one is imported".into() });
+            continue;
+        }
+        let obj = clean::minimize(obj, defaults);
+        inputs.push(Input { id, api_version, kind, namespace, name, obj });
+    }
+    inputs.sort_by(|a, b| {
+        (a.namespace.as_deref().unwrap_or(""), &a.kind, &a.name).cmp(&(b.namespace.as_deref().unwrap_or(""), &b.kind, &b.name))
+    });
+    imported.stack = options.stack.clone().or_else(|| workload::common_instance(&inputs)).unwrap_or_else(|| options.fallback_stack.clone());
+
+    let mut forced: BTreeMap<usize, String> = BTreeMap::new();
+    let mut outcome = None;
+    // Each round that finds a mismatch makes at least one more object a manifest.
+    for _round in 0..inputs.len().saturating_add(2) {
+        let (candidates, extras, result) = {
+            let mut cx = kinds::Cx::new(&inputs, &forced, &imported.stack);
+            let candidates = cx.candidates();
+            let result = verify::verify(&inputs, &candidates, &cx, defaults);
+            (candidates, cx.finish(), result)
+        };
+        let done = result.mismatches.is_empty();
+        for (i, reason) in &result.mismatches {
+            forced.entry(*i).or_insert_with(|| reason.clone());
+        }
+        outcome = Some((candidates, extras, result.problems));
+        if done {
+            break;
+        }
+    }
+    let Some((candidates, extras, problems)) = outcome else { return imported };
+    imported.problems.extend(problems);
+    imported.variables = extras.variables;
+    imported.existing = extras.existing.iter().map(|e| e.address.clone()).collect();
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    files.entry("cluster.cairn".into()).or_default().push(format!("stack {} {{}}", text::string(&imported.stack)));
+    for e in &extras.existing {
+        files.entry(e.file.clone()).or_default().push(e.text.clone());
+    }
+    for c in &candidates {
+        files.entry(c.file.clone()).or_default().push(c.text.clone());
+        for &i in &c.claims {
+            if let Some(input) = inputs.get(i) {
+                let why = c
+                    .manifest
+                    .as_ref()
+                    .map(|_| forced.get(&i).or_else(|| extras.reasons.get(&i)).cloned().unwrap_or_else(|| default_reason(&input.kind)));
+                imported.placed.push(Placed { object: input.id.clone(), address: c.address.clone(), why_manifest: why });
+            }
+        }
+    }
+    for (name, blocks) in files {
+        let raw = blocks.join("\n\n") + "\n";
+        let formatted = cairn_lang::format::format(&raw).unwrap_or_else(|_| {
+            imported.problems.push(format!("{name}: the formatter refused the generated text; it is written unformatted"));
+            raw.clone()
+        });
+        imported.files.insert(name, formatted);
+    }
+    imported.placed.sort_by(|a, b| a.object.cmp(&b.object));
+    imported.skipped.sort_by(|a, b| a.object.cmp(&b.object));
+    imported
+}
+
+/// Why an object no block claimed is a `manifest`.
+fn default_reason(kind: &str) -> String {
+    match kind {
+        "Service" | "PersistentVolumeClaim" | "HorizontalPodAutoscaler" | "PodDisruptionBudget" => {
+            format!("a {kind} is part of a workload block, and no imported workload of its name makes this one")
+        }
+        "ResourceQuota" | "LimitRange" => {
+            format!("a {kind} is part of a namespace block, named `<namespace>-quota` / `<namespace>-limits`")
+        }
+        _ => format!("cairn has no block for a {kind}"),
+    }
+}
+
+/// The CRDs among the objects: (group, kind, namespaced).
+fn declared_crds(objects: &[Json]) -> Vec<(String, String, bool)> {
+    objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Json::as_str) == Some("CustomResourceDefinition"))
+        .filter_map(|o| {
+            let group = o.pointer("/spec/group")?.as_str()?.to_string();
+            let kind = o.pointer("/spec/names/kind")?.as_str()?.to_string();
+            let namespaced = o.pointer("/spec/scope").and_then(Json::as_str) != Some("Cluster");
+            Some((group, kind, namespaced))
+        })
+        .collect()
+}
+
+/// A Secret with every value replaced by an empty string, and its `stringData` folded into
+/// `data`: from here on no secret value exists in the import.
+fn blank_secret(mut obj: Json) -> Json {
+    if obj.get("kind").and_then(Json::as_str) != Some("Secret") {
+        return obj;
+    }
+    if let Some(m) = obj.as_object_mut() {
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        for field in ["data", "stringData"] {
+            if let Some(Json::Object(d)) = m.remove(field) {
+                keys.extend(d.keys().cloned());
+            }
+        }
+        if !keys.is_empty() {
+            m.insert("data".into(), Json::Object(keys.into_iter().map(|k| (k, Json::String(String::new()))).collect()));
+        }
+    }
+    obj
+}
