@@ -17,6 +17,7 @@ pub enum Kind {
     Config,
     Secret,
     Route,
+    ServiceAccount,
     Manifest,
     Policy,
     Moved,
@@ -24,7 +25,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in declaration order of the reference.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Stack,
         Kind::Cluster,
         Kind::Pool,
@@ -37,6 +38,7 @@ impl Kind {
         Kind::Config,
         Kind::Secret,
         Kind::Route,
+        Kind::ServiceAccount,
         Kind::Manifest,
         Kind::Policy,
         Kind::Moved,
@@ -57,6 +59,7 @@ impl Kind {
             Kind::Config => "config",
             Kind::Secret => "secret",
             Kind::Route => "route",
+            Kind::ServiceAccount => "service_account",
             Kind::Manifest => "manifest",
             Kind::Policy => "policy",
             Kind::Moved => "moved",
@@ -72,14 +75,21 @@ impl Kind {
     pub fn may_exist(self) -> bool {
         matches!(
             self,
-            Kind::Namespace | Kind::StorageClass | Kind::Secret | Kind::Config | Kind::Pool | Kind::Filesystem | Kind::ObjectStore
+            Kind::Namespace
+                | Kind::StorageClass
+                | Kind::Secret
+                | Kind::Config
+                | Kind::ServiceAccount
+                | Kind::Pool
+                | Kind::Filesystem
+                | Kind::ObjectStore
         )
     }
 
     /// The attributes an `existing` block of this kind keeps: its identity.
     pub fn identity_attrs(self) -> &'static [&'static str] {
         match self {
-            Kind::Secret | Kind::Config => &["existing", "namespace", "cluster"],
+            Kind::Secret | Kind::Config | Kind::ServiceAccount => &["existing", "namespace", "cluster"],
             _ => &["existing", "cluster"],
         }
     }
@@ -104,6 +114,7 @@ impl Kind {
             Kind::Config => &CONFIG,
             Kind::Secret => &SECRET,
             Kind::Route => &ROUTE,
+            Kind::ServiceAccount => &SERVICE_ACCOUNT,
             Kind::Manifest => &MANIFEST,
             Kind::Policy => &POLICY,
             Kind::Moved => &MOVED,
@@ -168,7 +179,7 @@ impl Ty {
             Ty::Refs => "list of references".into(),
             Ty::StrList => "list of strings".into(),
             Ty::StrMap => "map of strings".into(),
-            Ty::IntMap => "map of ints".into(),
+            Ty::IntMap => "map of ints, or list of ints".into(),
             Ty::EnvMap => "map of env values".into(),
             Ty::Port => "port name or number".into(),
             Ty::IntOrPercent => "number or percentage".into(),
@@ -552,17 +563,23 @@ static EXPOSE: BlockSchema = block(
     &[
         req("port", Ty::Int { min: 1, max: 65535 }, "The Service port."),
         attr("target", Ty::Port, "Container port name or number (default: the Service port)."),
+        attr("name", Ty::Str, "The Service port's name (default: the target's name, else `port-N`)."),
         def("type", Ty::Enum(&["ClusterIP", "NodePort", "LoadBalancer"]), "\"ClusterIP\"", "The Service type."),
     ],
 );
 
 /// The attributes every probe takes (`probe`, `liveness`, `startup`).
-const PROBE_ATTRS: [AttrSchema; 5] = [
+const PROBE_ATTRS: [AttrSchema; 10] = [
     attr("http", Ty::Str, "HTTP GET path."),
     attr("tcp", Ty::Bool, "Probe by opening a TCP connection to `port`."),
+    attr("grpc", Ty::Bool, "Probe with the gRPC health checking protocol on `port` (a named port is resolved to its number)."),
     attr("exec", Ty::StrList, "Command to run."),
     attr("port", Ty::Port, "Port name or number (default: the first port)."),
     attr("initial_delay", NON_NEG, "Seconds before the first probe."),
+    attr("period", Ty::Int { min: 1, max: i32::MAX as i64 }, "Seconds between probes (periodSeconds; Kubernetes default 10)."),
+    attr("timeout", Ty::Int { min: 1, max: i32::MAX as i64 }, "Seconds a probe may take (timeoutSeconds; Kubernetes default 1)."),
+    attr("failures", Ty::Int { min: 1, max: i32::MAX as i64 }, "Failures in a row that count (failureThreshold; Kubernetes default 3)."),
+    attr("successes", Ty::Int { min: 1, max: i32::MAX as i64 }, "Successes in a row that count after a failure (successThreshold; 1)."),
 ];
 
 static PROBE: BlockSchema = block("probe", "A readiness probe: the pod gets traffic while it passes.", &PROBE_ATTRS);
@@ -695,9 +712,17 @@ pub static WORKLOAD: BlockSchema = BlockSchema {
         attr("command", Ty::StrList, "The container's entrypoint."),
         attr("args", Ty::StrList, "Arguments to the entrypoint."),
         attr("replicas", NON_NEG, "Number of pods; unset lets an autoscaler own it (Kubernetes default 1)."),
-        attr("ports", Ty::IntMap, "Container ports by name."),
+        attr("ports", Ty::IntMap, "Container ports by name (`{ http = 8080 }`), or unnamed (`[8080]`)."),
         attr("env", Ty::EnvMap, "Environment variables; secret/config key references become valueFrom."),
-        attr("service_account", Ty::Str, "The pod's service account."),
+        attr("service_account", Ty::RefOrStr(Kind::ServiceAccount), "The pod's service account: a `service_account` block or a name."),
+        attr(
+            "selector",
+            Ty::StrMap,
+            "The labels that select the pods (default `{ \"app.kubernetes.io/name\" = <name> }`); set, the pods carry exactly it and `labels`.",
+        ),
+        attr("container_name", Ty::Str, "The main container's name (default: the workload's)."),
+        attr("pod_annotations", Ty::StrMap, "Annotations on the pods only (the workload's `annotations` go on its objects and its pods)."),
+        attr("grace_period", NON_NEG, "Seconds a stopping pod gets before it is killed (terminationGracePeriodSeconds; Kubernetes default 30)."),
         attr("node_selector", Ty::StrMap, "Node labels the pods must match."),
         attr("schedule", Ty::Str, "When a cronjob runs: 5 cron fields (`\"0 3 * * *\"`) or a macro such as `@daily`."),
         attr("retries", NON_NEG, "Retries before a job or cronjob run fails (backoffLimit; Kubernetes default 6)."),
@@ -718,6 +743,15 @@ pub static WORKLOAD: BlockSchema = BlockSchema {
         &AUTOSCALE,
         &DISRUPTION,
     ],
+    repeated: false,
+};
+
+pub static SERVICE_ACCOUNT: BlockSchema = BlockSchema {
+    name: "service_account",
+    doc: "A ServiceAccount: the identity a workload's pods run as (`service_account = service_account.NAME`).",
+    label: LabelRule::Required,
+    attrs: &[req("namespace", Ty::RefOrStr(Kind::Namespace), "The namespace.")],
+    blocks: &[],
     repeated: false,
 };
 

@@ -2651,3 +2651,115 @@ fn s10_existing_takes_only_its_identity() {
     let errs = errors("secret \"registry\" { existing = true }");
     expect_code(&errs, "E0304");
 }
+
+// ---- docs/language.md "Workloads as they are already written" (the shapes `cairn import` needs) ----
+
+const WRITTEN: &str = r#"
+namespace "shop" {}
+
+service_account "cart" { namespace = namespace.shop }
+
+workload "cart" {
+  namespace       = namespace.shop
+  selector        = { app = "cart" }
+  labels          = { tier = "back" }
+  container_name  = "server"
+  service_account = service_account.cart
+  grace_period    = 5
+  pod_annotations = { "sidecar.istio.io/inject" = "false" }
+  image           = "cart:1.0"
+  ports           = [7070]
+  resources { memory = 64Mi }
+  probe {
+    grpc   = true
+    port   = 7070
+    period = 15
+  }
+  liveness {
+    http     = "/healthz"
+    port     = 7070
+    timeout  = 2
+    failures = 5
+  }
+  expose {
+    port   = 7070
+    target = 7070
+    name   = "grpc"
+  }
+  disruption { max_unavailable = 1 }
+}
+"#;
+
+#[test]
+fn a_workload_can_say_what_existing_manifests_say() {
+    let c = ok(WRITTEN);
+    let d = obj(&c, "Deployment", "cart");
+    assert_eq!(at(d, "/spec/selector/matchLabels"), &serde_json::json!({ "app": "cart" }));
+    // With `selector` the pods carry it and the labels, nothing of cairn's.
+    assert_eq!(at(d, "/spec/template/metadata/labels"), &serde_json::json!({ "app": "cart", "tier": "back" }));
+    assert_eq!(at(d, "/spec/template/metadata/annotations"), &serde_json::json!({ "sidecar.istio.io/inject": "false" }));
+    assert!(d.pointer("/metadata/annotations/sidecar.istio.io~1inject").is_none(), "pod annotations stay on the pods");
+    let pod = at(d, "/spec/template/spec");
+    assert_eq!(at(pod, "/serviceAccountName"), "cart");
+    assert_eq!(at(pod, "/terminationGracePeriodSeconds"), 5);
+    assert_eq!(at(pod, "/containers/0/name"), "server");
+    assert_eq!(at(pod, "/containers/0/ports"), &serde_json::json!([{ "containerPort": 7070 }]));
+    assert_eq!(at(pod, "/containers/0/readinessProbe"), &serde_json::json!({ "grpc": { "port": 7070 }, "periodSeconds": 15 }));
+    assert_eq!(
+        at(pod, "/containers/0/livenessProbe"),
+        &serde_json::json!({ "httpGet": { "path": "/healthz", "port": 7070 }, "timeoutSeconds": 2, "failureThreshold": 5 })
+    );
+    let svc = obj(&c, "Service", "cart");
+    assert_eq!(at(svc, "/spec/selector"), &serde_json::json!({ "app": "cart" }));
+    assert_eq!(at(svc, "/spec/ports/0/name"), "grpc");
+    assert_eq!(at(obj(&c, "PodDisruptionBudget", "cart"), "/spec/selector/matchLabels"), &serde_json::json!({ "app": "cart" }));
+    let sa = obj(&c, "ServiceAccount", "cart");
+    assert_eq!(at(sa, "/metadata/namespace"), "shop");
+    assert!(pos(&c, "ServiceAccount/shop/cart") < pos(&c, "Deployment/shop/cart"), "the account comes before the pods that use it");
+}
+
+#[test]
+fn a_grpc_probe_resolves_a_named_port_and_counts_as_the_probes_one_kind() {
+    let c = ok(r#"
+namespace "shop" {}
+workload "api" {
+  namespace = namespace.shop
+  image     = "api:1.0"
+  ports     = { grpc = 9090 }
+  resources { memory = 64Mi }
+  probe { grpc = true }
+}
+"#);
+    assert_eq!(
+        at(obj(&c, "Deployment", "api"), "/spec/template/spec/containers/0/readinessProbe"),
+        &serde_json::json!({ "grpc": { "port": 9090 } })
+    );
+    let errs = errors(
+        r#"
+namespace "shop" {}
+workload "api" {
+  namespace = namespace.shop
+  image     = "api:1.0"
+  ports     = [9090]
+  resources { memory = 64Mi }
+  probe {
+    grpc = true
+    http = "/"
+  }
+}
+"#,
+    );
+    assert!(errs.iter().any(|(code, msg)| code == "E0415" && msg.contains("`grpc`")), "{errs:?}");
+    let bad_selector = errors(
+        r#"
+namespace "shop" {}
+workload "api" {
+  namespace = namespace.shop
+  image     = "api:1.0"
+  selector  = { "app" = "not a value!" }
+  resources { memory = 64Mi }
+}
+"#,
+    );
+    expect_code(&bad_selector, "E0305");
+}

@@ -109,7 +109,8 @@ fn at(a: &AttrValue) -> Span {
 
 /// The body of container `name` of workload `res` (the workload's own for the main container).
 fn container_body<'a>(res: &'a Resource, name: &str) -> &'a BodyValue {
-    if name == res.addr.name {
+    let main = cairn_compiler::access::str_of(&res.body, "container_name").unwrap_or_else(|| res.addr.name.clone());
+    if name == main {
         return &res.body;
     }
     ["container", "init"]

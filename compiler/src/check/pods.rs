@@ -36,7 +36,11 @@ pub(super) struct PodContainer<'a> {
 
 /// The main container, the sidecars and the init containers of workload `res`, in pod order.
 pub(super) fn containers(res: &Resource) -> Vec<PodContainer<'_>> {
-    let mut all = vec![PodContainer { name: &res.addr.name, span: res.label_span, body: &res.body, init: false, block: None }];
+    let (name, span) = match res.body.attr("container_name") {
+        Some(a) => (a.value.as_str().unwrap_or(&res.addr.name), a.span),
+        None => (res.addr.name.as_str(), res.label_span),
+    };
+    let mut all = vec![PodContainer { name, span, body: &res.body, init: false, block: None }];
     for (kind, init) in [("container", false), ("init", true)] {
         for b in res.body.blocks_of(kind) {
             if let Some((name, span)) = &b.label {
@@ -163,10 +167,7 @@ fn check_containers(cx: &mut Checker<'_>, res: &Resource) {
 
 /// E0415 for a sidecar's probes: exactly one of `http`, `tcp`, `exec`, and a port to use.
 fn check_probes(cx: &mut Checker<'_>, res: &Resource, body: &BodyValue, name: &str) {
-    let ports: Vec<String> = match body.get("ports").map(|v| v.unwrap_sensitive().0) {
-        Some(Value::Map(m)) => m.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
+    let ports = super::rules::port_names(body);
     for kind in super::rules::PROBES {
         let Some(p) = body.block(kind) else { continue };
         super::rules::check_probe(cx, res, p, &ports, &format!("container `{name}`"));

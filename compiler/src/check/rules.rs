@@ -61,7 +61,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
     if let Err(why) = rule(name) {
         name_error(cx, res, res.label_span, &format!("{} name", res.addr.kind.as_str()), name, why, help);
     }
-    for map in ["labels", "annotations"] {
+    for map in ["labels", "annotations", "selector", "pod_annotations"] {
         let Some(a) = res.body.attr(map) else { continue };
         let Value::Map(m) = a.value.unwrap_sensitive().0 else { continue };
         for (k, v) in m.iter() {
@@ -82,7 +82,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
                         .with_help(format!("remove `{k}` from `{map}`")),
                 );
             }
-            if map == "labels" {
+            if map == "labels" || map == "selector" {
                 if let Some(s) = v.as_str() {
                     if let Err(why) = names::label_value(s) {
                         name_error(
@@ -419,13 +419,19 @@ fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &
     }
 }
 
+/// The ports a container declares, by name; unnamed ones (a list) by their number.
+pub(super) fn port_names(body: &BodyValue) -> Vec<String> {
+    match body.get("ports").map(|v| v.unwrap_sensitive().0) {
+        Some(Value::Map(m)) => m.keys().cloned().collect(),
+        Some(Value::List(items)) => items.iter().filter_map(|i| crate::access::scalar_string(i.unwrap_sensitive().0)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// E0305 for the port names a container (`body`) declares; returns them.
 pub(super) fn check_port_names(cx: &mut Checker<'_>, res: &Resource, body: &BodyValue) -> Vec<String> {
-    let ports: Vec<String> = match body.get("ports").map(|v| v.unwrap_sensitive().0) {
-        Some(Value::Map(m)) => m.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
-    if let Some(a) = body.attr("ports") {
+    let ports = port_names(body);
+    if let (Some(a), Some(Value::Map(_))) = (body.attr("ports"), body.get("ports").map(|v| v.unwrap_sensitive().0)) {
         for p in &ports {
             if let Err(why) = names::port_name(p) {
                 name_error(
@@ -468,11 +474,11 @@ pub(super) fn check_probe(cx: &mut Checker<'_>, res: &Resource, p: &BlockValue, 
         check_port_named(cx, res, &format!("{}.port", p.kind), a, ports, owner);
     }
     let what = if p.kind == "probe" { "probe".to_string() } else { format!("`{}` probe", p.kind) };
-    let n = ["http", "tcp", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
+    let n = ["http", "tcp", "grpc", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
     if n != 1 {
         cx.report(
             res,
-            Diagnostic::error("E0415", p.kind_span, format!("a {what} needs exactly one of `http`, `tcp` and `exec`"))
+            Diagnostic::error("E0415", p.kind_span, format!("a {what} needs exactly one of `http`, `tcp`, `grpc` and `exec`"))
                 .with_help(format!("for example `{} {{ http = \"/healthz\" }}`", p.kind)),
         );
     } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && ports.is_empty() {

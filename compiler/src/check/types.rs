@@ -261,6 +261,11 @@ pub(crate) fn check_type(ty: Ty, v: &Value) -> Result<(), String> {
                 Some((k, x)) => Err(format!("must map names to port numbers (1..65535), but `{k}` is {}", x.display())),
                 None => Ok(()),
             },
+            // Unnamed ports.
+            Value::List(items) => match items.iter().find(|x| !matches!(x.unwrap_sensitive().0, Value::Int(1..=65535) | Value::Unknown)) {
+                Some(x) => Err(format!("must list port numbers (1..65535), but holds {}", x.display())),
+                None => Ok(()),
+            },
             _ => Err(found()),
         },
         Ty::EnvMap => match v {

@@ -77,6 +77,12 @@ pub(super) fn config(cx: &mut Lowering, res: &Resource) {
     cx.kube(res, "v1", "ConfigMap", ns.as_deref(), &name, vec![("data", Json::Object(data))], vec![]);
 }
 
+pub(super) fn service_account(cx: &mut Lowering, res: &Resource) {
+    let ns = namespace_of(res);
+    let name = res.addr.name.clone();
+    cx.kube(res, "v1", "ServiceAccount", ns.as_deref(), &name, vec![], vec![]);
+}
+
 pub(super) fn secret(cx: &mut Lowering, res: &Resource) {
     let ns = namespace_of(res);
     let mut data = Map::new();

@@ -148,6 +148,7 @@ impl Lowering {
         match res.addr.kind {
             Kind::Namespace => kube::namespace(self, res),
             Kind::Config => kube::config(self, res),
+            Kind::ServiceAccount => kube::service_account(self, res),
             Kind::Secret => kube::secret(self, res),
             Kind::StorageClass => {
                 if let Some(c) = cluster {

@@ -29,8 +29,11 @@ pub(super) fn pod_spec(res: &Resource, claims: bool, restart: Option<&str>) -> P
     let mut sensitive = Vec::new();
     let mut spec = Map::new();
 
-    if let Some(sa) = str_of(body, "service_account") {
+    if let Some(sa) = name_of(body, "service_account") {
         spec.insert("serviceAccountName".into(), json!(sa));
+    }
+    if let Some(g) = int_of(body, "grace_period") {
+        spec.insert("terminationGracePeriodSeconds".into(), json!(g));
     }
     let selector = string_map(body.get("node_selector"));
     if !selector.is_empty() {
@@ -46,7 +49,8 @@ pub(super) fn pod_spec(res: &Resource, claims: bool, restart: Option<&str>) -> P
 
     let workload_security = body.block("security").map(|b| &b.body);
     let mut containers = Vec::new();
-    let (main, main_sensitive) = container(name, body, Role::Main, workload_security);
+    let main_name = str_of(body, "container_name").unwrap_or_else(|| name.clone());
+    let (main, main_sensitive) = container(&main_name, body, Role::Main, workload_security);
     sensitive.extend(main_sensitive.into_iter().map(|p| format!("/containers/0{p}")));
     containers.push(main);
     for c in body.blocks_of("container") {
@@ -120,7 +124,13 @@ fn container(name: &str, body: &BodyValue, role: Role<'_>, workload_security: Op
     }
     let ports = ports(body);
     if !ports.is_empty() {
-        let list: Vec<Json> = ports.iter().map(|(n, p)| json!({ "name": n, "containerPort": p })).collect();
+        let list: Vec<Json> = ports
+            .iter()
+            .map(|(n, p)| match n {
+                Some(n) => json!({ "name": n, "containerPort": p }),
+                None => json!({ "containerPort": p }),
+            })
+            .collect();
         c.insert("ports".into(), Json::Array(list));
     }
     let sensitive = env(body, &mut c);
@@ -244,14 +254,21 @@ fn volume_mounts(body: &BodyValue, role: Role<'_>) -> Vec<Json> {
 }
 
 /// A probe block (`probe`, `liveness`, `startup`); the port defaults to the container's first.
-fn probe(p: &BodyValue, ports: &[(String, i64)]) -> Json {
+fn probe(p: &BodyValue, ports: &[(Option<String>, i64)]) -> Json {
     let port = match p.get("port").map(|v| v.unwrap_sensitive().0) {
         Some(Value::Str(s)) => json!(s.as_ref()),
         Some(Value::Int(i)) => json!(i),
-        _ => ports.first().map_or(Json::Null, |(n, _)| json!(n)),
+        _ => ports.first().map_or(Json::Null, |(n, p)| n.as_ref().map_or_else(|| json!(p), |n| json!(n))),
     };
     let mut probe = Map::new();
-    if let Some(path) = str_of(p, "http") {
+    if bool_of(p, "grpc") == Some(true) {
+        // gRPC probes take a number: a port name is resolved to the container's port.
+        let number = match &port {
+            Json::String(name) => ports.iter().find(|(n, _)| n.as_deref() == Some(name.as_str())).map_or(Json::Null, |(_, p)| json!(p)),
+            other => other.clone(),
+        };
+        probe.insert("grpc".into(), json!({ "port": number }));
+    } else if let Some(path) = str_of(p, "http") {
         probe.insert("httpGet".into(), json!({ "path": path, "port": port }));
     } else if let Some(Value::List(cmd)) = p.get("exec").map(|v| v.unwrap_sensitive().0) {
         let cmd: Vec<Json> = cmd.iter().filter_map(|i| i.as_str().map(|s| json!(s))).collect();
@@ -259,17 +276,29 @@ fn probe(p: &BodyValue, ports: &[(String, i64)]) -> Json {
     } else {
         probe.insert("tcpSocket".into(), json!({ "port": port }));
     }
-    if let Some(d) = int_of(p, "initial_delay") {
-        probe.insert("initialDelaySeconds".into(), json!(d));
+    for (attr, key) in [
+        ("initial_delay", "initialDelaySeconds"),
+        ("period", "periodSeconds"),
+        ("timeout", "timeoutSeconds"),
+        ("failures", "failureThreshold"),
+        ("successes", "successThreshold"),
+    ] {
+        if let Some(d) = int_of(p, attr) {
+            probe.insert(key.into(), json!(d));
+        }
     }
     Json::Object(probe)
 }
 
-/// Declared ports, by name.
-pub(super) fn ports(body: &BodyValue) -> Vec<(String, i64)> {
+/// Declared ports: by name (a map), or unnamed (a list).
+pub(super) fn ports(body: &BodyValue) -> Vec<(Option<String>, i64)> {
     match body.get("ports").map(|v| v.unwrap_sensitive().0) {
-        Some(Value::Map(m)) => {
-            m.iter().filter_map(|(k, v)| if let Value::Int(p) = v.unwrap_sensitive().0 { Some((k.clone(), *p)) } else { None }).collect()
+        Some(Value::Map(m)) => m
+            .iter()
+            .filter_map(|(k, v)| if let Value::Int(p) = v.unwrap_sensitive().0 { Some((Some(k.clone()), *p)) } else { None })
+            .collect(),
+        Some(Value::List(items)) => {
+            items.iter().filter_map(|v| if let Value::Int(p) = v.unwrap_sensitive().0 { Some((None, *p)) } else { None }).collect()
         }
         _ => Vec::new(),
     }

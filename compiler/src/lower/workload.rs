@@ -24,9 +24,13 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
 
     let pod::PodSpec { spec: pod_spec, sensitive } = pod::pod_spec(res, !stateful, batch.then_some("OnFailure"));
 
-    let mut pod_labels = Map::new();
-    pod_labels.insert(NAME_LABEL.into(), json!(name));
-    pod_labels.insert("app.kubernetes.io/instance".into(), json!(cx.stack));
+    // With a `selector`, the pods carry it and the workload's labels, nothing of cairn's (so an
+    // imported workload keeps its pods' labels); else cairn's name and instance labels.
+    let selector = selector(body, &name);
+    let mut pod_labels = selector.clone();
+    if body.get("selector").is_none() {
+        pod_labels.insert("app.kubernetes.io/instance".into(), json!(cx.stack));
+    }
     for (k, v) in string_map(body.get("labels")) {
         if !pod_labels.contains_key(&k) {
             pod_labels.insert(k, json!(v));
@@ -36,7 +40,12 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
     // labels"); cairn's own address annotation stays on the objects cairn owns.
     let mut pod_meta = Map::new();
     pod_meta.insert("labels".into(), Json::Object(pod_labels));
-    let pod_annotations = string_map(body.get("annotations"));
+    let mut pod_annotations = string_map(body.get("annotations"));
+    for (k, v) in string_map(body.get("pod_annotations")) {
+        if !pod_annotations.iter().any(|(x, _)| *x == k) {
+            pod_annotations.push((k, v));
+        }
+    }
     if !pod_annotations.is_empty() {
         pod_meta.insert("annotations".into(), Json::Object(pod_annotations.into_iter().map(|(k, v)| (k, json!(v))).collect()));
     }
@@ -52,14 +61,20 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
             spec.insert("jobTemplate".into(), object([("spec", Json::Object(job_spec(body, template)))]));
             (spec, "/spec/jobTemplate/spec/template/spec")
         }
-        _ => (rollout_spec(body, &name, kind, template), "/spec/template/spec"),
+        _ => (rollout_spec(body, &selector, kind, template, &name), "/spec/template/spec"),
     };
     let sensitive: Vec<String> = sensitive.into_iter().map(|p| format!("{template_at}{p}")).collect();
 
     let ns_ref = ns.as_deref();
     if stateful {
-        let hl_ports: Vec<Json> = ports.iter().map(|(n, p)| json!({ "name": n, "port": p, "targetPort": n })).collect();
-        let hl = json!({ "clusterIP": "None", "selector": { NAME_LABEL: name }, "ports": hl_ports });
+        let hl_ports: Vec<Json> = ports
+            .iter()
+            .map(|(n, p)| match n {
+                Some(n) => json!({ "name": n, "port": p, "targetPort": n }),
+                None => json!({ "name": format!("port-{p}"), "port": p, "targetPort": p }),
+            })
+            .collect();
+        let hl = json!({ "clusterIP": "None", "selector": Json::Object(selector.clone()), "ports": hl_ports });
         cx.kube(res, "v1", "Service", ns_ref, &format!("{name}-hl"), vec![("spec", hl)], vec![]);
     } else {
         for v in body.blocks_of("volume") {
@@ -88,7 +103,7 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
                 spec.insert(key.into(), v);
             }
         }
-        spec.insert("selector".into(), json!({ "matchLabels": { NAME_LABEL: name } }));
+        spec.insert("selector".into(), json!({ "matchLabels": Json::Object(selector.clone()) }));
         cx.kube(res, "policy/v1", "PodDisruptionBudget", ns_ref, &name, vec![("spec", Json::Object(spec))], vec![]);
     }
     if let Some(e) = body.block("expose") {
@@ -98,10 +113,11 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
             Some(Value::Int(i)) => json!(i),
             _ => json!(port),
         };
+        let port_name = str_of(&e.body, "name").unwrap_or_else(|| port_name(&target, port));
         let svc = json!({
             "type": str_or(&e.body, "type", "ClusterIP"),
-            "selector": { NAME_LABEL: name },
-            "ports": [{ "name": port_name(&target, port), "port": port, "targetPort": target }],
+            "selector": Json::Object(selector.clone()),
+            "ports": [{ "name": port_name, "port": port, "targetPort": target }],
         });
         cx.kube(res, "v1", "Service", ns_ref, &name, vec![("spec", svc)], vec![]);
     }
@@ -109,7 +125,7 @@ pub(super) fn workload(cx: &mut Lowering, res: &Resource) {
 
 /// The spec of a Deployment, StatefulSet or DaemonSet: replicas (not for a DaemonSet), the
 /// selector, the update strategy, the template and a StatefulSet's claim templates.
-fn rollout_spec(body: &BodyValue, name: &str, kind: &str, template: Json) -> Map<String, Json> {
+fn rollout_spec(body: &BodyValue, selector: &Map<String, Json>, kind: &str, template: Json, name: &str) -> Map<String, Json> {
     let stateful = kind == "statefulset";
     let mut spec = Map::new();
     // An autoscaled workload leaves replicas to its autoscaler (LANGUAGE.md §10).
@@ -118,7 +134,7 @@ fn rollout_spec(body: &BodyValue, name: &str, kind: &str, template: Json) -> Map
             spec.insert("replicas".into(), json!(r));
         }
     }
-    spec.insert("selector".into(), json!({ "matchLabels": { NAME_LABEL: name } }));
+    spec.insert("selector".into(), json!({ "matchLabels": Json::Object(selector.clone()) }));
     if stateful {
         spec.insert("serviceName".into(), json!(format!("{name}-hl")));
     }
@@ -141,6 +157,16 @@ fn rollout_spec(body: &BodyValue, name: &str, kind: &str, template: Json) -> Map
         }
     }
     spec
+}
+
+/// The labels that select the workload's pods: `selector`, else `app.kubernetes.io/name`.
+fn selector(body: &BodyValue, name: &str) -> Map<String, Json> {
+    if body.get("selector").is_some() {
+        return string_map(body.get("selector")).into_iter().map(|(k, v)| (k, json!(v))).collect();
+    }
+    let mut m = Map::new();
+    m.insert(NAME_LABEL.into(), json!(name));
+    m
 }
 
 /// The spec of a Job (or of a CronJob's job template): `backoffLimit` from `retries`, then the
