@@ -142,9 +142,17 @@ fn a_real_applications_manifests_import_and_render_back_the_same() {
     let (_keep, out, report, _) = import(&input, &["-n", "boutique"]);
     let placed = report["objects"].as_array().unwrap();
     assert_eq!(placed.len(), 35, "{report:#}");
-    for p in placed.iter().filter(|p| !p["manifest_reason"].is_null()) {
+    let manifests: Vec<&Value> = placed.iter().filter(|p| !p["manifest_reason"].is_null()).collect();
+    for p in &manifests {
         assert!(!p["manifest_reason"].as_str().unwrap().is_empty(), "{p:#}");
     }
+    // Fewer than a fifth stay manifests (issue 23): what cairn cannot say (an HTTP probe's
+    // headers, an emptyDir volume, a second Service) and what goes with it.
+    assert!(manifests.len() * 5 < placed.len(), "{} of {} are manifests: {manifests:#?}", manifests.len(), placed.len());
+    let block = |id: &str| placed.iter().find(|p| p["object"] == id).map(|p| p["block"].as_str().unwrap().to_string());
+    assert_eq!(block("Deployment/boutique/loadgenerator").as_deref(), Some("workload.loadgenerator"), "init container, pod annotations");
+    assert_eq!(block("Service/boutique/cartservice").as_deref(), Some("workload.cartservice"), "the expose with a port name");
+    assert_eq!(block("ServiceAccount/boutique/cartservice").as_deref(), Some("service_account.cartservice"));
     let (code, back, stderr) = cairn(&["render", out.to_str().unwrap()], &[]);
     assert_eq!(code, 0, "{stderr}");
     let text = std::fs::read_to_string(&input).unwrap();

@@ -66,10 +66,11 @@ impl<'a> Cx<'a> {
     /// Every block of the round, in the order kinds depend on each other.
     pub fn candidates(&mut self) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let order: [(&str, Convert<'a>); 8] = [
+        let order: [(&str, Convert<'a>); 9] = [
             ("Namespace", Cx::namespace),
             ("ConfigMap", Cx::config),
             ("Secret", Cx::secret),
+            ("ServiceAccount", Cx::service_account),
             ("CephBlockPool", Cx::pool),
             ("StorageClass", Cx::storage_class),
             ("ObjectBucketClaim", Cx::bucket),
@@ -236,6 +237,26 @@ impl<'a> Cx<'a> {
         }
         let _ = own_labels;
         Ok(Candidate { address, file: namespace_file(&name), text: b.text(), claims, manifest: None })
+    }
+
+    fn service_account(&mut self, i: usize) -> Result<Candidate, String> {
+        let input = self.input(i)?;
+        only(&input.obj, &["apiVersion", "kind", "metadata"])?;
+        only_meta(&input.obj)?;
+        let ns = input.namespace.clone().unwrap_or_default();
+        let (labels, annotations, name) = (input.labels(), input.annotations(), input.name.clone());
+        let address = self.address("service_account", &name)?;
+        let mut b = Block::new("service_account", Some(&name));
+        b.attr("namespace", self.namespace_expr(&ns));
+        meta_attrs(&mut b, &labels, &annotations);
+        Ok(Candidate { address, file: namespace_file(&ns), text: b.text(), claims: vec![i], manifest: None })
+    }
+
+    /// A reference to an input imported as a block of `kind`; `None` otherwise (no `existing`
+    /// block is made).
+    pub fn reference_if_imported(&self, kind: &str, object_id: &str, name: &str) -> Option<String> {
+        let i = self.find(object_id)?;
+        self.block_of.get(&i).filter(|a| a.starts_with(&format!("{kind}."))).map(|_| text::reference(kind, name))
     }
 
     fn config(&mut self, i: usize) -> Result<Candidate, String> {

@@ -242,9 +242,38 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
         });
         imported.files.insert(name, formatted);
     }
+    name_the_whole(&mut imported.placed);
     imported.placed.sort_by(|a, b| a.object.cmp(&b.object));
     imported.skipped.sort_by(|a, b| a.object.cmp(&b.object));
     imported
+}
+
+/// A Service, claim, autoscaler or budget that is a manifest because its workload is one says
+/// so (its own reason is only that no workload block made it).
+fn name_the_whole(placed: &mut [Placed]) {
+    let manifests: BTreeMap<(String, String), String> = placed
+        .iter()
+        .filter(|p| p.why_manifest.is_some())
+        .filter_map(|p| {
+            let mut parts = p.object.splitn(3, '/');
+            let kind = parts.next()?;
+            let (ns, name) = (parts.next()?, parts.next()?);
+            matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob")
+                .then(|| ((ns.to_string(), name.to_string()), p.object.clone()))
+        })
+        .collect();
+    for p in placed.iter_mut() {
+        let Some(why) = &p.why_manifest else { continue };
+        if !why.contains("no imported workload of its name makes this one") {
+            continue;
+        }
+        let mut parts = p.object.splitn(3, '/');
+        let (Some(_), Some(ns), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let name = name.strip_suffix("-hl").unwrap_or(name);
+        if let Some(w) = manifests.get(&(ns.to_string(), name.to_string())) {
+            p.why_manifest = Some(format!("its workload {w} is a manifest, so it is one too"));
+        }
+    }
 }
 
 /// Why an object no block claimed is a `manifest`.

@@ -37,6 +37,16 @@ pub(crate) fn common_instance(inputs: &[Input]) -> Option<String> {
     cairn_core::names::is_dns1123_label(best.0).then(|| best.0.clone())
 }
 
+/// `base` with `extra`'s entries added (base wins), as cairn merges a workload's labels into
+/// its pods'.
+fn with(base: &BTreeMap<String, String>, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut m = base.clone();
+    for (k, v) in extra {
+        m.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    m
+}
+
 /// The pod template of a workload object.
 fn template_of(i: &Input) -> Option<&Json> {
     match i.kind.as_str() {
@@ -100,22 +110,39 @@ impl Cx<'_> {
         only(template.get("metadata").unwrap_or(&Json::Null), &["labels", "annotations"]).map_err(|e| format!("pod template {e}"))?;
         let pod_labels = string_map(template.pointer("/metadata/labels"));
         let pod_annotations = string_map(template.pointer("/metadata/annotations"));
-        if job_spec.is_none() {
-            let selector = spec.get("selector").ok_or("no selector")?;
-            only(selector, &["matchLabels"]).map_err(|e| format!("selector: {e}"))?;
-            let want: BTreeMap<String, String> = [(NAME_LABEL.to_string(), name.clone())].into();
-            if string_map(selector.get("matchLabels")) != want {
-                return Err(format!("its selector is not cairn's (`{NAME_LABEL}: {name}`)"));
+        // cairn's own selector and pod labels when they fit, else `selector` (the pods then
+        // carry exactly it and the workload's labels).
+        let cairn_selector: BTreeMap<String, String> = [(NAME_LABEL.to_string(), name.clone())].into();
+        let mut cairn_pods = cairn_selector.clone();
+        cairn_pods.insert(INSTANCE_LABEL.into(), self.stack.to_string());
+        let selector = match job_spec {
+            None => {
+                let selector = spec.get("selector").ok_or("no selector")?;
+                only(selector, &["matchLabels"]).map_err(|e| format!("selector: {e}"))?;
+                string_map(selector.get("matchLabels"))
             }
+            // A job's selector is generated: its pods' labels that are not the job's own.
+            Some(_) if with(&cairn_pods, &labels) == pod_labels => cairn_selector.clone(),
+            Some(_) => pod_labels.iter().filter(|(k, v)| labels.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        if selector.is_empty() {
+            return Err("its pods carry no labels of their own".into());
         }
-        let mut expected = labels.clone();
-        expected.insert(NAME_LABEL.into(), name.clone());
-        expected.insert(INSTANCE_LABEL.into(), self.stack.to_string());
-        if pod_labels != expected {
-            return Err(format!("its pod labels are not `{NAME_LABEL}`, `{INSTANCE_LABEL}: {}` and the object's labels", self.stack));
+        if selector == cairn_selector && with(&cairn_pods, &labels) == pod_labels {
+            // cairn's defaults.
+        } else if with(&selector, &labels) == pod_labels {
+            b.value("selector", &Json::Object(selector.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()));
+        } else {
+            return Err("its pod labels are not its selector plus its own labels".into());
         }
-        if pod_annotations != annotations {
-            return Err("its pod annotations differ from its own (cairn gives both the workload's annotations)".into());
+        // The workload's annotations go on its pods too; the pods' own are `pod_annotations`.
+        if annotations.iter().any(|(k, v)| pod_annotations.get(k) != Some(v)) {
+            return Err("its pods lack some of its annotations (cairn gives the pods the workload's annotations)".into());
+        }
+        let pod_only: BTreeMap<String, String> =
+            pod_annotations.iter().filter(|(k, _)| !annotations.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if !pod_only.is_empty() {
+            b.value("pod_annotations", &Json::Object(pod_only.into_iter().map(|(k, v)| (k, Json::String(v))).collect()));
         }
 
         match kind {
@@ -139,7 +166,19 @@ impl Cx<'_> {
 
         // The pod.
         let pod = template.get("spec").cloned().unwrap_or_default();
-        only(&pod, &["serviceAccountName", "nodeSelector", "restartPolicy", "securityContext", "containers", "initContainers", "volumes"])?;
+        only(
+            &pod,
+            &[
+                "serviceAccountName",
+                "nodeSelector",
+                "restartPolicy",
+                "securityContext",
+                "containers",
+                "initContainers",
+                "volumes",
+                "terminationGracePeriodSeconds",
+            ],
+        )?;
         let restart = pod.get("restartPolicy").and_then(Json::as_str);
         match (job_spec.is_some(), restart) {
             (true, Some("OnFailure")) | (false, None) => {}
@@ -149,7 +188,11 @@ impl Cx<'_> {
             (false, Some(p)) => return Err(format!("its pods' restartPolicy is {p}")),
         }
         if let Some(sa) = pod.get("serviceAccountName").and_then(Json::as_str) {
-            b.str("service_account", sa);
+            let r = self.reference_if_imported("service_account", &format!("ServiceAccount/{ns}/{sa}"), sa);
+            b.attr("service_account", r.unwrap_or_else(|| text::string(sa)));
+        }
+        if let Some(g) = pod.get("terminationGracePeriodSeconds") {
+            b.value("grace_period", g);
         }
         if let Some(sel) = pod.get("nodeSelector") {
             b.value("node_selector", sel);
@@ -164,8 +207,9 @@ impl Cx<'_> {
             _ => return Err("no containers".into()),
         };
         let (main, sidecars) = containers.split_first().ok_or("no containers")?;
-        if main.get("name").and_then(Json::as_str) != Some(name.as_str()) {
-            return Err("its first container is not named after it (cairn names the main container after the workload)".into());
+        let main_name = main.get("name").and_then(Json::as_str).ok_or("a container without a name")?;
+        if main_name != name {
+            b.str("container_name", main_name);
         }
         let main_security = main.get("securityContext").cloned();
         container_body(self, &mut b, &mut blocks, main, Role::Main, &volumes, &ns)?;
@@ -272,7 +316,7 @@ impl Cx<'_> {
 
         // The Service, autoscaler and disruption budget of the same name.
         if let Some(s) = self.free(&format!("Service/{ns}/{name}")) {
-            match expose_block(self.input(s)?, &name, &labels, &annotations) {
+            match expose_block(self.input(s)?, &selector, &labels, &annotations) {
                 Ok(e) => {
                     blocks.push(e);
                     claims.push(s);
@@ -301,7 +345,7 @@ impl Cx<'_> {
             }
         }
         if let Some(p) = self.free(&format!("PodDisruptionBudget/{ns}/{name}")) {
-            match disruption_block(self.input(p)?, &name) {
+            match disruption_block(self.input(p)?, &selector) {
                 Ok(d) => {
                     blocks.push(d);
                     claims.push(p);
@@ -384,7 +428,8 @@ impl Volumes {
                 only(s, &["secretName"]).map_err(|e| format!("volume `{name}`: {e}"))?;
                 v.files.push((name, ("secret", s.get("secretName").and_then(Json::as_str).unwrap_or_default().to_string())));
             } else {
-                let what = vol.as_object().and_then(|m| m.keys().find(|k| *k != "name").cloned()).unwrap_or_default();
+                // A volume with no source is an emptyDir (the API server's default).
+                let what = vol.as_object().and_then(|m| m.keys().find(|k| *k != "name").cloned()).unwrap_or_else(|| "emptyDir".into());
                 return Err(format!("volume `{name}` is a `{what}` volume, which cairn has no block for"));
             }
         }
@@ -451,14 +496,24 @@ fn container_body(
             b.value(key, v);
         }
     }
-    let mut ports = Map::new();
     if let Some(Json::Array(list)) = c.get("ports") {
+        let mut named = Map::new();
+        let mut unnamed = Vec::new();
         for p in list {
             only(p, &["name", "containerPort"]).map_err(|e| format!("container `{cname}` port: {e}"))?;
-            let pname = p.get("name").and_then(Json::as_str).ok_or_else(|| format!("container `{cname}` has a port without a name"))?;
-            ports.insert(pname.to_string(), p.get("containerPort").cloned().unwrap_or_default());
+            let number = p.get("containerPort").cloned().unwrap_or_default();
+            match p.get("name").and_then(Json::as_str) {
+                Some(pname) => {
+                    named.insert(pname.to_string(), number);
+                }
+                None => unnamed.push(number),
+            }
         }
-        b.value("ports", &Json::Object(ports.clone()));
+        match (named.is_empty(), unnamed.is_empty()) {
+            (_, true) => b.value("ports", &Json::Object(named)),
+            (true, false) => b.value("ports", &Json::Array(unnamed)),
+            (false, false) => return Err(format!("container `{cname}` has named and unnamed ports")),
+        };
     }
     if let Some(Json::Array(env)) = c.get("env") {
         let mut text_map = String::from("{\n");
@@ -586,9 +641,26 @@ fn resources_block(r: &Json) -> Result<Block, String> {
 
 /// A probe block.
 fn probe_block(block: &str, p: &Json) -> Result<Block, String> {
-    only(p, &["httpGet", "tcpSocket", "exec", "initialDelaySeconds"])?;
+    only(
+        p,
+        &[
+            "httpGet",
+            "tcpSocket",
+            "grpc",
+            "exec",
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+            "successThreshold",
+        ],
+    )?;
     let mut b = Block::new(block, None);
-    if let Some(h) = p.get("httpGet") {
+    if let Some(g) = p.get("grpc") {
+        only(g, &["port"])?;
+        b.attr("grpc", "true");
+        b.value("port", g.get("port").unwrap_or(&Json::Null));
+    } else if let Some(h) = p.get("httpGet") {
         only(h, &["path", "port"])?;
         b.str("http", h.get("path").and_then(Json::as_str).unwrap_or("/"));
         b.value("port", h.get("port").unwrap_or(&Json::Null));
@@ -602,8 +674,16 @@ fn probe_block(block: &str, p: &Json) -> Result<Block, String> {
     } else {
         return Err("a probe that is not http, tcp or exec".into());
     }
-    if let Some(d) = p.get("initialDelaySeconds") {
-        b.value("initial_delay", d);
+    for (key, attr) in [
+        ("initialDelaySeconds", "initial_delay"),
+        ("periodSeconds", "period"),
+        ("timeoutSeconds", "timeout"),
+        ("failureThreshold", "failures"),
+        ("successThreshold", "successes"),
+    ] {
+        if let Some(v) = p.get(key) {
+            b.value(attr, v);
+        }
     }
     Ok(b)
 }
@@ -656,7 +736,7 @@ fn container_security(s: &mut Block, ctx: &Json) -> Result<(), String> {
 /// `expose` from the workload's Service.
 fn expose_block(
     svc: &Input,
-    name: &str,
+    selector: &BTreeMap<String, String>,
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Block, String> {
@@ -666,8 +746,7 @@ fn expose_block(
     }
     let spec = svc.spec().cloned().unwrap_or_default();
     only(&spec, &["type", "selector", "ports"])?;
-    let want: BTreeMap<String, String> = [(NAME_LABEL.to_string(), name.to_string())].into();
-    if string_map(spec.get("selector")) != want {
+    if &string_map(spec.get("selector")) != selector {
         return Err("its selector is not the workload's".into());
     }
     let Some(Json::Array(ports)) = spec.get("ports") else { return Err("no ports".into()) };
@@ -679,12 +758,13 @@ fn expose_block(
         Json::String(s) => s.clone(),
         _ => format!("port-{port}"),
     };
-    if p.get("name").and_then(Json::as_str) != Some(want_name.as_str()) {
-        return Err(format!("its port is not named `{want_name}`"));
-    }
+    let port_name = p.get("name").and_then(Json::as_str).ok_or("its port has no name (cairn names it)")?;
     let mut e = Block::new("expose", None);
     e.attr("port", port.to_string());
     e.value("target", &target);
+    if port_name != want_name {
+        e.str("name", port_name);
+    }
     if let Some(t) = spec.get("type").and_then(Json::as_str).filter(|t| *t != "ClusterIP") {
         e.str("type", t);
     }
@@ -731,13 +811,12 @@ fn autoscale_block(hpa: &Input, name: &str, kind: &str) -> Result<Block, String>
 }
 
 /// `disruption` from the workload's PodDisruptionBudget.
-fn disruption_block(pdb: &Input, name: &str) -> Result<Block, String> {
+fn disruption_block(pdb: &Input, selector: &BTreeMap<String, String>) -> Result<Block, String> {
     only(&pdb.obj, &["apiVersion", "kind", "metadata", "spec"])?;
     let spec = pdb.spec().cloned().unwrap_or_default();
     only(&spec, &["selector", "maxUnavailable", "minAvailable"])?;
-    let want: BTreeMap<String, String> = [(NAME_LABEL.to_string(), name.to_string())].into();
     only(spec.get("selector").unwrap_or(&Json::Null), &["matchLabels"])?;
-    if string_map(spec.pointer("/selector/matchLabels")) != want {
+    if &string_map(spec.pointer("/selector/matchLabels")) != selector {
         return Err("its selector is not the workload's".into());
     }
     let mut d = Block::new("disruption", None);
