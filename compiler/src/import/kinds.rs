@@ -66,12 +66,14 @@ impl<'a> Cx<'a> {
     /// Every block of the round, in the order kinds depend on each other.
     pub fn candidates(&mut self) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let order: [(&str, Convert<'a>); 9] = [
+        let order: [(&str, Convert<'a>); 11] = [
             ("Namespace", Cx::namespace),
             ("ConfigMap", Cx::config),
             ("Secret", Cx::secret),
             ("ServiceAccount", Cx::service_account),
             ("CephBlockPool", Cx::pool),
+            ("CephFilesystem", Cx::filesystem),
+            ("CephObjectStore", Cx::object_store),
             ("StorageClass", Cx::storage_class),
             ("ObjectBucketClaim", Cx::bucket),
             ("*workload", Cx::workload_candidate),
@@ -334,7 +336,7 @@ impl<'a> Cx<'a> {
             e.value("k", ec.get("dataChunks").unwrap_or(&Json::Null));
             e.value("m", ec.get("codingChunks").unwrap_or(&Json::Null));
             b.block(e);
-        } else if let Some(size) = spec.pointer("/replicated/size") {
+        } else if let Some(size) = spec.pointer("/replicated/size").filter(|s| s.as_i64() != Some(3)) {
             b.value("size", size);
         }
         if let Some(fd) = spec.get("failureDomain").and_then(Json::as_str).filter(|f| *f != "host") {
@@ -348,8 +350,8 @@ impl<'a> Cx<'a> {
         }
         if let Some(Json::Object(q)) = spec.get("quotas") {
             let mut qb = Block::new("quota", None);
-            if let Some(bytes) = q.get("maxBytes").and_then(Json::as_u64) {
-                qb.attr("max_bytes", bytes.to_string());
+            if let Some(bytes) = q.get("maxBytes") {
+                qb.attr("max_bytes", text::quantity(bytes).ok_or("maxBytes is not a number")?);
             }
             if let Some(o) = q.get("maxObjects") {
                 qb.value("max_objects", o);
@@ -368,6 +370,80 @@ impl<'a> Cx<'a> {
         }
         meta_attrs(&mut b, &labels, &annotations);
         Ok(Candidate { address, file: "storage.cairn".into(), text: b.text(), claims: vec![i], manifest: None })
+    }
+
+    fn filesystem(&mut self, i: usize) -> Result<Candidate, String> {
+        let input = self.input(i)?;
+        in_rook_namespace(input)?;
+        only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
+        only_meta(&input.obj)?;
+        let spec = input.spec().cloned().unwrap_or_default();
+        only(&spec, &["metadataPool", "dataPools", "metadataServer", "preserveFilesystemOnDelete"])?;
+        let (labels, annotations, name) = (input.labels(), input.annotations(), input.name.clone());
+        let address = self.address("filesystem", &name)?;
+        let mut b = Block::new("filesystem", Some(&name));
+        let mut m = Block::new("metadata", None);
+        rook_pool(&mut m, spec.get("metadataPool").unwrap_or(&Json::Null), false)?;
+        b.block(m);
+        let Some(Json::Array(data)) = spec.get("dataPools") else { return Err("no data pools".into()) };
+        for d in data {
+            let label = d.get("name").and_then(Json::as_str).ok_or("a data pool without a name")?;
+            let mut db = Block::new("data", Some(label));
+            rook_pool(&mut db, d, true)?;
+            b.block(db);
+        }
+        if let Some(server) = spec.get("metadataServer") {
+            only(server, &["activeCount", "activeStandby"])?;
+            if let Some(n) = server.get("activeCount").filter(|n| n.as_i64() != Some(1)) {
+                b.value("active", n);
+            }
+            if server.get("activeStandby").and_then(Json::as_bool) == Some(false) {
+                b.attr("standby", "false");
+            }
+        }
+        protect_attr(&mut b, spec.get("preserveFilesystemOnDelete"));
+        meta_attrs(&mut b, &labels, &annotations);
+        Ok(Candidate { address, file: "storage.cairn".into(), text: b.text(), claims: vec![i], manifest: None })
+    }
+
+    fn object_store(&mut self, i: usize) -> Result<Candidate, String> {
+        let input = self.input(i)?;
+        in_rook_namespace(input)?;
+        only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
+        only_meta(&input.obj)?;
+        let spec = input.spec().cloned().unwrap_or_default();
+        only(&spec, &["metadataPool", "dataPool", "gateway", "preservePoolsOnDelete"])?;
+        let (labels, annotations, name) = (input.labels(), input.annotations(), input.name.clone());
+        let address = self.address("object_store", &name)?;
+        let mut b = Block::new("object_store", Some(&name));
+        for (key, block) in [("metadataPool", "metadata"), ("dataPool", "data")] {
+            let mut pb = Block::new(block, None);
+            rook_pool(&mut pb, spec.get(key).unwrap_or(&Json::Null), false)?;
+            b.block(pb);
+        }
+        if let Some(g) = spec.get("gateway") {
+            only(g, &["port", "instances"])?;
+            let mut gb = Block::new("gateway", None);
+            if let Some(p) = g.get("port").filter(|p| p.as_i64() != Some(80)) {
+                gb.value("port", p);
+            }
+            if let Some(n) = g.get("instances").filter(|n| n.as_i64() != Some(1)) {
+                gb.value("instances", n);
+            }
+            if !gb.is_empty() {
+                b.block(gb);
+            }
+        }
+        protect_attr(&mut b, spec.get("preservePoolsOnDelete"));
+        meta_attrs(&mut b, &labels, &annotations);
+        // The bucket classes cairn makes for the store's buckets.
+        let mut claims = vec![i];
+        for suffix in ["buckets", "buckets-retain", "buckets-delete"] {
+            if let Some(c) = self.free(&format!("StorageClass/{name}-{suffix}")) {
+                claims.push(c);
+            }
+        }
+        Ok(Candidate { address, file: "storage.cairn".into(), text: b.text(), claims, manifest: None })
     }
 
     fn storage_class(&mut self, i: usize) -> Result<Candidate, String> {
@@ -573,6 +649,53 @@ impl<'a> Cx<'a> {
 
     pub fn input(&self, i: usize) -> Result<&'a Input, String> {
         self.inputs.get(i).ok_or_else(|| "internal: no such input".to_string())
+    }
+}
+
+/// An error unless the Rook object is in `rook-ceph` (elsewhere it needs a `cluster` block).
+fn in_rook_namespace(input: &Input) -> Result<(), String> {
+    if input.namespace.as_deref() == Some("rook-ceph") {
+        Ok(())
+    } else {
+        Err(format!("a {} outside the `rook-ceph` namespace needs a `cluster` block; import does not write one", input.kind))
+    }
+}
+
+/// The attributes of a pool in Rook's form (`replicated.size` or `erasureCoded`,
+/// `failureDomain`, `deviceClass`; `name` when `named`).
+fn rook_pool(b: &mut Block, pool: &Json, named: bool) -> Result<(), String> {
+    let allowed: &[&str] = if named {
+        &["name", "replicated", "erasureCoded", "failureDomain", "deviceClass"]
+    } else {
+        &["replicated", "erasureCoded", "failureDomain", "deviceClass"]
+    };
+    only(pool, allowed)?;
+    if let Some(ec) = pool.get("erasureCoded") {
+        only(ec, &["dataChunks", "codingChunks"])?;
+        b.str("type", "erasure");
+        let mut e = Block::new("erasure", None);
+        e.value("k", ec.get("dataChunks").unwrap_or(&Json::Null));
+        e.value("m", ec.get("codingChunks").unwrap_or(&Json::Null));
+        b.block(e);
+    } else if let Some(r) = pool.get("replicated") {
+        only(r, &["size"])?;
+        if let Some(size) = r.get("size").filter(|s| s.as_i64() != Some(3)) {
+            b.value("size", size);
+        }
+    }
+    if let Some(fd) = pool.get("failureDomain").and_then(Json::as_str).filter(|f| *f != "host") {
+        b.str("failure_domain", fd);
+    }
+    if let Some(dc) = pool.get("deviceClass").and_then(Json::as_str) {
+        b.str("device_class", dc);
+    }
+    Ok(())
+}
+
+/// `protect = false` when Rook is told not to keep the data.
+fn protect_attr(b: &mut Block, preserve: Option<&Json>) {
+    if preserve.and_then(Json::as_bool) == Some(false) {
+        b.attr("protect", "false");
     }
 }
 

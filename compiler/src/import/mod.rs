@@ -322,3 +322,72 @@ fn blank_secret(mut obj: Json) -> Json {
     }
     obj
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(objects: Vec<Json>) -> Imported {
+        import(objects, &Options { fallback_stack: "t".into(), default_namespace: Some("apps".into()), ..Options::default() }, &NoDefaults)
+    }
+
+    fn deployment(extra_pod: Json) -> Json {
+        let mut pod = json!({ "containers": [{ "name": "web", "image": "web:1.0" }] });
+        if let (Some(p), Json::Object(extra)) = (pod.as_object_mut(), extra_pod) {
+            p.extend(extra);
+        }
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": { "name": "web", "namespace": "apps" },
+            "spec": {
+                "selector": { "matchLabels": { "app": "web" } },
+                "template": { "metadata": { "labels": { "app": "web" } }, "spec": pod },
+            },
+        })
+    }
+
+    #[test]
+    fn a_workload_cairn_can_say_becomes_a_block_and_one_it_cannot_a_manifest_with_the_field() {
+        let ok = run(vec![deployment(json!({}))]);
+        assert_eq!(ok.placed, vec![Placed { object: "Deployment/apps/web".into(), address: "workload.web".into(), why_manifest: None }]);
+        assert!(ok.files.get("apps.cairn").is_some_and(|f| f.contains("selector")), "{:?}", ok.files);
+        let not = run(vec![deployment(json!({ "tolerations": [{ "operator": "Exists" }] }))]);
+        let why = not.placed.first().and_then(|p| p.why_manifest.clone()).unwrap_or_default();
+        assert!(why.contains("tolerations"), "{why}");
+        assert!(not.files.get("apps.cairn").is_some_and(|f| f.contains("manifest \"apps-deployment-web\"")), "{:?}", not.files);
+        assert!(not.problems.is_empty(), "{:?}", not.problems);
+    }
+
+    #[test]
+    fn no_secret_value_reaches_the_source_or_the_report() {
+        let planted = "planted-Secret-9f3e7c";
+        let b64 = "cGxhbnRlZC1TZWNyZXQtOWYzZTdj";
+        let secret = |name: &str, extra: Json| {
+            let mut s = json!({
+                "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                "metadata": { "name": name, "namespace": "apps", "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": format!("{{\"stringData\":{{\"password\":\"{planted}\"}}}}"),
+                } },
+                "data": { "password": b64 },
+                "stringData": { "token": planted },
+            });
+            if let (Some(m), Json::Object(extra)) = (s.as_object_mut(), extra) {
+                m.extend(extra);
+            }
+            s
+        };
+        // One that maps to a `secret` block, one that stays a manifest (`immutable`).
+        let out = run(vec![secret("db", json!({})), secret("frozen", json!({ "immutable": true }))]);
+        let everything = format!("{:?}{:?}", out.files, out.placed);
+        assert!(!everything.contains(planted) && !everything.contains(b64), "{everything}");
+        let names: Vec<&str> = out.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["DB_PASSWORD", "DB_TOKEN", "FROZEN_PASSWORD", "FROZEN_TOKEN"]);
+        assert!(
+            out.files.get("apps.cairn").is_some_and(|f| f.contains("base64encode(sensitive(env(\"FROZEN_PASSWORD\")))")),
+            "{:?}",
+            out.files
+        );
+    }
+}
