@@ -374,11 +374,7 @@ impl<'a> Cx<'a> {
 
     fn filesystem(&mut self, i: usize) -> Result<Candidate, String> {
         let input = self.input(i)?;
-        in_rook_namespace(input)?;
-        only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
-        only_meta(&input.obj)?;
-        let spec = input.spec().cloned().unwrap_or_default();
-        only(&spec, &["metadataPool", "dataPools", "metadataServer", "preserveFilesystemOnDelete"])?;
+        let spec = rook_spec(input, &["metadataPool", "dataPools", "metadataServer", "preserveFilesystemOnDelete"])?;
         let (labels, annotations, name) = (input.labels(), input.annotations(), input.name.clone());
         let address = self.address("filesystem", &name)?;
         let mut b = Block::new("filesystem", Some(&name));
@@ -408,11 +404,7 @@ impl<'a> Cx<'a> {
 
     fn object_store(&mut self, i: usize) -> Result<Candidate, String> {
         let input = self.input(i)?;
-        in_rook_namespace(input)?;
-        only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
-        only_meta(&input.obj)?;
-        let spec = input.spec().cloned().unwrap_or_default();
-        only(&spec, &["metadataPool", "dataPool", "gateway", "preservePoolsOnDelete"])?;
+        let spec = rook_spec(input, &["metadataPool", "dataPool", "gateway", "preservePoolsOnDelete"])?;
         let (labels, annotations, name) = (input.labels(), input.annotations(), input.name.clone());
         let address = self.address("object_store", &name)?;
         let mut b = Block::new("object_store", Some(&name));
@@ -652,13 +644,17 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// An error unless the Rook object is in `rook-ceph` (elsewhere it needs a `cluster` block).
-fn in_rook_namespace(input: &Input) -> Result<(), String> {
-    if input.namespace.as_deref() == Some("rook-ceph") {
-        Ok(())
-    } else {
-        Err(format!("a {} outside the `rook-ceph` namespace needs a `cluster` block; import does not write one", input.kind))
+/// The spec of a Rook object in `rook-ceph` (elsewhere it needs a `cluster` block) whose
+/// fields are all in `allowed`.
+fn rook_spec(input: &Input, allowed: &[&str]) -> Result<Json, String> {
+    if input.namespace.as_deref() != Some("rook-ceph") {
+        return Err(format!("a {} outside the `rook-ceph` namespace needs a `cluster` block; import does not write one", input.kind));
     }
+    only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
+    only_meta(&input.obj)?;
+    let spec = input.spec().cloned().unwrap_or_default();
+    only(&spec, allowed)?;
+    Ok(spec)
 }
 
 /// The attributes of a pool in Rook's form (`replicated.size` or `erasureCoded`,

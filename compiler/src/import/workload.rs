@@ -260,27 +260,20 @@ impl Cx<'_> {
         }
 
         // Sidecars and init containers.
-        for c in sidecars {
+        let inits = match pod.get("initContainers") {
+            Some(Json::Array(list)) => list.as_slice(),
+            _ => &[],
+        };
+        let others = sidecars.iter().map(|c| ("container", c, Role::Sidecar(main_security.as_ref())));
+        for (block, c, role) in others.chain(inits.iter().map(|c| ("init", c, Role::Init(main_security.as_ref())))) {
             let cname = c.get("name").and_then(Json::as_str).ok_or("a container without a name")?;
-            let mut cb = Block::new("container", Some(cname));
+            let mut cb = Block::new(block, Some(cname));
             let mut inner = Vec::new();
-            container_body(self, &mut cb, &mut inner, c, Role::Sidecar(main_security.as_ref()), &volumes, &ns)?;
+            container_body(self, &mut cb, &mut inner, c, role, &volumes, &ns)?;
             for x in inner {
                 cb.block(x);
             }
             blocks.push(cb);
-        }
-        if let Some(Json::Array(inits)) = pod.get("initContainers") {
-            for c in inits {
-                let cname = c.get("name").and_then(Json::as_str).ok_or("an init container without a name")?;
-                let mut cb = Block::new("init", Some(cname));
-                let mut inner = Vec::new();
-                container_body(self, &mut cb, &mut inner, c, Role::Init(main_security.as_ref()), &volumes, &ns)?;
-                for x in inner {
-                    cb.block(x);
-                }
-                blocks.push(cb);
-            }
         }
         if let Some(s) = security_block(pod.get("securityContext"), main_security.as_ref())? {
             blocks.push(s);
