@@ -2763,3 +2763,29 @@ workload "api" {
     );
     expect_code(&bad_selector, "E0305");
 }
+
+#[test]
+fn the_written_shapes_are_checked() {
+    let workload = |body: &str| {
+        format!("namespace \"shop\" {{}}\nworkload \"api\" {{\n  namespace = namespace.shop\n  image = \"api:1.0\"\n  resources {{ memory = 64Mi }}\n{body}\n}}\n")
+    };
+    let has = |errs: &[(String, String)], code: &str, part: &str| errs.iter().any(|(c, m)| c == code && m.contains(part));
+    let e = errors(&workload("  selector = {}"));
+    assert!(has(&e, "E0415", "empty `selector`"), "{e:?}");
+    let e = errors(&workload("  container_name = \"Web_1\""));
+    assert!(has(&e, "E0305", "Web_1"), "{e:?}");
+    let e = errors(&workload("  ports = [8080]\n  expose {\n    port = 80\n    name = \"Not A Port\"\n  }"));
+    assert!(has(&e, "E0305", "Not A Port"), "{e:?}");
+    // An unnamed port is no port name.
+    let e = errors(&workload("  ports = [8080]\n  probe {\n    http = \"/\"\n    port = \"8080\"\n  }"));
+    assert!(has(&e, "E0415", "names the port `8080`"), "{e:?}");
+    // `grpc = false` is no kind of probe.
+    let e = errors(&workload("  ports = [8080]\n  probe { grpc = false }"));
+    assert!(has(&e, "E0415", "exactly one of"), "{e:?}");
+    let e = errors(&workload(
+        "  ports = [8080]\n  container \"side\" {\n    image = \"side:1.0\"\n    ports = [8080]\n    resources { memory = 16Mi }\n  }",
+    ));
+    assert!(has(&e, "E0420", "port 8080"), "{e:?}");
+    let e = errors("namespace \"shop\" {}\nservice_account \"Bad_Name\" { namespace = namespace.shop }\n");
+    assert!(has(&e, "E0305", "Bad_Name"), "{e:?}");
+}

@@ -129,6 +129,22 @@ fn check_containers(cx: &mut Checker<'_>, res: &Resource) {
             names.push((c.name, c.span));
         }
         if let Some(a) = c.body.attr("ports") {
+            // Unnamed ports (a list) still take their number.
+            if let Value::List(items) = a.value.unwrap_sensitive().0 {
+                for v in items.iter() {
+                    let Value::Int(n) = v.unwrap_sensitive().0 else { continue };
+                    if let Some((_, first)) = port_numbers.iter().find(|(p, _)| p == n) {
+                        cx.report(
+                            res,
+                            Diagnostic::error("E0420", a.span, format!("two containers of `{}` listen on port {n}", res.addr.name))
+                                .with_label(*first, "first declared here")
+                                .with_help("containers of a pod share its network: only one of them can bind a port"),
+                        );
+                    } else {
+                        port_numbers.push((*n, a.span));
+                    }
+                }
+            }
             if let Value::Map(m) = a.value.unwrap_sensitive().0 {
                 for (k, v) in m.iter() {
                     let span = a.key_span(k);
@@ -170,7 +186,7 @@ fn check_probes(cx: &mut Checker<'_>, res: &Resource, body: &BodyValue, name: &s
     let ports = super::rules::port_names(body);
     for kind in super::rules::PROBES {
         let Some(p) = body.block(kind) else { continue };
-        super::rules::check_probe(cx, res, p, &ports, &format!("container `{name}`"));
+        super::rules::check_probe(cx, res, p, &ports, super::rules::has_ports(body), &format!("container `{name}`"));
     }
 }
 

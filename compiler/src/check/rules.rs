@@ -49,7 +49,7 @@ fn check_names(cx: &mut Checker<'_>, res: &Resource) {
     let (rule, help): (NameRule, &str) = match res.addr.kind {
         Kind::Namespace => (names::dns1035_label, DNS1035),
         Kind::Workload => (names::dns1035_label, DNS1035),
-        Kind::Config | Kind::Secret | Kind::StorageClass | Kind::Route => (names::dns1123_subdomain, DNS1123),
+        Kind::Config | Kind::Secret | Kind::StorageClass | Kind::Route | Kind::ServiceAccount => (names::dns1123_subdomain, DNS1123),
         // Rook's object names, and a bucket's S3 name prefix: DNS-1123 labels.
         Kind::Filesystem | Kind::ObjectStore | Kind::Bucket => (
             names::dns1123_label,
@@ -395,9 +395,10 @@ fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &
     }
     for probe in PROBES {
         if let Some(p) = body.block(probe) {
-            check_probe(cx, res, p, &ports, "the workload");
+            check_probe(cx, res, p, &ports, has_ports(body), "the workload");
         }
     }
+    check_workload_names(cx, res);
     for m in body.blocks_of("mount") {
         let n = ["config", "secret"].iter().filter(|k| m.body.attr(k).is_some()).count();
         if n != 1 {
@@ -419,12 +420,20 @@ fn check_workload_ports_and_blocks(cx: &mut Checker<'_>, res: &Resource, kind: &
     }
 }
 
-/// The ports a container declares, by name; unnamed ones (a list) by their number.
+/// The names of the ports a container declares (none for unnamed ports, `ports = [8080]`).
 pub(super) fn port_names(body: &BodyValue) -> Vec<String> {
     match body.get("ports").map(|v| v.unwrap_sensitive().0) {
         Some(Value::Map(m)) => m.keys().cloned().collect(),
-        Some(Value::List(items)) => items.iter().filter_map(|i| crate::access::scalar_string(i.unwrap_sensitive().0)).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Whether a container declares any port, named or not.
+pub(super) fn has_ports(body: &BodyValue) -> bool {
+    match body.get("ports").map(|v| v.unwrap_sensitive().0) {
+        Some(Value::Map(m)) => !m.is_empty(),
+        Some(Value::List(items)) => !items.is_empty(),
+        _ => false,
     }
 }
 
@@ -469,24 +478,64 @@ fn check_port_named(cx: &mut Checker<'_>, res: &Resource, what: &str, a: &AttrVa
 
 /// E0415: a probe block (`probe`, `liveness`, `startup`) needs exactly one of `http`, `tcp`
 /// and `exec`, and a port it can use.
-pub(super) fn check_probe(cx: &mut Checker<'_>, res: &Resource, p: &BlockValue, ports: &[String], owner: &str) {
+pub(super) fn check_probe(cx: &mut Checker<'_>, res: &Resource, p: &BlockValue, ports: &[String], any_port: bool, owner: &str) {
     if let Some(a) = p.body.attr("port") {
         check_port_named(cx, res, &format!("{}.port", p.kind), a, ports, owner);
     }
     let what = if p.kind == "probe" { "probe".to_string() } else { format!("`{}` probe", p.kind) };
-    let n = ["http", "tcp", "grpc", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count();
+    let grpc = p.body.attr("grpc").is_some_and(|a| matches!(a.value.unwrap_sensitive().0, Value::Bool(true)));
+    let n = ["http", "tcp", "exec"].iter().filter(|k| p.body.attr(k).is_some()).count().saturating_add(usize::from(grpc));
     if n != 1 {
         cx.report(
             res,
             Diagnostic::error("E0415", p.kind_span, format!("a {what} needs exactly one of `http`, `tcp`, `grpc` and `exec`"))
                 .with_help(format!("for example `{} {{ http = \"/healthz\" }}`", p.kind)),
         );
-    } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && ports.is_empty() {
+    } else if p.body.attr("exec").is_none() && p.body.attr("port").is_none() && !any_port {
         cx.report(
             res,
             Diagnostic::error("E0415", p.kind_span, format!("the {what} has no port to use"))
                 .with_help("set `port` in the probe or declare `ports`"),
         );
+    }
+}
+
+/// E0305 for the names a workload gives its parts (`container_name`, `expose.name`), and
+/// E0415 for an empty `selector` (it would select every pod of the namespace).
+fn check_workload_names(cx: &mut Checker<'_>, res: &Resource) {
+    let body = &res.body;
+    if let Some(a) = body.attr("container_name") {
+        if let Some(Err(why)) = a.value.as_str().map(names::dns1123_label) {
+            let name = a.value.as_str().unwrap_or_default().to_string();
+            name_error(cx, res, a.span, "container name", &name, why, "use a DNS-1123 label: up to 63 lowercase letters, digits and `-`");
+        }
+    }
+    if let Some(a) = body.block("expose").and_then(|e| e.body.attr("name")) {
+        if let Some(Err(why)) = a.value.as_str().map(names::port_name) {
+            let name = a.value.as_str().unwrap_or_default().to_string();
+            name_error(
+                cx,
+                res,
+                a.span,
+                "port name",
+                &name,
+                why,
+                "port names are up to 15 lowercase letters, digits and `-`, with at least one letter",
+            );
+        }
+    }
+    if let Some(a) = body.attr("selector") {
+        if matches!(a.value.unwrap_sensitive().0, Value::Map(m) if m.is_empty()) {
+            cx.report(
+                res,
+                Diagnostic::error(
+                    "E0415",
+                    a.span,
+                    format!("`{}` has an empty `selector`, which would select every pod of its namespace", res.addr.name),
+                )
+                .with_help("name the labels its pods carry (`selector = { app = \"web\" }`), or remove `selector` for cairn's"),
+            );
+        }
     }
 }
 
