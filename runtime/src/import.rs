@@ -9,7 +9,7 @@ use crate::engine::{connect_cluster, Connect, EngineError, Event};
 use crate::kube::Kube;
 
 /// The namespaced kinds an import reads by default: `(apiVersion, kind)`.
-pub const NAMESPACED_KINDS: [(&str, &str); 20] = [
+pub const NAMESPACED_KINDS: [(&str, &str); 22] = [
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
     ("v1", "Service"),
@@ -30,6 +30,8 @@ pub const NAMESPACED_KINDS: [(&str, &str); 20] = [
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("objectbucket.io/v1alpha1", "ObjectBucketClaim"),
     ("ceph.rook.io/v1", "CephBlockPool"),
+    ("ceph.rook.io/v1", "CephFilesystem"),
+    ("ceph.rook.io/v1", "CephObjectStore"),
 ];
 
 /// Namespaces an import of the whole cluster leaves alone.

@@ -67,8 +67,8 @@ pub fn run(out: &Output, flags: &ClusterFlags, args: &ImportArgs) -> bool {
             }
         }
     } else {
-        match read_files(&args.files) {
-            Ok(objects) => filter(objects, args),
+        match read_files(&args.files).and_then(|objects| filter(objects, args)) {
+            Ok(objects) => objects,
             Err(e) => {
                 out.error(&e);
                 return false;
@@ -85,6 +85,7 @@ pub fn run(out: &Output, flags: &ClusterFlags, args: &ImportArgs) -> bool {
         stack: args.stack.clone(),
         fallback_stack,
         default_namespace: if args.files.is_empty() { None } else { args.namespaces.first().cloned() },
+        live: args.files.is_empty(),
     };
     let imported = import::import(objects, &options, &ApiServerDefaults);
     if let Err(e) = write(&args.output, &imported) {
@@ -154,15 +155,22 @@ fn read_files(files: &[PathBuf]) -> Result<Vec<Json>, String> {
     Ok(objects)
 }
 
-/// The objects `--kind` and `--selector` (`k=v` pairs only, for files) keep.
-fn filter(objects: Vec<Json>, args: &ImportArgs) -> Vec<Json> {
-    let pairs: Vec<(String, String)> = args
-        .selector
-        .iter()
-        .flat_map(|s| s.split(','))
-        .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
-    objects
+/// The objects `--kind` and `--selector` keep. For files the selector is `k=v` pairs joined by
+/// `,`; anything else is refused rather than misread.
+fn filter(objects: Vec<Json>, args: &ImportArgs) -> Result<Vec<Json>, String> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for p in args.selector.iter().flat_map(|s| s.split(',')) {
+        match p.split_once('=') {
+            Some((k, v)) if !k.ends_with('!') && !v.starts_with('=') => pairs.push((k.trim().to_string(), v.trim().to_string())),
+            _ => {
+                return Err(format!(
+                    "--selector `{}`: with -f only `key=value` pairs joined by `,` are understood (`{p}` is not one)",
+                    args.selector.as_deref().unwrap_or_default()
+                ))
+            }
+        }
+    }
+    Ok(objects
         .into_iter()
         .filter(|o| {
             let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
@@ -171,7 +179,7 @@ fn filter(objects: Vec<Json>, args: &ImportArgs) -> Vec<Json> {
         .filter(|o| {
             pairs.iter().all(|(k, v)| o.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Json::as_str) == Some(v.as_str()))
         })
-        .collect()
+        .collect())
 }
 
 /// Writes the stack's files.
@@ -179,7 +187,13 @@ fn write(dir: &Path, imported: &Imported) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     for (name, text) in &imported.files {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        // `create_new`: a file that appeared since the directory was checked is not overwritten.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| format!("cannot write `{}`: {e}; nothing there was overwritten", path.display()))?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
     Ok(())
 }
@@ -215,6 +229,12 @@ fn report(imported: &Imported, dir: &Path, live: bool) -> String {
         s.push_str("\nleft out:\n");
         for k in &imported.skipped {
             s.push_str(&format!("  {}: {}\n", k.object, k.reason));
+        }
+    }
+    if !imported.notes.is_empty() {
+        s.push_str("\nnotes:\n");
+        for n in &imported.notes {
+            s.push_str(&format!("  {n}\n"));
         }
     }
     if !imported.variables.is_empty() {
@@ -260,6 +280,7 @@ fn as_json(imported: &Imported, dir: &Path) -> Json {
         "variables": imported.variables.iter().map(|v| json!({
             "name": v.name, "namespace": v.namespace, "secret": v.secret, "key": v.key,
         })).collect::<Vec<_>>(),
+        "notes": imported.notes,
         "problems": imported.problems,
     })
 }

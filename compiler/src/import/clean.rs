@@ -83,6 +83,9 @@ pub(super) fn skip_reason(obj: &Json) -> Option<String> {
             return Some("a service account token is made by Kubernetes".into())
         }
         ("Secret", _) if ty == "helm.sh/release.v1" => return Some("Helm's record of a release".into()),
+        // Helm's ConfigMap storage driver and Tiller keep the whole release — values and the
+        // rendered Secrets — in these.
+        ("ConfigMap", _) if helm_record(obj) => return Some("Helm's record of a release (it holds the chart's values)".into()),
         _ => {}
     }
     let label = |k: &str| obj.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Json::as_str);
@@ -96,10 +99,10 @@ pub(super) fn skip_reason(obj: &Json) -> Option<String> {
 
 /// The claims a StatefulSet's controller made from its claim templates
 /// (`<template>-<statefulset>-<ordinal>`), by id, with the StatefulSet's name.
-pub(super) fn statefulset_claims(objects: &[Json]) -> Vec<(String, String, String)> {
+pub(super) fn statefulset_claims(objects: &[Json], default_namespace: &str) -> Vec<(String, String, String)> {
     let mut prefixes = Vec::new();
     for o in objects.iter().filter(|o| o.get("kind").and_then(Json::as_str) == Some("StatefulSet")) {
-        let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).unwrap_or("default");
+        let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).unwrap_or(default_namespace);
         let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or_default();
         if let Some(Json::Array(templates)) = o.pointer("/spec/volumeClaimTemplates") {
             for t in templates {
@@ -122,15 +125,27 @@ pub(super) fn made_from_template<'a>(prefixes: &'a [(String, String, String)], n
         .map(|(_, _, sts)| sts.as_str())
 }
 
-/// `obj` without what the API server and tools wrote: status, server metadata, allocations,
-/// generated selectors; `namespace` filled in for namespaced objects that lack one.
-pub(super) fn clean(mut obj: Json, default_namespace: Option<&str>, namespaced: bool) -> Json {
+/// Whether a ConfigMap is a Helm release record (`owner: helm` or Tiller's `OWNER: TILLER`).
+fn helm_record(obj: &Json) -> bool {
+    let labels = obj.pointer("/metadata/labels");
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Json::as_str);
+    label("owner") == Some("helm") || label("OWNER") == Some("TILLER")
+}
+
+/// `obj` without what the API server and tools wrote: status, server metadata, generated
+/// selectors, and — read from a cluster (`live`) — allocations (in a file, a `nodePort` or a
+/// claim's `volumeName` was written by a person, and is kept); `namespace` filled in for
+/// namespaced objects that lack one (or name it `null` or `""`).
+pub(super) fn clean(mut obj: Json, default_namespace: Option<&str>, namespaced: bool, live: bool) -> Json {
     let kind = obj.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
     let Some(root) = obj.as_object_mut() else { return obj };
     root.remove("status");
     if let Some(Json::Object(meta)) = root.get_mut("metadata") {
         for f in SERVER_METADATA {
             meta.remove(f);
+        }
+        if meta.get("namespace").is_some_and(|n| n.is_null() || n.as_str() == Some("")) {
+            meta.remove("namespace");
         }
         if namespaced && meta.get("namespace").is_none() {
             if let Some(ns) = default_namespace {
@@ -140,9 +155,11 @@ pub(super) fn clean(mut obj: Json, default_namespace: Option<&str>, namespaced: 
         if !namespaced {
             meta.remove("namespace");
         }
-        // Finalizers are the business of the controllers that set them (Rook's on a bucket
-        // claim, Kubernetes' on a claim); applying never removes them either.
-        meta.remove("finalizers");
+        // Finalizers on a live object are the business of the controllers that set them
+        // (Rook's on a bucket claim, Kubernetes' on a claim); applying never removes them.
+        if live {
+            meta.remove("finalizers");
+        }
         prune_map(meta, "annotations", |k| TOOL_ANNOTATIONS.contains(&k) || k == CAIRN_ANNOTATION || k == CAIRN_PROTECT);
         prune_map(meta, "labels", |k| CAIRN_LABELS.contains(&k) || (kind == "Namespace" && k == "kubernetes.io/metadata.name"));
     }
@@ -150,7 +167,7 @@ pub(super) fn clean(mut obj: Json, default_namespace: Option<&str>, namespaced: 
         "Namespace" if root.get("spec").and_then(|s| s.get("finalizers")) == Some(&serde_json::json!(["kubernetes"])) => {
             root.remove("spec");
         }
-        "Service" => {
+        "Service" if live => {
             if let Some(Json::Object(spec)) = root.get_mut("spec") {
                 if spec.get("clusterIP").and_then(Json::as_str) != Some("None") {
                     spec.remove("clusterIP");
@@ -168,7 +185,7 @@ pub(super) fn clean(mut obj: Json, default_namespace: Option<&str>, namespaced: 
                 }
             }
         }
-        "PersistentVolumeClaim" => {
+        "PersistentVolumeClaim" if live => {
             if let Some(Json::Object(spec)) = root.get_mut("spec") {
                 spec.remove("volumeName");
             }
@@ -241,6 +258,11 @@ fn prune_map(meta: &mut Map<String, Json>, field: &str, drop: impl Fn(&str) -> b
 pub(super) fn minimize(obj: Json, defaults: &dyn Defaults) -> Json {
     let api_version = obj.get("apiVersion").and_then(Json::as_str).unwrap_or_default().to_string();
     let kind = obj.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
+    // Only the built-in kinds are defaulted; a custom resource (a CRD's object, a large CRD
+    // itself) is taken as written — trying each of its fields would cost its size squared.
+    if !cairn_core::merge_keys::knows_kind(&api_version, &kind) || kind == "CustomResourceDefinition" {
+        return obj;
+    }
     let target = defaulted(defaults, &api_version, &kind, obj.clone());
     let mut current = obj;
     let mut paths = Vec::new();

@@ -28,12 +28,16 @@ pub(crate) struct Cx<'a> {
     pub reasons: BTreeMap<usize, String>,
     existing: BTreeMap<String, Existing>,
     variables: Vec<Variable>,
+    /// What the report should say beside the blocks.
+    pub notes: Vec<String>,
 }
 
 /// An `existing = true` block the imported blocks refer to.
 #[derive(Debug, Clone)]
 pub(crate) struct Existing {
     pub address: String,
+    /// Its namespace (namespaced kinds).
+    pub namespace: Option<String>,
     pub file: String,
     pub text: String,
 }
@@ -44,6 +48,7 @@ pub(crate) struct Extras {
     pub variables: Vec<Variable>,
     /// Why conversions failed, per input.
     pub reasons: BTreeMap<usize, String>,
+    pub notes: Vec<String>,
 }
 
 impl<'a> Cx<'a> {
@@ -60,6 +65,7 @@ impl<'a> Cx<'a> {
             reasons: BTreeMap::new(),
             existing: BTreeMap::new(),
             variables: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -109,7 +115,7 @@ impl<'a> Cx<'a> {
 
     /// The existing blocks and variables the round needed.
     pub fn finish(self) -> Extras {
-        Extras { existing: self.existing.into_values().collect(), variables: self.variables, reasons: self.reasons }
+        Extras { existing: self.existing.into_values().collect(), variables: self.variables, reasons: self.reasons, notes: self.notes }
     }
 
     /// The `existing` blocks needed so far.
@@ -179,6 +185,9 @@ impl<'a> Cx<'a> {
                 if self.taken.contains(&address) && !self.existing.contains_key(&address) {
                     return None; // the name is another namespace's block
                 }
+                if self.existing.get(&address).is_some_and(|e| e.namespace.as_deref() != namespace) {
+                    return None; // an existing block of that name stands in another namespace
+                }
                 if !self.existing.contains_key(&address) {
                     self.taken.insert(address.clone());
                     let mut b = Block::new(kind, Some(name));
@@ -190,7 +199,8 @@ impl<'a> Cx<'a> {
                         Some(ns) => namespace_file(ns),
                         None => "cluster.cairn".into(),
                     };
-                    self.existing.insert(address.clone(), super::kinds::Existing { address, file, text: b.text() });
+                    let namespace = namespace.map(str::to_string);
+                    self.existing.insert(address.clone(), Existing { address, namespace, file, text: b.text() });
                 }
                 Some(text::reference(kind, name))
             }
@@ -310,9 +320,18 @@ impl<'a> Cx<'a> {
         if let Some(v) = self.variables.iter().find(|v| v.namespace == namespace && v.secret == secret && v.key == key) {
             return v.name.clone();
         }
+        let taken = |n: &str| self.variables.iter().any(|v| v.name == n);
         let mut name = env_name(&format!("{secret}_{key}"));
-        if self.variables.iter().any(|v| v.name == name) {
+        if taken(&name) {
             name = env_name(&format!("{namespace}_{secret}_{key}"));
+        }
+        // Two secrets whose names and keys read alike (`a-b`/`c`, `a`/`b-c`): number them, so
+        // no variable ever stands for two values.
+        let base = name.clone();
+        let mut n: u32 = 2;
+        while taken(&name) {
+            name = format!("{base}_{n}");
+            n = n.saturating_add(1);
         }
         self.variables.push(Variable { name: name.clone(), namespace: namespace.into(), secret: secret.into(), key: key.into() });
         name

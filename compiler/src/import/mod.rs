@@ -44,6 +44,9 @@ pub struct Options {
     pub fallback_stack: String,
     /// The namespace of namespaced objects that name none (files, as `kubectl apply -n`).
     pub default_namespace: Option<String>,
+    /// The objects were read from a cluster: what it allocated (`nodePort`s, a claim's
+    /// `volumeName`, finalizers) is the cluster's, not the author's.
+    pub live: bool,
 }
 
 /// What an import produced.
@@ -64,6 +67,9 @@ pub struct Imported {
     pub existing: Vec<String>,
     /// Errors of the generated stack that no fallback could mend (a bug if ever non-empty).
     pub problems: Vec<String>,
+    /// What adopting the blocks does beside labelling (`workload.web: env is written in name
+    /// order …`).
+    pub notes: Vec<String>,
 }
 
 impl Imported {
@@ -153,7 +159,8 @@ pub(crate) struct Candidate {
 pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) -> Imported {
     let mut imported = Imported::default();
     let crds = declared_crds(&objects);
-    let templates = clean::statefulset_claims(&objects);
+    let default_namespace = options.default_namespace.clone().unwrap_or_else(|| "default".into());
+    let templates = clean::statefulset_claims(&objects, &default_namespace);
     let mut inputs: Vec<Input> = Vec::new();
     let mut seen = BTreeSet::new();
     for obj in objects {
@@ -166,8 +173,14 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
         }
         let namespaced = crate::lower::is_namespaced(&kind, &api_version, &crds);
         let obj = blank_secret(obj);
-        let obj = clean::clean(obj, options.default_namespace.as_deref().or(Some("default")), namespaced);
+        let obj = clean::clean(obj, Some(&default_namespace), namespaced, options.live);
         let namespace = obj.pointer("/metadata/namespace").and_then(Json::as_str).map(str::to_string);
+        // A namespace names a file of the output: only a DNS-1123 label (as Kubernetes
+        // requires) may, so no name can reach outside the directory.
+        if let Some(ns) = namespace.as_deref().filter(|ns| !cairn_core::names::is_dns1123_label(ns)) {
+            imported.problems.push(format!("{kind} {name}: namespace `{ns}` is not a DNS-1123 label; left out"));
+            continue;
+        }
         let id = match &namespace {
             Some(ns) => format!("{kind}/{ns}/{name}"),
             None => format!("{kind}/{name}"),
@@ -204,11 +217,20 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
             let result = verify::verify(&inputs, &candidates, &cx, defaults);
             (candidates, cx.finish(), result)
         };
-        let done = result.mismatches.is_empty();
+        let before = forced.len();
         for (i, reason) in &result.mismatches {
             forced.entry(*i).or_insert_with(|| reason.clone());
         }
-        outcome = Some((candidates, extras, result.problems));
+        let stuck = !result.mismatches.is_empty() && forced.len() == before;
+        let mut problems = result.problems;
+        if stuck {
+            problems.extend(result.mismatches.iter().map(|(i, why)| {
+                let id = inputs.get(*i).map_or("?", |x| x.id.as_str());
+                format!("{id}: {why}")
+            }));
+        }
+        let done = result.mismatches.is_empty() || stuck;
+        outcome = Some((candidates, extras, problems));
         if done {
             break;
         }
@@ -216,6 +238,7 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
     let Some((candidates, extras, problems)) = outcome else { return imported };
     imported.problems.extend(problems);
     imported.variables = extras.variables;
+    imported.notes = extras.notes;
     imported.existing = extras.existing.iter().map(|e| e.address.clone()).collect();
     let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
     files.entry("cluster.cairn".into()).or_default().push(format!("stack {} {{}}", text::string(&imported.stack)));
@@ -361,6 +384,25 @@ mod tests {
     }
 
     #[test]
+    fn a_namespace_that_is_no_label_cannot_name_a_file() {
+        let mut d = deployment(json!({}));
+        d["metadata"]["namespace"] = json!("../prod/main");
+        let out = run(vec![d]);
+        assert!(out.files.keys().all(|f| !f.contains('/')), "{:?}", out.files.keys());
+        assert!(out.problems.iter().any(|p| p.contains("../prod/main")), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn helm_release_records_are_left_out() {
+        let cm = json!({ "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": { "name": "sh.helm.release.v1.web.v1", "namespace": "apps", "labels": { "owner": "helm" } },
+            "data": { "release": "H4sI-planted" } });
+        let out = run(vec![cm]);
+        assert!(out.placed.is_empty() && out.skipped.len() == 1, "{out:?}");
+        assert!(!format!("{:?}", out.files).contains("planted"));
+    }
+
+    #[test]
     fn no_secret_value_reaches_the_source_or_the_report() {
         let planted = "planted-Secret-9f3e7c";
         let b64 = "cGxhbnRlZC1TZWNyZXQtOWYzZTdj";
@@ -384,6 +426,11 @@ mod tests {
         assert!(!everything.contains(planted) && !everything.contains(b64), "{everything}");
         let names: Vec<&str> = out.variables.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["DB_PASSWORD", "DB_TOKEN", "FROZEN_PASSWORD", "FROZEN_TOKEN"]);
+        // Names that read alike never share a variable.
+        let alike = |name: &str, key: &str| json!({ "apiVersion": "v1", "kind": "Secret", "metadata": { "name": name, "namespace": "apps" }, "data": { key: "eA==" } });
+        let alike_out = run(vec![alike("a-b", "c"), alike("a", "b-c")]);
+        let names: std::collections::BTreeSet<&str> = alike_out.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{:?}", alike_out.variables);
         assert!(
             out.files.get("apps.cairn").is_some_and(|f| f.contains("base64encode(sensitive(env(\"FROZEN_PASSWORD\")))")),
             "{:?}",

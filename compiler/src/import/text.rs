@@ -94,7 +94,7 @@ pub(super) fn is_identifier(s: &str) -> bool {
 
 /// A map key: bare when it is an identifier, quoted otherwise.
 pub(super) fn key(s: &str) -> String {
-    if is_identifier(s) {
+    if is_identifier(s) && !KEYWORDS.contains(&s) {
         s.to_string()
     } else {
         string(s)
@@ -179,6 +179,7 @@ mod tests {
         assert_eq!(key("app"), "app");
         assert_eq!(key("app.kubernetes.io/name"), "\"app.kubernetes.io/name\"");
         assert_eq!(key("a-"), "\"a-\"");
+        assert_eq!(key("for"), "\"for\"", "`{{ for` would open a comprehension");
         assert_eq!(reference("secret", "db-credentials"), "secret.db-credentials");
         assert_eq!(reference("config", "my.conf"), "config[\"my.conf\"]");
         assert_eq!(reference("config", "if"), "config[\"if\"]");

@@ -66,6 +66,11 @@ pub(crate) fn verify(inputs: &[Input], candidates: &[Candidate], cx: &Cx<'_>, de
     };
     let mut bad: BTreeSet<usize> = BTreeSet::new();
     let mismatch = |verdict: &mut Verdict, bad: &mut BTreeSet<usize>, c: &Candidate, why: String| {
+        if c.manifest.is_some() {
+            // A manifest is the object itself: if even it differs, no fallback is left.
+            verdict.problems.push(format!("{}: {why}", c.address));
+            return;
+        }
         if bad.insert(candidates.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(usize::MAX)) {
             for &i in &c.claims {
                 verdict.mismatches.push((i, why.clone()));
@@ -199,6 +204,8 @@ fn sort_keyed(v: &mut Json, api_version: &str, kind: &str, path: &str) {
             for item in items.iter_mut() {
                 sort_keyed(item, api_version, kind, path);
             }
+            // Env too: its order matters only to `$(VAR)` references, and a workload whose env
+            // has them out of name order is never a block (`workload.rs`).
             if let Some(key) = cairn_core::merge_keys::merge_key(api_version, kind, path) {
                 items.sort_by_key(|i| i.get(key).map(|k| k.to_string()).unwrap_or_default());
             }

@@ -56,7 +56,22 @@ fn template_of(i: &Input) -> Option<&Json> {
 }
 
 impl Cx<'_> {
+    /// The workload block of input `i`, with its notes (none when it is no block).
     pub(crate) fn workload_candidate(&mut self, i: usize) -> Result<Candidate, String> {
+        let at = self.notes.len();
+        let result = self.workload_block(i);
+        match &result {
+            Ok(c) => {
+                for n in self.notes.iter_mut().skip(at) {
+                    *n = format!("{}: {n}", c.address);
+                }
+            }
+            Err(_) => self.notes.truncate(at),
+        }
+        result
+    }
+
+    fn workload_block(&mut self, i: usize) -> Result<Candidate, String> {
         let input = self.input(i)?;
         only(&input.obj, &["apiVersion", "kind", "metadata", "spec"])?;
         only_meta(&input.obj)?;
@@ -509,6 +524,15 @@ fn container_body(
         };
     }
     if let Some(Json::Array(env)) = c.get("env") {
+        let names: Vec<&str> = env.iter().filter_map(|e| e.get("name").and_then(Json::as_str)).collect();
+        let refers = env.iter().any(|e| e.get("value").and_then(Json::as_str).is_some_and(|v| v.contains("$(")));
+        let unsorted = names.windows(2).any(|w| matches!(w, [a, b] if a > b));
+        if refers && unsorted {
+            return Err(format!("container `{cname}`'s env refers to other variables (`$(…)`) and is not in name order; cairn writes env sorted by name, and `$(VAR)` sees only the variables before it"));
+        }
+        if unsorted {
+            cx.notes.push(format!("container `{cname}`: env is written in name order (the pods see the same variables); on a cluster that runs the original order, the first apply can reorder the list and so roll the pods once"));
+        }
         let mut text_map = String::from("{\n");
         for e in env {
             let ename = e.get("name").and_then(Json::as_str).ok_or("an env var without a name")?;
