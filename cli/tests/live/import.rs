@@ -121,10 +121,10 @@ fn an_imported_namespace_adopts_with_no_change_but_ownership() {
         }
     }
     assert_no_secret("plan --adopt", &plan.all());
-    // kubectl's client-side apply owns the StatefulSet's claim templates, an atomic list whose
-    // live form carries server-filled fields: taking it over needs --force-conflicts, as on a
-    // real cluster moving from `kubectl apply` to server-side apply.
-    let apply = env.cairn_env(&["apply", s(&out), "--adopt", "--force-conflicts", "--auto-approve"], &vars).code(0);
+    // kubectl's client-side apply owns the StatefulSet's claim templates (an atomic list whose
+    // live form carries server-filled fields); an adoption that changes no value takes them over
+    // without --force-conflicts.
+    let apply = env.cairn_env(&["apply", s(&out), "--adopt", "--auto-approve"], &vars).code(0);
     assert_no_secret("apply --adopt", &apply.all());
     env.cairn_env(&["plan", s(&out), "--detailed-exitcode"], &vars).code(0);
     let web = env.get("apps", "deployments", "shop", "web").unwrap();

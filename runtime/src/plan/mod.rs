@@ -263,6 +263,12 @@ fn declared_step(
             FieldChange { managers, ..field_change(obj, d) }
         })
         .collect();
+    // Adopting an object whose every field already agrees (an import): taking the fields over
+    // from whoever applied them — kubectl's client-side apply owns a StatefulSet's atomic claim
+    // templates, say — changes no value, so it is forced rather than refused as a conflict.
+    if adopt && step.changes.iter().all(ownership_only) {
+        step.force = true;
+    }
     Ok(step)
 }
 
@@ -295,4 +301,17 @@ fn field_change(obj: &DesiredObject, d: Diff) -> FieldChange {
     let sensitive = is_secret_value(&obj.key, &d) || (!d.pointer.is_empty() && obj.is_sensitive(&d.pointer));
     let hide = |v: Option<Json>| if sensitive { v.map(|_| Json::String(SENSITIVE.into())) } else { v };
     FieldChange { path: render(&d.segs), op: d.op, before: hide(d.before), after: hide(d.after), sensitive, managers: Vec::new() }
+}
+
+/// Whether a change only writes cairn's ownership marks (`app.kubernetes.io/managed-by`,
+/// `cairn.dev/…` labels and annotations), or adds a labels or annotations map holding only them.
+fn ownership_only(c: &FieldChange) -> bool {
+    let own = |key: &str| key == "app.kubernetes.io/managed-by" || key.starts_with("cairn.dev/");
+    if let Some(key) = c.path.strip_prefix("metadata.labels.").or_else(|| c.path.strip_prefix("metadata.annotations.")) {
+        return own(key);
+    }
+    if c.path == "metadata.labels" || c.path == "metadata.annotations" {
+        return c.before.is_none() && c.after.as_ref().and_then(Json::as_object).is_some_and(|m| m.keys().all(|k| own(k)));
+    }
+    false
 }

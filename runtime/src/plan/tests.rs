@@ -519,7 +519,17 @@ fn an_unlabelled_object_is_refused_unless_adopted() {
     assert_eq!((s.action, s.adopt, s.class), (Action::Update, true, Some(Class::Pending)));
     assert!(s.changes.iter().any(|c| c.path == "metadata.labels.cairn.dev/stack"));
     assert!(!s.changes.iter().any(|c| c.path.contains("applied-hash")), "{:#?}", s.changes);
+    assert!(s.force, "an adoption that changes no value takes the fields over: {:#?}", s.changes);
     assert_eq!(after(&p, 1), vec![0]);
+
+    // An adoption that also changes a value is not forced: a conflict there is reported.
+    let d = obj("config.app", config("app"), vec![]);
+    let other =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app", "namespace": "shop"}, "data": {"LOG_LEVEL": "debug"}});
+    let live = Snapshot { foreign: [(d.key.clone(), other)].into_iter().collect(), ..Snapshot::default() };
+    let p = plan(&desired(vec![d]), &live, KEY, &Options { adopt: true, ..Options::default() });
+    let s = &p.steps[0];
+    assert!(s.adopt && !s.force, "{s:#?}");
 }
 
 #[test]
