@@ -222,7 +222,7 @@ impl<'a> Cx<'a> {
                 b.str("pod_security", &level);
             }
         }
-        let (own_labels, own_annotations) = (input.labels(), input.annotations());
+        let own_annotations = input.annotations();
         meta_attrs(&mut b, &labels, &own_annotations);
         let mut claims = vec![i];
         if let Some(q) = self.free(&format!("ResourceQuota/{name}/{name}-quota")) {
@@ -247,7 +247,6 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        let _ = own_labels;
         Ok(Candidate { address, file: namespace_file(&name), text: b.text(), claims, manifest: None })
     }
 

@@ -240,13 +240,7 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
     imported.variables = extras.variables;
     imported.notes = extras.notes;
     imported.existing = extras.existing.iter().map(|e| e.address.clone()).collect();
-    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    files.entry("cluster.cairn".into()).or_default().push(format!("stack {} {{}}", text::string(&imported.stack)));
-    for e in &extras.existing {
-        files.entry(e.file.clone()).or_default().push(e.text.clone());
-    }
     for c in &candidates {
-        files.entry(c.file.clone()).or_default().push(c.text.clone());
         for &i in &c.claims {
             if let Some(input) = inputs.get(i) {
                 let why = c
@@ -257,8 +251,10 @@ pub fn import(objects: Vec<Json>, options: &Options, defaults: &dyn Defaults) ->
             }
         }
     }
-    for (name, blocks) in files {
-        let raw = blocks.join("\n\n") + "\n";
+    // The very text the last round compiled and compared, laid out by the formatter (which
+    // keeps meaning, or refuses).
+    let (raw_files, _) = verify::files(&imported.stack, &candidates, &extras.existing);
+    for (name, raw) in raw_files {
         let formatted = cairn_lang::format::format(&raw).unwrap_or_else(|_| {
             imported.problems.push(format!("{name}: the formatter refused the generated text; it is written unformatted"));
             raw.clone()

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use super::clean::{CAIRN_ANNOTATION, CAIRN_LABELS};
-use super::kinds::Cx;
+use super::kinds::{Cx, Existing};
 use super::{Candidate, Defaults, Input};
 use crate::loader::{MapEnv, MemoryLoader};
 
@@ -29,10 +29,14 @@ const ROOT: &str = "/cairn-import";
 /// Where a candidate's text is: file, start and end offsets.
 type Place = (String, usize, usize);
 
-pub(crate) fn files(stack: &str, candidates: &[Candidate], cx: &Cx<'_>) -> (BTreeMap<String, String>, Vec<Place>) {
+pub(crate) fn files<'e>(
+    stack: &str,
+    candidates: &[Candidate],
+    existing: impl IntoIterator<Item = &'e Existing>,
+) -> (BTreeMap<String, String>, Vec<Place>) {
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     files.insert("cluster.cairn".into(), format!("stack {} {{}}\n", super::text::string(stack)));
-    for e in cx.existing_blocks() {
+    for e in existing {
         let f = files.entry(e.file.clone()).or_default();
         f.push_str(&e.text);
         f.push_str("\n\n");
@@ -51,7 +55,7 @@ pub(crate) fn files(stack: &str, candidates: &[Candidate], cx: &Cx<'_>) -> (BTre
 /// Compiles the round's blocks and compares what they make with the inputs.
 pub(crate) fn verify(inputs: &[Input], candidates: &[Candidate], cx: &Cx<'_>, defaults: &dyn Defaults) -> Verdict {
     let mut verdict = Verdict { mismatches: Vec::new(), problems: Vec::new() };
-    let (files, places) = files(cx.stack, candidates, cx);
+    let (files, places) = files(cx.stack, candidates, cx.existing_blocks());
     let mut loader = MemoryLoader::new();
     for (name, text) in &files {
         loader.insert(Path::new(ROOT).join(name), text.clone());

@@ -237,7 +237,7 @@ impl Cx<'_> {
                     only(t.get("metadata").unwrap_or(&Json::Null), &["name"]).map_err(|e| format!("claim template {e}"))?;
                     let vname = t.pointer("/metadata/name").and_then(Json::as_str).ok_or("a claim template without a name")?;
                     let mount = main_mount(main, vname)?;
-                    blocks.push(self.volume_block(vname, t.get("spec").unwrap_or(&Json::Null), mount, &ns)?);
+                    blocks.push(self.volume_block(vname, t.get("spec").unwrap_or(&Json::Null), mount)?);
                 }
             }
         }
@@ -257,7 +257,7 @@ impl Cx<'_> {
                 return Err(format!("claim `{claim}` has labels or annotations of its own"));
             }
             let mount = main_mount(main, vname)?;
-            blocks.push(self.volume_block(vname, pvc.spec().unwrap_or(&Json::Null), mount, &ns)?);
+            blocks.push(self.volume_block(vname, pvc.spec().unwrap_or(&Json::Null), mount)?);
             claims.push(c);
         }
         for (vname, (kind_word, target)) in &volumes.files {
@@ -372,14 +372,13 @@ impl Cx<'_> {
     }
 
     /// A `volume` block from a claim's spec.
-    fn volume_block(&mut self, vname: &str, spec: &Json, mount: Option<String>, ns: &str) -> Result<Block, String> {
+    fn volume_block(&mut self, vname: &str, spec: &Json, mount: Option<String>) -> Result<Block, String> {
         only(spec, &["accessModes", "storageClassName", "resources"])?;
         let mut v = Block::new("volume", Some(vname));
         if let Some(sc) = spec.get("storageClassName").and_then(Json::as_str) {
             let r = self.reference("storage_class", &format!("StorageClass/{sc}"), sc, None).ok_or("its storage class is a manifest")?;
             v.attr("storage_class", r);
         }
-        let _ = ns;
         if let Some(size) = spec.pointer("/resources/requests/storage") {
             only(spec.get("resources").unwrap_or(&Json::Null), &["requests"])?;
             v.attr("size", text::quantity(size).ok_or("its size is not a quantity")?);
